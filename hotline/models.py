@@ -1,0 +1,11 @@
+"""Imports every domain's tables so that metadata and migrations see them all."""
+
+from agents.models import Agent, Team
+from hotline.accounts import LoginSession, User
+from routing.models import ServiceQueue
+from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrder
+
+__all__ = [
+    "Agent", "Team", "LoginSession", "User", "ServiceQueue",
+    "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
+]

@@ -1,0 +1,219 @@
+"""Settings, from the environment and optionally a TOML file.
+
+Precedence: environment variable > TOML file (``HOTLINE_CONFIG`` or
+``--config``) > default.  Every value is validated here, once, so that a
+bad setting stops start-up with one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class AmiTarget:
+    host: str
+    port: int
+    username: str
+    secret: str
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"AmiTarget({self.username}@{self.host}:{self.port})"
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    ami: AmiTarget | None
+    agi_listen: Listen
+    http_listen: Listen
+    vosk_model: Path | None
+    vosk_models: dict[str, Path] = field(default_factory=dict)
+    var_dir: Path = PROJECT_ROOT / "var"
+    recordings_dir: Path = PROJECT_ROOT / "var" / "recordings"
+    asterisk_conf_dir: Path = PROJECT_ROOT / "asterisk-conf"
+    timezone: str = "Asia/Shanghai"
+    service_level_seconds: int = 15
+    service_level_target: float = 0.90
+    ami_action_timeout: float = 5.0
+    ami_ping_interval: float = 10.0
+    agi_command_timeout: float = 30.0
+    agi_max_sessions: int = 500
+    order_target_minutes: int = 10
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+# name -> (TOML key, description) for documentation and `hotline serve --help`.
+DOCUMENTED = {
+    "HOTLINE_CONFIG": "path of an optional TOML settings file",
+    "HOTLINE_DATABASE_URL": "SQLAlchemy URL; default sqlite:///var/hotline.db",
+    "HOTLINE_AMI_URL": "ami://user:secret@host:port of the Asterisk manager interface",
+    "HOTLINE_AGI_LISTEN": "host:port of our FastAGI server (default 127.0.0.1:4573)",
+    "HOTLINE_HTTP_LISTEN": "host:port of the console and REST API (default 127.0.0.1:8080)",
+    "HOTLINE_VOSK_MODEL": "Vosk model directory (default language)",
+    "HOTLINE_VOSK_MODEL_<LANG>": "Vosk model directory for one language, e.g. _ZH",
+    "HOTLINE_VAR_DIR": "where the SQLite database, recordings and logs live (default var/)",
+    "HOTLINE_RECORDINGS_DIR": "where Asterisk's recordings are read (default var/recordings)",
+    "HOTLINE_TIMEZONE": "the city's time zone (default Asia/Shanghai)",
+    "HOTLINE_SERVICE_LEVEL_SECONDS": "answer target in seconds (default 15, GB/T 33358-2016)",
+    "HOTLINE_SERVICE_LEVEL_TARGET": "share of calls to answer within it (default 0.90)",
+    "HOTLINE_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+}
+
+
+def _parse_listen(name: str, value: str) -> Listen:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host:
+        raise SettingsError(name, f"expected host:port, got {value!r}")
+    host = host.strip("[]")
+    try:
+        number = int(port)
+    except ValueError:
+        raise SettingsError(name, f"port must be a number, got {port!r}") from None
+    if not 0 <= number <= 65535:
+        raise SettingsError(name, f"port must be 0-65535, got {number}")
+    return Listen(host, number)
+
+
+def parse_ami_url(name: str, value: str) -> AmiTarget:
+    parts = urlsplit(value)
+    if parts.scheme != "ami":
+        raise SettingsError(name, "expected ami://user:secret@host:port")
+    if not parts.username or parts.password is None or not parts.hostname:
+        raise SettingsError(name, "expected ami://user:secret@host:port (user, secret and host)")
+    try:
+        port = parts.port or 5038
+    except ValueError:
+        raise SettingsError(name, "the port must be a number from 0 to 65535") from None
+    return AmiTarget(parts.hostname, port, unquote(parts.username), unquote(parts.password))
+
+
+def _parse_database_url(name: str, value: str) -> str:
+    scheme = value.split(":", 1)[0]
+    if not value or "://" not in value:
+        raise SettingsError(name, "expected an SQLAlchemy URL such as sqlite:///var/hotline.db")
+    if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+        raise SettingsError(name, f"unsupported database {scheme!r}: use sqlite or postgresql")
+    if scheme == "postgresql":
+        # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
+        value = "postgresql+psycopg" + value[len("postgresql"):]
+    return value
+
+
+def _number(name: str, value: str, kind: type, low: float, high: float) -> float | int:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise SettingsError(name, f"expected a number, got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(name, f"must be between {low} and {high}, got {number}")
+    return number
+
+
+def _read_toml(path: Path) -> dict[str, str]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError("HOTLINE_CONFIG", f"no such file: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError("HOTLINE_CONFIG", f"{path} is not valid TOML: {exc}") from None
+    flat: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, subvalue in value.items():  # [vosk_models] zh = "/path"
+                flat[f"HOTLINE_{key.upper()}_{sub.upper()}".replace("MODELS", "MODEL")] = str(
+                    subvalue
+                )
+        else:
+            flat[f"HOTLINE_{key.upper()}"] = str(value)
+    return flat
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, config_file: str | os.PathLike[str] | None = None
+) -> Settings:
+    """Build validated settings; raise :class:`SettingsError` naming the bad one."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, str] = {}
+    config_path = config_file or env.get("HOTLINE_CONFIG")
+    if config_path:
+        values.update(_read_toml(Path(config_path)))
+    values.update({k: v for k, v in env.items() if k.startswith("HOTLINE_")})
+
+    var_dir = Path(values.get("HOTLINE_VAR_DIR", PROJECT_ROOT / "var")).resolve()
+    database_url = _parse_database_url(
+        "HOTLINE_DATABASE_URL",
+        values.get("HOTLINE_DATABASE_URL", f"sqlite:///{var_dir / 'hotline.db'}"),
+    )
+    ami_url = values.get("HOTLINE_AMI_URL", "")
+    ami = parse_ami_url("HOTLINE_AMI_URL", ami_url) if ami_url else None
+
+    vosk_models: dict[str, Path] = {}
+    for key, value in values.items():
+        if key.startswith("HOTLINE_VOSK_MODEL_") and value:
+            vosk_models[key.removeprefix("HOTLINE_VOSK_MODEL_").lower()] = Path(value)
+    default_model = values.get("HOTLINE_VOSK_MODEL") or None
+
+    timezone = values.get("HOTLINE_TIMEZONE", "Asia/Shanghai")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError("HOTLINE_TIMEZONE", f"unknown time zone {timezone!r}") from None
+    log_level = values.get("HOTLINE_LOG_LEVEL", "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError("HOTLINE_LOG_LEVEL", f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
+    return Settings(
+        database_url=database_url,
+        ami=ami,
+        agi_listen=_parse_listen(
+            "HOTLINE_AGI_LISTEN", values.get("HOTLINE_AGI_LISTEN", "127.0.0.1:4573")
+        ),
+        http_listen=_parse_listen(
+            "HOTLINE_HTTP_LISTEN", values.get("HOTLINE_HTTP_LISTEN", "127.0.0.1:8080")
+        ),
+        vosk_model=Path(default_model) if default_model else None,
+        vosk_models=vosk_models,
+        var_dir=var_dir,
+        recordings_dir=Path(values.get("HOTLINE_RECORDINGS_DIR", var_dir / "recordings")),
+        timezone=timezone,
+        service_level_seconds=int(
+            _number("HOTLINE_SERVICE_LEVEL_SECONDS",
+                    values.get("HOTLINE_SERVICE_LEVEL_SECONDS", "15"), int, 1, 600)
+        ),
+        service_level_target=float(
+            _number("HOTLINE_SERVICE_LEVEL_TARGET",
+                    values.get("HOTLINE_SERVICE_LEVEL_TARGET", "0.9"), float, 0.0, 1.0)
+        ),
+        log_level=log_level,
+    )

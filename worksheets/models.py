@@ -1,0 +1,117 @@
+"""Tables owned by worksheets: call records, their timelines, work orders,
+departments and callback tasks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, UTCDateTime
+
+
+class Department(Base):
+    """A department (承办单位) that receives work orders."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    legacy_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Call(Base):
+    """The record every call leaves, whatever happens to it.
+
+    Keyed by the Uniqueid of the caller's channel as Asterisk reports it
+    in AGI (agi_uniqueid) and AMI (Uniqueid), so either side may create it
+    and the other completes it.
+    """
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    linkedid: Mapped[str | None] = mapped_column(String(64), default=None)
+    channel: Mapped[str | None] = mapped_column(String(200), default=None)
+    caller_number: Mapped[str] = mapped_column(String(255), default="")
+    caller_name: Mapped[str] = mapped_column(String(255), default="")
+    dialed_number: Mapped[str] = mapped_column(String(32), default="12345")
+    ivr_choice: Mapped[str | None] = mapped_column(String(8), default=None)
+    category: Mapped[str | None] = mapped_column(String(16), default=None)
+    queue: Mapped[str | None] = mapped_column(String(64), default=None)
+    # in_ivr -> queued -> answered | abandoned ; in_ivr -> ivr_hangup
+    outcome: Mapped[str] = mapped_column(String(16), default="in_ivr")
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
+    member_name: Mapped[str | None] = mapped_column(String(80), default=None)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    hold_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    talk_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    description_recording: Mapped[str | None] = mapped_column(String(500), default=None)
+    source: Mapped[str] = mapped_column(String(16), default="agi")  # agi | ami (reconciled)
+
+
+class CallEvent(Base):
+    """One step of a call's timeline."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class WorkOrder(Base):
+    """A work order (工单).
+
+    status: draft (being written by the agent on the call), dispatched (sent
+    to a department, deadline running), closed (done; a consultation
+    answered on the call is closed at once).
+    """
+
+    __tablename__ = "work_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), unique=True, default=None)
+    caller_number: Mapped[str] = mapped_column(String(255), default="")
+    caller_name: Mapped[str] = mapped_column(String(255), default="")
+    category: Mapped[str] = mapped_column(String(16))
+    complexity: Mapped[str | None] = mapped_column(String(16), default=None)  # help only
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    district: Mapped[str | None] = mapped_column(String(32), default=None)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
+    answered_on_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    deadline_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)  # local date, end of day
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    satisfaction: Mapped[str | None] = mapped_column(String(24), default=None)
+
+
+class CallbackTask(Base):
+    """A caller to call back: left when a call is abandoned in the queue."""
+
+    __tablename__ = "callback_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), unique=True)
+    caller_number: Mapped[str] = mapped_column(String(255))
+    queue: Mapped[str | None] = mapped_column(String(64), default=None)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, done, failed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
