@@ -130,3 +130,9 @@ def real_time_loop_factory() -> asyncio.AbstractEventLoop:
 def wall_clock_seconds() -> float:
     """Real elapsed-time measurement, for benchmarks and progress only."""
     return time.perf_counter()
+
+
+def run_simulated(coro: Any) -> Any:
+    """Run a coroutine on a fresh :class:`VirtualTimeLoop` (tests, benchmarks)."""
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(coro)

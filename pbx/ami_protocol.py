@@ -157,7 +157,9 @@ def iter_transcript_received(data: bytes) -> Iterator[bytes]:
     while True:
         start = data.find(marker_start, pos)
         if start < 0:
-            yield data[pos:]
+            tail = data[pos:]
+            eof = tail.find(b"\n#### ")  # the recorder's end-of-stream note
+            yield tail if eof < 0 else tail[:eof]
             return
         yield data[pos:start]
         end = data.find(marker_end, start)

@@ -1,0 +1,108 @@
+"""REST handlers for agents: joining the queues, pausing, and the live queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.models import Agent, Team
+from agents.staffing import Staffing, StaffingError
+from console.auth import DEPS_KEY, principal
+from console.routing_table import RouteSpec, json_error, read_json
+from pbx.ami import AmiError
+
+STAFFING_KEY: web.AppKey[Staffing] = web.AppKey("staffing", Staffing)
+
+
+def _agent_id(request: web.Request) -> int | None:
+    return principal(request).agent_id
+
+
+async def queue_login(request: web.Request) -> web.Response:
+    agent_id = _agent_id(request)
+    if agent_id is None:
+        return json_error(403, "forbidden", "this login is not linked to an agent")
+    try:
+        member = await request.app[STAFFING_KEY].queue_login(agent_id)
+    except (StaffingError, AmiError) as exc:
+        return json_error(409, "refused", str(exc))
+    return web.json_response({"member": member.member_name, "queues": member.queues})
+
+
+async def queue_logout(request: web.Request) -> web.Response:
+    agent_id = _agent_id(request)
+    if agent_id is None:
+        return json_error(403, "forbidden", "this login is not linked to an agent")
+    try:
+        await request.app[STAFFING_KEY].queue_logout(agent_id)
+    except (StaffingError, AmiError) as exc:
+        return json_error(409, "refused", str(exc))
+    return web.json_response({"ok": True})
+
+
+async def pause(request: web.Request) -> web.Response:
+    agent_id = _agent_id(request)
+    if agent_id is None:
+        return json_error(403, "forbidden", "this login is not linked to an agent")
+    data = await read_json(request)
+    paused, reason = data.get("paused", True), data.get("reason", "")
+    if not isinstance(paused, bool) or not isinstance(reason, str) or len(reason) > 40:
+        return json_error(400, "invalid", "paused must be true/false, reason a short string")
+    try:
+        await request.app[STAFFING_KEY].pause(agent_id, paused, reason)
+    except (StaffingError, AmiError) as exc:
+        return json_error(409, "refused", str(exc))
+    return web.json_response({"ok": True, "paused": paused})
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    staffing = request.app[STAFFING_KEY]
+
+    def work(s: Session) -> list[dict[str, Any]]:
+        rows = s.execute(select(Agent, Team).join(Team, Agent.team_id == Team.id)
+                         .order_by(Agent.number)).all()
+        return [{"id": a.id, "number": a.number, "name": a.name, "team": t.name,
+                 "team_index": t.rota_index, "interface": a.interface,
+                 "logged_in": a.id in staffing.logged_in} for a, t in rows]
+
+    return web.json_response({"team_on_duty": staffing.team_on_duty(),
+                              "agents": await deps.db.run(work)})
+
+
+async def live_queues(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    if deps.ami is None or not deps.ami.connected:
+        return json_error(503, "pbx_down", "the PBX is not connected")
+    try:
+        result = await deps.ami.send("QueueSummary")
+    except AmiError as exc:
+        return json_error(503, "pbx_error", str(exc))
+    queues = [
+        {"queue": e.get("Queue"), "logged_in": int(e.get("LoggedIn") or 0),
+         "available": int(e.get("Available") or 0), "callers": int(e.get("Callers") or 0),
+         "hold_time": int(e.get("HoldTime") or 0),
+         "longest_hold_time": int(e.get("LongestHoldTime") or 0)}
+        for e in result.events if e.event == "QueueSummary"
+    ]
+    return web.json_response({"queues": queues})
+
+
+ROUTES = [
+    RouteSpec("POST", "/api/agent/queues/login", queue_login,
+              "Join the service queues (only during your team's shift, or with overtime)",
+              roles=("agent",), tags=("agents",)),
+    RouteSpec("POST", "/api/agent/queues/logout", queue_logout, "Leave the service queues",
+              roles=("agent",), tags=("agents",)),
+    RouteSpec("POST", "/api/agent/pause", pause, "Pause or resume taking calls, with a reason",
+              roles=("agent",), tags=("agents",),
+              body={"type": "object", "properties": {"paused": {"type": "boolean"},
+                                                     "reason": {"type": "string"}}}),
+    RouteSpec("GET", "/api/agents", list_agents, "Agents, their teams and who is on the queues",
+              roles=("supervisor",), tags=("agents",)),
+    RouteSpec("GET", "/api/queues", live_queues, "Live queue summary from the PBX",
+              roles=("supervisor", "agent"), tags=("agents",)),
+]

@@ -1,0 +1,116 @@
+"""Assembles the HTTP side: REST routes of every domain, /healthz, the
+OpenAPI document, the live WebSocket and the console page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from agents import http as agents_http
+from agents.staffing import Staffing
+from console import auth
+from console.openapi import build_openapi
+from console.routing_table import RouteSpec
+from hotline.deps import Deps
+from worksheets import http as worksheets_http
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+STATUS_KEY: web.AppKey[Any] = web.AppKey("status", object)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    deps = request.app[auth.DEPS_KEY]
+    status = request.app[STATUS_KEY]()
+    db_ok = await _db_ping(deps)
+    body = {
+        "ok": bool(db_ok and status["ami"]["connected"] and status["fastagi"]["listening"]),
+        "database": {"up": bool(db_ok), "dialect": deps.db.engine.dialect.name},
+        **status,
+    }
+    return web.json_response(body, status=200 if body["ok"] else 503)
+
+
+async def _db_ping(deps: Deps) -> bool:
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(loop.run_in_executor(None, deps.db.ping), 5)
+    except Exception:
+        return False
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(build_openapi(list(request.app[auth.SPECS_KEY].values())))
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+async def live(request: web.Request) -> web.WebSocketResponse:
+    """Live events: ``{"type": ...}`` messages.  Agents see their own orders'
+    events and queue events; supervisors and admins see everything."""
+    deps = request.app[auth.DEPS_KEY]
+    p = auth.principal(request)
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+
+    def accepts(event: dict[str, Any]) -> bool:
+        if p.role in ("supervisor", "admin"):
+            return True
+        if p.role == "agent":
+            return event.get("agent_id") in (None, p.agent_id)
+        return False
+
+    sub = deps.bus.subscribe(accepts, name=p.username)
+    await ws.send_json({"type": "hello", "user": p.to_dict()})
+
+    async def writer() -> None:
+        while True:
+            event = await sub.queue.get()
+            await ws.send_str(json.dumps(event, ensure_ascii=False, default=str))
+
+    task = asyncio.create_task(writer(), name=f"ws-writer-{p.username}")
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT and msg.data == "ping":
+                await ws.send_json({"type": "pong"})
+            elif msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        deps.bus.unsubscribe(sub)
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+    return ws
+
+
+CORE_ROUTES = [
+    RouteSpec("GET", "/healthz", healthz,
+              "Liveness: database, AMI link and FastAGI listener (no login)",
+              roles=("public",), tags=("health",)),
+    RouteSpec("GET", "/api/openapi.json", openapi, "This document", tags=("meta",)),
+    RouteSpec("GET", "/api/ws", live, "WebSocket of live events (calls, orders, agents)",
+              tags=("live",)),
+    RouteSpec("GET", "/", index, "The console page (its data needs a login)",
+              roles=("public",), tags=("console",)),
+]
+
+
+def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
+    app = web.Application(middlewares=[auth.auth_middleware], client_max_size=1 << 20)
+    specs = CORE_ROUTES + auth.ROUTES + worksheets_http.ROUTES + agents_http.ROUTES
+    app[auth.DEPS_KEY] = deps
+    app[auth.SPECS_KEY] = {(s.method, s.path): s for s in specs}
+    app[agents_http.STAFFING_KEY] = staffing
+    app[STATUS_KEY] = status
+    for spec in specs:
+        app.router.add_route(spec.method, spec.path, spec.handler)
+    return app

@@ -1,0 +1,126 @@
+"""Login, sessions and role checks for every HTTP and WebSocket route.
+
+A token comes from ``Authorization: Bearer <token>`` (API clients, the
+demo's agents) or the ``hotline_session`` cookie (browsers; SameSite=Strict
+so another site cannot ride on it).  Each route names the roles it admits;
+a route that names none admits any logged-in user; only routes marked
+public (``/healthz``, ``/api/login``, the static console shell) admit
+anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from console.routing_table import RouteSpec, json_error, read_json
+from hotline import accounts
+from hotline.deps import Deps
+
+COOKIE = "hotline_session"
+DEPS_KEY: web.AppKey[Deps] = web.AppKey("deps", Deps)
+SPECS_KEY: web.AppKey[dict[tuple[str, str], RouteSpec]] = web.AppKey("specs", dict)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    agent_id: int | None
+    department_id: int | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.user_id, "username": self.username, "display_name": self.display_name,
+            "role": self.role, "agent_id": self.agent_id, "department_id": self.department_id,
+        }
+
+
+def _token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(COOKIE)
+
+
+def _principal(user: accounts.User) -> Principal:
+    return Principal(user.id, user.username, user.display_name, user.role, user.agent_id,
+                     user.department_id)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    route = request.match_info.route
+    resource = route.resource
+    key = (request.method, resource.canonical if resource is not None else "")
+    spec = request.app[SPECS_KEY].get(key)
+    if spec is None:
+        if request.method == "HEAD":
+            spec = request.app[SPECS_KEY].get(("GET", key[1]))
+        if spec is None:
+            # Unknown route: let aiohttp answer 404/405 without revealing more.
+            return await handler(request)
+    if spec.public:
+        return await handler(request)
+    token = _token(request)
+    if not token:
+        return json_error(401, "login_required", "log in first (POST /api/login)")
+    deps = request.app[DEPS_KEY]
+    now = deps.clock.now()
+    user = await deps.db.run(lambda s: accounts.user_for_token(s, token, now))
+    if user is None:
+        return json_error(401, "login_required", "session expired or unknown; log in again")
+    principal = _principal(user)
+    if spec.roles and principal.role not in spec.roles and principal.role != "admin":
+        return json_error(403, "forbidden", f"this needs the role {' or '.join(spec.roles)}")
+    request["principal"] = principal
+    request["token"] = token
+    return await handler(request)
+
+
+def principal(request: web.Request) -> Principal:
+    return request["principal"]  # type: ignore[no-any-return]
+
+
+async def login(request: web.Request) -> web.Response:
+    data = await read_json(request)
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        return json_error(400, "invalid", "username and password are required strings")
+    deps = request.app[DEPS_KEY]
+    now = deps.clock.now()
+    try:
+        user, token = await deps.db.run(lambda s: accounts.login(s, username, password, now))
+    except accounts.AuthError as exc:
+        return json_error(401, "bad_credentials", str(exc))
+    response = web.json_response({"token": token, "user": _principal(user).to_dict()})
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict",
+                        max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    token = request["token"]
+    await deps.db.run(lambda s: accounts.logout(s, token))
+    response = web.json_response({"ok": True})
+    response.del_cookie(COOKIE)
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    return web.json_response(principal(request).to_dict())
+
+
+ROUTES = [
+    RouteSpec("POST", "/api/login", login, "Log in; returns a bearer token and sets a cookie",
+              roles=("public",), tags=("auth",),
+              body={"type": "object", "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"},
+                                   "password": {"type": "string"}}}),
+    RouteSpec("POST", "/api/logout", logout, "End this session", tags=("auth",)),
+    RouteSpec("GET", "/api/me", me, "Who is logged in", tags=("auth",)),
+]

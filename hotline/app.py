@@ -1,0 +1,130 @@
+"""The controller: builds every part of the backend, starts it, stops it.
+
+Nothing runs at import time; everything with a lifetime (database engine,
+AMI link, FastAGI server, HTTP server, background tasks) is created in
+:meth:`Backend.start` and closed in :meth:`Backend.stop`, in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from agents.staffing import Staffing
+from console.app import build_app
+from hotline.bus import EventBus
+from hotline.clock import Clock
+from hotline.db import Database
+from hotline.deps import Deps
+from hotline.migrate import current_revision, head_revision
+from hotline.settings import Settings
+from ivr import flows
+from pbx.ami import AmiLink
+from pbx.fastagi import FastAgiServer
+from routing.menu import RoutingTable
+from worksheets.calendar import WorkingCalendar
+from worksheets.call_tracking import CallTracker
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The backend cannot start; the message says why in one line."""
+
+
+class Backend:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self._clock = clock
+        self.deps: Deps | None = None
+        self.fastagi: FastAgiServer | None = None
+        self.staffing: Staffing | None = None
+        self._runner: web.AppRunner | None = None
+        self.http_port: int | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def start(self) -> None:
+        settings = self.settings
+        clock = self._clock or Clock.for_running_loop()
+        db = Database(settings.database_url)
+        revision, head = current_revision(db.engine), head_revision()
+        if revision != head:
+            db.close()
+            raise StartupError(
+                f"database schema is at {revision or 'nothing'}, needs {head}: "
+                "run `hotline migrate` first"
+            )
+        routing = await db.run(RoutingTable.load)
+        deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
+                    calendar=WorkingCalendar.default())
+        self.deps = deps
+        self.staffing = Staffing(deps)
+
+        self.fastagi = FastAgiServer(
+            flows.routes(deps),  # type: ignore[arg-type]
+            lambda agi: flows.fallback(agi, deps),
+            host=settings.agi_listen.host, port=settings.agi_listen.port,
+            command_timeout=settings.agi_command_timeout, max_sessions=settings.agi_max_sessions,
+        )
+        try:
+            await self.fastagi.start()
+        except OSError as exc:
+            raise StartupError(f"HOTLINE_AGI_LISTEN: cannot listen on {settings.agi_listen}: "
+                               f"{exc.strerror}") from None
+
+        app = build_app(deps, self.staffing, self.status)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.http_listen.host, settings.http_listen.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise StartupError(f"HOTLINE_HTTP_LISTEN: cannot listen on {settings.http_listen}: "
+                               f"{exc.strerror}") from None
+        server = site._server
+        assert server is not None
+        self.http_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+        if settings.ami is not None:
+            ami = AmiLink(settings.ami, action_timeout=settings.ami_action_timeout,
+                          ping_interval=settings.ami_ping_interval)
+            deps.ami = ami
+            ami.subscribe(CallTracker(deps).on_event)
+            ami.on_ready(self.staffing.resync)
+            await ami.start()
+        else:
+            log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
+        self._tasks.append(asyncio.create_task(self.staffing.shift_changes(),
+                                               name="shift-changes"))
+        log.info("backend up: http %s:%s, FastAGI %s:%s", settings.http_listen.host,
+                 self.http_port, settings.agi_listen.host, self.fastagi.port)
+
+    def status(self) -> dict[str, Any]:
+        deps = self.deps
+        ami = deps.ami if deps else None
+        return {
+            "ami": ami.status() if ami else {"connected": False, "configured": False},
+            "fastagi": self.fastagi.status() if self.fastagi else {"listening": False},
+            "clock": deps.clock.now().isoformat() if deps else None,
+        }
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
+        if self.deps and self.deps.ami:
+            await self.deps.ami.close()
+        if self.fastagi:
+            await self.fastagi.close()
+        if self._runner:
+            await self._runner.cleanup()
+        if self.deps:
+            self.deps.db.close()

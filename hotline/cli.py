@@ -1,0 +1,213 @@
+"""The `hotline` command.
+
+Every subcommand has ``--help``.  A bad setting or a failed start prints
+one line naming the problem and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from hotline.settings import DOCUMENTED, Settings, SettingsError, load_settings
+
+log = logging.getLogger("hotline")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(config_file=getattr(args, "config", None))
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"hotline: {message}", file=sys.stderr)
+    return code
+
+
+# ------------------------------------------------------------------ commands
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from hotline.db import Database
+    from hotline.migrate import current_revision, upgrade
+
+    settings = _settings(args)
+    db = Database(settings.database_url)
+    try:
+        upgrade(db.engine)
+        print(f"database {db.engine.url.render_as_string(hide_password=True)} "
+              f"is at revision {current_revision(db.engine)}")
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from hotline import accounts
+    from hotline.db import Database
+
+    settings = _settings(args)
+    password = args.password
+    generated = False
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass("password (empty: generate one): ") or None
+        if password is None:
+            password, generated = accounts.generate_password(), True
+    db = Database(settings.database_url)
+    try:
+        user = db.call(lambda s: accounts.create_user(
+            s, username=args.username, password=password, role=args.role,
+            now=datetime.now(UTC), display_name=args.display_name,
+            agent_id=args.agent_id, department_id=args.department_id))
+    except accounts.AuthError as exc:
+        return _fail(str(exc))
+    finally:
+        db.close()
+    print(f"created {user.role} {user.username!r}" +
+          (f" with password {password}" if generated else ""))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hotline.app import Backend, StartupError
+
+    settings = _settings(args)
+    if settings.ami is None:
+        return _fail("HOTLINE_AMI_URL: `serve` talks to a real Asterisk; set "
+                     "ami://user:secret@host:port (or run `hotline demo` for the built-in PBX)")
+
+    async def main() -> None:
+        backend = Backend(settings)
+        await backend.start()
+        print(f"12345 backend serving: console http://{settings.http_listen.host}:"
+              f"{backend.http_port}/  FastAGI {settings.agi_listen}  AMI {settings.ami!r}",
+              flush=True)
+        try:
+            await _until_signalled()
+        finally:
+            await backend.stop()
+
+    return _run(main, StartupError)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hotline.app import StartupError
+    from hotline.demo import DemoOptions, run_demo
+
+    settings = _settings(args)
+    if args.calls is not None and args.calls < 0:
+        return _fail("--calls must be 0 or more")
+    options = DemoOptions(calls=args.calls, exit_when_done=args.exit_when_done,
+                          json_output=args.json, simulated_time=args.simulated_time,
+                          seed=args.seed, calls_per_minute=args.rate)
+    result: dict[str, int] = {}
+
+    async def main() -> None:
+        result["code"] = await run_demo(settings, options, until=_until_signalled)
+
+    code = _run(main, StartupError, simulated=args.simulated_time)
+    return code if code else result.get("code", 0)
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    await stop.wait()
+
+
+def _run(main: Callable[[], object], startup_error: type[Exception],
+         simulated: bool = False) -> int:
+    from hotline.clock import VirtualTimeLoop
+
+    try:
+        with asyncio.Runner(loop_factory=VirtualTimeLoop if simulated else None) as runner:
+            runner.run(main())  # type: ignore[arg-type]
+    except startup_error as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+# ------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    settings_help = "\n".join(f"  {k:<28} {v}" for k, v in DOCUMENTED.items())
+    parser = argparse.ArgumentParser(
+        prog="hotline",
+        description="Call-handling backend of the 12345 citizen service hotline.",
+        epilog="settings (environment, or a TOML file given by --config/HOTLINE_CONFIG):\n"
+        + settings_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", help="TOML settings file (overrides HOTLINE_CONFIG)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("serve", help="run the backend against the real Asterisk in the settings",
+                       description="Run the backend: FastAGI server, AMI link to HOTLINE_AMI_URL, "
+                       "console and REST API, until SIGINT/SIGTERM.")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="run the backend with the built-in PBX and simulated callers",
+                       description="Migrate and seed the database, start the built-in PBX, the "
+                       "backend, simulated callers and simulated agents, until Ctrl-C.")
+    p.add_argument("--calls", type=int, help="place exactly this many calls (default: forever)")
+    p.add_argument("--exit-when-done", action="store_true",
+                   help="exit once every call has ended and every answered call's order is in")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the results")
+    p.add_argument("--simulated-time", action="store_true",
+                   help="run on simulated time (minutes of calls in seconds)")
+    p.add_argument("--seed", type=int, default=12345, help="random seed of the simulated traffic")
+    p.add_argument("--rate", type=float, default=4.0, help="calls per minute (default 4)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema",
+                       description="Apply the Alembic migrations to HOTLINE_DATABASE_URL.")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("user", help="manage users", description="Manage users.")
+    user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")
+    user_sub.required = True
+    c = user_sub.add_parser("create", help="create a user (the first admin, for example)",
+                            description="Create a user. Without --password, asks for one on a "
+                            "terminal, or generates one and prints it.")
+    c.add_argument("--username", required=True)
+    c.add_argument("--role", required=True, choices=["agent", "supervisor", "department", "admin"])
+    c.add_argument("--password", help="at least 8 characters")
+    c.add_argument("--display-name")
+    c.add_argument("--agent-id", type=int, help="link an agent login to agents.id")
+    c.add_argument("--department-id", type=int, help="link a department login to departments.id")
+    c.set_defaults(func=cmd_user_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    from hotline.logmask import configure_logging
+
+    configure_logging(settings.log_level)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

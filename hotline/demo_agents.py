@@ -1,0 +1,134 @@
+"""Simulated call takers for the demo: they use the REST API and the live
+WebSocket exactly as the web console does."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import aiohttp
+
+from hotline.clock import Clock
+from pbxsim import PbxSim, PhoneBehaviour
+
+log = logging.getLogger(__name__)
+
+CATEGORIES = ["help", "complaint", "report", "consult", "suggest"]
+TITLES = {
+    "help": ["小区停水求助", "路灯不亮", "老人走失求助", "下水道堵塞"],
+    "complaint": ["夜间施工噪音扰民", "物业收费不合理", "出租车拒载", "餐馆油烟扰民"],
+    "report": ["无证经营", "违章搭建", "非法排污", "占道经营"],
+    "consult": ["医保报销政策咨询", "公积金提取咨询", "户口迁移手续", "社保缴费基数"],
+    "suggest": ["建议增加公交线路", "建议增设停车位", "建议延长图书馆开放时间"],
+}
+
+
+class AgentBot:
+    def __init__(self, base_url: str, username: str, password: str, agent_id: int,
+                 interface: str, sim: PbxSim, rng: random.Random, clock: Clock) -> None:
+        self.base_url = base_url
+        self.username = username
+        self.password = password
+        self.agent_id = agent_id
+        self.interface = interface
+        self.sim = sim
+        self.rng = rng
+        self.clock = clock
+        self.on_shift = False
+        self._http: aiohttp.ClientSession | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._work: set[asyncio.Task[None]] = set()
+        self._departments: list[dict[str, Any]] = []
+        self.orders_submitted = 0
+
+    async def _session(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(base_url=self.base_url)
+            async with self._http.post("/api/login", json={
+                    "username": self.username, "password": self.password}) as r:
+                r.raise_for_status()
+                token = (await r.json())["token"]
+            self._http.headers["Authorization"] = f"Bearer {token}"
+            async with self._http.get("/api/departments") as r:
+                self._departments = (await r.json())["departments"]
+        return self._http
+
+    async def start_shift(self) -> None:
+        if self.on_shift:
+            return
+        http = await self._session()
+        async with http.post("/api/agent/queues/login") as r:
+            if r.status != 200:
+                log.warning("%s could not join the queues: %s", self.username, await r.text())
+                return
+        self.on_shift = True
+        ready = asyncio.Event()
+        self._listener = asyncio.create_task(self._listen(ready), name=f"bot-{self.username}")
+        await asyncio.wait_for(ready.wait(), 10)
+
+    async def end_shift(self) -> None:
+        if not self.on_shift:
+            return
+        self.on_shift = False
+        if self._listener is not None:
+            self._listener.cancel()
+        http = await self._session()
+        async with http.post("/api/agent/queues/logout"):
+            pass
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        http = await self._session()
+        async with http.ws_connect("/api/ws") as ws:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                event = msg.json()
+                if event.get("type") == "hello":
+                    ready.set()
+                elif event.get("type") == "order.draft" and event.get("agent_id") == self.agent_id:
+                    task = asyncio.create_task(self._complete(event["order_id"]))
+                    self._work.add(task)
+                    task.add_done_callback(self._work.discard)
+
+    async def _complete(self, order_id: int) -> None:
+        """Write the order while talking, submit it within the 10 minutes."""
+        await asyncio.sleep(self.rng.uniform(40, 240))
+        http = await self._session()
+        async with http.get(f"/api/work-orders/{order_id}") as r:
+            order = await r.json()
+        category = order["category"] if order["category"] in CATEGORIES else \
+            self.rng.choice(CATEGORIES)
+        on_call = category == "consult" and self.rng.random() < 0.5
+        body = {
+            "title": self.rng.choice(TITLES[category]),
+            "description": "市民来电反映：" + self.rng.choice(TITLES[category]) + "，请尽快处理。",
+            "category": category,
+            "complexity": (self.rng.choice(["ordinary"] * 4 + ["complex"])
+                           if category == "help" else None),
+            "department_id": None if on_call else self.rng.choice(self._departments)["id"],
+            "answered_on_call": on_call,
+        }
+        async with http.post(f"/api/work-orders/{order_id}/submit", json=body) as r:
+            if r.status == 200:
+                self.orders_submitted += 1
+            else:
+                log.warning("%s could not submit order %s: %s", self.username, order_id,
+                            await r.text())
+        # The next call will be a different conversation.
+        self.sim.set_phone_behaviour(self.interface, PhoneBehaviour(
+            answer_after=self.rng.uniform(1.0, 4.0), talk_seconds=self.rng.uniform(60, 180)))
+
+    async def close(self) -> None:
+        for task in [self._listener, *self._work]:
+            if task is not None:
+                task.cancel()
+        for task in [self._listener, *self._work]:
+            if task is not None:
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+        if self._http is not None:
+            await self._http.close()

@@ -1,0 +1,54 @@
+"""The demo's logins: one per role to print, one per simulated agent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.models import Agent
+from hotline import accounts
+from hotline.accounts import User
+from worksheets.models import Department
+
+
+def _upsert(session: Session, *, username: str, role: str, now: datetime, display_name: str,
+            agent_id: int | None = None, department_id: int | None = None) -> str:
+    """Create the user or give it a fresh password; return the password."""
+    password = accounts.generate_password()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        accounts.create_user(session, username=username, password=password, role=role, now=now,
+                             display_name=display_name, agent_id=agent_id,
+                             department_id=department_id)
+    else:
+        user.password_hash = accounts.hash_password(password)
+        user.role, user.agent_id, user.department_id = role, agent_id, department_id
+        user.active = True
+    return password
+
+
+def ensure_demo_users(session: Session, now: datetime
+                      ) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """Returns ({role: (username, password)}, {agent number: password})."""
+    agents = session.scalars(select(Agent).order_by(Agent.number)).all()
+    department = session.scalars(select(Department).order_by(Department.id)).first()
+    agent_passwords = {
+        a.number: _upsert(session, username=f"a{a.number}", role="agent", now=now,
+                          display_name=a.name, agent_id=a.id)
+        for a in agents
+    }
+    logins = {
+        "admin": ("admin", _upsert(session, username="admin", role="admin", now=now,
+                                   display_name="系统管理员")),
+        "supervisor": ("banzhang", _upsert(session, username="banzhang", role="supervisor",
+                                           now=now, display_name="值班长")),
+    }
+    if department is not None:
+        logins["department"] = (f"dept-{department.code}", _upsert(
+            session, username=f"dept-{department.code}", role="department", now=now,
+            display_name=department.name, department_id=department.id))
+    if agents:
+        logins["agent"] = (f"a{agents[0].number}", agent_passwords[agents[0].number])
+    return logins, agent_passwords

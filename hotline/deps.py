@@ -1,0 +1,28 @@
+"""The dependencies object handed from the controller to every domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hotline.clock import Clock
+from hotline.db import Database
+from hotline.settings import Settings
+from routing.menu import RoutingTable
+
+if TYPE_CHECKING:
+    from hotline.bus import EventBus
+    from pbx.ami import AmiLink
+    from worksheets.calendar import WorkingCalendar
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    db: Database
+    clock: Clock
+    routing: RoutingTable
+    bus: EventBus
+    calendar: WorkingCalendar
+    ami: AmiLink | None = None
+    extras: dict[str, Any] = field(default_factory=dict)

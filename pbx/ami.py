@@ -1,0 +1,429 @@
+"""The AMI link: one connection to one Asterisk, on panoramisk's Manager.
+
+panoramisk 1.4 supplies the connection object (``Manager``: connect,
+reconnect scheduling, ``register_event``) and the ``AMIProtocol`` base.
+What it gets wrong for us is fixed here, each fix marked ``FIX(panoramisk)``
+and covered by a test that reproduced the fault:
+
+1. it decodes each TCP chunk on its own, so a read that splits a UTF-8
+   character (a caller name such as 张三) corrupts it -> we buffer bytes and
+   decode whole messages (:func:`pbx.ami_protocol.parse`);
+2. it writes values with CR/LF unescaped (header injection) -> every action
+   goes through :func:`pbx.ami_protocol.encode`, which refuses them;
+3. its actions have no timeout -> every action here has one;
+4. its response matching guesses list actions from the message text and
+   never completes some (QueueAdd's "Added interface to queue") -> we
+   follow ``EventList: start`` ... ``EventList: Complete`` exactly;
+5. after a reconnect it re-sends unanswered actions, Originate included ->
+   we never re-send; callers get :class:`AmiConnectionLost` and decide;
+6. it runs event callbacks fire-and-forget on the reading path -> events
+   go through a bounded queue to one dispatcher task, with a drop counter;
+7. its ping never notices a peer that stopped answering -> two missed
+   pongs close the link and reconnect, with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.manager import Manager
+
+from hotline.settings import AmiTarget
+from pbx import ami_protocol
+from pbx.ami_protocol import AmiMessage
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[AmiMessage], Awaitable[None] | None]
+
+
+class AmiError(Exception):
+    """An action was answered with ``Response: Error``."""
+
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"{action}: {message}")
+        self.action = action
+        self.message = message
+
+
+class AmiTimeout(AmiError):
+    pass
+
+
+class AmiConnectionLost(AmiError):
+    pass
+
+
+@dataclass
+class AmiResult:
+    """The answer to one action: its response and, for list actions, the
+    events between ``EventList: start`` and the ``...Complete`` event."""
+
+    response: AmiMessage
+    events: list[AmiMessage] = field(default_factory=list)
+    complete: AmiMessage | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (self.response.response or "").lower() in ("success", "goodbye", "follows")
+
+    @property
+    def message(self) -> str:
+        return self.response.get("Message", "") or ""
+
+
+@dataclass
+class _Pending:
+    action: str
+    future: asyncio.Future[AmiResult]
+    response: AmiMessage | None = None
+    events: list[AmiMessage] = field(default_factory=list)
+
+
+class HotlineAMIProtocol(AMIProtocol):  # type: ignore[misc]
+    """AMIProtocol with whole-message decoding and exact response matching."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        factory = getattr(self, "factory", None)
+        super().connection_made(transport)  # resets factory to None
+        self.factory = factory
+        self.buffer = b""
+        self.pending: dict[str, _Pending] = {}
+
+    # FIX(panoramisk) 1: decode whole messages, never chunks.
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        try:
+            messages, self.buffer = ami_protocol.parse(self.buffer)
+        except ami_protocol.AmiProtocolError as exc:
+            log.error("AMI stream unusable (%s); closing the link", exc)
+            self.transport.close()
+            return
+        for message in messages:
+            self.on_message(message)
+
+    def on_message(self, message: AmiMessage) -> None:
+        banner = message.get("Banner")
+        if banner is not None:
+            self.version = banner.partition("/")[2]
+            return
+        factory: AmiLink = self.factory
+        factory.last_heard = factory.loop.time()
+        action_id = message.action_id
+        pending = self.pending.get(action_id) if action_id else None
+        if pending is not None:
+            if message.response is not None and pending.response is None:
+                pending.response = message
+                # FIX(panoramisk) 4: list actions announce themselves exactly.
+                if (message.get("EventList") or "").lower() == "start":
+                    return
+                self._resolve(action_id, AmiResult(message))
+                return
+            if message.is_event and pending.response is not None:
+                if (message.get("EventList") or "").lower() == "complete":
+                    self._resolve(action_id, AmiResult(pending.response, pending.events, message))
+                else:
+                    pending.events.append(message)
+                return
+        if message.is_event:
+            factory.enqueue_event(message)
+
+    def _resolve(self, action_id: str | None, result: AmiResult) -> None:
+        pending = self.pending.pop(action_id or "", None)
+        if pending is not None and not pending.future.done():
+            pending.future.set_result(result)
+
+    # FIX(panoramisk) 2: encode through our checked encoder.
+    def send_message(self, message: AmiMessage) -> asyncio.Future[AmiResult]:
+        data = ami_protocol.encode(message)  # raises on CR/LF before anything is sent
+        action_id = message.action_id or ""
+        future: asyncio.Future[AmiResult] = asyncio.get_running_loop().create_future()
+        self.pending[action_id] = _Pending(message.action or "", future)
+        self.transport.write(data)
+        return future
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # FIX(panoramisk) 5: fail what is unanswered; never queue it for re-sending.
+        for pending in self.pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(
+                    AmiConnectionLost(pending.action, "connection lost before the answer")
+                )
+        self.pending.clear()
+        if not self.closed:
+            self.closed = True
+            self.factory.connection_lost(exc)
+
+
+class AmiLink(Manager):  # type: ignore[misc]
+    """One logged-in AMI connection that stays up.
+
+    ``await link.start()`` connects in the background; ``send()`` runs an
+    action with a timeout; ``subscribe()`` registers an event handler that
+    runs on the dispatcher task, in arrival order; ``on_ready`` callbacks
+    run after each (re)login once Asterisk is FullyBooted, for resync.
+    """
+
+    def __init__(
+        self,
+        target: AmiTarget,
+        *,
+        action_timeout: float = 5.0,
+        ping_interval: float = 10.0,
+        event_queue_size: int = 10_000,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+    ) -> None:
+        super().__init__(
+            host=target.host,
+            port=target.port,
+            username=target.username,
+            secret=target.secret,
+            protocol_factory=HotlineAMIProtocol,
+            ping_delay=ping_interval,
+            ping_interval=ping_interval,
+            reconnect_timeout=backoff_initial,
+            encoding="utf8",
+            loop=None,
+        )
+        # Hand each new protocol its link at birth, so that not even the
+        # banner arrives before the protocol knows where events go.
+        self.config["protocol_factory"] = self._make_protocol
+        self.target = target
+        self.action_timeout = action_timeout
+        self.ping_interval_s = ping_interval
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self._backoff = backoff_initial
+        self._ids = itertools.count(1)
+        self._handlers: list[EventHandler] = []
+        self._ready_callbacks: list[Callable[[], Awaitable[None]]] = []
+        self._events: asyncio.Queue[AmiMessage] = asyncio.Queue(maxsize=event_queue_size)
+        self.events_dropped = 0
+        self.events_received = 0
+        self.connected = False  # logged in and FullyBooted
+        self.last_heard = 0.0
+        self.reconnects = 0
+        self._ready = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._pinger_task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # ----------------------------------------------------------------- public
+    def subscribe(self, handler: EventHandler) -> None:
+        self._handlers.append(handler)
+
+    def on_ready(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._ready_callbacks.append(callback)
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="ami-dispatcher")
+        self.connect()
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def send(
+        self,
+        action: str,
+        headers: Mapping[str, object] | Iterable[tuple[str, object]] = (),
+        *,
+        timeout: float | None = None,
+        check: bool = True,
+    ) -> AmiResult:
+        """Send one action and wait for its complete answer.
+
+        Raises :class:`AmiTimeout` (FIX(panoramisk) 3), :class:`AmiConnectionLost`,
+        :class:`pbx.ami_protocol.AmiProtocolError` for a value with CR/LF, and
+        with ``check`` :class:`AmiError` for ``Response: Error``.
+        """
+        protocol = self.protocol
+        if protocol is None or protocol.closed:
+            raise AmiConnectionLost(action, "not connected")
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        action_id = f"hl-{next(self._ids)}"
+        message = AmiMessage.of([("Action", action), ("ActionID", action_id)])
+        for key, value in pairs:
+            values = value if isinstance(value, (list, tuple)) else [value]
+            message.headers.extend((key, str(v)) for v in values)
+        future = protocol.send_message(message)
+        try:
+            result = await asyncio.wait_for(future, timeout or self.action_timeout)
+        except TimeoutError:
+            protocol.pending.pop(action_id, None)
+            raise AmiTimeout(action, "no answer in time") from None
+        if check and (result.response.response or "").lower() == "error":
+            raise AmiError(action, result.message)
+        return result
+
+    async def close(self) -> None:  # type: ignore[override]
+        self._closing = True
+        for task in (self._pinger_task, self._dispatcher, *self._tasks):
+            if task is not None:
+                task.cancel()
+        for task in (self._pinger_task, self._dispatcher, *self._tasks):
+            if task is not None:
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+        if self.protocol is not None and not self.protocol.closed:
+            try:
+                await asyncio.wait_for(self.send("Logoff", timeout=1.0, check=False), 1.5)
+            except Exception:
+                pass
+            self.protocol.closed = True
+            self.protocol.transport.close()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "connected": self.connected,
+            "host": f"{self.target.host}:{self.target.port}",
+            "events_received": self.events_received,
+            "events_dropped": self.events_dropped,
+            "event_backlog": self._events.qsize(),
+            "reconnects": self.reconnects,
+        }
+
+    # --------------------------------------------------------------- internal
+    def _make_protocol(self) -> HotlineAMIProtocol:
+        protocol = HotlineAMIProtocol()
+        protocol.factory = self
+        return protocol
+
+    def enqueue_event(self, message: AmiMessage) -> None:
+        self.events_received += 1
+        event = (message.event or "").lower()
+        if event == "fullybooted" and not self.connected and self.protocol is not None:
+            self._spawn(self._became_ready(), "ami-ready")
+        elif event == "shutdown":
+            log.warning("Asterisk is shutting down; will reconnect")
+        # FIX(panoramisk) 6: a bounded queue between reading and handling.
+        try:
+            self._events.put_nowait(message)
+        except asyncio.QueueFull:
+            self.events_dropped += 1
+            if self.events_dropped in (1, 10, 100) or self.events_dropped % 1000 == 0:
+                log.error("AMI event queue full: %d events dropped", self.events_dropped)
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            message = await self._events.get()
+            for handler in self._handlers:
+                try:
+                    result = handler(message)
+                    if result is not None:
+                        await result
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("AMI event handler failed on %s", message.event)
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        try:
+            _transport, protocol = f.result()
+        except OSError as exc:
+            log.warning("AMI %s:%s unreachable (%s); retrying in %.1fs",
+                        self.target.host, self.target.port, exc, self._backoff)
+            self._schedule_reconnect()
+            return
+        self.protocol = protocol
+        protocol.factory = self
+        protocol.log = log
+        self.last_heard = self.loop.time()
+        self._spawn(self._login(), "ami-login")
+
+    async def _login(self) -> None:
+        try:
+            result = await self.send(
+                "Login",
+                {"Username": self.target.username, "Secret": self.target.secret, "Events": "on"},
+                check=False,
+            )
+        except AmiError as exc:
+            log.error("AMI login failed: %s", exc)
+            self._drop_connection()
+            return
+        if not result.ok:
+            log.error("AMI login refused for %s: %s", self.target.username, result.message)
+            self._drop_connection()
+            return
+        log.info("AMI logged in to %s:%s as %s", self.target.host, self.target.port,
+                 self.target.username)
+        self._backoff = self.backoff_initial
+        if self._pinger_task is None or self._pinger_task.done():
+            self._pinger_task = asyncio.create_task(self._ping_loop(), name="ami-pinger")
+
+    async def _became_ready(self) -> None:
+        self.connected = True
+        self._ready.set()
+        for callback in self._ready_callbacks:
+            try:
+                await callback()
+            except Exception:
+                log.exception("AMI resync callback failed")
+
+    async def _ping_loop(self) -> None:
+        # FIX(panoramisk) 7: a ping unanswered for two intervals means the
+        # peer is gone, even if the socket still looks open.
+        while True:
+            await asyncio.sleep(self.ping_interval_s)
+            protocol = self.protocol
+            if protocol is None or protocol.closed:
+                return
+            try:
+                await self.send("Ping", timeout=self.ping_interval_s * 2)
+            except AmiTimeout:
+                log.error("AMI ping unanswered for %.0fs; reconnecting", self.ping_interval_s * 2)
+                self._drop_connection()
+                return
+            except AmiError:
+                return
+
+    def _drop_connection(self) -> None:
+        protocol = self.protocol
+        if protocol is not None and not protocol.closed:
+            protocol.transport.abort()  # connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        was_connected = self.connected
+        self.connected = False
+        self._ready.clear()
+        if self._closing:
+            return
+        if was_connected:
+            log.error("AMI connection lost; reconnecting")
+        self._schedule_reconnect()
+
+    def _schedule_reconnect(self) -> None:
+        if self._closing:
+            return
+        delay = self._backoff
+        self._backoff = min(self._backoff * 2, self.backoff_max)
+        self.reconnects += 1
+        self.loop.call_later(delay, self._reconnect_now)
+
+    def _reconnect_now(self) -> None:
+        if not self._closing:
+            self.connect()
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # panoramisk hooks we replace: no blind re-sending, no fire-and-forget ping.
+    async def send_awaiting_actions(self, *_: Any) -> None:
+        self.awaiting_actions.clear()
+
+    def ping(self) -> None:
+        pass

@@ -1,0 +1,234 @@
+"""REST handlers for calls, work orders and departments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.auth import DEPS_KEY, Principal, principal
+from console.routing_table import RouteSpec, json_error, read_json
+from hotline.logmask import mask_number
+from worksheets import service
+from worksheets.models import Call, Department, WorkOrder
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def call_to_dict(call: Call, *, full_number: bool) -> dict[str, Any]:
+    return {
+        "id": call.id, "uniqueid": call.uniqueid,
+        "caller_number": call.caller_number if full_number else mask_number(call.caller_number),
+        "caller_name": call.caller_name, "dialed_number": call.dialed_number,
+        "ivr_choice": call.ivr_choice, "category": call.category, "queue": call.queue,
+        "outcome": call.outcome, "agent_id": call.agent_id, "member_name": call.member_name,
+        "entered_at": _iso(call.entered_at), "queued_at": _iso(call.queued_at),
+        "answered_at": _iso(call.answered_at), "ended_at": _iso(call.ended_at),
+        "hold_seconds": call.hold_seconds, "talk_seconds": call.talk_seconds,
+        "source": call.source,
+    }
+
+
+def order_to_dict(order: WorkOrder) -> dict[str, Any]:
+    return {
+        "id": order.id, "number": order.number, "call_id": order.call_id,
+        "caller_number": order.caller_number, "caller_name": order.caller_name,
+        "category": order.category, "complexity": order.complexity, "status": order.status,
+        "title": order.title, "description": order.description,
+        "department_id": order.department_id, "agent_id": order.agent_id,
+        "answered_on_call": order.answered_on_call, "created_at": _iso(order.created_at),
+        "submitted_at": _iso(order.submitted_at), "deadline_days": order.deadline_days,
+        "due_date": _iso(order.due_date), "due_at": _iso(order.due_at),
+        "closed_at": _iso(order.closed_at), "satisfaction": order.satisfaction,
+    }
+
+
+def _limit(request: web.Request) -> int:
+    try:
+        return max(1, min(int(request.query.get("limit", "100")), 1000))
+    except ValueError:
+        return 100
+
+
+def _orders_visible_to(p: Principal, stmt: Any) -> Any:
+    if p.role == "agent":
+        return stmt.where(WorkOrder.agent_id == p.agent_id)
+    if p.role == "department":
+        return stmt.where(WorkOrder.department_id == p.department_id)
+    return stmt
+
+
+async def list_calls(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    outcome = request.query.get("outcome")
+    limit = _limit(request)
+
+    def work(s: Session) -> list[dict[str, Any]]:
+        stmt = select(Call).order_by(Call.id.desc()).limit(limit)
+        if outcome:
+            stmt = stmt.where(Call.outcome == outcome)
+        return [call_to_dict(c, full_number=False) for c in s.scalars(stmt)]
+
+    return web.json_response({"calls": await deps.db.run(work)})
+
+
+async def get_call(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    try:
+        call_id = int(request.match_info["call_id"])
+    except ValueError:
+        return json_error(400, "invalid", "call id must be a number")
+
+    def work(s: Session) -> dict[str, Any] | None:
+        call = s.get(Call, call_id)
+        if call is None:
+            return None
+        data = call_to_dict(call, full_number=True)
+        data["timeline"] = [
+            {"at": _iso(e.at), "kind": e.kind, "detail": e.detail}
+            for e in service.call_timeline(s, call_id)
+        ]
+        order = s.scalar(select(WorkOrder).where(WorkOrder.call_id == call_id))
+        data["work_order"] = order_to_dict(order) if order is not None else None
+        return data
+
+    data = await deps.db.run(work)
+    if data is None:
+        return json_error(404, "not_found", f"no call {call_id}")
+    return web.json_response(data)
+
+
+async def list_orders(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    p = principal(request)
+    status = request.query.get("status")
+    limit = _limit(request)
+
+    def work(s: Session) -> list[dict[str, Any]]:
+        stmt = _orders_visible_to(p, select(WorkOrder)).order_by(WorkOrder.id.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(WorkOrder.status == status)
+        return [order_to_dict(o) for o in s.scalars(stmt)]
+
+    return web.json_response({"work_orders": await deps.db.run(work)})
+
+
+async def get_order(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    p = principal(request)
+    try:
+        order_id = int(request.match_info["order_id"])
+    except ValueError:
+        return json_error(400, "invalid", "work order id must be a number")
+
+    def work(s: Session) -> dict[str, Any] | None:
+        stmt = _orders_visible_to(p, select(WorkOrder).where(WorkOrder.id == order_id))
+        order = s.scalar(stmt)
+        return order_to_dict(order) if order is not None else None
+
+    data = await deps.db.run(work)
+    if data is None:
+        return json_error(404, "not_found", f"no work order {order_id} visible to you")
+    return web.json_response(data)
+
+
+SUBMIT_SCHEMA = {
+    "type": "object",
+    "required": ["title", "category"],
+    "properties": {
+        "title": {"type": "string", "maxLength": 200},
+        "description": {"type": "string"},
+        "category": {"enum": ["help", "complaint", "report", "consult", "suggest"]},
+        "complexity": {"enum": ["ordinary", "complex", None]},
+        "department_id": {"type": ["integer", "null"]},
+        "answered_on_call": {"type": "boolean"},
+    },
+}
+
+
+def _check_submit(data: dict[str, Any]) -> str | None:
+    expected = {"title": str, "description": str, "category": str}
+    for key, kind in expected.items():
+        if key in data and not isinstance(data[key], kind):
+            return f"{key} must be a string"
+    if data.get("complexity") is not None and not isinstance(data["complexity"], str):
+        return "complexity must be 'ordinary', 'complex' or null"
+    dept = data.get("department_id")
+    if dept is not None and (not isinstance(dept, int) or isinstance(dept, bool)):
+        return "department_id must be an integer or null"
+    if not isinstance(data.get("answered_on_call", False), bool):
+        return "answered_on_call must be true or false"
+    return None
+
+
+async def submit_order(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    p = principal(request)
+    try:
+        order_id = int(request.match_info["order_id"])
+    except ValueError:
+        return json_error(400, "invalid", "work order id must be a number")
+    data = await read_json(request)
+    problem = _check_submit(data)
+    if problem:
+        return json_error(400, "invalid", problem)
+    if p.role == "agent" and p.agent_id is None:
+        return json_error(403, "forbidden", "this login is not linked to an agent")
+
+    def work(s: Session) -> dict[str, Any]:
+        order = service.submit_work_order(
+            s, order_id, agent_id=p.agent_id if p.role == "agent" else None,
+            title=data.get("title", ""), description=data.get("description", ""),
+            category=data.get("category", ""), complexity=data.get("complexity"),
+            department_id=data.get("department_id"),
+            answered_on_call=bool(data.get("answered_on_call", False)),
+            now=deps.clock.now(), calendar=deps.calendar, tz=deps.settings.tz,
+        )
+        return order_to_dict(order)
+
+    try:
+        result = await deps.db.run(work)
+    except service.WorkOrderError as exc:
+        return json_error(409 if "draft" in str(exc) else 400, "rejected", str(exc))
+    deps.bus.publish("order.submitted", order_id=result["id"], number=result["number"],
+                     status=result["status"], agent_id=result["agent_id"])
+    return web.json_response(result)
+
+
+async def list_departments(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+
+    def work(s: Session) -> list[dict[str, Any]]:
+        rows = s.scalars(select(Department).where(Department.active).order_by(Department.id))
+        return [{"id": d.id, "code": d.code, "name": d.name, "legacy_number": d.legacy_number}
+                for d in rows]
+
+    return web.json_response({"departments": await deps.db.run(work)})
+
+
+ROUTES = [
+    RouteSpec("GET", "/api/calls", list_calls, "Recent call records (numbers masked)",
+              roles=("supervisor",), tags=("calls",),
+              params=(("limit", "query", "at most this many (1-1000)"),
+                      ("outcome", "query", "answered, abandoned, ivr_hangup, queued, in_ivr"))),
+    RouteSpec("GET", "/api/calls/{call_id}", get_call, "One call with its timeline and order",
+              roles=("supervisor", "agent"), tags=("calls",),
+              params=(("call_id", "path", "call id"),)),
+    RouteSpec("GET", "/api/work-orders", list_orders,
+              "Work orders visible to you (agents: theirs; departments: theirs)",
+              tags=("work orders",), params=(("status", "query", "draft, dispatched, closed"),
+                                             ("limit", "query", "at most this many"))),
+    RouteSpec("GET", "/api/work-orders/{order_id}", get_order, "One work order",
+              tags=("work orders",), params=(("order_id", "path", "work order id"),)),
+    RouteSpec("POST", "/api/work-orders/{order_id}/submit", submit_order,
+              "Complete a draft order and dispatch it (or close a consultation answered on "
+              "the call); sets its deadline", roles=("agent", "supervisor"),
+              tags=("work orders",), body=SUBMIT_SCHEMA,
+              params=(("order_id", "path", "work order id"),)),
+    RouteSpec("GET", "/api/departments", list_departments, "Departments orders can go to",
+              tags=("work orders",)),
+]
