@@ -39,6 +39,10 @@ class Principal:
         }
 
 
+PRINCIPAL_KEY: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
+TOKEN_KEY: web.RequestKey[str] = web.RequestKey("token", str)
+
+
 def _token(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -76,13 +80,13 @@ async def auth_middleware(request: web.Request, handler):  # type: ignore[no-unt
     principal = _principal(user)
     if spec.roles and principal.role not in spec.roles and principal.role != "admin":
         return json_error(403, "forbidden", f"this needs the role {' or '.join(spec.roles)}")
-    request["principal"] = principal
-    request["token"] = token
+    request[PRINCIPAL_KEY] = principal
+    request[TOKEN_KEY] = token
     return await handler(request)
 
 
 def principal(request: web.Request) -> Principal:
-    return request["principal"]  # type: ignore[no-any-return]
+    return request[PRINCIPAL_KEY]
 
 
 async def login(request: web.Request) -> web.Response:
@@ -104,7 +108,7 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
-    token = request["token"]
+    token = request[TOKEN_KEY]
     await deps.db.run(lambda s: accounts.logout(s, token))
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE)

@@ -139,6 +139,20 @@ def _run(main: Callable[[], object], startup_error: type[Exception],
     return 0
 
 
+def cmd_ami_replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pbx.ami_protocol import AmiProtocolError
+    from pbx.replay import run
+
+    if not Path(args.file).is_file():
+        return _fail(f"no such file: {args.file}")
+    try:
+        return run(args.file, args.json)
+    except AmiProtocolError as exc:
+        return _fail(f"{args.file} is not an AMI capture: {exc}")
+
+
 # ------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     settings_help = "\n".join(f"  {k:<28} {v}" for k, v in DOCUMENTED.items())
@@ -174,6 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="create or upgrade the database schema",
                        description="Apply the Alembic migrations to HOTLINE_DATABASE_URL.")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("ami", help="AMI tools", description="Tools for AMI streams.")
+    ami_sub = p.add_subparsers(dest="ami_command", metavar="ACTION")
+    ami_sub.required = True
+    c = ami_sub.add_parser("replay", help="replay a captured AMI stream through the state machine",
+                           description="Read a recorded AMI transcript (the fixture format or a "
+                           "plain capture), run it through the parser and state machine, and print "
+                           "event counts, per-queue totals and calls taken per member.")
+    c.add_argument("file")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(func=cmd_ami_replay)
 
     p = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")

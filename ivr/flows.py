@@ -61,7 +61,8 @@ async def choose_route(agi: AgiChannel, deps: Deps) -> tuple[Route, str]:
         route = routing.for_key(key)
         if route is not None:
             return route, key or ""
-        pressed = "none" if key is None else "invalid"
+        if key is not None:
+            pressed = "invalid"  # a wrong key on any try is what the record keeps
         if attempt < MENU_TRIES - 1:
             await agi.stream_file(prompts.NO_INPUT if key is None else prompts.INVALID)
     await agi.stream_file(prompts.TO_OPERATOR)
@@ -94,10 +95,13 @@ async def survey(agi: AgiChannel, deps: Deps) -> None:
         key = await agi.wait_for_digit(DIGIT_WAIT_MS)
     answer = SURVEY_ANSWERS.get(key or "")
     if answer is not None:
-        await deps.db.run(
-            lambda s: service.set_satisfaction(s, agi.uniqueid, answer=answer,
-                                               now=deps.clock.now())
-        )
+        try:
+            await deps.db.run(
+                lambda s: service.set_satisfaction(s, agi.uniqueid, answer=answer,
+                                                   now=deps.clock.now())
+            )
+        except service.CallError as exc:  # e.g. no order: the AMI link was down
+            log.warning("survey answer for %s not stored: %s", agi.uniqueid, exc)
     try:
         await agi.stream_file(prompts.THANKS)
     except AgiHangup:

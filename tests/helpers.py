@@ -1,0 +1,56 @@
+"""Helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hotline import accounts
+from hotline.db import Database
+from hotline.migrate import upgrade
+from hotline.seed import seed_demo_city
+from hotline.settings import Listen, Settings, load_settings
+
+PASSWORD = "correct-horse-1"
+
+
+def settings_for_test(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    settings = load_settings(env={"HOTLINE_DATABASE_URL": database_url,
+                                  "HOTLINE_VAR_DIR": str(tmp_path / "var")})
+    return replace(settings, agi_listen=Listen("127.0.0.1", 0),
+                   http_listen=Listen("127.0.0.1", 0), **overrides)  # type: ignore[arg-type]
+
+
+def prepare_database(url: str, now: datetime | None = None) -> dict[str, int]:
+    """Migrate, seed the demo city, and create one user per role (password PASSWORD).
+
+    Returns {username: user id}.
+    """
+    now = now or datetime.now(UTC)
+    db = Database(url)
+    try:
+        upgrade(db.engine)
+        db.call(lambda s: seed_demo_city(s, now))
+
+        def users(s):  # type: ignore[no-untyped-def]
+            from sqlalchemy import select
+
+            from agents.models import Agent
+            from worksheets.models import Department
+
+            out = {}
+            first_agent = s.scalars(select(Agent).order_by(Agent.number)).first()
+            dept = s.scalars(select(Department).order_by(Department.id)).first()
+            for name, role, extra in [
+                ("admin", "admin", {}), ("sup", "supervisor", {}),
+                ("dept", "department", {"department_id": dept.id}),
+                ("agent", "agent", {"agent_id": first_agent.id}),
+            ]:
+                out[name] = accounts.create_user(s, username=name, password=PASSWORD, role=role,
+                                                 now=now, **extra).id
+            return out
+
+        return db.call(users)
+    finally:
+        db.close()
