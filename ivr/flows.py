@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MENU_TRIES = 3
 DIGIT_WAIT_MS = 5000
 ALL_KEYS = "0123456789*#"
+ENGLISH_KEY = "9"
 SURVEY_ANSWERS = {"1": "satisfied", "2": "basically_satisfied", "3": "dissatisfied"}
 
 
@@ -50,20 +51,29 @@ async def _start_call(agi: AgiChannel, deps: Deps) -> None:
 
 
 async def choose_route(agi: AgiChannel, deps: Deps) -> tuple[Route, str]:
-    """Play the menu until a valid key; return the route and what was pressed."""
+    """Play the menu until a valid key; return the route and what was pressed.
+
+    9 switches the menu to English once.  No input or a wrong key repeats
+    the menu, twice at most; then the general queue."""
     routing = deps.routing
     await agi.stream_file(prompts.WELCOME)
     pressed = "none"
-    for attempt in range(MENU_TRIES):
-        key = await agi.stream_file(prompts.MENU, ALL_KEYS)
+    menu = prompts.MENU
+    attempt = 0
+    while attempt < MENU_TRIES:
+        key = await agi.stream_file(menu, ALL_KEYS)
         if key is None:
             key = await agi.wait_for_digit(DIGIT_WAIT_MS)
+        if key == ENGLISH_KEY and menu != prompts.MENU_EN:
+            menu = prompts.MENU_EN  # the same menu in English; not a failed try
+            continue
+        attempt += 1
         route = routing.for_key(key)
         if route is not None:
             return route, key or ""
         if key is not None:
             pressed = "invalid"  # a wrong key on any try is what the record keeps
-        if attempt < MENU_TRIES - 1:
+        if attempt < MENU_TRIES:
             await agi.stream_file(prompts.NO_INPUT if key is None else prompts.INVALID)
     await agi.stream_file(prompts.TO_OPERATOR)
     return routing.general, pressed
@@ -86,7 +96,8 @@ async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
     await agi.set_variable("HOTLINE_QUEUE", route.queue)
     deps.bus.publish("call.routed", uniqueid=agi.uniqueid, queue=route.queue,
                      category=route.category)
-    await agi.stream_file(prompts.PLEASE_HOLD)
+    if pressed not in ("none", "invalid"):  # the failed menu already said "to an operator"
+        await agi.stream_file(prompts.PLEASE_HOLD)
 
 
 async def survey(agi: AgiChannel, deps: Deps) -> None:

@@ -92,7 +92,7 @@ def test_four_calls_leave_the_right_records(database_url, tmp_path):
                 c = sim.place_call(caller_number="02988888888", caller_name="Wang", dialed="12345",
                                    script=CallerScript(keys="", hangup_in_ivr_after=3.0))
                 d = sim.place_call(caller_number="15000000000", caller_name="赵六", dialed="12345",
-                                   script=CallerScript(keys="9", key_delay=1.0, patience=600))
+                                   script=CallerScript(keys="7", key_delay=1.0, patience=600))
                 await asyncio.sleep(60)
                 async with http.get("/api/work-orders?status=draft", headers=headers) as r:
                     drafts = (await r.json())["work_orders"]

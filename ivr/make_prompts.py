@@ -1,0 +1,37 @@
+"""Generate the prompt WAVs (see scripts/make-prompts)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from hotline.settings import PROJECT_ROOT
+from ivr.prompts import TEXTS
+
+SOUNDS = PROJECT_ROOT / "asterisk-conf" / "sounds"
+
+
+def make(target: Path = SOUNDS) -> list[Path]:
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"make-prompts: {tool} is missing (apt-get install {tool})")
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (name, (voice, text)) in enumerate(sorted(TEXTS.items()), 1):
+            raw = Path(tmp) / "raw.wav"
+            out = target / f"{name}.wav"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text],
+                           check=True)
+            subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e",
+                            "signed-integer", str(out), "gain", "-3"], check=True)
+            print(f"[{i}/{len(TEXTS)}] {out.relative_to(PROJECT_ROOT)}", file=sys.stderr)
+            written.append(out)
+    return written
+
+
+if __name__ == "__main__":
+    make()

@@ -1,0 +1,135 @@
+"""Every path through the menu, with a scripted PBX on the AGI socket."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from hotline.bus import EventBus
+from hotline.clock import Clock, run_simulated
+from hotline.db import Database
+from hotline.deps import Deps
+from hotline.settings import load_settings
+from ivr import flows, prompts
+from pbx import agi_protocol
+from pbx.fastagi import FastAgiServer
+from routing.menu import RoutingTable
+from tests.helpers import prepare_database
+from worksheets.calendar import WorkingCalendar
+from worksheets.models import Call
+
+ENV = ("agi_network: yes\nagi_network_script: ivr\nagi_request: agi://127.0.0.1/ivr\n"
+       "agi_channel: PJSIP/trunk-00000001\nagi_uniqueid: {uid}\n"
+       "agi_callerid: {num}\nagi_calleridname: {name}\nagi_extension: 12345\n\n")
+
+
+async def scripted_pbx(port, uid, keys, hang_up_at=None, num="13800138000", name="张三"):
+    """Answer prompts: each STREAM FILE/WAIT FOR DIGIT consumes the next of ``keys``
+    (None = no key).  ``hang_up_at``: the number of the command that meets a hangup."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(ENV.format(uid=uid, num=num, name=name).encode())
+    keys = list(keys)
+    played, variables, n = [], {}, 0
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        n += 1
+        words = agi_protocol.split_command(line.decode())
+        verb = " ".join(words[:2])
+        if hang_up_at is not None and n >= hang_up_at:
+            writer.write(b"HANGUP\n" + agi_protocol.format_result(511))
+            continue
+        if verb == "STREAM FILE":
+            played.append(words[2])
+            escape = words[3] if len(words) > 3 else ""
+            key = keys.pop(0) if keys and escape else None
+            writer.write(agi_protocol.format_result(200, ord(key) if key else 0, endpos=8000))
+        elif verb == "WAIT FOR":
+            key = keys.pop(0) if keys else None
+            writer.write(agi_protocol.format_result(200, ord(key) if key else 0))
+        elif verb == "SET VARIABLE":
+            variables[words[2]] = words[3]
+            writer.write(b"200 result=1\n")
+        elif verb == "GET VARIABLE":
+            writer.write(b"200 result=0\n")
+        else:
+            writer.write(b"200 result=0\n")
+    writer.close()
+    return played, variables
+
+
+def run_ivr(url, uid, keys, **kwargs):
+    prepare_database(url)
+
+    async def main():
+        db = Database(url)
+        deps = Deps(settings=load_settings(env={}), db=db,
+                    clock=Clock.for_running_loop(datetime(2026, 11, 30, 2, tzinfo=UTC)),
+                    routing=await db.run(RoutingTable.load), bus=EventBus(),
+                    calendar=WorkingCalendar.default())
+        server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
+                               host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            played, variables = await scripted_pbx(server.port, uid, keys, **kwargs)
+            await asyncio.sleep(0.1)
+            call = await db.run(lambda s: s.scalar(select(Call).where(Call.uniqueid == uid)))
+            return played, variables, call
+        finally:
+            await server.close()
+            db.close()
+
+    return run_simulated(main())
+
+
+@pytest.mark.parametrize("keys,queue,choice,menus", [
+    (["1"], "hotline-help", "1", 1),
+    (["2"], "hotline-complaint", "2", 1),
+    (["3"], "hotline-report", "3", 1),
+    (["4"], "hotline-consult", "4", 1),
+    (["5"], "hotline-suggest", "5", 1),
+    (["0"], "hotline-general", "0", 1),
+    ([None, None, None, None, None, None], "hotline-general", "none", 3),
+    (["7", "8", "*"], "hotline-general", "invalid", 3),
+    (["7", "2"], "hotline-complaint", "2", 2),
+    ([None, None, "#", None], "hotline-general", "invalid", 3),
+])
+def test_menu_paths(tmp_path, keys, queue, choice, menus):
+    played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.1", keys)
+    assert variables["HOTLINE_QUEUE"] == queue
+    assert call.queue == queue and call.ivr_choice == choice and call.outcome == "in_ivr"
+    assert played[0] == prompts.WELCOME
+    assert played.count(prompts.MENU) == menus
+    if menus == 3:
+        assert played[-1] == prompts.TO_OPERATOR
+
+
+def test_nine_switches_to_english_without_using_a_try(tmp_path):
+    played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.2", ["9", "4"])
+    assert variables["HOTLINE_QUEUE"] == "hotline-consult"
+    assert played[:3] == [prompts.WELCOME, prompts.MENU, prompts.MENU_EN]
+
+
+@pytest.mark.parametrize("hang_up_at", [1, 2, 3, 4])
+def test_hangup_at_each_step_leaves_the_call_record(tmp_path, hang_up_at):
+    played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.3", [None] * 6,
+                                      hang_up_at=hang_up_at)
+    assert "HOTLINE_QUEUE" not in variables
+    if hang_up_at > 1:  # the first command (GET VARIABLE) comes before the record
+        assert call is not None and call.queue is None
+
+
+@pytest.mark.parametrize("number,name", [
+    ("13800138000", "张\\三 \"quoted\""),
+    ("unknown", "unknown"),
+    ("+86 138-0013-8000", "x" * 200),
+])
+def test_odd_caller_ids_are_stored_as_given(tmp_path, number, name):
+    played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.4", ["1"],
+                                      num=number, name=name)
+    assert call.caller_number == ("" if number == "unknown" else number)
+    assert call.caller_name == ("" if name == "unknown" else name)
