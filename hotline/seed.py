@@ -1,0 +1,123 @@
+"""Demo data for Baoji: service queues, six teams of seven agents, departments.
+
+Idempotent: every row is looked up by its unique key (queue name, team
+code, agent number, department code) and created only when missing;
+existing rows are left as they are, so an admin's edits survive a second
+run.  Users are not created here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from agents.models import Agent, Team
+from routing.menu import DEFAULT_ROUTES
+from routing.models import ServiceQueue
+from worksheets.models import Department
+
+M = TypeVar("M")
+
+TEAMS = (("A", "一班"), ("B", "二班"), ("C", "三班"), ("D", "四班"), ("E", "五班"), ("F", "六班"))
+AGENTS_PER_TEAM = 7
+FIRST_AGENT_NUMBER = 1001
+
+AGENT_NAMES = (
+    "王丽娟", "李静", "张伟", "刘芳", "陈晓燕", "杨磊", "赵敏",
+    "黄秀英", "周婷", "吴强", "徐丹", "孙悦", "马超", "朱玲",
+    "胡晓东", "郭佳", "何雪", "高峰", "林娜", "罗霞", "郑丽",
+    "梁艳", "谢军", "宋佳怡", "唐瑶", "许文静", "韩冰", "冯磊",
+    "邓娟", "曹颖", "彭勇", "曾倩", "肖红", "田甜", "董洁",
+    "袁媛", "潘虹", "于晨", "蒋雯", "蔡琳", "余欢", "杜鹃",
+)
+
+# Queue penalties per seat in a team ("category:penalty", lower rings
+# first): every agent can take every queue, each seat has a speciality, so
+# a team of seven covers all six queues with a preferred agent.
+SEAT_SKILLS = (
+    "complaint:0,report:0,help:1,consult:1,suggest:1,general:1",
+    "complaint:0,report:1,help:1,consult:2,suggest:1,general:1",
+    "help:0,complaint:1,consult:1,report:2,suggest:2,general:1",
+    "help:0,consult:1,complaint:2,report:2,suggest:2,general:1",
+    "consult:0,general:0,help:1,suggest:1,complaint:2,report:2",
+    "suggest:0,consult:0,help:1,complaint:2,report:2,general:1",
+    "general:0,help:0,consult:1,complaint:1,report:1,suggest:1",
+)
+
+# (code, name, legacy number that still rings into 12345 (双轨运行) or None)
+DEPARTMENTS: tuple[tuple[str, str, str | None], ...] = (
+    ("ZJJ", "宝鸡市住房和城乡建设局", "12319"),
+    ("SJJ", "宝鸡市市场监督管理局", "12315"),
+    ("RSJ", "宝鸡市人力资源和社会保障局", "12333"),
+    ("JTJ", "宝鸡市交通运输局", "12328"),
+    ("HBJ", "宝鸡市生态环境局", "12369"),
+    ("YBJ", "宝鸡市医疗保障局", "12393"),
+    ("CGJ", "宝鸡市城市管理执法局", None),
+    ("SWJT", "宝鸡市水务集团有限公司（供水）", None),
+    ("GDGS", "国网宝鸡供电公司", None),
+    ("WBQ", "宝鸡市渭滨区人民政府", None),
+    ("JTQ", "宝鸡市金台区人民政府", None),
+    ("CCQ", "宝鸡市陈仓区人民政府", None),
+)
+
+
+@dataclass
+class DemoSeed:
+    """The demo rows (existing or new) and how many rows this run created."""
+
+    queues: list[ServiceQueue] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)
+    agents: list[Agent] = field(default_factory=list)
+    departments: list[Department] = field(default_factory=list)
+    created: int = 0
+
+
+def _get_or_add(
+    session: Session, seed: DemoSeed, model: type[M], key: InstrumentedAttribute[Any],
+    value: Any, **fields: Any,
+) -> M:
+    row = session.scalar(select(model).where(key == value))
+    if row is None:
+        row = model(**{key.key: value}, **fields)
+        session.add(row)
+        seed.created += 1
+    return row
+
+
+def seed_demo_city(session: Session, now: datetime) -> DemoSeed:
+    """Create whatever demo rows are missing; flushes, does not commit.
+
+    ``now`` is accepted for symmetry with the other services (no seeded
+    table records a creation time today).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    seed = DemoSeed()
+    for route in DEFAULT_ROUTES:
+        seed.queues.append(_get_or_add(
+            session, seed, ServiceQueue, ServiceQueue.name, route.queue,
+            category=route.category, menu_key=route.key, label=route.label,
+        ))
+    for index, (code, name) in enumerate(TEAMS):
+        seed.teams.append(_get_or_add(
+            session, seed, Team, Team.code, code, name=name, rota_index=index,
+        ))
+    session.flush()  # team ids for the agents
+    for team_index, team in enumerate(seed.teams):
+        for seat in range(AGENTS_PER_TEAM):
+            position = team_index * AGENTS_PER_TEAM + seat
+            number = str(FIRST_AGENT_NUMBER + position)
+            seed.agents.append(_get_or_add(
+                session, seed, Agent, Agent.number, number, name=AGENT_NAMES[position],
+                team_id=team.id, interface=f"PJSIP/{number}", skills=SEAT_SKILLS[seat],
+            ))
+    for code, name, legacy in DEPARTMENTS:
+        seed.departments.append(_get_or_add(
+            session, seed, Department, Department.code, code, name=name, legacy_number=legacy,
+        ))
+    session.flush()
+    return seed
