@@ -280,4 +280,3 @@ def _print_summary(out: Any, report: dict[str, Any]) -> None:
     if missing:
         print(f"{len(missing)} answered calls have no submitted work order", file=out)
 
-_ = PROJECT_ROOT  # the demo's files live under the project (var/, asterisk-conf/)

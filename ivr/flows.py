@@ -121,12 +121,15 @@ async def survey(agi: AgiChannel, deps: Deps) -> None:
 
 async def unanswered(agi: AgiChannel, deps: Deps) -> None:
     wait = await agi.get_variable("QUEUEWAIT")
-    await deps.db.run(
-        lambda s: service.mark_abandoned(
-            s, agi.uniqueid, hold_seconds=int(wait) if (wait or "").isdigit() else 0,
-            now=deps.clock.now(),
+    try:
+        await deps.db.run(
+            lambda s: service.mark_abandoned(
+                s, agi.uniqueid, hold_seconds=int(wait) if (wait or "").isdigit() else 0,
+                now=deps.clock.now(),
+            )
         )
-    )
+    except service.CallError as exc:
+        log.warning("unanswered call %s not recorded as such: %s", agi.uniqueid, exc)
     await agi.stream_file(prompts.CALLBACK_PROMISE)
 
 

@@ -50,6 +50,15 @@ class CallTracker:
         self._talk: dict[str, int] = {}
 
     async def on_event(self, message: AmiMessage) -> None:
+        try:
+            await self._dispatch(message)
+        except service.CallError as exc:
+            # A report that contradicts a later state (an abandon after the
+            # answer, say) is logged, not applied: outcomes only move forward.
+            log.warning("AMI %s for %s not applied: %s", message.event,
+                        message.get("Uniqueid"), exc)
+
+    async def _dispatch(self, message: AmiMessage) -> None:
         handler = {
             "QueueCallerJoin": self._joined,
             "AgentConnect": self._connected,

@@ -1,0 +1,186 @@
+"""Simulated media: prompt playback, digit collection, recording files.
+
+No audio flows; what matters is timing and the files written.  A prompt
+lasts as long as its WAV in ``sounds_dir`` (else 2.0 s).  Recordings are
+8 kHz 16-bit mono WAV files written with the stdlib ``wave`` module.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pbxsim.channels import Channel
+
+RATE = 8000
+DEFAULT_PROMPT_SECONDS = 2.0
+_duration_cache: dict[Path, float] = {}
+
+
+def prompt_seconds(chan: Channel, name: str) -> float:
+    """Length of a prompt: its WAV in sounds_dir (any of name, name.wav)."""
+    sounds = chan.sim.sounds_dir
+    if sounds is None or not name:
+        return DEFAULT_PROMPT_SECONDS
+    base = Path(name) if Path(name).is_absolute() else sounds / name
+    for cand in (base, base.with_name(base.name + ".wav"), base.with_name(base.name + ".WAV")):
+        if cand in _duration_cache:
+            return _duration_cache[cand]
+        if cand.is_file():
+            try:
+                with wave.open(str(cand), "rb") as w:
+                    secs = w.getnframes() / float(w.getframerate() or RATE)
+            except (wave.Error, EOFError, OSError):
+                secs = DEFAULT_PROMPT_SECONDS
+            _duration_cache[cand] = secs
+            return secs
+    return DEFAULT_PROMPT_SECONDS
+
+
+async def play(chan: Channel, files: str, escape: str = "") -> tuple[str | None, float]:
+    """Play ``&``-joined prompts.  With ``escape`` digits the caller may
+    interrupt.  Returns (digit | "" when played to the end | None on
+    hangup, seconds into the last prompt)."""
+    pos = 0.0
+    for name in [f for f in files.split("&") if f]:
+        length = prompt_seconds(chan, name)
+        start = chan.sim.loop_time()
+        if escape:
+            remaining = length
+            while remaining > 0:
+                digit = await chan.read_digit(remaining)
+                if digit is None:
+                    return None, chan.sim.loop_time() - start
+                if digit == "":
+                    break
+                if digit in escape:
+                    return digit, chan.sim.loop_time() - start
+                remaining = length - (chan.sim.loop_time() - start)
+        elif not await chan.sleep(length):
+            return None, chan.sim.loop_time() - start
+        pos = length
+    return "", pos
+
+
+async def collect_digits(
+    chan: Channel, prompt: str, max_digits: int, timeout: float
+) -> tuple[str, str]:
+    """Prompt (interruptible by any key), then keys until ``#``, max_digits
+    or the inter-digit timeout.  Returns (digits, "ok"|"timeout"|"hangup")."""
+    digits = ""
+    if prompt:
+        first, _ = await play(chan, prompt, "0123456789*#")
+        if first is None:
+            return digits, "hangup"
+        if first == "#":
+            return digits, "ok"
+        digits = first
+    while max_digits <= 0 or len(digits) < max_digits:
+        digit = await chan.read_digit(timeout)
+        if digit is None:
+            return digits, "hangup"
+        if digit == "":
+            return digits, "timeout"
+        if digit == "#":
+            return digits, "ok"
+        digits += digit
+    return digits, "ok"
+
+
+def recording_path(chan: Channel, filename: str, fmt: str = "") -> Path:
+    """Where a recording goes: relative names under recordings_dir.
+
+    Without a recordings_dir relative names stay relative and
+    :func:`write_wav` skips them (nothing lands in the working directory).
+    """
+    path = Path(filename)
+    if fmt and not path.name.lower().endswith("." + fmt.lower()):
+        path = path.with_name(path.name + "." + fmt)
+    if not path.is_absolute() and chan.sim.recordings_dir is not None:
+        path = chan.sim.recordings_dir / path
+    return path
+
+
+def _speech_frames(wav_path: Path | None, seconds: float) -> bytes:
+    """``seconds`` of 8 kHz 16-bit mono audio: the WAV's samples, else silence."""
+    n = max(0, int(round(seconds * RATE)))
+    if wav_path is None:
+        return b"\x00\x00" * n
+    try:
+        with wave.open(str(wav_path), "rb") as w:
+            width, channels, rate = w.getsampwidth(), w.getnchannels(), w.getframerate()
+            raw = w.readframes(w.getnframes())
+    except (wave.Error, EOFError, OSError):
+        return b"\x00\x00" * n
+    if width != 2:
+        return b"\x00\x00" * n
+    samples = memoryview(raw).cast("h")
+    if channels > 1:
+        samples = samples[::channels]  # keep the first channel
+    step = max(1, rate // RATE)
+    if step > 1:
+        samples = samples[::step]
+    mono = samples.tobytes()
+    mono = mono[: n * 2]
+    return mono + b"\x00\x00" * (n - len(mono) // 2)
+
+
+def write_wav(path: Path, frames: bytes) -> None:
+    """Write 8 kHz 16-bit mono audio; relative paths (no recordings_dir) are skipped."""
+    if not path.is_absolute():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(frames)
+
+
+async def record(
+    chan: Channel, path: Path, *, max_seconds: float | None, silence: float, escape: str = ""
+) -> tuple[str, int]:
+    """Record the caller: they speak, then fall silent.
+
+    Ends on silence (``silence`` > 0 seconds of it), ``max_seconds``, an
+    escape digit or hangup.  Returns (reason, samples written) with reason
+    "timeout" (silence or max length), "dtmf:<d>" or "hangup".  On
+    silence the trailing silence is trimmed to one second, as Asterisk does.
+    """
+    speech_s, speech_wav = (0.0, None)
+    if chan.far_end is not None:
+        speech_s, speech_wav = chan.far_end.speech(chan)
+    start = chan.sim.loop_time()
+    limit = max_seconds if max_seconds and max_seconds > 0 else None
+    end_on_silence = speech_s + silence if silence > 0 else None
+    candidates = [t for t in (limit, end_on_silence) if t is not None]
+    wait_for = min(candidates) if candidates else None
+    reason = "timeout"
+    if escape:
+        digit = await chan.read_digit(wait_for)
+        if digit is None:
+            reason = "hangup"
+        elif digit:
+            reason = "dtmf:" + digit
+    else:
+        if wait_for is None:
+            await chan.sleep(24 * 3600)
+        elif not await chan.sleep(wait_for):
+            reason = "hangup"
+    elapsed = chan.sim.loop_time() - start
+    kept = elapsed
+    if (
+        reason == "timeout"
+        and end_on_silence is not None
+        and (limit is None or end_on_silence <= limit)
+    ):
+        kept = max(0.0, elapsed - (silence - 1.0))
+    frames = _speech_frames(speech_wav, kept)
+    if speech_wav is None or kept > speech_s:
+        # Speech only lasts speech_s; after that the caller is silent.
+        spoken = _speech_frames(speech_wav, min(kept, speech_s))
+        frames = spoken + b"\x00\x00" * (int(round(kept * RATE)) - len(spoken) // 2)
+    write_wav(path, frames)
+    return reason, len(frames) // 2

@@ -1,0 +1,171 @@
+"""Outgoing legs placed by Queue() and Dial(): to a PJSIP phone or to a
+Local channel pair (``Local/1001@agents/n``) whose ``;2`` half runs the
+dialplan.  Both look the same to the caller: a channel that rings, maybe
+answers, and later hangs up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from pbxsim.channels import DOWN, RING, RINGING, UP, Channel
+from pbxsim.phones import Phone, phone_for
+
+if TYPE_CHECKING:
+    from pbxsim.core import PbxSim
+
+
+class MemberCall:
+    """One outgoing leg.  ``chan`` is the channel the caller is bridged to."""
+
+    def __init__(self, sim: PbxSim, interface: str, chan: Channel) -> None:
+        self.sim = sim
+        self.interface = interface
+        self.chan = chan
+        self.answered = False
+
+    @property
+    def is_pjsip(self) -> bool:
+        return self.chan.tech == "PJSIP"
+
+    def ring(self) -> None:
+        """The far end starts ringing (Newstate Ringing where it applies)."""
+
+    def publish_state(self) -> None:
+        """Publish the device state after a change."""
+
+    async def wait_answer(self, timeout: float | None) -> bool:
+        raise NotImplementedError
+
+    def answer(self) -> None:
+        self.answered = True
+        self.chan.set_state(UP)
+
+    def start_talking(self) -> None:
+        """Begin the conversation (the far end hangs up on its own later)."""
+
+    def cancel(self, cause: int = 0) -> None:
+        """Hang the leg up from our side (no answer, answered elsewhere, ...)."""
+        self.chan.hangup_cause = cause
+        self.chan.finish(cause)
+
+
+class PhoneCall(MemberCall):
+    def __init__(self, sim: PbxSim, interface: str, phone: Phone, linkedid: str) -> None:
+        super().__init__(sim, interface, phone.new_channel(linkedid))
+        self.phone = phone
+
+    def ring(self) -> None:
+        self.phone.ring(self.chan)
+
+    def publish_state(self) -> None:
+        self.phone.update_state()
+
+    async def wait_answer(self, timeout: float | None) -> bool:
+        return await self.phone.wait_answer(self.chan, timeout)
+
+    def start_talking(self) -> None:
+        self.phone.start_talking(self.chan)
+
+
+class LocalCall(MemberCall):
+    """``Local/exten@context[/n]``: ``;1`` faces the caller, ``;2`` runs the
+    dialplan; when ``;2`` answers, ``;1`` answers; when either hangs up the
+    other follows."""
+
+    def __init__(self, sim: PbxSim, interface: str, linkedid: str, caller: Channel | None) -> None:
+        body = interface.split("/", 1)[1]
+        if body.endswith("/n"):
+            body = body[:-2]
+        exten, _, context = body.partition("@")
+        self.device = f"Local/{exten}@{context or 'default'}"
+        idx = sim.next_tech_index("Local")
+        base = f"Local/{exten}@{context or 'default'}-{idx}"
+        one = sim.new_channel(
+            base + ";1", context=context or "default", exten=exten, linkedid=linkedid, tech="Local"
+        )
+        two = sim.new_channel(
+            base + ";2",
+            context=context or "default",
+            exten=exten,
+            linkedid=linkedid,
+            state=RING,
+            tech="Local",
+        )
+        super().__init__(sim, interface, one)
+        self.two = two
+        one.local_peer, two.local_peer = two, one
+        self._answered = asyncio.get_running_loop().create_future()
+        self.caller = caller
+        self._started = False
+
+        def two_state(state: int) -> None:
+            if state == UP and not self._answered.done():
+                self._answered.set_result(True)
+
+        self.two.state_listeners.append(two_state)
+        one.on_hangup.append(self._one_gone)
+        two.on_hangup.append(self._two_gone)
+
+    def inherit(self, pairs: list[tuple[str, str]]) -> None:
+        for k, v in pairs:
+            self.two.set_var(k, v)
+
+    def local_bridge(self) -> None:
+        one, two = self.chan, self.two
+        self.sim.emit(
+            "LocalBridge",
+            "call",
+            one.block("LocalOne")
+            + two.block("LocalTwo")
+            + [("Context", two.context), ("Exten", two.exten), ("LocalOptimization", "No")],
+        )
+
+    def start(self) -> None:
+        from pbxsim.pbx import run_pbx
+
+        if not self._started:
+            self._started = True
+            self.two.set_caller(self.chan.cid_num, self.chan.cid_name)
+            self.two.set_connected(self.chan.cid_num, self.chan.cid_name)
+            self.local_bridge()
+            self.sim.spawn(run_pbx(self.two), name=f"pbx {self.two.name}")
+
+    def ring(self) -> None:
+        self.start()
+
+    def publish_state(self) -> None:
+        live = any(not c.gone and c.state == UP for c in (self.chan, self.two))
+        self.sim.set_device_state(self.device, "INUSE" if live else "NOT_INUSE")
+
+    async def wait_answer(self, timeout: float | None) -> bool:
+        await asyncio.wait(
+            [self._answered, self.chan.hangup_future],
+            timeout=timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        return self._answered.done() and not self.chan.hungup
+
+    def _one_gone(self, c: Channel) -> None:
+        if not self.two.gone:
+            self.two.request_hangup(16, soft=False)
+        self.publish_state()
+
+    def _two_gone(self, c: Channel) -> None:
+        if not self.chan.gone and not self.chan.hungup:
+            self.chan.request_hangup(16, soft=False)
+        self.publish_state()
+
+
+def place(sim: PbxSim, interface: str, caller: Channel) -> MemberCall | None:
+    """Create the leg for a dial string, or None when nothing can answer."""
+    if interface.startswith("Local/"):
+        return LocalCall(sim, interface, caller.linkedid, caller)
+    phone = phone_for(sim, interface)
+    if phone is None or phone.device_state() == "UNAVAILABLE":
+        return None
+    return PhoneCall(sim, interface, phone, caller.linkedid)
+
+
+__all__ = ["DOWN", "RINGING", "LocalCall", "MemberCall", "PhoneCall", "place"]
