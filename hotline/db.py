@@ -82,6 +82,10 @@ class Database:
     """Owns the engine, the session factory and the thread that runs queries."""
 
     def __init__(self, url: str) -> None:
+        # Every domain's tables must be known before the first query, or a
+        # foreign key to a table not yet imported cannot be resolved.
+        import hotline.models  # noqa: F401
+
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

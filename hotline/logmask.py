@@ -46,3 +46,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic narrates every migration step at INFO; `hotline migrate` says the result.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -51,8 +51,9 @@ def test_dialplan_same_labels_and_priorities() -> None:
     assert ext.steps[1].app == "NoOp" and ext.steps[4].app == "AGI"
     assert ext.steps[4].data == "${FASTAGI}/ivr"
     q = ext.labels["queue"]
-    assert ext.steps[q].app == "Set" and ext.steps[q + 1].app == "Queue"
-    assert ext.steps[q + 1].data == "${HOTLINE_QUEUE},c,,,${QUEUE_TIMEOUT},,hotline-record"
+    assert ext.steps[q].app == "Set" and ext.steps[q + 1].app == "Set"
+    assert ext.steps[q + 2].app == "Queue"
+    assert ext.steps[q + 2].data == "${HOTLINE_QUEUE},c,,,${QUEUE_TIMEOUT},,hotline-record"
     assert ext.steps[ext.labels["end"]].app == "Hangup"
     # A legacy number falls to the _X. pattern; the literal wins for 12345.
     assert dp.find("from-pstn", "96110").pattern == "_X."
