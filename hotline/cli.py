@@ -302,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check against the default queues instead of the routing table")
     c.set_defaults(func=cmd_conf_check)
 
+    from agents.cli import register as register_agent_commands
+
+    register_agent_commands(sub)
+
     p = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")
     user_sub.required = True
