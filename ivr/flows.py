@@ -16,10 +16,10 @@ import logging
 
 from hotline.deps import Deps
 from hotline.logmask import mask_number
-from ivr import prompts
+from ivr import prompts, steps
 from pbx.fastagi import AgiChannel, AgiHangup
 from routing.menu import Route
-from worksheets import service
+from worksheets import ivr_records, service
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ def _caller(env: dict[str, str]) -> tuple[str, str]:
     return ("" if number == "unknown" else number), ("" if name == "unknown" else name)
 
 
-async def _start_call(agi: AgiChannel, deps: Deps) -> None:
+async def _start_call(agi: AgiChannel, deps: Deps) -> tuple[str, str]:
+    """Record the call; return the caller's number and the number dialled."""
     env = agi.env
     number, name = _caller(env)
     dialed = await agi.get_variable("HOTLINE_DIALED") or env.get("agi_extension", "12345")
@@ -48,6 +49,7 @@ async def _start_call(agi: AgiChannel, deps: Deps) -> None:
     )
     deps.bus.publish("call.entered", uniqueid=agi.uniqueid, caller=mask_number(number))
     log.info("call %s from %s entered the IVR", agi.uniqueid, mask_number(number))
+    return number, dialed
 
 
 async def choose_route(agi: AgiChannel, deps: Deps) -> tuple[Route, str]:
@@ -80,24 +82,70 @@ async def choose_route(agi: AgiChannel, deps: Deps) -> tuple[Route, str]:
 
 
 async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
+    """The whole path before the queue; leaves HOTLINE_QUEUE (or HOTLINE_ACTION=hangup)."""
     if not agi.uniqueid:
         log.warning("IVR request without agi_uniqueid; sending the caller to the general queue")
         await agi.set_variable("HOTLINE_QUEUE", deps.routing.general.queue)
         return
-    await _start_call(agi, deps)
-    route, pressed = await choose_route(agi, deps)
-    await deps.db.run(
-        lambda s: service.record_ivr_choice(
-            s, agi.uniqueid, key=pressed, category=route.category, queue=route.queue,
-            now=deps.clock.now(),
-        )
-    )
-    await agi.set_variable("HOTLINE_CATEGORY", route.category)
-    await agi.set_variable("HOTLINE_QUEUE", route.queue)
-    deps.bus.publish("call.routed", uniqueid=agi.uniqueid, queue=route.queue,
-                     category=route.category)
+    number, dialed = await _start_call(agi, deps)
+    facts = await deps.db.run(lambda s: steps.lookup_caller(s, number, dialed, deps))
+    if facts.blocked:
+        await _end_blocked(agi, deps, facts)
+        return
+    route, pressed, follows = None, "", None
+    if facts.legacy_category is not None:
+        await agi.stream_file(prompts.LEGACY)
+        route, pressed = deps.routing.for_category(facts.legacy_category), "legacy"
+    elif facts.open_order_id is not None and await steps.offer_open_order(agi, facts):
+        route = deps.routing.for_category(facts.open_order_category)
+        pressed, follows = "follow-up", facts.open_order_id
+    if route is None:
+        route, pressed = await choose_route(agi, deps)
+    queue = deps.routing.rules.queue_for(route.category, route.queue,
+                                         deps.clock.now().astimezone(deps.settings.tz))
+    await deps.db.run(lambda s: _record_choice(s, agi, deps, route, pressed, queue, facts,
+                                               follows))
+    await steps.record_description(agi, deps)
+    await _set_queue_variables(agi, deps, route, queue, facts.priority)
+    if await steps.announce_and_offer_callback(agi, deps, number, queue, facts.priority):
+        await agi.set_variable("HOTLINE_ACTION", "hangup")
+        return
     if pressed not in ("none", "invalid"):  # the failed menu already said "to an operator"
         await agi.stream_file(prompts.PLEASE_HOLD)
+
+
+def _record_choice(s, agi, deps, route, pressed, queue, facts, follows):  # type: ignore[no-untyped-def]
+    now = deps.clock.now()
+    service.record_ivr_choice(s, agi.uniqueid, key=pressed, category=route.category,
+                              queue=queue, now=now)
+    notes = [f"priority {facts.priority}" if facts.priority else "",
+             f"legacy line {facts.legacy_label}" if facts.legacy_label else "",
+             f"adds to {facts.open_order_number}" if follows else ""]
+    ivr_records.set_ivr_context(s, agi.uniqueid, now=now,
+                                department_id=facts.legacy_department_id,
+                                follows_order_id=follows, priority=facts.priority,
+                                detail=", ".join(n for n in notes if n))
+
+
+async def _set_queue_variables(agi: AgiChannel, deps: Deps, route: Route, queue: str,
+                               priority: int) -> None:
+    overflow = 0 if queue == deps.routing.general.queue else \
+        deps.routing.rules.overflow_seconds.get(route.category, 0)
+    await agi.set_variable("HOTLINE_CATEGORY", route.category)
+    if priority:
+        await agi.set_variable("HOTLINE_PRIO", priority)
+    if overflow:
+        await agi.set_variable("HOTLINE_OVERFLOW", overflow)
+    await agi.set_variable("HOTLINE_QUEUE", queue)
+    deps.bus.publish("call.routed", uniqueid=agi.uniqueid, queue=queue, category=route.category)
+
+
+async def _end_blocked(agi: AgiChannel, deps: Deps, facts: steps.CallerFacts) -> None:
+    await deps.db.run(lambda s: ivr_records.end_in_ivr(
+        s, agi.uniqueid, outcome="blocked", now=deps.clock.now(), detail=facts.block_reason))
+    await agi.set_variable("HOTLINE_ACTION", "hangup")
+    log.info("blocked caller on %s refused", agi.uniqueid)
+    await agi.stream_file(prompts.BLOCKED)
 
 
 async def survey(agi: AgiChannel, deps: Deps) -> None:

@@ -16,6 +16,32 @@ SURVEY = "hotline/survey"
 THANKS = "hotline/thanks"
 CALLBACK_PROMISE = "hotline/callback-promise"
 MENU_EN = "hotline/en/menu"
+BLOCKED = "hotline/blocked"
+LEGACY = "hotline/legacy"
+OPEN_ORDER = "hotline/open-order"
+STATUS_DRAFT = "hotline/status-draft"
+STATUS_DISPATCHED = "hotline/status-dispatched"
+ADD_OR_NEW = "hotline/add-or-new"
+DESCRIBE = "hotline/describe"
+POSITION_BEFORE = "hotline/position-before"
+POSITION_AFTER = "hotline/position-after"
+WAIT_BEFORE = "hotline/wait-before"
+MINUTES = "hotline/minutes"
+CALLBACK_OFFER = "hotline/callback-offer"
+CALLBACK_CONFIRMED = "hotline/callback-confirmed"
+DIGITS = [f"hotline/digits/{n}" for n in range(11)]  # 0..9 and 10 (十)
+
+CHINESE_DIGITS = "零一二三四五六七八九十"
+
+
+def number_prompts(n: int) -> list[str]:
+    """The prompts that say ``n`` (0-99, capped) in Mandarin: 12 -> 十, 二."""
+    n = max(0, min(n, 99))
+    if n <= 10:
+        return [DIGITS[n]]
+    tens, units = divmod(n, 10)
+    words = ([] if tens == 1 else [DIGITS[tens]]) + [DIGITS[10]]
+    return words + ([DIGITS[units]] if units else [])
 
 # name -> (espeak-ng voice, text)
 TEXTS: dict[str, tuple[str, str]] = {
@@ -30,6 +56,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     SURVEY: ("cmn", "请对本次服务进行评价：满意请按一，基本满意请按二，不满意请按三。"),
     THANKS: ("cmn", "感谢您的来电，再见。"),
     CALLBACK_PROMISE: ("cmn", "很抱歉，目前话务员繁忙，我们会尽快给您回电。"),
+    BLOCKED: ("cmn", "很抱歉，您的号码暂时无法接入本热线。"
+                     "如有紧急情况，请拨打幺幺零、幺幺九或幺二零。再见。"),
+    LEGACY: ("cmn", "您拨打的部门热线已并入一二三四五政务服务便民热线。"),
+    OPEN_ORDER: ("cmn", "您有一件工单，编号尾号是"),
+    STATUS_DRAFT: ("cmn", "目前正在受理中。"),
+    STATUS_DISPATCHED: ("cmn", "目前正在办理中。"),
+    ADD_OR_NEW: ("cmn", "补充该工单请按一，反映新的问题请按二。"),
+    DESCRIBE: ("cmn", "请在提示音后简要说明您的诉求，说完请按井号键。"),
+    POSITION_BEFORE: ("cmn", "您前面还有"),
+    POSITION_AFTER: ("cmn", "位来电者。"),
+    WAIT_BEFORE: ("cmn", "预计等待"),
+    MINUTES: ("cmn", "分钟。"),
+    CALLBACK_OFFER: ("cmn", "当前来电较多。如需保留排队位置并挂机等待回电，请按一；"
+                            "继续等待请按二。"),
+    CALLBACK_CONFIRMED: ("cmn", "已为您登记回电，我们会按您的排队顺序尽快回电。再见。"),
+    **{DIGITS[n]: ("cmn", CHINESE_DIGITS[n]) for n in range(11)},
     MENU_EN: ("en", "For help, press one. For a complaint, press two. To report a problem, "
                     "press three. For information, press four. For a suggestion, press five. "
                     "For an operator, press zero."),

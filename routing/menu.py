@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.models import ServiceQueue
+from routing.rules import RoutingRules, load_rules
 
 GENERAL_QUEUE = "hotline-general"
 
@@ -37,17 +38,23 @@ DEFAULT_ROUTES = (
 class RoutingTable:
     """Menu key -> route; anything unknown -> the general queue."""
 
-    def __init__(self, routes: tuple[Route, ...] | list[Route] = DEFAULT_ROUTES) -> None:
+    def __init__(self, routes: tuple[Route, ...] | list[Route] = DEFAULT_ROUTES,
+                 rules: RoutingRules | None = None) -> None:
         self._by_key = {r.key: r for r in routes}
+        self.rules = rules or RoutingRules.from_dict({})
         self.general = next((r for r in routes if r.category == "general"),
                             Route("0", "general", GENERAL_QUEUE, "人工服务"))
 
     @classmethod
     def load(cls, session: Session) -> RoutingTable:
         rows = session.scalars(select(ServiceQueue).order_by(ServiceQueue.menu_key)).all()
-        if not rows:
-            return cls()
-        return cls([Route(r.menu_key, r.category, r.name, r.label) for r in rows])
+        routes = [Route(r.menu_key, r.category, r.name, r.label) for r in rows] or DEFAULT_ROUTES
+        queues = {r.queue for r in routes}
+        return cls(routes, load_rules(session, queues))
+
+    def for_category(self, category: str) -> Route:
+        """The route serving a category (legacy lines, follow-up calls)."""
+        return next((r for r in self._by_key.values() if r.category == category), self.general)
 
     @property
     def valid_keys(self) -> str:

@@ -55,6 +55,13 @@ class Call(Base):
     talk_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
     description_recording: Mapped[str | None] = mapped_column(String(500), default=None)
     source: Mapped[str] = mapped_column(String(16), default="agi")  # agi | ami (reconciled)
+    # Set by the IVR: a legacy department line pre-selects the department; a
+    # caller adding to an open order links to it; registered callers' priority.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
+    follows_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id",
+                                                                    use_alter=True),
+                                                         default=None)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CallEvent(Base):
@@ -100,6 +107,8 @@ class WorkOrder(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     satisfaction: Mapped[str | None] = mapped_column(String(24), default=None)
+    # A follow-up call about an earlier order (the caller chose "add to it").
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), default=None)
 
 
 class CallbackTask(Base):

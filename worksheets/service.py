@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 ORDER_PREFIX = "BJ"
 SATISFACTION_ANSWERS = ("satisfied", "basically_satisfied", "dissatisfied")
-_OUTCOME_RANK = {"in_ivr": 0, "ivr_hangup": 1, "queued": 2, "answered": 3, "abandoned": 3}
+# blocked: refused by the block list; callback: took the callback offer in
+# the IVR.  Both end the call before any queue, like a hangup in the IVR.
+_OUTCOME_RANK = {"in_ivr": 0, "ivr_hangup": 1, "blocked": 1, "callback": 1, "queued": 2,
+                 "answered": 3, "abandoned": 3}
 _NUMBER_ATTEMPTS = 20
 
 
@@ -226,6 +229,8 @@ def _create_draft(
             "number": next_order_number(session, now, tz), "call_id": call.id,
             "caller_number": call.caller_number, "caller_name": call.caller_name,
             "category": category, "agent_id": agent_id, "created_at": now,
+            # A legacy line pre-selected the department; "add to my order" links it.
+            "department_id": call.department_id, "parent_id": call.follows_order_id,
         })
         order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
         if order is not None:
@@ -412,3 +417,4 @@ def next_order_number(session: Session, now: datetime, tz: tzinfo) -> str:
     )
     sequence = int(last[len(prefix):]) + 1 if last else 1
     return f"{prefix}{sequence:04d}"
+

@@ -1,0 +1,163 @@
+"""The IVR's steps before the queue, each small and separately tested:
+who is calling (blocked, registered vulnerable, legacy line, open order),
+the description recording, and the wait estimate with the callback offer.
+"""
+
+from __future__ import annotations
+
+import array
+import logging
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from hotline.deps import Deps
+from ivr import prompts
+from pbx.ami import AmiError
+from pbx.fastagi import AgiChannel, AgiHangup
+from routing import lists
+from routing.rules import normalize_number
+from worksheets import ivr_records
+
+log = logging.getLogger(__name__)
+ASSUMED_HANDLE_SECONDS = 180  # until the queue has its own average
+
+
+@dataclass
+class CallerFacts:
+    blocked: bool = False
+    block_reason: str = ""
+    priority: int = 0
+    legacy_category: str | None = None
+    legacy_department_id: int | None = None
+    legacy_label: str = ""
+    open_order_id: int | None = None
+    open_order_number: str = ""
+    open_order_status: str = ""
+    open_order_category: str = ""
+
+
+def lookup_caller(session: Session, number: str, dialed: str, deps: Deps) -> CallerFacts:
+    """Everything the IVR needs to know about the caller, in one transaction."""
+    now = deps.clock.now()
+    facts = CallerFacts()
+    block = lists.active_block(session, number, now)
+    if block is not None:
+        return CallerFacts(blocked=True, block_reason=block.reason)
+    if lists.priority_for(session, number, now) is not None:
+        facts.priority = deps.routing.rules.vulnerable_priority
+    line = lists.legacy_line(session, dialed)
+    if line is not None:
+        facts.legacy_category, facts.legacy_department_id = line.category, line.department_id
+        facts.legacy_label = line.label
+        return facts
+    order = ivr_records.open_order_for(session, number, now=now)
+    if order is not None:
+        facts.open_order_id, facts.open_order_number = order.id, order.number
+        facts.open_order_status, facts.open_order_category = order.status, order.category
+    return facts
+
+
+async def offer_open_order(agi: AgiChannel, facts: CallerFacts) -> bool:
+    """Tell the caller about their open order; True if they add to it."""
+    await agi.stream_file(prompts.OPEN_ORDER)
+    for digit in facts.open_order_number[-4:]:
+        await agi.stream_file(prompts.DIGITS[int(digit)] if digit.isdigit() else prompts.DIGITS[0])
+    await agi.stream_file(prompts.STATUS_DRAFT if facts.open_order_status == "draft"
+                          else prompts.STATUS_DISPATCHED)
+    key = await agi.stream_file(prompts.ADD_OR_NEW, "12")
+    if key is None:
+        key = await agi.wait_for_digit(5000)
+    return key == "1"
+
+
+def has_speech(path: Path, threshold: int = 600) -> bool:
+    """True if the WAV holds more than silence (peak above ``threshold``)."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() != 2:
+                return True  # not ours to judge; keep it
+            samples = array.array("h", w.readframes(w.getnframes()))
+    except (OSError, EOFError, wave.Error):
+        return False
+    return any(abs(s) > threshold for s in samples)
+
+
+async def record_description(agi: AgiChannel, deps: Deps) -> Path | None:
+    """Ask for the matter after a tone; keep the recording if it holds speech."""
+    rules = deps.routing.rules
+    base = deps.settings.recordings_dir / f"desc-{agi.uniqueid}"
+    path = base.parent / f"{base.name}.wav"  # not with_suffix: Uniqueids contain a dot
+    transcription = deps.extras.get("transcription")
+    await agi.stream_file(prompts.DESCRIBE)
+    if transcription is not None:
+        await transcription.description_recording(agi.uniqueid, path)
+    try:
+        result = await agi.record_file(str(base), "wav", "#",
+                                       timeout_ms=rules.description_max_seconds * 1000,
+                                       beep=True, silence_s=rules.description_silence_seconds)
+    finally:
+        if transcription is not None:
+            await transcription.description_finished(agi.uniqueid)
+    seconds = int((result.extra or {}).get("endpos", "0") or 0) / 8000
+    kept = path.exists() and has_speech(path)
+    if kept:
+        await deps.db.run(lambda s: ivr_records.set_description(
+            s, agi.uniqueid, path=str(path), now=deps.clock.now(), seconds=seconds))
+    if result.result == -1 and result.data == "hangup":
+        raise AgiHangup
+    return path if kept else None
+
+
+async def estimate_wait(deps: Deps, queue: str) -> tuple[int, int]:
+    """(callers ahead, estimated seconds) from the PBX's queue summary."""
+    if deps.ami is None or not deps.ami.connected:
+        return 0, 0
+    try:
+        result = await deps.ami.send("QueueSummary", {"Queue": queue}, timeout=3.0)
+    except AmiError as exc:
+        log.warning("queue summary for %s failed: %s", queue, exc)
+        return 0, 0
+    for event in result.events:
+        if event.get("Queue") == queue:
+            ahead = int(event.get("Callers") or 0)
+            available = int(event.get("Available") or 0)
+            logged_in = int(event.get("LoggedIn") or 0)
+            hold = int(event.get("HoldTime") or 0)
+            if available > ahead:
+                return ahead, 0
+            per_caller = ASSUMED_HANDLE_SECONDS / max(logged_in, 1)
+            return ahead, max(hold, int((ahead + 1) * per_caller))
+    return 0, 0
+
+
+async def announce_and_offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
+                                      priority: int) -> bool:
+    """Say the position and wait; offer a callback when it is long.  True if taken."""
+    ahead, seconds = await estimate_wait(deps, queue)
+    if ahead == 0:
+        return False
+    await agi.stream_file(prompts.POSITION_BEFORE)
+    for prompt in prompts.number_prompts(ahead):
+        await agi.stream_file(prompt)
+    await agi.stream_file(prompts.POSITION_AFTER)
+    await agi.stream_file(prompts.WAIT_BEFORE)
+    for prompt in prompts.number_prompts(max(1, round(seconds / 60))):
+        await agi.stream_file(prompt)
+    await agi.stream_file(prompts.MINUTES)
+    rules = deps.routing.rules
+    if seconds <= rules.callback_offer_seconds or not rules.callback_allowed(
+            normalize_number(number)):
+        return False
+    key = await agi.stream_file(prompts.CALLBACK_OFFER, "12")
+    if key is None:
+        key = await agi.wait_for_digit(5000)
+    if key != "1":
+        return False
+    await deps.db.run(lambda s: ivr_records.request_callback(
+        s, agi.uniqueid, queue=queue, priority=priority, now=deps.clock.now()))
+    deps.bus.publish("callback.requested", uniqueid=agi.uniqueid, queue=queue)
+    await agi.stream_file(prompts.CALLBACK_CONFIRMED)
+    return True

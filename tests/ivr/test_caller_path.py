@@ -1,0 +1,208 @@
+"""The caller's path around the menu: blocked and vulnerable callers, legacy
+lines, open orders, the description, the wait estimate and callback offer."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from hotline.bus import EventBus
+from hotline.clock import Clock, run_simulated
+from hotline.db import Database
+from hotline.deps import Deps
+from hotline.settings import load_settings
+from ivr import flows, prompts
+from pbx.ami import AmiResult
+from pbx.ami_protocol import AmiMessage
+from pbx.fastagi import FastAgiServer
+from routing import lists
+from routing.models import LegacyLine
+from routing.menu import RoutingTable
+from tests.helpers import prepare_database
+from tests.ivr.scripted import Script, run_session
+from worksheets import service
+from worksheets.calendar import WorkingCalendar
+from worksheets.models import Call, CallbackTask, Department, WorkOrder
+
+NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
+
+
+@dataclass
+class QueueSummaryStub:
+    """Stands in for the AMI link: answers QueueSummary only."""
+
+    callers: int
+    available: int = 0
+    logged_in: int = 2
+    connected: bool = True
+
+    async def send(self, action, headers=(), **_):
+        assert action == "QueueSummary"
+        queue = dict(headers)["Queue"]
+        return AmiResult(AmiMessage.of({"Response": "Success"}), [AmiMessage.of({
+            "Event": "QueueSummary", "Queue": queue, "LoggedIn": self.logged_in,
+            "Available": self.available, "Callers": self.callers, "HoldTime": 0})])
+
+
+def run(tmp_path: Path, script: Script, setup=None, ami=None, number="13800138000", now=NOW):
+    url = f"sqlite:///{tmp_path / 'ivr.db'}"
+    prepare_database(url, now)
+    db = Database(url)
+    if setup:
+        db.call(setup)
+
+    async def main():
+        settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path)})
+        settings.recordings_dir.mkdir(parents=True, exist_ok=True)
+        deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(now),
+                    routing=await db.run(RoutingTable.load), bus=EventBus(),
+                    calendar=WorkingCalendar.default(), ami=ami)
+        server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
+                               host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            session = await run_session(server.port, "7.1", script, number=number)
+            await asyncio.sleep(0.1)
+            call = await db.run(lambda s: s.scalar(select(Call).where(Call.uniqueid == "7.1")))
+            return session, call
+        finally:
+            await server.close()
+
+    return run_simulated(main()), db
+
+
+def test_blocked_caller_hears_polite_refusal_and_is_not_queued(tmp_path):
+    def setup(s):
+        lists.block_number(s, "+86 138-0013-8000", reason="辱骂话务员", user_id=None, now=NOW,
+                           expires_at=NOW + timedelta(days=7))
+
+    (session, call), db = run(tmp_path, Script(keys=["1"]), setup)
+    assert session.set_vars.get("HOTLINE_ACTION") == "hangup"
+    assert "HOTLINE_QUEUE" not in session.set_vars
+    assert prompts.BLOCKED in session.played and prompts.MENU not in session.played
+    assert call.outcome == "blocked"
+    audit = db.call(lambda s: s.execute(select(lists.AuditEntry.action,
+                                                lists.AuditEntry.target)).all())
+    assert audit == [("block", "13800138000")]
+    db.close()
+
+
+def test_expired_block_no_longer_applies(tmp_path):
+    def setup(s):
+        lists.block_number(s, "13800138000", reason="x", user_id=None, now=NOW - timedelta(days=3),
+                           expires_at=NOW - timedelta(days=1))
+
+    (session, call), db = run(tmp_path, Script(keys=["2"]), setup)
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-complaint"
+    db.close()
+
+
+def test_registered_vulnerable_caller_gets_priority(tmp_path):
+    def setup(s):
+        lists.add_priority_caller(s, "13800138000", reason="elderly", note="独居老人",
+                                  user_id=None, now=NOW)
+
+    (session, call), db = run(tmp_path, Script(keys=["1"]), setup)
+    assert session.set_vars["HOTLINE_PRIO"] == "5" and call.priority == 5
+    db.close()
+
+
+def test_legacy_line_skips_the_menu_and_preselects_the_department(tmp_path):
+    def setup(s):
+        dept = s.scalar(select(Department).where(Department.legacy_number == "12315"))
+        s.add(LegacyLine(number="12315", label="市场监管投诉", category="complaint",
+                         department_id=dept.id))
+        return dept.id
+
+    (session, call), db = run(tmp_path, Script(variables={"HOTLINE_DIALED": "12315"}), setup)
+    assert prompts.MENU not in session.played and prompts.LEGACY in session.played
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-complaint"
+    assert call.dialed_number == "12315" and call.department_id is not None
+    assert call.ivr_choice == "legacy"
+    db.close()
+
+
+def _open_order(s):
+    service.start_call(s, uniqueid="old.1", now=NOW - timedelta(days=3),
+                       caller_number="13800138000")
+    service.record_ivr_choice(s, "old.1", key="1", category="help", queue="hotline-help",
+                              now=NOW - timedelta(days=3))
+    return service.mark_answered(s, "old.1", member_name="agent-1001", agent_id=None,
+                                 hold_seconds=3, now=NOW - timedelta(days=3)).id
+
+
+def test_caller_with_an_open_order_can_add_to_it(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["1"]), _open_order)
+    assert prompts.OPEN_ORDER in session.played and prompts.MENU not in session.played
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
+    assert call.follows_order_id is not None and call.ivr_choice == "follow-up"
+    db.close()
+
+
+def test_caller_with_an_open_order_can_start_a_new_one(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["2", "3"]), _open_order)
+    assert prompts.MENU in session.played
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-report"
+    assert call.follows_order_id is None
+    db.close()
+
+
+def test_description_with_speech_is_kept_and_silence_is_not(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["1"], record="speech"))
+    record = next(c for c in session.commands if c.startswith("RECORD FILE"))
+    assert record.endswith(" 60000 0 BEEP s=3")  # 60 s at most, stops after 3 s of silence
+    assert call.description_recording and Path(call.description_recording).exists()
+    db.close()
+    (session, call), db = run(tmp_path / "b", Script(keys=["1"], record="silence"))
+    assert call.description_recording is None
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"  # still queued
+    db.close()
+
+
+def test_hangup_during_description_keeps_what_was_said_and_does_not_queue(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["1"], record="hangup"))
+    assert "HOTLINE_QUEUE" not in session.set_vars
+    assert call.description_recording is not None
+    db.close()
+
+
+def test_long_wait_announced_and_callback_taken(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["1", "1"]), ami=QueueSummaryStub(callers=6))
+    assert prompts.POSITION_BEFORE in session.played and prompts.CALLBACK_OFFER in session.played
+    assert session.set_vars.get("HOTLINE_ACTION") == "hangup"
+    assert call.outcome == "callback"
+    task = db.call(lambda s: s.scalar(select(CallbackTask).where(CallbackTask.call_id == call.id)))
+    assert task is not None and task.queue == "hotline-help"
+    db.close()
+
+
+def test_short_wait_is_announced_without_offer(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["1"]), ami=QueueSummaryStub(callers=1,
+                                                                                 logged_in=4))
+    assert prompts.POSITION_BEFORE in session.played
+    assert prompts.CALLBACK_OFFER not in session.played
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
+    db.close()
+
+
+def test_no_callback_offer_for_numbers_callbacks_may_not_dial(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["1"]), ami=QueueSummaryStub(callers=6),
+                              number="0085212345678")
+    assert prompts.CALLBACK_OFFER not in session.played
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
+    db.close()
+
+
+def test_overflow_and_time_of_day_rules_set_the_queue(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["2"]))
+    assert session.set_vars["HOTLINE_OVERFLOW"] == "120"
+    db.close()
+    night = NOW.replace(hour=18)  # 02:00 in Baoji: reports go to the general queue
+    (session, call), db = run(tmp_path / "n", Script(keys=["3"]), now=night)
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-general"
+    assert "HOTLINE_OVERFLOW" not in session.set_vars
+    db.close()
