@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from aiohttp import WSMsgType, web
 
 from agents import http as agents_http
 from agents.staffing import Staffing
+from routing import http as routing_http
 from console import auth
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
@@ -107,10 +109,16 @@ CORE_ROUTES = [
 def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     app = web.Application(middlewares=[auth.auth_middleware], client_max_size=1 << 20)
     specs = CORE_ROUTES + auth.ROUTES + worksheets_http.ROUTES + agents_http.ROUTES
+    specs += routing_http.ROUTES
     app[auth.DEPS_KEY] = deps
-    app[auth.SPECS_KEY] = {(s.method, s.path): s for s in specs}
+    registered: dict[tuple[str, str], RouteSpec] = {}
     app[agents_http.STAFFING_KEY] = staffing
     app[STATUS_KEY] = status
     for spec in specs:
-        app.router.add_route(spec.method, spec.path, spec.handler)
+        route = app.router.add_route(spec.method, spec.path, spec.handler)
+        # Keyed by the canonical path ("{id}" without its regex), which is
+        # what the auth middleware sees; the document shows the same.
+        canonical = route.resource.canonical if route.resource is not None else spec.path
+        registered[(spec.method, canonical)] = replace(spec, path=canonical)
+    app[auth.SPECS_KEY] = registered
     return app

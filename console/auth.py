@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import web, web_urldispatcher
 
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline import accounts
@@ -61,12 +61,14 @@ async def auth_middleware(request: web.Request, handler):  # type: ignore[no-unt
     resource = route.resource
     key = (request.method, resource.canonical if resource is not None else "")
     spec = request.app[SPECS_KEY].get(key)
+    if spec is None and request.method == "HEAD":
+        spec = request.app[SPECS_KEY].get(("GET", key[1]))
     if spec is None:
-        if request.method == "HEAD":
-            spec = request.app[SPECS_KEY].get(("GET", key[1]))
-        if spec is None:
-            # Unknown route: let aiohttp answer 404/405 without revealing more.
-            return await handler(request)
+        if isinstance(route, web.AbstractRoute) and not isinstance(
+                route, web_urldispatcher.SystemRoute):
+            # A handler with no declared roles: deny rather than expose it.
+            return json_error(403, "forbidden", "this route declares no roles")
+        return await handler(request)  # aiohttp's own 404/405
     if spec.public:
         return await handler(request)
     token = _token(request)

@@ -77,8 +77,32 @@ def caller_script(rng: random.Random) -> CallerScript:
     return CallerScript(keys=keys, key_delay=rng.uniform(1.0, 3.5), patience=patience,
                         hangup_in_ivr_after=None, survey_key=survey)
 
+ELDERLY_CALLER = "13992700001"  # registered as vulnerable by the demo
+ABUSIVE_CALLER = "13992700666"  # blocked by the demo
+LEGACY_NUMBERS = ["12315", "12333", "12319", "12369"]
+
+
+def seed_demo_lists(session: Any, now: Any) -> None:
+    """One registered elderly caller and one blocked number, for the demo's callers."""
+    from datetime import timedelta
+
+    from routing import lists
+
+    if lists.priority_for(session, ELDERLY_CALLER, now) is None:
+        lists.add_priority_caller(session, ELDERLY_CALLER, reason="elderly",
+                                  note="独居老人（演示）", user_id=None, now=now)
+    if lists.active_block(session, ABUSIVE_CALLER, now) is None:
+        lists.block_number(session, ABUSIVE_CALLER, reason="多次辱骂话务员（演示）",
+                           expires_at=now + timedelta(days=30), user_id=None, now=now)
+
+
 def caller_number(rng: random.Random) -> str:
-    if rng.random() < 0.75:
+    roll = rng.random()
+    if roll < 0.03:
+        return ELDERLY_CALLER
+    if roll < 0.05:
+        return ABUSIVE_CALLER
+    if roll < 0.75:
         return rng.choice(["138", "139", "150", "152", "157", "173", "186", "189"]) + \
             f"{rng.randrange(10**8):08d}"
     return "0917" + f"{rng.randrange(10**7):07d}"
@@ -96,6 +120,7 @@ async def run_demo(settings: Settings, options: DemoOptions,
     upgrade(db.engine)
     now = clock.now()
     db.call(lambda s: seed_demo_city(s, now))
+    db.call(lambda s: seed_demo_lists(s, now))
     logins, agent_passwords = db.call(lambda s: ensure_demo_users(s, now))
     agents = db.call(lambda s: [(a.id, a.number, a.interface)
                                 for a in s.scalars(select(Agent).where(Agent.active))])
@@ -191,7 +216,8 @@ async def _traffic(sim: PbxSim, options: DemoOptions, rng: random.Random, run: D
         script = caller_script(rng)
         number = caller_number(rng)
         name = rng.choice(SURNAMES) + rng.choice(["先生", "女士", "", ""])
-        call = sim.place_call(caller_number=number, caller_name=name, dialed="12345",
+        dialed = rng.choice(LEGACY_NUMBERS) if rng.random() < 0.1 else "12345"
+        call = sim.place_call(caller_number=number, caller_name=name, dialed=dialed,
                               script=script)
         placed += 1
         run.uniqueids.append(call.uniqueid)
@@ -220,6 +246,10 @@ async def _settle(backend: Backend, run: DemoRun, options: DemoOptions) -> None:
         waited += 2.0
     log.error("gave up waiting for the last work orders after %.0fs", waited)
 
+OUTCOME_WORDS = {"ivr_hangup": "hung up in the IVR", "blocked": "blocked in the IVR",
+                 "callback": "chose a callback in the IVR"}
+
+
 def build_report(session: Any, uniqueids: list[str]) -> dict[str, Any]:
     calls = {c.uniqueid: c for c in session.scalars(select(Call).where(Call.uniqueid.in_(uniqueids)))}
     orders = {o.call_id: o for o in session.scalars(
@@ -234,7 +264,7 @@ def build_report(session: Any, uniqueids: list[str]) -> dict[str, Any]:
         rows.append({
             "id": call.id, "uniqueid": uniqueid, "caller": mask_number(call.caller_number),
             "ivr_choice": call.ivr_choice, "queue": call.queue,
-            "outcome": {"ivr_hangup": "hung up in the IVR"}.get(call.outcome, call.outcome),
+            "outcome": OUTCOME_WORDS.get(call.outcome, call.outcome),
             "agent": call.member_name,
             "work_order": {"id": order.id, "number": order.number, "status": order.status}
             if order else None,

@@ -2,10 +2,13 @@
 
 from agents.models import Agent, Team
 from hotline.accounts import LoginSession, User
-from routing.models import ServiceQueue
+from routing.models import (
+    AuditEntry, BlockedNumber, LegacyLine, PriorityCaller, RoutingRuleSet, ServiceQueue,
+)
 from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrder
 
 __all__ = [
-    "Agent", "Team", "LoginSession", "User", "ServiceQueue",
+    "Agent", "Team", "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
+    "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
 ]

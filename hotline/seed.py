@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from agents.models import Agent, Team
 from routing.menu import DEFAULT_ROUTES
-from routing.models import ServiceQueue
+from routing.models import LegacyLine, ServiceQueue
 from worksheets.models import Department
 
 M = TypeVar("M")
@@ -63,6 +63,16 @@ DEPARTMENTS: tuple[tuple[str, str, str | None], ...] = (
     ("JTQ", "宝鸡市金台区人民政府", None),
     ("CCQ", "宝鸡市陈仓区人民政府", None),
 )
+
+# The category each legacy line's callers mostly have, and what it was called.
+LEGACY_LINES: dict[str, tuple[str, str]] = {
+    "12319": ("help", "城建服务热线"),
+    "12315": ("complaint", "消费者投诉举报热线"),
+    "12333": ("consult", "人社服务热线"),
+    "12328": ("complaint", "交通运输服务监督热线"),
+    "12369": ("report", "环保举报热线"),
+    "12393": ("consult", "医保服务热线"),
+}
 
 
 @dataclass
@@ -119,5 +129,11 @@ def seed_demo_city(session: Session, now: datetime) -> DemoSeed:
         seed.departments.append(_get_or_add(
             session, seed, Department, Department.code, code, name=name, legacy_number=legacy,
         ))
+    session.flush()
+    for department in seed.departments:
+        if department.legacy_number:
+            category, label = LEGACY_LINES[department.legacy_number]
+            _get_or_add(session, seed, LegacyLine, LegacyLine.number, department.legacy_number,
+                        label=label, category=category, department_id=department.id)
     session.flush()
     return seed

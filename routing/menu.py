@@ -56,6 +56,9 @@ class RoutingTable:
         """The route serving a category (legacy lines, follow-up calls)."""
         return next((r for r in self._by_key.values() if r.category == category), self.general)
 
+    def routes(self) -> list[Route]:
+        return list(self._by_key.values())
+
     @property
     def valid_keys(self) -> str:
         return "".join(sorted(self._by_key))

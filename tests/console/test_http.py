@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 import pytest
 
@@ -37,7 +39,7 @@ def test_every_route_but_public_ones_requires_login(database_url, tmp_path):
         app_specs = backend._runner.app[__import__("console.auth").auth.SPECS_KEY]
         statuses = {}
         for (method, path), spec in app_specs.items():
-            url = path.replace("{call_id}", "1").replace("{order_id}", "1")
+            url = re.sub(r"\{[a-z_]+\}", "1", path)
             async with http.request(method, url) as r:
                 statuses[(method, path)] = (r.status, spec.public)
         return statuses
@@ -114,3 +116,28 @@ def test_backend_refuses_an_unmigrated_database(kind, tmp_path):
 
     with pytest.raises(StartupError, match="hotline migrate"):
         run_simulated(main())
+
+
+def test_a_route_without_declared_roles_is_denied_not_exposed():
+    import asyncio
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from console import auth
+
+    async def secret(_request):
+        return web.Response(text="secret")
+
+    async def main():
+        app = web.Application()
+        app.router.add_get("/undeclared", secret)
+        app[auth.SPECS_KEY] = {}
+        request = make_mocked_request("GET", "/undeclared", app=app)
+        match = await app.router.resolve(request)
+        match.add_app(app)
+        request._match_info = match
+        return await auth.auth_middleware(request, secret)
+
+    response = asyncio.run(main())
+    assert response.status == 403

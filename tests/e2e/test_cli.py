@@ -27,7 +27,8 @@ def test_demo_runs_exactly_n_calls_and_reports_each(database_url, tmp_path):
     report = json.loads(proc.stdout)
     assert report["total"] == 12 and len(report["calls"]) == 12 and report["ok"] is True
     outcomes = {c["outcome"] for c in report["calls"]}
-    assert outcomes <= {"answered", "abandoned", "hung up in the IVR"}
+    assert outcomes <= {"answered", "abandoned", "hung up in the IVR", "blocked in the IVR",
+                        "chose a callback in the IVR"}
     for call in report["calls"]:
         assert set(call) >= {"id", "caller", "ivr_choice", "queue", "outcome", "agent",
                              "work_order"}
