@@ -153,6 +153,30 @@ def cmd_ami_replay(args: argparse.Namespace) -> int:
         return _fail(f"{args.file} is not an AMI capture: {exc}")
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hotline.db import Database
+    from worksheets.reconcile import reconcile
+
+    settings = _settings(args)
+    path = Path(args.queue_log)
+    if not path.is_file():
+        return _fail(f"no such file: {path}")
+    db = Database(settings.database_url)
+    try:
+        report = db.call(lambda s: reconcile(s, path.read_text("utf-8", "replace").splitlines()))
+    finally:
+        db.close()
+    print(f"{report.lines} lines, {len(report.calls)} calls, events: " +
+          ", ".join(f"{k} {v}" for k, v in sorted(report.events.items())))
+    for conflict in report.conflicts:
+        print(f"not applied: {conflict}", file=sys.stderr)
+    if report.skipped:
+        print(f"{report.skipped} lines were not queue_log lines", file=sys.stderr)
+    return 0
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from speech.cli import run_transcribe
 
@@ -262,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=cmd_ami_replay)
+
+    p = sub.add_parser("reconcile", help="complete call records from Asterisk's queue_log",
+                       description="Read Asterisk's queue_log (for a time the backend was down "
+                       "or lost AMI) and create or complete the call records, work orders and "
+                       "callback tasks it shows. Safe to run again: nothing is doubled.")
+    p.add_argument("queue_log", metavar="QUEUE_LOG")
+    p.set_defaults(func=cmd_reconcile)
 
     p = sub.add_parser("transcribe", help="transcribe recordings with Vosk",
                        description="Transcribe audio files (wav, sln, sln16, ulaw, alaw, gsm, "
