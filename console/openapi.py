@@ -14,12 +14,17 @@ ERROR = {
 }
 
 
+def _operation_id(spec: RouteSpec) -> str:
+    words = re.sub(r"[^a-z0-9]+", "_", spec.path.lower()).strip("_") or "root"
+    return f"{spec.method.lower()}_{words}"
+
+
 def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for spec in specs:
         op: dict[str, Any] = {
             "summary": spec.summary,
-            "operationId": f"{spec.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', spec.path.lower()).strip('_') or 'root'}",
+            "operationId": _operation_id(spec),
             "tags": list(spec.tags),
             "responses": {
                 "200": {"description": "OK"},

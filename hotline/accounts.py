@@ -91,7 +91,8 @@ def create_user(
     department_id: int | None = None,
 ) -> User:
     role = Role(role)
-    if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+    plain = username.replace("-", "").replace("_", "").replace(".", "")
+    if not username or len(username) > 64 or not plain.isalnum():
         raise AuthError("username must be 1-64 letters, digits, '-', '_' or '.'")
     if len(password) < 8:
         raise AuthError("password must have at least 8 characters")

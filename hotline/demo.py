@@ -251,7 +251,8 @@ OUTCOME_WORDS = {"ivr_hangup": "hung up in the IVR", "blocked": "blocked in the 
 
 
 def build_report(session: Any, uniqueids: list[str]) -> dict[str, Any]:
-    calls = {c.uniqueid: c for c in session.scalars(select(Call).where(Call.uniqueid.in_(uniqueids)))}
+    found = session.scalars(select(Call).where(Call.uniqueid.in_(uniqueids)))
+    calls = {c.uniqueid: c for c in found}
     orders = {o.call_id: o for o in session.scalars(
         select(WorkOrder).where(WorkOrder.call_id.in_([c.id for c in calls.values()])))}
     rows = []

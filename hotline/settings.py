@@ -191,7 +191,8 @@ def load_settings(
         raise SettingsError("HOTLINE_TIMEZONE", f"unknown time zone {timezone!r}") from None
     log_level = values.get("HOTLINE_LOG_LEVEL", "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise SettingsError("HOTLINE_LOG_LEVEL", f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+        raise SettingsError("HOTLINE_LOG_LEVEL",
+                            f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
     return Settings(
         database_url=database_url,

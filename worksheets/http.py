@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from console.routing_table import RouteSpec, json_error, read_json
 from hotline.logmask import mask_number
 from worksheets import service
 from worksheets.models import Call, Department, WorkOrder
+from worksheets.stats import period_stats
 
 
 def _iso(value: Any) -> str | None:
@@ -210,7 +212,35 @@ async def list_departments(request: web.Request) -> web.Response:
     return web.json_response({"departments": await deps.db.run(work)})
 
 
+async def stats(request: web.Request) -> web.Response:
+    """Figures for a period (default: today, local time)."""
+    deps = request.app[DEPS_KEY]
+    tz = deps.settings.tz
+    try:
+        if "from" in request.query:
+            start = datetime.fromisoformat(request.query["from"])
+            end = datetime.fromisoformat(request.query.get("to", ""))
+        else:
+            start = datetime.combine(deps.clock.now().astimezone(tz).date(), time(), tz)
+            end = start + timedelta(days=1)
+    except ValueError:
+        return json_error(400, "invalid", "from and to must be ISO 8601 date-times")
+    start, end = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (start, end))
+    if end <= start or end - start > timedelta(days=366):
+        return json_error(400, "invalid", "to must follow from, by at most a year")
+    result = await deps.db.run(lambda s: period_stats(
+        s, start, end, tz=tz, target_seconds=deps.settings.service_level_seconds,
+        order_target_minutes=deps.settings.order_target_minutes).to_dict())
+    result["service_level_target"] = deps.settings.service_level_target
+    return web.json_response(result)
+
+
 ROUTES = [
+    RouteSpec("GET", "/api/stats", stats,
+              "Service level, abandon rate, ASA, AHT, completion, on-time and satisfaction "
+              "rates, per hour (default: today)", roles=("supervisor",), tags=("reports",),
+              params=(("from", "query", "ISO 8601 start (default: today 00:00 local)"),
+                      ("to", "query", "ISO 8601 end"))),
     RouteSpec("GET", "/api/calls", list_calls, "Recent call records (numbers masked)",
               roles=("supervisor",), tags=("calls",),
               params=(("limit", "query", "at most this many (1-1000)"),

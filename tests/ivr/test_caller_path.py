@@ -20,13 +20,12 @@ from pbx.ami import AmiResult
 from pbx.ami_protocol import AmiMessage
 from pbx.fastagi import FastAgiServer
 from routing import lists
-from routing.models import LegacyLine
 from routing.menu import RoutingTable
 from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Call, CallbackTask, Department, WorkOrder
+from worksheets.models import Call, CallbackTask, Department
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
 
@@ -112,16 +111,13 @@ def test_registered_vulnerable_caller_gets_priority(tmp_path):
 
 
 def test_legacy_line_skips_the_menu_and_preselects_the_department(tmp_path):
-    def setup(s):
-        dept = s.scalar(select(Department).where(Department.legacy_number == "12315"))
-        s.add(LegacyLine(number="12315", label="市场监管投诉", category="complaint",
-                         department_id=dept.id))
-        return dept.id
-
-    (session, call), db = run(tmp_path, Script(variables={"HOTLINE_DIALED": "12315"}), setup)
+    # The seeded city has 12315 (market regulation) ringing into 12345.
+    (session, call), db = run(tmp_path, Script(variables={"HOTLINE_DIALED": "12315"}))
     assert prompts.MENU not in session.played and prompts.LEGACY in session.played
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-complaint"
-    assert call.dialed_number == "12315" and call.department_id is not None
+    dept = db.call(lambda s: s.scalar(select(Department).where(
+        Department.legacy_number == "12315")))
+    assert call.dialed_number == "12315" and call.department_id == dept.id
     assert call.ivr_choice == "legacy"
     db.close()
 

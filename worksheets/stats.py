@@ -1,0 +1,113 @@
+"""The figures supervisors are held to, for any period (DOMAIN.md):
+service level (answered within the target seconds), abandon rate, ASA,
+AHT, and for work orders the completion (办结率), on-time and satisfaction
+rates.  Pure queries over the call and order records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from worksheets.models import Call, WorkOrder
+
+SATISFIED = ("satisfied", "basically_satisfied")
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass
+class HourBucket:
+    hour: str
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    within_target: int = 0
+
+
+@dataclass
+class PeriodStats:
+    start: str
+    end: str
+    calls: int = 0
+    offered: int = 0  # reached a queue
+    answered: int = 0
+    abandoned: int = 0
+    ivr_only: int = 0  # hung up, blocked or took a callback in the IVR
+    service_level: float | None = None
+    abandon_rate: float | None = None
+    asa_seconds: float | None = None
+    aht_seconds: float | None = None
+    orders_accepted: int = 0
+    orders_closed: int = 0
+    completion_rate: float | None = None
+    on_time_rate: float | None = None
+    satisfaction_rate: float | None = None
+    within_target_minutes: float | None = None  # orders submitted within 10 min of answer
+    hours: list[HourBucket] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def period_stats(session: Session, start: datetime, end: datetime, *, tz: tzinfo,
+                 target_seconds: int = 15, order_target_minutes: int = 10) -> PeriodStats:
+    """Figures for calls that entered, and orders created, in [start, end)."""
+    stats = PeriodStats(start=start.isoformat(), end=end.isoformat())
+    calls = session.scalars(select(Call).where(Call.entered_at >= start,
+                                               Call.entered_at < end)).all()
+    hours: dict[str, HourBucket] = {}
+    holds, talks = [], []
+    for call in calls:
+        stats.calls += 1
+        local = call.entered_at.astimezone(tz)
+        bucket = hours.setdefault(local.strftime("%Y-%m-%d %H:00"),
+                                  HourBucket(local.strftime("%Y-%m-%d %H:00")))
+        if call.outcome in ("answered", "abandoned", "queued"):
+            stats.offered += 1
+            bucket.offered += 1
+        else:
+            stats.ivr_only += 1
+        if call.outcome == "answered":
+            stats.answered += 1
+            bucket.answered += 1
+            hold = call.hold_seconds or 0
+            holds.append(hold)
+            if hold <= target_seconds:
+                bucket.within_target += 1
+            if call.talk_seconds is not None:
+                talks.append(call.talk_seconds)
+        elif call.outcome == "abandoned":
+            stats.abandoned += 1
+            bucket.abandoned += 1
+    stats.hours = sorted(hours.values(), key=lambda b: b.hour)
+    within = sum(b.within_target for b in stats.hours)
+    stats.service_level = _ratio(within, stats.offered)
+    stats.abandon_rate = _ratio(stats.abandoned, stats.offered)
+    stats.asa_seconds = round(sum(holds) / len(holds), 1) if holds else None
+    stats.aht_seconds = round(sum(talks) / len(talks), 1) if talks else None
+    _order_figures(session, stats, start, end, order_target_minutes)
+    return stats
+
+
+def _order_figures(session: Session, stats: PeriodStats, start: datetime, end: datetime,
+                   target_minutes: int) -> None:
+    orders = session.scalars(select(WorkOrder).where(WorkOrder.created_at >= start,
+                                                     WorkOrder.created_at < end)).all()
+    submitted = [o for o in orders if o.submitted_at is not None]
+    stats.orders_accepted = len(submitted)
+    closed = [o for o in submitted if o.status == "closed"]
+    stats.orders_closed = len(closed)
+    stats.completion_rate = _ratio(len(closed), len(submitted))
+    on_time = [o for o in closed if o.due_at is None or (o.closed_at and o.closed_at <= o.due_at)]
+    stats.on_time_rate = _ratio(len(on_time), len(closed))
+    rated = [o for o in orders if o.satisfaction]
+    stats.satisfaction_rate = _ratio(sum(o.satisfaction in SATISFIED for o in rated), len(rated))
+    quick = [o for o in submitted if o.submitted_at - o.created_at <= timedelta(
+        minutes=target_minutes)]
+    stats.within_target_minutes = _ratio(len(quick), len(submitted))
