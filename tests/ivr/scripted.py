@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pbx import agi_protocol
 
-ENV = ("agi_network: yes\nagi_network_script: ivr\nagi_request: agi://127.0.0.1/ivr\n"
+ENV = ("agi_network: yes\nagi_network_script: {script}\nagi_request: agi://127.0.0.1/{script}\n"
        "agi_channel: PJSIP/trunk-00000001\nagi_uniqueid: {uid}\n"
        "agi_callerid: {num}\nagi_calleridname: {name}\nagi_extension: 12345\n\n")
 
@@ -44,9 +44,9 @@ class Session:
 
 
 async def run_session(port: int, uid: str, script: Script, number: str = "13800138000",
-                      name: str = "张三") -> Session:
+                      name: str = "张三", agi_script: str = "ivr") -> Session:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(ENV.format(uid=uid, num=number, name=name).encode())
+    writer.write(ENV.format(uid=uid, num=number, name=name, script=agi_script).encode())
     keys, out = list(script.keys), Session()
     hung_up = False
     while True:

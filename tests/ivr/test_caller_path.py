@@ -25,7 +25,7 @@ from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Call, CallbackTask, Department
+from worksheets.models import Call, CallbackTask, Department, WorkOrder
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
 
@@ -202,3 +202,43 @@ def test_overflow_and_time_of_day_rules_set_the_queue(tmp_path):
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-general"
     assert "HOTLINE_OVERFLOW" not in session.set_vars
     db.close()
+
+
+def test_a_recording_cut_at_the_limit_is_kept(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["1"], record="speech", record_seconds=60))
+    record = next(c for c in session.commands if c.startswith("RECORD FILE"))
+    assert " 60000 " in record  # the PBX stops it at 60 s
+    assert call.description_recording is not None
+    db.close()
+
+
+def test_survey_answer_is_stored_and_a_hangup_during_it_is_harmless(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    prepare_database(url, NOW)
+    db = Database(url)
+    order_id = db.call(_open_order)
+
+    async def main():
+        settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path)})
+        deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(NOW),
+                    routing=await db.run(RoutingTable.load), bus=EventBus(),
+                    calendar=WorkingCalendar.default())
+        server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
+                               host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            answered = await run_session(server.port, "old.1", Script(keys=["2"]),
+                                         agi_script="survey")
+            cut = await run_session(server.port, "old.1", Script(hang_up_at=1),
+                                    agi_script="survey")
+            await asyncio.sleep(0.1)
+            return answered, cut
+        finally:
+            await server.close()
+
+    answered, cut = run_simulated(main())
+    order = db.call(lambda s: s.get(WorkOrder, order_id))
+    db.close()
+    assert prompts.SURVEY in answered.played and prompts.THANKS in answered.played
+    assert order.satisfaction == "basically_satisfied"
+    assert cut.commands and not cut.set_vars

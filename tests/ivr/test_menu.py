@@ -14,52 +14,12 @@ from hotline.db import Database
 from hotline.deps import Deps
 from hotline.settings import load_settings
 from ivr import flows, prompts
-from pbx import agi_protocol
 from pbx.fastagi import FastAgiServer
 from routing.menu import RoutingTable
 from tests.helpers import prepare_database
+from tests.ivr.scripted import Script, run_session
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Call
-
-ENV = ("agi_network: yes\nagi_network_script: ivr\nagi_request: agi://127.0.0.1/ivr\n"
-       "agi_channel: PJSIP/trunk-00000001\nagi_uniqueid: {uid}\n"
-       "agi_callerid: {num}\nagi_calleridname: {name}\nagi_extension: 12345\n\n")
-
-
-async def scripted_pbx(port, uid, keys, hang_up_at=None, num="13800138000", name="张三"):
-    """Answer prompts: each STREAM FILE/WAIT FOR DIGIT consumes the next of ``keys``
-    (None = no key).  ``hang_up_at``: the number of the command that meets a hangup."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(ENV.format(uid=uid, num=num, name=name).encode())
-    keys = list(keys)
-    played, variables, n = [], {}, 0
-    while True:
-        line = await reader.readline()
-        if not line:
-            break
-        n += 1
-        words = agi_protocol.split_command(line.decode())
-        verb = " ".join(words[:2])
-        if hang_up_at is not None and n >= hang_up_at:
-            writer.write(b"HANGUP\n" + agi_protocol.format_result(511))
-            continue
-        if verb == "STREAM FILE":
-            played.append(words[2])
-            escape = words[3] if len(words) > 3 else ""
-            key = keys.pop(0) if keys and escape else None
-            writer.write(agi_protocol.format_result(200, ord(key) if key else 0, endpos=8000))
-        elif verb == "WAIT FOR":
-            key = keys.pop(0) if keys else None
-            writer.write(agi_protocol.format_result(200, ord(key) if key else 0))
-        elif verb == "SET VARIABLE":
-            variables[words[2]] = words[3]
-            writer.write(b"200 result=1\n")
-        elif verb == "GET VARIABLE":
-            writer.write(b"200 result=0\n")
-        else:
-            writer.write(b"200 result=0\n")
-    writer.close()
-    return played, variables
 
 
 def run_ivr(url, uid, keys, **kwargs):
@@ -75,7 +35,10 @@ def run_ivr(url, uid, keys, **kwargs):
                                host="127.0.0.1", port=0)
         await server.start()
         try:
-            played, variables = await scripted_pbx(server.port, uid, keys, **kwargs)
+            session = await run_session(server.port, uid, Script(
+                keys=list(keys), record="none", hang_up_at=kwargs.get("hang_up_at")),
+                **{k: v for k, v in kwargs.items() if k in ("number", "name")})
+            played, variables = session.played, session.set_vars
             await asyncio.sleep(0.1)
             call = await db.run(lambda s: s.scalar(select(Call).where(Call.uniqueid == uid)))
             return played, variables, call
@@ -130,6 +93,6 @@ def test_hangup_at_each_step_leaves_the_call_record(tmp_path, hang_up_at):
 ])
 def test_odd_caller_ids_are_stored_as_given(tmp_path, number, name):
     played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.4", ["1"],
-                                      num=number, name=name)
+                                      number=number, name=name)
     assert call.caller_number == ("" if number == "unknown" else number)
     assert call.caller_name == ("" if name == "unknown" else name)
