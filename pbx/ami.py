@@ -28,137 +28,27 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.manager import Manager
 
 from hotline.settings import AmiTarget
-from pbx import ami_protocol
 from pbx.ami_protocol import AmiMessage
+from pbx.ami_session import (
+    AmiConnectionLost,
+    AmiError,
+    AmiResult,
+    AmiTimeout,
+    HotlineAMIProtocol,
+)
+from pbx.events import AmiEvent, ListResult, parse_event
+
+__all__ = ["AmiConnectionLost", "AmiError", "AmiLink", "AmiResult", "AmiTimeout",
+           "HotlineAMIProtocol"]
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[AmiMessage], Awaitable[None] | None]
-
-
-class AmiError(Exception):
-    """An action was answered with ``Response: Error``."""
-
-    def __init__(self, action: str, message: str) -> None:
-        super().__init__(f"{action}: {message}")
-        self.action = action
-        self.message = message
-
-
-class AmiTimeout(AmiError):
-    pass
-
-
-class AmiConnectionLost(AmiError):
-    pass
-
-
-@dataclass
-class AmiResult:
-    """The answer to one action: its response and, for list actions, the
-    events between ``EventList: start`` and the ``...Complete`` event."""
-
-    response: AmiMessage
-    events: list[AmiMessage] = field(default_factory=list)
-    complete: AmiMessage | None = None
-
-    @property
-    def ok(self) -> bool:
-        return (self.response.response or "").lower() in ("success", "goodbye", "follows")
-
-    @property
-    def message(self) -> str:
-        return self.response.get("Message", "") or ""
-
-
-@dataclass
-class _Pending:
-    action: str
-    future: asyncio.Future[AmiResult]
-    response: AmiMessage | None = None
-    events: list[AmiMessage] = field(default_factory=list)
-
-
-class HotlineAMIProtocol(AMIProtocol):  # type: ignore[misc]
-    """AMIProtocol with whole-message decoding and exact response matching."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        factory = getattr(self, "factory", None)
-        super().connection_made(transport)  # resets factory to None
-        self.factory = factory
-        self.buffer = b""
-        self.pending: dict[str, _Pending] = {}
-
-    # FIX(panoramisk) 1: decode whole messages, never chunks.
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        try:
-            messages, self.buffer = ami_protocol.parse(self.buffer)
-        except ami_protocol.AmiProtocolError as exc:
-            log.error("AMI stream unusable (%s); closing the link", exc)
-            self.transport.close()
-            return
-        for message in messages:
-            self.on_message(message)
-
-    def on_message(self, message: AmiMessage) -> None:
-        banner = message.get("Banner")
-        if banner is not None:
-            self.version = banner.partition("/")[2]
-            return
-        factory: AmiLink = self.factory
-        factory.last_heard = factory.loop.time()
-        action_id = message.action_id
-        pending = self.pending.get(action_id) if action_id else None
-        if pending is not None:
-            if message.response is not None and pending.response is None:
-                pending.response = message
-                # FIX(panoramisk) 4: list actions announce themselves exactly.
-                if (message.get("EventList") or "").lower() == "start":
-                    return
-                self._resolve(action_id, AmiResult(message))
-                return
-            if message.is_event and pending.response is not None:
-                if (message.get("EventList") or "").lower() == "complete":
-                    self._resolve(action_id, AmiResult(pending.response, pending.events, message))
-                else:
-                    pending.events.append(message)
-                return
-        if message.is_event:
-            factory.enqueue_event(message)
-
-    def _resolve(self, action_id: str | None, result: AmiResult) -> None:
-        pending = self.pending.pop(action_id or "", None)
-        if pending is not None and not pending.future.done():
-            pending.future.set_result(result)
-
-    # FIX(panoramisk) 2: encode through our checked encoder.
-    def send_message(self, message: AmiMessage) -> asyncio.Future[AmiResult]:
-        data = ami_protocol.encode(message)  # raises on CR/LF before anything is sent
-        action_id = message.action_id or ""
-        future: asyncio.Future[AmiResult] = asyncio.get_running_loop().create_future()
-        self.pending[action_id] = _Pending(message.action or "", future)
-        self.transport.write(data)
-        return future
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        # FIX(panoramisk) 5: fail what is unanswered; never queue it for re-sending.
-        for pending in self.pending.values():
-            if not pending.future.done():
-                pending.future.set_exception(
-                    AmiConnectionLost(pending.action, "connection lost before the answer")
-                )
-        self.pending.clear()
-        if not self.closed:
-            self.closed = True
-            self.factory.connection_lost(exc)
+EventHandler = Callable[[AmiEvent], Awaitable[None] | None]
 
 
 class AmiLink(Manager):  # type: ignore[misc]
@@ -166,8 +56,11 @@ class AmiLink(Manager):  # type: ignore[misc]
 
     ``await link.start()`` connects in the background; ``send()`` runs an
     action with a timeout; ``subscribe()`` registers an event handler that
-    runs on the dispatcher task, in arrival order; ``on_ready`` callbacks
-    run after each (re)login once Asterisk is FullyBooted, for resync.
+    runs on the dispatcher task, in arrival order, and gets typed events
+    (:mod:`pbx.events`; untyped ones as ``OtherEvent``); ``on_ready``
+    callbacks run after each (re)login once Asterisk is FullyBooted, for
+    resync.  A user without read class ``system`` never gets FullyBooted:
+    then the link counts as ready ``boot_wait`` seconds after login.
     """
 
     def __init__(
@@ -179,6 +72,7 @@ class AmiLink(Manager):  # type: ignore[misc]
         event_queue_size: int = 10_000,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
+        boot_wait: float | None = None,
     ) -> None:
         super().__init__(
             host=target.host,
@@ -204,7 +98,9 @@ class AmiLink(Manager):  # type: ignore[misc]
         self._ids = itertools.count(1)
         self._handlers: list[EventHandler] = []
         self._ready_callbacks: list[Callable[[], Awaitable[None]]] = []
-        self._events: asyncio.Queue[AmiMessage] = asyncio.Queue(maxsize=event_queue_size)
+        self.boot_wait = action_timeout if boot_wait is None else boot_wait
+        self._events: asyncio.Queue[AmiMessage | ListResult] = asyncio.Queue(
+            maxsize=event_queue_size)
         self.events_dropped = 0
         self.events_received = 0
         self.connected = False  # logged in and FullyBooted
@@ -238,8 +134,13 @@ class AmiLink(Manager):  # type: ignore[misc]
         *,
         timeout: float | None = None,
         check: bool = True,
+        in_stream: bool = False,
     ) -> AmiResult:
         """Send one action and wait for its complete answer.
+
+        ``in_stream``: also hand the answer to subscribers as a
+        :class:`pbx.events.ListResult`, in its place among the events
+        (resync snapshots).
 
         Raises :class:`AmiTimeout` (FIX(panoramisk) 3), :class:`AmiConnectionLost`,
         :class:`pbx.ami_protocol.AmiProtocolError` for a value with CR/LF, and
@@ -254,7 +155,7 @@ class AmiLink(Manager):  # type: ignore[misc]
         for key, value in pairs:
             values = value if isinstance(value, (list, tuple)) else [value]
             message.headers.extend((key, str(v)) for v in values)
-        future = protocol.send_message(message)
+        future = protocol.send_message(message, in_stream=in_stream)
         try:
             result = await asyncio.wait_for(future, timeout or self.action_timeout)
         except TimeoutError:
@@ -314,18 +215,30 @@ class AmiLink(Manager):  # type: ignore[misc]
             if self.events_dropped in (1, 10, 100) or self.events_dropped % 1000 == 0:
                 log.error("AMI event queue full: %d events dropped", self.events_dropped)
 
+    def enqueue_list_result(self, action: str, result: AmiResult) -> None:
+        """Called by the protocol when an ``in_stream`` answer is complete."""
+        items = [parse_event(m) for m in result.events]
+        item = ListResult(action, result.response, items=items, received_at=self.loop.time())
+        try:
+            self._events.put_nowait(item)
+        except asyncio.QueueFull:
+            self.events_dropped += 1
+            log.error("AMI event queue full: %s answer not delivered", action)
+
     async def _dispatch_loop(self) -> None:
         while True:
-            message = await self._events.get()
+            item = await self._events.get()
+            # Typed here, on the dispatcher, so that reading never waits on it.
+            event = item if isinstance(item, ListResult) else parse_event(item)
             for handler in self._handlers:
                 try:
-                    result = handler(message)
+                    result = handler(event)
                     if result is not None:
                         await result
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("AMI event handler failed on %s", message.event)
+                    log.exception("AMI event handler failed on %s", event.name)
 
     def connection_made(self, f: asyncio.Future[Any]) -> None:
         try:
@@ -361,8 +274,20 @@ class AmiLink(Manager):  # type: ignore[misc]
         self._backoff = self.backoff_initial
         if self._pinger_task is None or self._pinger_task.done():
             self._pinger_task = asyncio.create_task(self._ping_loop(), name="ami-pinger")
+        self._spawn(self._boot_fallback(self.protocol), "ami-boot-wait")
+
+    async def _boot_fallback(self, protocol: HotlineAMIProtocol) -> None:
+        # Asterisk sends FullyBooted at login only to users that may read
+        # the `system` class.  Without it, a successful login is all we get.
+        await asyncio.sleep(self.boot_wait)
+        if not self.connected and self.protocol is protocol and not protocol.closed:
+            log.warning("no FullyBooted %.0fs after login (AMI user without read=system?); "
+                        "treating Asterisk as booted", self.boot_wait)
+            await self._became_ready()
 
     async def _became_ready(self) -> None:
+        if self.connected:
+            return
         self.connected = True
         self._ready.set()
         for callback in self._ready_callbacks:
@@ -374,10 +299,12 @@ class AmiLink(Manager):  # type: ignore[misc]
     async def _ping_loop(self) -> None:
         # FIX(panoramisk) 7: a ping unanswered for two intervals means the
         # peer is gone, even if the socket still looks open.
-        while True:
+        # `_closing` is checked as well as cancellation: Python 3.11's
+        # wait_for() loses a cancel that lands as the pong arrives.
+        while not self._closing:
             await asyncio.sleep(self.ping_interval_s)
             protocol = self.protocol
-            if protocol is None or protocol.closed:
+            if protocol is None or protocol.closed or self._closing:
                 return
             try:
                 await self.send("Ping", timeout=self.ping_interval_s * 2)

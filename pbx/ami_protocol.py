@@ -91,12 +91,16 @@ class AmiMessage:
         return self.event is not None
 
     def variables(self) -> dict[str, str]:
-        """``Variable: NAME=value`` headers of an action, as a dict."""
+        """``Variable: NAME=value`` headers of an action, as a dict.
+
+        As manager.c does, a header is split on commas (``A=1,B=2``) and
+        pieces without ``=`` are dropped: ``X=a,s,1`` sets X to ``a``.
+        """
         out: dict[str, str] = {}
         for item in self.getall("Variable"):
-            for part in item.split(","):  # Asterisk also accepts a,b=1,c=2 lists
-                name, _, value = part.partition("=")
-                if name:
+            for part in item.split(","):
+                name, sep, value = part.partition("=")
+                if name and sep:
                     out[name.strip()] = value
         return out
 

@@ -70,8 +70,11 @@ class AgiChannel:
         line = " ".join(words) + "\n"
         self._writer.write(line.encode())
         try:
-            await self._writer.drain()
-            return await asyncio.wait_for(self._read_result(), timeout or self.command_timeout)
+            # asyncio.timeout, not wait_for: no extra task per command (this
+            # is the hot path of every call).
+            async with asyncio.timeout(timeout or self.command_timeout):
+                await self._writer.drain()
+                return await self._read_result()
         except TimeoutError:
             raise AgiTimeout(f"no answer to {words[0]!r} in time") from None
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -209,8 +212,12 @@ class FastAgiServer:
         return self._server is not None and self._server.is_serving()
 
     async def start(self) -> None:
+        # A listen backlog as deep as the session cap: with the default 100,
+        # a burst of calls overflows it and the PBX's connects wait for a
+        # SYN retransmit (a second or more).
         self._server = await asyncio.start_server(
-            self._accept, self.host, self.port, limit=agi_protocol.MAX_LINE_BYTES
+            self._accept, self.host, self.port, limit=agi_protocol.MAX_LINE_BYTES,
+            backlog=max(100, self.max_sessions),
         )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("FastAGI listening on %s:%d", self.host, self.port)
@@ -276,7 +283,8 @@ class FastAgiServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            env = await asyncio.wait_for(self._read_env(reader), self.header_timeout)
+            async with asyncio.timeout(self.header_timeout):
+                env = await self._read_env(reader)
         except TimeoutError:
             self.bad_requests += 1
             log.warning("FastAGI client sent no complete header in %.0fs; closed",

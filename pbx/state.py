@@ -2,15 +2,18 @@
 
 Pure: ``apply(event)`` changes the state; no sockets, no clock.  Keyed by
 Uniqueid and queue, so that duplicated events, or events of different
-channels arriving in another order, give the same end state.  Used by
-``hotline ami replay`` and by supervisors' live view after a resync.
+channels arriving in another order, give the same end state.  After a
+reconnect, the answers to QueueStatus and CoreShowChannels (as
+:class:`pbx.events.ListResult`) replace what may have been missed.  Used by
+``hotline ami replay`` and by the backend's live view.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from pbx import events as ev
 from pbx.ami_protocol import AmiMessage
 
 
@@ -68,106 +71,138 @@ class PbxState:
     calls_taken: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # member -> calls
     event_counts: dict[str, int] = field(default_factory=dict)
     ended: set[str] = field(default_factory=set)
+    resyncs: int = 0
 
     def queue(self, name: str) -> QueueTotals:
         return self.queues.setdefault(name, QueueTotals())
 
-    def apply(self, m: AmiMessage) -> None:
-        event = m.event
-        if event is None:
+    def apply(self, event: ev.AmiEvent | AmiMessage) -> None:
+        """Apply one event (typed, or a raw message that is typed here)."""
+        if isinstance(event, AmiMessage):
+            if not event.is_event:
+                return
+            event = ev.parse_event(event)
+        if isinstance(event, ev.ListResult):
+            self._resync(event)
             return
-        self.event_counts[event] = self.event_counts.get(event, 0) + 1
-        handler = getattr(self, "_on_" + event, None)
+        self.event_counts[event.name] = self.event_counts.get(event.name, 0) + 1
+        handler = self._HANDLERS.get(type(event))
         if handler is not None:
-            handler(m)
+            handler(self, event)
 
     # --- channels
-    def _on_Newchannel(self, m: AmiMessage) -> None:
-        uid = m.get("Uniqueid") or ""
-        if uid in self.ended:
+    def _on_channel(self, e: ev.ChannelEvent) -> None:
+        if e.uniqueid in self.ended:
             return  # a duplicate arriving after the hangup
-        self.channels.setdefault(uid, {}).update(
-            channel=m.get("Channel") or "", caller=m.get("CallerIDNum") or "",
-            linkedid=m.get("Linkedid") or "", state=m.get("ChannelStateDesc") or "")
+        info = self.channels.setdefault(e.uniqueid, {})
+        info.update(channel=e.channel, caller=e.caller_number, linkedid=e.linkedid,
+                    state=e.state)
 
-    def _on_Newstate(self, m: AmiMessage) -> None:
-        uid = m.get("Uniqueid") or ""
-        if uid in self.channels:
-            self.channels[uid]["state"] = m.get("ChannelStateDesc") or ""
+    def _on_newstate(self, e: ev.Newstate) -> None:
+        if e.uniqueid in self.channels:
+            self.channels[e.uniqueid]["state"] = e.state
 
-    def _on_Hangup(self, m: AmiMessage) -> None:
-        uid = m.get("Uniqueid") or ""
-        self.ended.add(uid)
-        self.channels.pop(uid, None)
+    def _on_hangup(self, e: ev.Hangup) -> None:
+        self._gone(e.uniqueid)
+
+    def _gone(self, uniqueid: str) -> None:
+        self.ended.add(uniqueid)
+        self.channels.pop(uniqueid, None)
         for totals in self.queues.values():
-            totals.waiting.pop(uid, None)
+            totals.waiting.pop(uniqueid, None)
 
     # --- queue callers
-    def _on_QueueCallerJoin(self, m: AmiMessage) -> None:
-        uid, totals = m.get("Uniqueid") or "", self.queue(m.get("Queue") or "")
-        totals.entered.add(uid)
-        if uid not in totals.answered and uid not in totals.abandoned and uid not in self.ended:
-            totals.waiting[uid] = _int(m.get("Position"))
+    def _on_join(self, e: ev.QueueCallerJoin) -> None:
+        totals = self.queue(e.queue)
+        totals.entered.add(e.uniqueid)
+        if (e.uniqueid not in totals.answered and e.uniqueid not in totals.abandoned
+                and e.uniqueid not in self.ended):
+            totals.waiting[e.uniqueid] = e.position
 
-    def _on_QueueCallerLeave(self, m: AmiMessage) -> None:
-        self.queue(m.get("Queue") or "").waiting.pop(m.get("Uniqueid") or "", None)
+    def _on_leave(self, e: ev.QueueCallerLeave) -> None:
+        self.queue(e.queue).waiting.pop(e.uniqueid, None)
 
-    def _on_QueueCallerAbandon(self, m: AmiMessage) -> None:
-        uid, totals = m.get("Uniqueid") or "", self.queue(m.get("Queue") or "")
-        totals.entered.add(uid)
-        totals.abandoned[uid] = _int(m.get("HoldTime"))
-        totals.waiting.pop(uid, None)
+    def _on_abandon(self, e: ev.QueueCallerAbandon) -> None:
+        totals = self.queue(e.queue)
+        totals.entered.add(e.uniqueid)
+        totals.abandoned[e.uniqueid] = e.hold_time
+        totals.waiting.pop(e.uniqueid, None)
 
-    def _on_AgentConnect(self, m: AmiMessage) -> None:
-        uid, totals = m.get("Uniqueid") or "", self.queue(m.get("Queue") or "")
-        totals.entered.add(uid)
-        totals.answered[uid] = _int(m.get("HoldTime"))
-        totals.waiting.pop(uid, None)
-        member = m.get("MemberName") or m.get("Interface") or ""
-        self.calls_taken.setdefault(member, set()).add((m.get("Queue") or "", uid))
-        key = (m.get("Queue") or "", m.get("Interface") or "")
-        if key in self.members:
-            self.members[key].in_call = True
+    def _on_connect(self, e: ev.AgentConnect) -> None:
+        totals = self.queue(e.queue)
+        totals.entered.add(e.uniqueid)
+        totals.answered[e.uniqueid] = e.hold_time
+        totals.waiting.pop(e.uniqueid, None)
+        self.calls_taken.setdefault(e.member_name or e.interface, set()).add(
+            (e.queue, e.uniqueid))
+        member = self.members.get((e.queue, e.interface))
+        if member is not None:
+            member.in_call = True
 
-    def _on_AgentComplete(self, m: AmiMessage) -> None:
-        key = (m.get("Queue") or "", m.get("Interface") or "")
-        if key in self.members:
-            self.members[key].in_call = False
+    def _on_complete(self, e: ev.AgentComplete) -> None:
+        member = self.members.get((e.queue, e.interface))
+        if member is not None:
+            member.in_call = False
 
     # --- members
-    def _member(self, m: AmiMessage) -> MemberState:
-        queue = m.get("Queue") or ""
-        interface = m.get("Interface") or m.get("Location") or ""
-        key = (queue, interface)
-        if key not in self.members:
-            self.members[key] = MemberState(queue, interface,
-                                            m.get("MemberName") or m.get("Name") or interface)
-        member = self.members[key]
-        member.paused = (m.get("Paused") or "0") == "1"
-        member.paused_reason = m.get("PausedReason") or m.get("Reason") or ""
-        member.status = _int(m.get("Status"))
-        member.in_call = (m.get("InCall") or "0") == "1"
-        return member
+    def _on_member(self, e: ev.QueueMemberEvent) -> None:
+        key = (e.queue, e.interface)
+        if e.name == "QueueMemberRemoved":
+            self.members.pop(key, None)
+            return
+        member = self.members.get(key)
+        if member is None:
+            member = self.members[key] = MemberState(e.queue, e.interface, e.member_name)
+        member.paused, member.paused_reason = e.paused, e.paused_reason
+        member.status, member.in_call = e.status, e.in_call
 
-    def _on_QueueMemberAdded(self, m: AmiMessage) -> None:
-        self._member(m)
+    # --- resync
+    def _resync(self, result: ev.ListResult) -> None:
+        """Replace what a list action reports; what it does not list is gone."""
+        self.resyncs += 1
+        if result.name.lower() == "queuestatus":
+            listed = {i.message.get("Queue") or "" for i in result.items
+                      if i.name == "QueueParams"}
+            for key in [k for k in self.members if k[0] in listed]:
+                del self.members[key]
+            for name in listed:
+                self.queue(name).waiting.clear()
+            for item in result.items:
+                if isinstance(item, ev.QueueMemberEvent):
+                    self._on_member(item)
+                elif isinstance(item, ev.QueueEntry) and item.uniqueid not in self.ended:
+                    self.queue(item.queue).waiting[item.uniqueid] = item.position
+        elif result.name.lower() == "coreshowchannels":
+            live = {i.uniqueid: i for i in result.items if isinstance(i, ev.CoreShowChannel)}
+            for uniqueid in [u for u in self.channels if u not in live]:
+                self._gone(uniqueid)
+            for uniqueid, item in live.items():
+                self.ended.discard(uniqueid)
+                self._on_channel(item)
 
-    _on_QueueMember = _on_QueueMemberAdded  # QueueStatus list items (resync)
-    _on_QueueMemberStatus = _on_QueueMemberAdded
-    _on_QueueMemberPause = _on_QueueMemberAdded
-
-    def _on_QueueMemberRemoved(self, m: AmiMessage) -> None:
-        self.members.pop((m.get("Queue") or "", m.get("Interface") or ""), None)
+    _HANDLERS: ClassVar[dict[type, Any]] = {
+        ev.Newchannel: _on_channel, ev.Newstate: _on_newstate, ev.Hangup: _on_hangup,
+        ev.QueueCallerJoin: _on_join, ev.QueueCallerLeave: _on_leave,
+        ev.QueueCallerAbandon: _on_abandon, ev.AgentConnect: _on_connect,
+        ev.AgentComplete: _on_complete, ev.QueueMemberEvent: _on_member,
+    }
 
     # --- reports
     def summary(self) -> dict[str, Any]:
         return {
             "events": dict(sorted(self.event_counts.items())),
-            "queues": {name: totals.summary() for name, totals in sorted(self.queues.items())},
+            **self.live(),
             "calls_taken": {member: len(calls)
                             for member, calls in sorted(self.calls_taken.items())},
+        }
+
+    def live(self) -> dict[str, Any]:
+        """What a supervisor's view needs: queues, members, live channels."""
+        return {
+            "queues": {name: totals.summary() for name, totals in sorted(self.queues.items())},
             "members": {f"{q}/{i}": {"name": s.name, "paused": s.paused,
-                                     "reason": s.paused_reason, "status": s.status}
+                                     "reason": s.paused_reason, "status": s.status,
+                                     "in_call": s.in_call}
                         for (q, i), s in sorted(self.members.items())},
             "channels_up": len(self.channels),
         }

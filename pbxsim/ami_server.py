@@ -135,6 +135,9 @@ class AmiSession:
                 if data is None:
                     break
                 await self.server.wait_unstalled()
+                if self.server.fragment:
+                    await self._write_fragmented(data, self.server.fragment)
+                    continue
                 self.writer.write(data)
                 if self.outbox.empty():
                     await self.writer.drain()
@@ -143,6 +146,14 @@ class AmiSession:
         finally:
             self.closed = True
             self.writer.close()
+
+    async def _write_fragmented(self, data: bytes, size: int) -> None:
+        # Fault injection: tiny TCP segments, so that the client's reads end
+        # inside lines and inside multi-byte characters.
+        for i in range(0, len(data), size):
+            self.writer.write(data[i:i + size])
+            await self.writer.drain()
+            await asyncio.sleep(0.001)
 
     # ------------------------------------------------------------- input
     async def run(self) -> None:
@@ -212,6 +223,7 @@ class AmiServer:
         self.server: asyncio.base_events.Server | None = None
         self.port = 0
         self._stall_until = 0.0
+        self.fragment = 0  # >0: write events in segments of this many bytes
         self._handlers: set[asyncio.Task[None]] = set()
 
     async def start(self, host: str, port: int) -> None:

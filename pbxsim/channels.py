@@ -71,6 +71,10 @@ class FarEnd:
         """What the far end says when recorded: (seconds, WAV or None)."""
         return 0.0, None
 
+    def talk(self, chan: Channel) -> Path | None:
+        """What the far end says to the agent once connected (a WAV), if anything."""
+        return None
+
 
 class Channel:
     """One simulated channel.  Create through ``PbxSim.new_channel``."""
@@ -113,6 +117,7 @@ class Channel:
         self.hangup_cause = 16
         self.hungup = False  # hangup requested (channel is dead for apps)
         self.gone = False  # Hangup event sent
+        self.soft_requested = False  # SoftHangupRequest sent
         self.hangup_future: asyncio.Future[None] = sim.loop.create_future()
         self.done: asyncio.Future[None] = sim.loop.create_future()
         self.far_end: FarEnd | None = None
@@ -313,10 +318,21 @@ class Channel:
             return
         self.hungup = True
         self.hangup_cause = cause
+        self.soft_requested = self.soft_requested or soft
         event = "SoftHangupRequest" if soft else "HangupRequest"
         self.emit(event, "call", [("Cause", str(cause))] if show_cause else [])
         if not self.hangup_future.done():
             self.hangup_future.set_result(None)
+
+    def pbx_ended(self) -> None:
+        """The dialplan stopped running on this channel.  pbx.c then soft-hangs
+        it up (``ast_softhangup``), which shows as SoftHangupRequest unless
+        one was already sent (Hangup(), AMI Hangup)."""
+        if self.gone or self.soft_requested:
+            return
+        self.soft_requested = True
+        # The Cause shown is the soft-hangup flag AST_SOFTHANGUP_APPUNLOAD (16).
+        self.emit("SoftHangupRequest", "call", [("Cause", "16")])
 
     def finish(self, cause: int | None = None) -> None:
         """Send Hangup and forget the channel (idempotent)."""

@@ -68,6 +68,8 @@ class PbxSim:
         self.channels: dict[str, Channel] = {}
         self.phones: dict[str, Phone] = {}
         self.device_states: dict[str, str] = {}
+        # Live Local channel pairs by device (Local/exten@context), for its state.
+        self.local_pairs: dict[str, set[Any]] = {}
         self.astdb: dict[str, str] = {}
         self.calls: list[SimCall] = []
         # In-process taps on every AMI event (tests, benchmarks): f(event, privilege, headers).
@@ -127,6 +129,7 @@ class PbxSim:
         self._load_config()
         self.queues = QueueManager(self)
         self.device_states.clear()
+        self.local_pairs.clear()
         self.started_at = self.reloaded_at = self.loop.time()
         self.queues.write_log("NONE", "NONE", "NONE", "QUEUESTART", "")
 
@@ -137,6 +140,10 @@ class PbxSim:
     def stall_ami(self, seconds: float) -> None:
         """Fault injection: stop reading and writing AMI for ``seconds``."""
         self.ami.stall(seconds)
+
+    def fragment_ami(self, size: int) -> None:
+        """Fault injection: send AMI in ``size``-byte TCP segments (0 = off)."""
+        self.ami.fragment = size
 
     def hangup_all(self) -> None:
         for chan in list(self.channels.values()):

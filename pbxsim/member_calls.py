@@ -85,14 +85,18 @@ class LocalCall(MemberCall):
         one = sim.new_channel(
             base + ";1", context=context or "default", exten=exten, linkedid=linkedid, tech="Local"
         )
+        # An originated pair has no caller: ;2 is linked to ;1 (core_local.c).
         two = sim.new_channel(
             base + ";2",
             context=context or "default",
             exten=exten,
-            linkedid=linkedid,
+            linkedid=linkedid or one.uniqueid,
             state=RING,
             tech="Local",
         )
+        # Without /n the pair optimises itself away once bridged.
+        self.optimize = not interface.endswith("/n")
+        self.originated = False  # set by Originate: no caller, ;1 is the origin
         super().__init__(sim, interface, one)
         self.two = two
         one.local_peer, two.local_peer = two, one
@@ -105,6 +109,8 @@ class LocalCall(MemberCall):
                 self._answered.set_result(True)
 
         self.two.state_listeners.append(two_state)
+        for half in (one, two):
+            half.state_listeners.append(lambda _state: self._device_changed())
         one.on_hangup.append(self._one_gone)
         two.on_hangup.append(self._two_gone)
 
@@ -119,7 +125,8 @@ class LocalCall(MemberCall):
             "call",
             one.block("LocalOne")
             + two.block("LocalTwo")
-            + [("Context", two.context), ("Exten", two.exten), ("LocalOptimization", "No")],
+            + [("Context", two.context), ("Exten", two.exten),
+               ("LocalOptimization", "Yes" if self.optimize else "No")],
         )
 
     def start(self) -> None:
@@ -127,8 +134,10 @@ class LocalCall(MemberCall):
 
         if not self._started:
             self._started = True
+            # ;2 gets the caller as its connected line before NewCallerid.
+            self.two.set_connected(self.chan.cid_num, self.chan.cid_name, event=False)
             self.two.set_caller(self.chan.cid_num, self.chan.cid_name)
-            self.two.set_connected(self.chan.cid_num, self.chan.cid_name)
+            self.two.emit("NewConnectedLine", "call")
             self.local_bridge()
             self.sim.spawn(run_pbx(self.two), name=f"pbx {self.two.name}")
 
@@ -136,8 +145,26 @@ class LocalCall(MemberCall):
         self.start()
 
     def publish_state(self) -> None:
-        live = any(not c.gone and c.state == UP for c in (self.chan, self.two))
-        self.sim.set_device_state(self.device, "INUSE" if live else "NOT_INUSE")
+        """Nothing to do: a Local device reports on each half's own change."""
+
+    def _device_changed(self) -> None:
+        # core_local.c: the device is in use while any of its pairs exists
+        # with ;1 up.  Every state change or hangup of either half makes
+        # Asterisk publish the state again, even when it is unchanged.
+        pairs = self.sim.local_pairs.setdefault(self.device, set())
+        if self.chan.gone or self.two.gone:
+            pairs.discard(self)
+        else:
+            pairs.add(self)
+        live = any(pair._in_use() for pair in pairs)
+        self.sim.set_device_state(self.device, "INUSE" if live else "NOT_INUSE", force=True)
+
+    def _in_use(self) -> bool:
+        one, two = self.chan, self.two
+        # An originated ;1 is answered by the same frame that answers ;2,
+        # before Asterisk's device-state thread looks at the pair.
+        up = one.state == UP or (self.originated and two.state == UP)
+        return not one.gone and not two.gone and up
 
     async def wait_answer(self, timeout: float | None) -> bool:
         await asyncio.wait(
@@ -150,12 +177,12 @@ class LocalCall(MemberCall):
     def _one_gone(self, c: Channel) -> None:
         if not self.two.gone:
             self.two.request_hangup(16, soft=False)
-        self.publish_state()
+        self._device_changed()
 
     def _two_gone(self, c: Channel) -> None:
         if not self.chan.gone and not self.chan.hungup:
             self.chan.request_hangup(16, soft=False)
-        self.publish_state()
+        self._device_changed()
 
 
 def place(sim: PbxSim, interface: str, caller: Channel) -> MemberCall | None:

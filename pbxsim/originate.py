@@ -105,7 +105,7 @@ async def _run(
     chan.set_caller(cid_num or None, cid_name or None)
     chan.set_connected(cid_num or None, cid_name or None)
     if isinstance(call, LocalCall):
-        call.two.linkedid = chan.uniqueid
+        call.originated = True
         call.inherit(list(variables.items()))
         call.start()
     dial_string = name.split("/", 1)[1]

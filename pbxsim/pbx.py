@@ -161,6 +161,7 @@ async def run_pbx(chan: Channel) -> None:
     try:
         await run_steps(chan)
     finally:
+        chan.pbx_ended()
         await run_h_extension(chan)
         chan.finish()
 

@@ -70,12 +70,14 @@ def ring_entry(mgr: QueueManager, q: Queue, entry: QueueEntry, a: Attempt) -> bo
     mchan.emit(
         "NewCallerid", "call", [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")]
     )
-    for k, v in chan.inheritable():
+    inherited = chan.inheritable()
+    for k, v in inherited:
         mchan.set_var(k, v)
-    if isinstance(call, LocalCall):
-        call.inherit(chan.inheritable())
     dialed = m.interface.split("/", 1)[1]
     mchan.set_var("DIALEDPEERNUMBER", dialed)
+    if isinstance(call, LocalCall):
+        # local_call() copies ;1's variables to ;2, newest first.
+        call.inherit(list(reversed([*inherited, ("DIALEDPEERNUMBER", dialed)])))
     chan.emit(
         "AgentCalled",
         "agent",
@@ -88,13 +90,19 @@ def ring_entry(mgr: QueueManager, q: Queue, entry: QueueEntry, a: Attempt) -> bo
         },
     )
     chan.emit("DialBegin", "call", [("DialString", m.interface)], dest=mchan)
-    # The far end reports ringing: the member leg now shows the caller.
-    mchan.exten = chan.exten
-    mchan.conn_num, mchan.conn_name = chan.cid_num, chan.cid_name
-    call.ring()
-    mchan.newexten("AppQueue", "(Outgoing Line)")
-    mchan.emit("NewConnectedLine", "call")
     if call.is_pjsip:
+        # The phone reports ringing: the member leg now shows the caller.
+        mchan.exten = chan.exten
+        mchan.conn_num, mchan.conn_name = chan.cid_num, chan.cid_name
+    call.ring()
+    if not call.is_pjsip:
+        # A Local ;1 takes the caller's exten and connected line at answer.
+        mchan.exten = chan.exten
+        mchan.conn_num, mchan.conn_name = chan.cid_num, chan.cid_name
+    if call.is_pjsip:
+        # A phone reports ringing; a Local ;1 shows nothing until answered.
+        mchan.newexten("AppQueue", "(Outgoing Line)")
+        mchan.emit("NewConnectedLine", "call")
         chan.emit("DialState", "call", [("DialStatus", "RINGING")], dest=mchan)
     call.publish_state()
     a.waiter = asyncio.ensure_future(call.wait_answer(_ring_timeout(q)))
@@ -193,6 +201,9 @@ async def connect(
     mchan = call.chan
     sim = mgr.sim
     call.answer()
+    if not call.is_pjsip:
+        mchan.newexten("AppQueue", "(Outgoing Line)")
+        mchan.emit("NewConnectedLine", "call")
     chan.emit("DialEnd", "call", [("DialStatus", "ANSWER")], dest=mchan)
     hold = int(sim.loop_time() - entry.start)
     insl = hold <= q.cfg.servicelevel
@@ -225,7 +236,10 @@ async def connect(
         dest=mchan,
     )
     bridge = Bridge(sim)
-    mchan.newexten("AppQueue", "(Outgoing Line)")
+    if call.is_pjsip or gosub:
+        # Back from ringing (a phone) or from the member gosub, the leg shows
+        # app_queue's outgoing line again.
+        mchan.newexten("AppQueue", "(Outgoing Line)")
     bridge.enter(mchan)
     bridge.enter(chan)
     mchan.set_var("BRIDGEPEER", chan.name)

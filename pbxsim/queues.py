@@ -280,7 +280,8 @@ class QueueManager:
     def refresh_avail(self, q: Queue) -> None:
         state = (
             "NOT_INUSE"
-            if any(self.is_available(q, m, wrapup=False) for m in q.members)
+            # is_member_available(): wrapuptime overrides the device state.
+            if any(self.is_available(q, m) for m in q.members)
             else "INUSE"
         )
         if state != q.avail_state:

@@ -52,7 +52,7 @@ def test_given_utf8_split_mid_character_when_link_reads_then_name_intact():
         fake = FakeAmi()
         link = await linked(fake)
         seen: list = []
-        link.subscribe(lambda m: seen.append(m) if m.event == "QueueCallerJoin" else None)
+        link.subscribe(lambda e: seen.append(e) if e.name == "QueueCallerJoin" else None)
         data = EVENT.encode()
         cut = data.index("张".encode()) + 1
         fake.push(data[:cut])
@@ -64,7 +64,7 @@ def test_given_utf8_split_mid_character_when_link_reads_then_name_intact():
         return seen
 
     seen = run_simulated(main())
-    assert [m.get("CallerIDName") for m in seen] == ["张三"]
+    assert [e.caller_name for e in seen] == ["张三"]
 
 
 def test_given_crlf_in_value_when_sent_then_refused_and_nothing_reaches_the_peer():
@@ -226,3 +226,67 @@ def test_given_wrong_secret_then_never_ready_and_retries():
 def test_encode_used_by_link_matches_wire_format():
     data = ami_protocol.encode({"Action": "Ping", "ActionID": "x"})
     assert data == b"Action: Ping\r\nActionID: x\r\n\r\n"
+
+
+def test_given_user_without_system_class_when_no_fullybooted_then_ready_after_boot_wait():
+    async def main():
+        fake = FakeAmi()
+        # Asterisk sends FullyBooted at login only to users that may read `system`.
+        fake.responders["login"] = lambda m: [ami_protocol.encode(
+            {"Response": "Success", "ActionID": m.action_id or "",
+             "Message": "Authentication accepted"})]
+        await fake.start()
+        link = AmiLink(AmiTarget("127.0.0.1", fake.port, "hotline", "pw"), boot_wait=3.0)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        readied: list[float] = []
+
+        async def on_ready():
+            readied.append(loop.time() - start)
+
+        link.on_ready(on_ready)
+        await link.start()
+        await link.wait_ready(10)
+        await asyncio.sleep(0.1)
+        await link.close()
+        await fake.stop()
+        return readied
+
+    readied = run_simulated(main())
+    assert len(readied) == 1 and 3.0 <= readied[0] < 4.0
+
+
+def test_given_in_stream_list_action_then_result_delivered_between_events_in_read_order():
+    from pbx import events as ev
+
+    async def main():
+        fake = FakeAmi()
+        before = ami_protocol.encode({"Event": "Newchannel", "Uniqueid": "1.1"})
+        after = ami_protocol.encode({"Event": "Hangup", "Uniqueid": "1.1"})
+
+        def status(m):
+            aid = m.action_id or ""
+            return [before,
+                    ami_protocol.encode({"Response": "Success", "ActionID": aid,
+                                         "EventList": "start"}),
+                    ami_protocol.encode({"Event": "QueueMember", "Queue": "q", "ActionID": aid,
+                                         "Name": "agent-1", "Location": "PJSIP/1"}),
+                    ami_protocol.encode({"Event": "QueueStatusComplete", "ActionID": aid,
+                                         "EventList": "Complete", "ListItems": "1"}),
+                    after]
+
+        fake.responders["queuestatus"] = status
+        link = await linked(fake)
+        seen: list = []
+        link.subscribe(lambda e: seen.append(e) if e.name != "FullyBooted" else None)
+        result = await link.send("QueueStatus", in_stream=True)
+        await asyncio.sleep(0.1)
+        await link.close()
+        await fake.stop()
+        return seen, result
+
+    seen, result = run_simulated(main())
+    assert [e.name for e in seen] == ["Newchannel", "QueueStatus", "Hangup"]
+    listed = seen[1]
+    assert isinstance(listed, ev.ListResult) and listed.message is result.response
+    assert [(i.name, i.member_name) for i in listed.items] == [("QueueMember", "agent-1")]
