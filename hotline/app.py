@@ -24,6 +24,7 @@ from hotline.settings import Settings
 from ivr import flows
 from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
+from pbx.live_state import LiveState
 from routing.menu import RoutingTable
 from worksheets.calendar import WorkingCalendar
 from worksheets.call_tracking import CallTracker
@@ -93,7 +94,13 @@ class Backend:
                           ping_interval=settings.ami_ping_interval)
             deps.ami = ami
             ami.subscribe(CallTracker(deps).on_event)
+            # The live PBX view; resynced (and published) after every reconnect,
+            # once the staffing has put logged-in agents back on their queues.
+            live = LiveState(ami, deps.bus.publish)
+            deps.extras["pbx_live"] = live
+            ami.subscribe(live.on_event)
             ami.on_ready(self.staffing.resync)
+            ami.on_ready(live.resync)
             await ami.start()
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
