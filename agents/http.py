@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Team
-from agents.staffing import Staffing, StaffingError
+from agents.staffing import Staffing, StaffingError, UnknownPauseReason
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from pbx.ami import AmiError
@@ -29,7 +29,12 @@ async def queue_login(request: web.Request) -> web.Response:
         member = await request.app[STAFFING_KEY].queue_login(agent_id)
     except (StaffingError, AmiError) as exc:
         return json_error(409, "refused", str(exc))
-    return web.json_response({"member": member.member_name, "queues": member.queues})
+    if member.starts_at is not None:  # checked in early: joins when the shift starts
+        return web.json_response({"member": member.member_name, "queues": member.queues,
+                                  "status": "scheduled",
+                                  "starts_at": member.starts_at.isoformat()})
+    return web.json_response({"member": member.member_name, "queues": member.queues,
+                              "status": "joined"})
 
 
 async def queue_logout(request: web.Request) -> web.Response:
@@ -51,23 +56,32 @@ async def pause(request: web.Request) -> web.Response:
     paused, reason = data.get("paused", True), data.get("reason", "")
     if not isinstance(paused, bool) or not isinstance(reason, str) or len(reason) > 40:
         return json_error(400, "invalid", "paused must be true/false, reason a short string")
+    if paused and not reason:
+        return json_error(400, "invalid", "a pause needs a reason (GET /api/pause-reasons)")
     try:
-        await request.app[STAFFING_KEY].pause(agent_id, paused, reason)
+        code = await request.app[STAFFING_KEY].pause(agent_id, paused, reason)
+    except UnknownPauseReason as exc:
+        return json_error(400, "unknown_reason", str(exc))
     except (StaffingError, AmiError) as exc:
         return json_error(409, "refused", str(exc))
-    return web.json_response({"ok": True, "paused": paused})
+    return web.json_response({"ok": True, "paused": paused, "reason": code})
 
 
 async def list_agents(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     staffing = request.app[STAFFING_KEY]
 
+    states = {a["agent_id"]: a for a in staffing.states.snapshot()}
+
     def work(s: Session) -> list[dict[str, Any]]:
         rows = s.execute(select(Agent, Team).join(Team, Agent.team_id == Team.id)
                          .order_by(Agent.number)).all()
         return [{"id": a.id, "number": a.number, "name": a.name, "team": t.name,
                  "team_index": t.rota_index, "interface": a.interface,
-                 "logged_in": a.id in staffing.logged_in} for a, t in rows]
+                 "logged_in": a.id in staffing.logged_in,
+                 "leaving": a.id in staffing.leaving,
+                 "state": states[a.id]["state"] if a.id in states else "logged_out"}
+                for a, t in rows]
 
     return web.json_response({"team_on_duty": staffing.team_on_duty(),
                               "agents": await deps.db.run(work)})
@@ -93,7 +107,7 @@ async def live_queues(request: web.Request) -> web.Response:
 
 ROUTES = [
     RouteSpec("POST", "/api/agent/queues/login", queue_login,
-              "Join the service queues (only during your team's shift, or with overtime)",
+              "Join the service queues during your shift (or check in just before it)",
               roles=("agent",), tags=("agents",)),
     RouteSpec("POST", "/api/agent/queues/logout", queue_logout, "Leave the service queues",
               roles=("agent",), tags=("agents",)),

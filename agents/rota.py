@@ -1,11 +1,14 @@
 """The 六班四运转 rota: six teams, four shifts a day, one team per shift.
 
-Default shifts are 00-06, 06-12, 12-18 and 18-24 local time.  Team ``i``
-works shift ``s`` on day ``d`` (days counted from ``RotaConfig.epoch``)
-iff ``(d - s - i) mod team_count == 0``.  With six teams each team works
-shift 0, 1, 2, 3 on four consecutive days (forward rotation: each shift
-starts six hours later than the one before, so the rest between them is
-24 h) and then rests two days; each day four teams work and two rest.
+Default shifts are 00-06, 06-12, 12-18 and 18-24 local time.  The
+rotation pattern says what one team does on each day of the cycle: the
+default ``(0, 1, 2, 3, None, None)`` is shift 0, 1, 2, 3 on four
+consecutive days (forward rotation: each shift starts six hours later than
+the one before, so the rest between them is 24 h), then two days off.
+Team ``i`` runs the pattern ``i * cycle / team_count`` days behind team 0,
+so with six teams team ``i`` works shift ``s`` on day ``d`` (days counted
+from ``RotaConfig.epoch``) iff ``(d - s - i) mod 6 == 0``; each day four
+teams work and two rest.
 
 Times in :class:`ShiftSlot` are naive local wall-clock datetimes; the
 functions taking an aware datetime convert with the ``tz`` they are given.
@@ -33,13 +36,18 @@ class RotaConfig:
 
     ``shift_starts``: local start times, strictly increasing within a day;
     each shift ends where the next starts (the last ends at the first start
-    of the next day).  ``epoch``: day 0, on which team 0 works shift 0.
+    of the next day).  ``epoch``: day 0, on which team 0 starts its pattern.
+    ``pattern``: team 0's shift index on each day of the cycle (None: rest);
+    its length must be a multiple of ``team_count``.  ``min_on_duty``: the
+    fewest agents a shift may have before its hours count as short.
     """
 
     shift_starts: tuple[time, ...] = DEFAULT_SHIFT_STARTS
     team_count: int = 6
     epoch: date = date(2026, 1, 1)
     min_rest_hours: float = 12.0
+    pattern: tuple[int | None, ...] | None = None  # None: each shift once, then rest days
+    min_on_duty: int = 1
 
     def __post_init__(self) -> None:
         if not self.shift_starts:
@@ -50,10 +58,65 @@ class RotaConfig:
             raise RotaError("a rota needs at least one team")
         if self.min_rest_hours < 0:
             raise RotaError("minimum rest cannot be negative")
+        if self.min_on_duty < 0:
+            raise RotaError("the minimum on duty cannot be negative")
+        if self.pattern is None:
+            # Frozen dataclass: the derived default is set once, here.
+            object.__setattr__(self, "pattern", default_pattern(self.shifts_per_day,
+                                                                self.team_count))
+        assert self.pattern is not None
+        if not self.pattern or len(self.pattern) % self.team_count:
+            raise RotaError(f"the pattern's length ({len(self.pattern)} days) must be a "
+                            f"multiple of the team count ({self.team_count})")
+        bad = [p for p in self.pattern if p is not None and not 0 <= p < len(self.shift_starts)]
+        if bad:
+            raise RotaError(f"the pattern names shifts that do not exist: {bad}")
 
     @property
     def shifts_per_day(self) -> int:
         return len(self.shift_starts)
+
+    @property
+    def cycle(self) -> tuple[int | None, ...]:
+        """The pattern (never None once constructed)."""
+        assert self.pattern is not None
+        return self.pattern
+
+    @property
+    def cycle_days(self) -> int:
+        """Days after which the whole rota repeats."""
+        return len(self.cycle)
+
+    @property
+    def team_step(self) -> int:
+        """Days each team runs behind the one before it in the pattern."""
+        return len(self.cycle) // self.team_count
+
+
+def default_pattern(shifts: int, teams: int) -> tuple[int | None, ...]:
+    """Each shift once on consecutive days, forward, then rest to fill the cycle."""
+    if teams < shifts:
+        raise RotaError(f"{teams} teams cannot cover {shifts} shifts a day one team at a time; "
+                        "give a pattern")
+    return tuple(range(shifts)) + (None,) * (teams - shifts)
+
+
+def parse_pattern(text: str) -> tuple[int | None, ...]:
+    """"0,1,2,3,-,-" -> (0, 1, 2, 3, None, None); shift numbers count from 0."""
+    out: list[int | None] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part in ("-", "", "rest"):
+            out.append(None)
+        elif part.isdigit():
+            out.append(int(part))
+        else:
+            raise RotaError(f"pattern entries are shift numbers or '-', not {part!r}")
+    return tuple(out)
+
+
+def format_pattern(pattern: tuple[int | None, ...]) -> str:
+    return ",".join("-" if p is None else str(p) for p in pattern)
 
 
 @dataclass(frozen=True)
@@ -71,12 +134,20 @@ class ShiftSlot:
         return (self.end - self.start) / HOUR
 
 
+def teams_for(config: RotaConfig, day: date, index: int) -> list[int]:
+    """Every team working shift ``index`` on ``day`` (one in a sound pattern)."""
+    d = (day - config.epoch).days
+    return [team for team in range(config.team_count)
+            if config.cycle[(d - team * config.team_step) % config.cycle_days] == index]
+
+
 def team_for(config: RotaConfig, day: date, index: int) -> int:
-    """The team working shift ``index`` on ``day``."""
-    return ((day - config.epoch).days - index) % config.team_count
+    """The team working shift ``index`` on ``day``; -1 when the pattern leaves it empty."""
+    teams = teams_for(config, day, index)
+    return teams[0] if teams else -1
 
 
-def slot(config: RotaConfig, day: date, index: int) -> ShiftSlot:
+def slot(config: RotaConfig, day: date, index: int, team_index: int | None = None) -> ShiftSlot:
     """Shift ``index`` of ``day`` with its local start, end and team."""
     starts = config.shift_starts
     start = datetime.combine(day, starts[index])
@@ -84,7 +155,8 @@ def slot(config: RotaConfig, day: date, index: int) -> ShiftSlot:
         end = datetime.combine(day, starts[index + 1])
     else:
         end = datetime.combine(day + timedelta(days=1), starts[0])
-    return ShiftSlot(day, index, start, end, team_for(config, day, index))
+    team = team_for(config, day, index) if team_index is None else team_index
+    return ShiftSlot(day, index, start, end, team)
 
 
 def shift_at(config: RotaConfig, local_dt: datetime) -> ShiftSlot:
@@ -115,12 +187,32 @@ def next_shift_change(config: RotaConfig, aware_dt: datetime, tz: tzinfo) -> dat
 
 
 def generate(config: RotaConfig, start_date: date, days: int) -> list[ShiftSlot]:
-    """Every shift of ``days`` days from ``start_date``, in time order."""
+    """Every shift of ``days`` days from ``start_date``, in time order.
+
+    One slot per team working a shift: a shift nobody works is absent (and
+    shows in :func:`check_coverage`), one worked by two teams appears twice.
+    """
     return [
-        slot(config, start_date + timedelta(days=d), index)
+        slot(config, start_date + timedelta(days=d), index, team)
         for d in range(days)
         for index in range(config.shifts_per_day)
+        for team in teams_for(config, start_date + timedelta(days=d), index)
     ]
+
+
+def backward_rotations(config: RotaConfig) -> list[str]:
+    """Where the pattern moves to an earlier shift without a day off between.
+
+    Forward rotation (morning, then afternoon, then night) lets the body
+    clock follow; going backwards the next day shortens sleep.
+    """
+    pattern, problems = config.cycle, []
+    for day, today in enumerate(pattern):
+        tomorrow = pattern[(day + 1) % len(pattern)]
+        if today is not None and tomorrow is not None and tomorrow < today:
+            problems.append(f"day {day + 1} shift {today} is followed by the earlier "
+                            f"shift {tomorrow} without a day off")
+    return problems
 
 
 def _floor_hour(dt: datetime) -> datetime:
@@ -186,18 +278,21 @@ def hours_by_team(slots: Iterable[ShiftSlot], team_count: int) -> dict[int, floa
 def validate(config: RotaConfig) -> None:
     """Check the rest rule, equal work and 24-hour coverage; raise :class:`RotaError`.
 
-    The pattern repeats every ``team_count`` days, so two cycles (plus a
+    The pattern repeats every ``cycle_days`` days, so two cycles (plus a
     day, for the rest across the wrap-around) show every case.
     """
-    cycle = config.team_count
+    cycle = config.cycle_days
     slots = generate(config, config.epoch, 2 * cycle + 1)
     problems = rest_violations(slots, config.min_rest_hours)
+    problems += ["backward rotation: " + p for p in backward_rotations(config)]
     one_cycle = [s for s in slots if (s.day - config.epoch).days < cycle]
     hours = hours_by_team(one_cycle, config.team_count)
     if len(set(hours.values())) > 1:
         listing = ", ".join(f"team {t}: {h:g} h" for t, h in hours.items())
         problems.append(f"unequal work over a {cycle}-day cycle ({listing})")
-    gaps = check_coverage(slots)
+    gaps = check_coverage(slots, datetime.combine(config.epoch, config.shift_starts[0]),
+                          datetime.combine(config.epoch + timedelta(days=2 * cycle + 1),
+                                           config.shift_starts[0]))
     if gaps:
         problems.append("hours without a team: " + ", ".join(f"{g:%Y-%m-%d %H:00}" for g in gaps))
     if problems:

@@ -1,11 +1,17 @@
 """Keeps the queues staffed from the rota, over AMI.
 
-An agent of the team on duty who logs into the console is added to every
+An agent rostered for the running shift (their team's, or one taken by a
+swap or granted as overtime) who logs into the console is added to every
 service queue (QueueAdd) with the penalties of their skills; outside their
-shift they are refused unless a supervisor allowed overtime.  At each
-shift change, members whose team went off duty are removed.  After an AMI
-reconnect (Asterisk restarted: dynamic members are gone) the logged-in
-agents are added again.
+shifts they are refused.  An agent of the next shift may check in up to
+``early_login_minutes`` before it and is added when it starts.
+
+At each shift change, agents no longer rostered leave the queues: at once
+if idle, otherwise they are paused (reason ``shift-end``, so no new call
+reaches them) and removed when their call and wrap-up are over.
+``no_show_minutes`` into a shift, rostered agents not on the queues are
+flagged to supervisors.  After an AMI reconnect (Asterisk restarted:
+dynamic members are gone) the logged-in agents are added again.
 """
 
 from __future__ import annotations
@@ -13,19 +19,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import rota
-from agents.models import Agent, Team
+from agents.alerts import raise_alert
+from agents.models import Agent, HandoverNote, PauseReason, Team
+from agents.roster import ShiftPolicy, SlotKey, load_roster, load_settings
+from agents.state import SHIFT_END_REASON, AgentStates
 from hotline.deps import Deps
-from pbx.ami import AmiError
+from pbx.ami import AmiError, AmiLink
 
 log = logging.getLogger(__name__)
 
 
 class StaffingError(Exception):
     pass
+
+
+class UnknownPauseReason(StaffingError):
+    """The reason is not on the supervisors' list."""
 
 
 def penalties(skills: str, queues: list[str]) -> dict[str, int]:
@@ -53,21 +68,86 @@ class AgentOnQueues:
     interface: str
     member_name: str
     team_index: int
-    overtime: bool = False
+    overtime: bool = False  # kept for callers; overtime is now a rostered shift
     queues: dict[str, int] = field(default_factory=dict)
+    starts_at: datetime | None = None  # checked in early: joins at this instant
 
 
 class Staffing:
     def __init__(self, deps: Deps, config: rota.RotaConfig | None = None) -> None:
         self.deps = deps
-        self.config = config or rota.RotaConfig()
+        self.config = config or rota.RotaConfig(min_on_duty=5)
+        self.policy = ShiftPolicy()
         self.logged_in: dict[int, AgentOnQueues] = {}
-        self.overtime_allowed: set[int] = set()
+        self.waiting: dict[int, AgentOnQueues] = {}
+        self.leaving: set[int] = set()
+        self.states = AgentStates(deps, self.policy.wrapup_seconds)
+        self.states.on_idle(self._agent_idle)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---------------------------------------------------------------- life
+    async def start(self) -> None:
+        """Load the stored rota settings and start following agent states."""
+        await self.reload_settings()
+        await self.states.start()
+
+    async def reload_settings(self) -> None:
+        self.config, self.policy = await self.deps.db.run(load_settings)
+        self.states.wrapup_seconds = self.policy.wrapup_seconds
+
+    async def close(self) -> None:
+        await self.states.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    # --------------------------------------------------------------- lookups
+    def local_now(self) -> datetime:
+        return self.deps.clock.now().astimezone(self.deps.settings.tz).replace(tzinfo=None)
+
+    def aware(self, local: datetime) -> datetime:
+        return local.replace(tzinfo=self.deps.settings.tz)
 
     def team_on_duty(self) -> int:
         return rota.team_on_duty(self.config, self.deps.clock.now(), self.deps.settings.tz)
 
+    async def rostered(self, key: SlotKey) -> set[int]:
+        """The agents who work the shift ``key`` (swaps, leave, overtime applied)."""
+        config = self.config
+        return await self.deps.db.run(
+            lambda s: load_roster(s, config, key[0], key[0]).agents_on(*key))
+
+    # ------------------------------------------------------------ the queues
     async def queue_login(self, agent_id: int) -> AgentOnQueues:
+        """Join the queues now, or at the start of a shift beginning soon."""
+        if agent_id in self.logged_in and agent_id not in self.leaving:
+            return self.logged_in[agent_id]
+        member = await self._member(agent_id)
+        current = rota.shift_at(self.config, self.local_now())
+        if agent_id in await self.rostered((current.day, current.index)):
+            if agent_id in self.leaving:  # rostered again (overtime): keep them on
+                self.leaving.discard(agent_id)
+                await self._pause_member(member, False, "")
+                return self.logged_in[agent_id]
+            await self._join(member)
+            return member
+        upcoming = rota.shift_at(self.config, current.end)
+        early = timedelta(minutes=self.policy.early_login_minutes)
+        soon = current.end - self.local_now() <= early
+        if soon and agent_id in await self.rostered((upcoming.day, upcoming.index)):
+            member.starts_at = self.aware(upcoming.start)
+            self.waiting[agent_id] = member
+            self.deps.bus.publish("agent.checked_in", agent_id=agent_id,
+                                  starts_at=member.starts_at.isoformat())
+            return member
+        raise StaffingError("you are not rostered for this shift; a supervisor must allow "
+                            "overtime")
+
+    async def _member(self, agent_id: int) -> AgentOnQueues:
         def load(s: Session) -> tuple[Agent, Team]:
             agent = s.get(Agent, agent_id)
             if agent is None or not agent.active:
@@ -77,20 +157,17 @@ class Staffing:
             return agent, team
 
         agent, team = await self.deps.db.run(load)
-        on_duty = self.team_on_duty()
-        overtime = agent_id in self.overtime_allowed
-        if team.rota_index != on_duty and not overtime:
-            raise StaffingError(
-                f"{team.name} is not on duty now; a supervisor must allow overtime"
-            )
         member = AgentOnQueues(agent.id, agent.number, agent.interface, agent.member_name,
-                               team.rota_index, overtime)
+                               team.rota_index)
         member.queues = penalties(agent.skills, self.deps.routing.queues())
-        await self._add(member)
-        self.logged_in[agent_id] = member
-        self.deps.bus.publish("agent.login", agent_id=agent_id, member=member.member_name,
-                              queues=sorted(member.queues))
         return member
+
+    async def _join(self, member: AgentOnQueues) -> None:
+        member.starts_at = None
+        await self._add(member)
+        self.logged_in[member.agent_id] = member
+        self.deps.bus.publish("agent.login", agent_id=member.agent_id, member=member.member_name,
+                              queues=sorted(member.queues))
 
     async def _add(self, member: AgentOnQueues) -> None:
         ami = self._ami()
@@ -105,6 +182,9 @@ class Staffing:
                     raise StaffingError(f"QueueAdd {queue}: {exc.message}") from exc
 
     async def queue_logout(self, agent_id: int) -> None:
+        """Leave the queues now (a waiting check-in is simply dropped)."""
+        self.waiting.pop(agent_id, None)
+        self.leaving.discard(agent_id)
         member = self.logged_in.pop(agent_id, None)
         if member is None:
             return
@@ -116,15 +196,32 @@ class Staffing:
                 log.warning("QueueRemove %s %s: %s", queue, member.member_name, exc.message)
         self.deps.bus.publish("agent.logout", agent_id=agent_id, member=member.member_name)
 
-    async def pause(self, agent_id: int, paused: bool, reason: str = "") -> None:
+    async def pause(self, agent_id: int, paused: bool, reason: str = "") -> str:
+        """Pause for a reason on the supervisors' list, or resume; returns the reason's code."""
         member = self.logged_in.get(agent_id)
         if member is None:
             raise StaffingError("not logged into the queues")
+        if agent_id in self.leaving:
+            raise StaffingError("your shift has ended: you leave the queues after this call")
+        code = await self._reason_code(reason) if paused else ""
+        await self._pause_member(member, paused, code)
+        self.deps.bus.publish("agent.pause", agent_id=agent_id, paused=paused, reason=code)
+        return code
+
+    async def _reason_code(self, reason: str) -> str:
+        named = (PauseReason.code == reason) | (PauseReason.label == reason)
+        row = await self.deps.db.run(lambda s: s.scalar(
+            select(PauseReason).where(PauseReason.active, named)))
+        if row is None:
+            raise UnknownPauseReason(f"unknown pause reason {reason!r}: choose one from "
+                                     "GET /api/pause-reasons")
+        return row.code
+
+    async def _pause_member(self, member: AgentOnQueues, paused: bool, reason: str) -> None:
         await self._ami().send("QueuePause", {
             "Interface": member.interface, "Paused": "true" if paused else "false",
             "Reason": reason,
         })
-        self.deps.bus.publish("agent.pause", agent_id=agent_id, paused=paused, reason=reason)
 
     async def resync(self) -> None:
         """After a (re)connect: put the logged-in agents back on their queues."""
@@ -134,20 +231,94 @@ class Staffing:
             except (StaffingError, AmiError) as exc:
                 log.error("could not restore %s to the queues: %s", member.member_name, exc)
 
+    # --------------------------------------------------------- shift changes
     async def shift_changes(self) -> None:
-        """Runs for the process's life: at each shift change, log off-duty agents out."""
+        """Runs for the process's life: shift changes and the no-show checks after them."""
+        cursor = self.deps.clock.now()
+        no_show_done: SlotKey | None = None
         while True:
-            now = self.deps.clock.now()
-            change = rota.next_shift_change(self.config, now, self.deps.settings.tz)
-            await asyncio.sleep(max((change - now).total_seconds(), 0.001))
-            on_duty = self.team_on_duty()
-            self.deps.bus.publish("shift.change", team_index=on_duty)
-            for agent_id, member in list(self.logged_in.items()):
-                if member.team_index != on_duty and not member.overtime:
-                    log.info("shift over for %s; removing from the queues", member.member_name)
-                    await self.queue_logout(agent_id)
+            local = max(self.local_now(), cursor.astimezone(self.deps.settings.tz)
+                        .replace(tzinfo=None))
+            current = rota.shift_at(self.config, local)
+            key = (current.day, current.index)
+            no_show_at = self.aware(current.start + timedelta(
+                minutes=self.policy.no_show_minutes))
+            if no_show_done != key and self.aware(local) < no_show_at:
+                await self._sleep_until(no_show_at)
+                await self._check_no_shows(key)
+                no_show_done = key
+                continue
+            change_at = self.aware(current.end)
+            await self._sleep_until(change_at)
+            await self._change_shift(change_at)
+            cursor = change_at
 
-    def _ami(self):  # type: ignore[no-untyped-def]
+    async def _sleep_until(self, instant: datetime) -> None:
+        await asyncio.sleep(max((instant - self.deps.clock.now()).total_seconds(), 0.001))
+
+    async def _change_shift(self, at: datetime) -> None:
+        local = at.astimezone(self.deps.settings.tz).replace(tzinfo=None)
+        new = rota.shift_at(self.config, local)
+        on = await self.rostered((new.day, new.index))
+        notes = await self.deps.db.run(lambda s: handover_notes(
+            s, rota.shift_at(self.config, local - timedelta(seconds=1))))
+        self.deps.bus.publish("shift.change", team_index=new.team_index,
+                              day=new.day.isoformat(), shift=new.index, handover=notes)
+        for agent_id, member in list(self.waiting.items()):
+            del self.waiting[agent_id]
+            if agent_id in on:
+                await self._guarded(self._join(member), member, "join the queues")
+        for agent_id, member in list(self.logged_in.items()):
+            if agent_id in on or agent_id in self.leaving:
+                continue
+            if self.states.is_idle(agent_id):
+                log.info("shift over for %s; removing from the queues", member.member_name)
+                await self._guarded(self.queue_logout(agent_id), member, "leave the queues")
+            else:
+                log.info("shift over for %s; leaves after the call", member.member_name)
+                self.leaving.add(agent_id)
+                await self._guarded(self._pause_member(member, True, SHIFT_END_REASON),
+                                    member, "pause at shift end")
+
+    async def _guarded(self, action: object, member: AgentOnQueues, what: str) -> None:
+        """One agent's AMI failure must not stop the shift change for the others."""
+        try:
+            await action  # type: ignore[misc]
+        except (StaffingError, AmiError) as exc:
+            log.error("%s could not %s: %s", member.member_name, what, exc)
+
+    def _agent_idle(self, agent_id: int) -> None:
+        if agent_id not in self.leaving:
+            return
+        task = asyncio.create_task(self.queue_logout(agent_id), name=f"shift-end-{agent_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _check_no_shows(self, key: SlotKey) -> None:
+        absent = sorted((await self.rostered(key)) - set(self.logged_in))
+        if not absent:
+            return
+        names = await self.deps.db.run(lambda s: {
+            a.id: a.member_name for a in s.scalars(select(Agent).where(Agent.id.in_(absent)))})
+        for agent_id in absent:
+            await raise_alert(self.deps, "no_show", agent_id,
+                              f"{names.get(agent_id, agent_id)} is rostered for the shift of "
+                              f"{key[0]} #{key[1] + 1} and not on the queues "
+                              f"{self.policy.no_show_minutes} minutes in")
+
+    def _ami(self) -> AmiLink:
         if self.deps.ami is None or not self.deps.ami.connected:
             raise StaffingError("the PBX is not connected")
         return self.deps.ami
+
+
+def handover_notes(session: Session, shift: rota.ShiftSlot) -> list[dict[str, object]]:
+    """Notes written during ``shift``, oldest first."""
+    from hotline.accounts import User
+
+    rows = session.execute(
+        select(HandoverNote, User.display_name).join(User, HandoverNote.author_id == User.id)
+        .where(HandoverNote.day == shift.day, HandoverNote.shift_index == shift.index)
+        .order_by(HandoverNote.created_at, HandoverNote.id)).all()
+    return [{"id": n.id, "author": name, "text": n.text, "created_at": n.created_at.isoformat(),
+             "day": n.day.isoformat(), "shift": n.shift_index} for n, name in rows]

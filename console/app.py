@@ -13,6 +13,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from agents import http as agents_http
+from agents import rota_http as agents_rota_http
+from agents import state_http as agents_state_http
 from agents.staffing import Staffing
 from routing import http as routing_http
 from console import auth
@@ -110,6 +112,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     app = web.Application(middlewares=[auth.auth_middleware], client_max_size=1 << 20)
     specs = CORE_ROUTES + auth.ROUTES + worksheets_http.ROUTES + agents_http.ROUTES
     specs += routing_http.ROUTES
+    specs += agents_rota_http.rota_routes() + agents_state_http.ROUTES
     app[auth.DEPS_KEY] = deps
     registered: dict[tuple[str, str], RouteSpec] = {}
     app[agents_http.STAFFING_KEY] = staffing

@@ -89,11 +89,14 @@ class Backend:
         assert server is not None
         self.http_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
+        # Started last before the PBX link, so that a failed start leaves no task behind.
+        await self.staffing.start()
         if settings.ami is not None:
             ami = AmiLink(settings.ami, action_timeout=settings.ami_action_timeout,
                           ping_interval=settings.ami_ping_interval)
             deps.ami = ami
             ami.subscribe(CallTracker(deps).on_event)
+            ami.subscribe(self.staffing.states.on_event)
             # The live PBX view; resynced (and published) after every reconnect,
             # once the staffing has put logged-in agents back on their queues.
             live = LiveState(ami, deps.bus.publish)
@@ -127,6 +130,8 @@ class Backend:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
+        if self.staffing:
+            await self.staffing.close()
         if self.deps and self.deps.ami:
             await self.deps.ami.close()
         if self.fastagi:

@@ -1,6 +1,16 @@
 """Imports every domain's tables so that metadata and migrations see them all."""
 
-from agents.models import Agent, Team
+from agents.models import (
+    Agent,
+    AgentStatePeriod,
+    HandoverNote,
+    OvertimeGrant,
+    PauseReason,
+    RotaRequest,
+    RotaSettings,
+    StaffingAlert,
+    Team,
+)
 from hotline.accounts import LoginSession, User
 from routing.models import (
     AuditEntry, BlockedNumber, LegacyLine, PriorityCaller, RoutingRuleSet, ServiceQueue,
@@ -8,7 +18,9 @@ from routing.models import (
 from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrder
 
 __all__ = [
-    "Agent", "Team", "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
+    "Agent", "AgentStatePeriod", "HandoverNote", "OvertimeGrant", "PauseReason", "RotaRequest",
+    "RotaSettings", "StaffingAlert", "Team",
+    "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
 ]

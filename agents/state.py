@@ -1,0 +1,305 @@
+"""What each agent is doing, from AMI, with the time in each state.
+
+States: logged_out, available, ringing, on_call, wrap_up, paused (with a
+reason).  Asterisk reports membership and pause per queue and the call per
+member; an agent on six queues gets six QueueMemberPause events, so the
+tracker keeps the raw facts (queues, paused, call phase) and records a new
+period only when the state derived from them changes.  Wrap-up is not an
+Asterisk state: it is the ``wrapup_seconds`` after AgentComplete (the
+queues' wrapuptime), during which the queue rings nobody.
+
+Every change closes the open :class:`AgentStatePeriod` and opens the next,
+so reports read login, pause and talk time straight from the table.
+Listeners registered with :meth:`AgentStates.on_idle` hear when an agent
+leaves a call or its wrap-up (the staffing loop logs out leavers then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from agents.models import Agent, AgentStatePeriod, PauseReason
+from hotline.deps import Deps
+from pbx.ami_protocol import AmiMessage
+from pbx.events import AmiEvent, ListResult
+
+log = logging.getLogger(__name__)
+
+IDLE_STATES = ("logged_out", "available", "paused")
+# The pause the backend itself sets on an agent whose shift ended mid-call;
+# it has no time limit.
+SHIFT_END_REASON = "shift-end"
+
+
+@dataclass
+class LiveAgent:
+    agent_id: int
+    member_name: str
+    queues: set[str] = field(default_factory=set)
+    paused_in: set[str] = field(default_factory=set)
+    reason: str = ""
+    call: str | None = None  # ringing | on_call | wrap_up
+    uniqueid: str | None = None
+    wrapup_until: float | None = None  # loop time
+    state: str = "logged_out"
+    recorded_reason: str = ""
+    since: datetime | None = None
+    overrun_alerted: bool = False
+
+    def derived(self) -> tuple[str, str]:
+        """(state, pause reason) from the raw facts."""
+        if not self.queues:
+            return "logged_out", ""
+        if self.call is not None:
+            return self.call, ""
+        if self.queues <= self.paused_in:  # paused in every queue: no call can come
+            return "paused", self.reason
+        return "available", ""
+
+    def to_dict(self, now: datetime) -> dict[str, Any]:
+        seconds = (now - self.since).total_seconds() if self.since else 0.0
+        return {"agent_id": self.agent_id, "member": self.member_name, "state": self.state,
+                "reason": self.recorded_reason,
+                "since": self.since.isoformat() if self.since else None,
+                "seconds_in_state": round(seconds), "queues": sorted(self.queues)}
+
+
+class AgentStates:
+    """AMI consumer: subscribe :meth:`on_event`; start and close with the backend."""
+
+    def __init__(self, deps: Deps, wrapup_seconds: float = 10.0) -> None:
+        self.deps = deps
+        self.wrapup_seconds = wrapup_seconds
+        self.agents: dict[int, LiveAgent] = {}
+        self.pause_limits: dict[str, int] = {}  # reason code or label -> minutes
+        self._numbers: dict[str, int] = {}
+        self._idle_listeners: list[Callable[[int], None]] = []
+        self._wake = asyncio.Event()
+        self._timers: asyncio.Task[None] | None = None
+
+    # ---------------------------------------------------------------- life
+    async def start(self) -> None:
+        """Close periods a previous run left open, load names and limits, start timers."""
+        now = self.deps.clock.now()
+        await self.deps.db.run(lambda s: s.execute(
+            update(AgentStatePeriod).where(AgentStatePeriod.ended_at.is_(None))
+            .values(ended_at=now)))
+        await self.reload_pause_reasons()
+        self._timers = asyncio.create_task(self._timer_loop(), name="agent-state-timers")
+
+    async def close(self) -> None:
+        if self._timers is not None:
+            self._timers.cancel()
+            try:
+                await self._timers
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def reload_pause_reasons(self) -> None:
+        def load(s: Session) -> dict[str, int]:
+            limits = {}
+            for r in s.scalars(select(PauseReason)):
+                limits[r.code] = limits[r.label] = r.max_minutes
+            return limits
+
+        self.pause_limits = await self.deps.db.run(load)
+        self._wake.set()
+
+    def on_idle(self, listener: Callable[[int], None]) -> None:
+        """``listener(agent_id)`` runs when an agent comes off a call and its wrap-up."""
+        self._idle_listeners.append(listener)
+
+    # -------------------------------------------------------------- queries
+    def is_idle(self, agent_id: int) -> bool:
+        agent = self.agents.get(agent_id)
+        return agent is None or agent.state in IDLE_STATES
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        now = self.deps.clock.now()
+        return [a.to_dict(now) for a in sorted(self.agents.values(), key=lambda a: a.agent_id)]
+
+    # --------------------------------------------------------------- events
+    async def on_event(self, event: AmiEvent | AmiMessage) -> None:
+        """Handle one event from the link (typed, or a bare message in replays)."""
+        if isinstance(event, ListResult):
+            # QueueStatus after a reconnect: the members as Asterisk has them now.
+            for item in event.items:
+                if item.name == "QueueMember":
+                    await self._apply("QueueMemberStatus", item.message)
+            return
+        if isinstance(event, AmiEvent):
+            await self._apply(event.name, event.message)
+        else:
+            await self._apply(event.event or "", event)
+
+    async def _apply(self, event: str, m: AmiMessage) -> None:
+        if event not in _HANDLED:
+            return
+        agent = await self._agent_for(m.get("MemberName") or "")
+        if agent is None:
+            return
+        was_busy = agent.state not in IDLE_STATES
+        _HANDLED[event](self, agent, m)
+        await self._record(agent)
+        if was_busy and agent.state in IDLE_STATES:
+            self._idle(agent.agent_id)
+
+    def _added(self, a: LiveAgent, m: AmiMessage) -> None:
+        a.queues.add(m.get("Queue") or "")
+        self._paused(a, m)
+
+    def _removed(self, a: LiveAgent, m: AmiMessage) -> None:
+        queue = m.get("Queue") or ""
+        a.queues.discard(queue)
+        a.paused_in.discard(queue)
+        if not a.queues:
+            a.paused_in, a.reason, a.call, a.wrapup_until = set(), "", None, None
+
+    def _paused(self, a: LiveAgent, m: AmiMessage) -> None:
+        # Asterisk pauses per queue; one QueuePause for all queues gives one event each.
+        queue = m.get("Queue") or ""
+        if m.get("Paused") == "1":
+            a.paused_in.add(queue)
+            a.reason = m.get("PausedReason") or m.get("Reason") or ""
+        else:
+            a.paused_in.discard(queue)
+
+    def _called(self, a: LiveAgent, m: AmiMessage) -> None:
+        if a.call is None:
+            a.call, a.uniqueid = "ringing", m.get("Uniqueid")
+
+    def _not_answered(self, a: LiveAgent, m: AmiMessage) -> None:
+        if a.call == "ringing":
+            a.call, a.uniqueid = None, None
+
+    def _member_status(self, a: LiveAgent, m: AmiMessage) -> None:
+        # Also how we learn of members added before we connected (a restart).
+        a.queues.add(m.get("Queue") or "")
+        self._paused(a, m)
+        # A caller who hangs up while the phone rings leaves no AgentRingNoAnswer;
+        # the phone going idle again ends the ringing.
+        if a.call == "ringing" and m.get("Status") in ("1", "5"):
+            a.call, a.uniqueid = None, None
+
+    def _connected(self, a: LiveAgent, m: AmiMessage) -> None:
+        a.call, a.uniqueid = "on_call", m.get("Uniqueid")
+
+    def _completed(self, a: LiveAgent, m: AmiMessage) -> None:
+        if self.wrapup_seconds > 0:
+            a.call = "wrap_up"
+            a.wrapup_until = self.deps.clock.monotonic() + self.wrapup_seconds
+            self._wake.set()
+        else:
+            a.call = None
+        a.uniqueid = None
+
+    # ------------------------------------------------------------ internals
+    async def _agent_for(self, member_name: str) -> LiveAgent | None:
+        if not member_name.startswith("agent-"):
+            return None
+        number = member_name.removeprefix("agent-")
+        agent_id = self._numbers.get(number)
+        if agent_id is None:
+            agent_id = await self.deps.db.run(
+                lambda s: s.scalar(select(Agent.id).where(Agent.number == number)))
+            if agent_id is None:
+                return None
+            self._numbers[number] = agent_id
+        if agent_id not in self.agents:
+            self.agents[agent_id] = LiveAgent(agent_id, member_name)
+        return self.agents[agent_id]
+
+    async def _record(self, a: LiveAgent) -> None:
+        state, reason = a.derived()
+        if (state, reason) == (a.state, a.recorded_reason) and a.since:
+            return
+        now = self.deps.clock.now()
+        uniqueid = a.uniqueid if state in ("ringing", "on_call") else None
+
+        def work(s: Session) -> None:
+            s.execute(update(AgentStatePeriod).where(AgentStatePeriod.agent_id == a.agent_id,
+                                                     AgentStatePeriod.ended_at.is_(None))
+                      .values(ended_at=now))
+            s.add(AgentStatePeriod(agent_id=a.agent_id, state=state, reason=reason,
+                                   uniqueid=uniqueid, started_at=now))
+
+        a.state, a.recorded_reason, a.since, a.overrun_alerted = state, reason, now, False
+        await self.deps.db.run(work)
+        self.deps.bus.publish("agent.state", agent_id=a.agent_id, state=state, reason=reason,
+                              since=now.isoformat())
+        self._wake.set()
+
+    def _idle(self, agent_id: int) -> None:
+        for listener in self._idle_listeners:
+            try:
+                listener(agent_id)
+            except Exception:
+                log.exception("agent idle listener failed")
+
+    async def _timer_loop(self) -> None:
+        """Ends wrap-ups and raises pause alerts when their time comes."""
+        while True:
+            self._wake.clear()
+            await self._end_wrapups()
+            await self._check_pauses()
+            timeout = self._next_deadline()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _end_wrapups(self) -> None:
+        now = self.deps.clock.monotonic()
+        for a in list(self.agents.values()):
+            if a.call == "wrap_up" and a.wrapup_until is not None and a.wrapup_until <= now:
+                a.call, a.wrapup_until = None, None
+                await self._record(a)
+                if a.state in IDLE_STATES:
+                    self._idle(a.agent_id)
+
+    def _overrun_at(self, a: LiveAgent) -> datetime | None:
+        limit = self.pause_limits.get(a.recorded_reason)
+        if a.state != "paused" or a.overrun_alerted or limit is None or a.since is None:
+            return None
+        return a.since + timedelta(minutes=limit)
+
+    async def _check_pauses(self) -> None:
+        from agents.alerts import raise_alert
+
+        now = self.deps.clock.now()
+        for a in list(self.agents.values()):
+            due = self._overrun_at(a)
+            if due is not None and due <= now:
+                a.overrun_alerted = True
+                limit = self.pause_limits.get(a.recorded_reason)
+                await raise_alert(self.deps, "pause_overrun", a.agent_id,
+                                  f"{a.member_name} paused for {a.recorded_reason} longer than "
+                                  f"{limit} minutes (since {a.since:%H:%M} UTC)")
+
+    def _next_deadline(self) -> float | None:
+        now_mono, now = self.deps.clock.monotonic(), self.deps.clock.now()
+        waits = [a.wrapup_until - now_mono for a in self.agents.values()
+                 if a.call == "wrap_up" and a.wrapup_until is not None]
+        waits += [(due - now).total_seconds() for a in self.agents.values()
+                  if (due := self._overrun_at(a)) is not None]
+        return max(min(waits), 0.0) if waits else None
+
+
+_HANDLED: dict[str, Callable[[AgentStates, LiveAgent, AmiMessage], None]] = {
+    "QueueMemberAdded": AgentStates._added,
+    "QueueMemberRemoved": AgentStates._removed,
+    "QueueMemberPause": AgentStates._paused,
+    "QueueMemberStatus": AgentStates._member_status,
+    "AgentCalled": AgentStates._called,
+    "AgentRingNoAnswer": AgentStates._not_answered,
+    "AgentConnect": AgentStates._connected,
+    "AgentComplete": AgentStates._completed,
+}
