@@ -33,6 +33,7 @@ from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
 from hotline.settings import AmiTarget, Listen, Settings
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
+from speech.options import TranscriptionOptions
 from worksheets.models import Call, WorkOrder
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,8 @@ async def run_demo(settings: Settings, options: DemoOptions,
         settings, ami=AmiTarget("127.0.0.1", sim.ami_port, "hotline", secret),
         agi_listen=Listen(host, agi_port),
     )
-    backend = Backend(backend_settings, clock=clock)
+    # Every description and every answered call is transcribed, as in production.
+    backend = Backend(backend_settings, clock=clock, transcription=TranscriptionOptions())
     rng = random.Random(options.seed)
     bots: dict[int, AgentBot] = {}
     run = DemoRun()
@@ -202,7 +204,7 @@ async def _follow_rota(backend: Backend, bots: dict[int, AgentBot]) -> None:
             if team_of.get(agent_id) == on_duty:
                 await bot.start_shift()
             else:
-                await bot.end_shift()
+                bot.shift_over()
         now = deps.clock.now()
         change = rota.next_shift_change(staffing.config, now, deps.settings.tz)
         await asyncio.sleep(max((change - now).total_seconds(), 0) + 1.0)

@@ -56,6 +56,7 @@ class AgentBot:
         return self._http
 
     async def start_shift(self) -> None:
+        """Check in to the queues; the backend adds the agent when the shift starts."""
         if self.on_shift:
             return
         http = await self._session()
@@ -64,19 +65,16 @@ class AgentBot:
                 log.warning("%s could not join the queues: %s", self.username, await r.text())
                 return
         self.on_shift = True
-        ready = asyncio.Event()
-        self._listener = asyncio.create_task(self._listen(ready), name=f"bot-{self.username}")
-        await asyncio.wait_for(ready.wait(), 10)
+        if self._listener is None or self._listener.done():
+            ready = asyncio.Event()
+            self._listener = asyncio.create_task(self._listen(ready),
+                                                 name=f"bot-{self.username}")
+            await asyncio.wait_for(ready.wait(), 10)
 
-    async def end_shift(self) -> None:
-        if not self.on_shift:
-            return
+    def shift_over(self) -> None:
+        """The backend takes the agent off the queues after their call and
+        wrap-up; the bot keeps listening so it still finishes its last order."""
         self.on_shift = False
-        if self._listener is not None:
-            self._listener.cancel()
-        http = await self._session()
-        async with http.post("/api/agent/queues/logout"):
-            pass
 
     async def _listen(self, ready: asyncio.Event) -> None:
         http = await self._session()
