@@ -135,7 +135,8 @@ class AgiChannel:
     async def record_file(self, path: str, fmt: str = "wav", escape_digits: str = "#",
                           timeout_ms: int = 60_000, beep: bool = True,
                           silence_s: int = 3) -> AgiResult:
-        parts: list[object] = ["RECORD FILE", Arg(path), Arg(fmt), Arg(escape_digits), timeout_ms, 0]
+        parts: list[object] = ["RECORD FILE", Arg(path), Arg(fmt), Arg(escape_digits),
+                               timeout_ms, 0]
         if beep:
             parts.append("BEEP")
         parts.append(f"s={silence_s}")

@@ -18,7 +18,8 @@ from pbx.ami import AmiConnectionLost, AmiError, AmiLink, AmiTimeout
 from pbx.ami_protocol import AmiProtocolError
 from tests.pbx.fake_ami import FakeAmi
 
-EVENT = "Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-1\r\nCallerIDName: 张三\r\nUniqueid: 1.1\r\n\r\n"
+EVENT = ("Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-1\r\nCallerIDName: 张三\r\n"
+         "Uniqueid: 1.1\r\n\r\n")
 
 
 async def linked(fake: FakeAmi, **kwargs) -> AmiLink:
