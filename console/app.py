@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,12 @@ from agents import http as agents_http
 from agents import rota_http as agents_rota_http
 from agents import state_http as agents_state_http
 from agents.staffing import Staffing
-from routing import http as routing_http
 from console import auth
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
 from hotline.deps import Deps
+from routing import http as routing_http
+from speech import http as speech_http
 from worksheets import http as worksheets_http
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs = CORE_ROUTES + auth.ROUTES + worksheets_http.ROUTES + agents_http.ROUTES
     specs += routing_http.ROUTES
     specs += agents_rota_http.rota_routes() + agents_state_http.ROUTES
+    specs += speech_http.ROUTES
     app[auth.DEPS_KEY] = deps
     registered: dict[tuple[str, str], RouteSpec] = {}
     app[agents_http.STAFFING_KEY] = staffing

@@ -26,6 +26,9 @@ from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
 from pbx.live_state import LiveState
 from routing.menu import RoutingTable
+from speech.jobs import TranscriptionService
+from speech.models import ModelError
+from speech.options import TranscriptionOptions
 from worksheets.calendar import WorkingCalendar
 from worksheets.call_tracking import CallTracker
 
@@ -37,7 +40,10 @@ class StartupError(Exception):
 
 
 class Backend:
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 transcription: TranscriptionOptions | None = None) -> None:
+        """``transcription``: run the transcription service (its models are checked and
+        loaded at start); None runs without it (tests that need no transcripts)."""
         self.settings = settings
         self._clock = clock
         self.deps: Deps | None = None
@@ -46,6 +52,8 @@ class Backend:
         self._runner: web.AppRunner | None = None
         self.http_port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._transcription_options = transcription
+        self.transcription: TranscriptionService | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -63,6 +71,16 @@ class Backend:
                     calendar=WorkingCalendar.default())
         self.deps = deps
         self.staffing = Staffing(deps)
+        if self._transcription_options is not None:
+            # Before the IVR can take calls: it hands descriptions to this service.
+            service = TranscriptionService(deps, self._transcription_options)
+            try:
+                await service.start()
+            except ModelError as exc:
+                db.close()
+                raise StartupError(str(exc)) from None
+            self.transcription = service
+            deps.extras["transcription"] = service
 
         self.fastagi = FastAgiServer(
             flows.routes(deps),  # type: ignore[arg-type]
@@ -119,6 +137,8 @@ class Backend:
             "ami": ami.status() if ami else {"connected": False, "configured": False},
             "fastagi": self.fastagi.status() if self.fastagi else {"listening": False},
             "clock": deps.clock.now().isoformat() if deps else None,
+            "transcription": (self.transcription.status() if self.transcription
+                              else {"enabled": False}),
         }
 
     async def stop(self) -> None:
@@ -138,5 +158,8 @@ class Backend:
             await self.fastagi.close()
         if self._runner:
             await self._runner.cleanup()
+        if self.transcription:
+            # After the IVR and the PBX link: nothing can hand it work any more.
+            await self.transcription.close()
         if self.deps:
             self.deps.db.close()

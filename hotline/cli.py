@@ -82,7 +82,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                      "ami://user:secret@host:port (or run `hotline demo` for the built-in PBX)")
 
     async def main() -> None:
-        backend = Backend(settings)
+        from speech.options import TranscriptionOptions
+
+        backend = Backend(settings, transcription=TranscriptionOptions())
         await backend.start()
         print(f"12345 backend serving: console http://{settings.http_listen.host}:"
               f"{backend.http_port}/  FastAGI {settings.agi_listen}  AMI {settings.ami!r}",

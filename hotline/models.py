@@ -13,8 +13,14 @@ from agents.models import (
 )
 from hotline.accounts import LoginSession, User
 from routing.models import (
-    AuditEntry, BlockedNumber, LegacyLine, PriorityCaller, RoutingRuleSet, ServiceQueue,
+    AuditEntry,
+    BlockedNumber,
+    LegacyLine,
+    PriorityCaller,
+    RoutingRuleSet,
+    ServiceQueue,
 )
+from speech.tables import TranscriptionJob, TranscriptRecord
 from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrder
 
 __all__ = [
@@ -23,4 +29,5 @@ __all__ = [
     "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
+    "TranscriptionJob", "TranscriptRecord",
 ]

@@ -285,10 +285,17 @@ async def app_mixmonitor(chan: Channel, data: str) -> int:
     chan.set_var("MIXMONITOR_FILENAME", str(path))
     chan.emit("MixMonitorStart", "call")
     start = chan.sim.loop_time()
+    # The call's other party (the channel that started the call, by Linkedid)
+    # may say something; the recording then carries it from the start.
+    caller = next((c for c in chan.sim.channels.values()
+                   if c.uniqueid == chan.linkedid and c is not chan), None)
+    talk = caller.far_end.talk(caller) if caller and caller.far_end else None
 
     def write(c: Channel) -> None:
+        samples = int((c.sim.loop_time() - start) * media.RATE)
+        spoken = media.speech_frames(talk, samples / media.RATE) if talk else b""
         try:
-            media.write_wav(path, b"\x00\x00" * int((c.sim.loop_time() - start) * media.RATE))
+            media.write_wav(path, media.audio_between(spoken, 0, samples))
         except OSError as exc:
             log.warning("MixMonitor cannot write %s: %s", path, exc)
 

@@ -34,6 +34,8 @@ class CallerScript:
       the caller speaks for ``speech_seconds`` then falls silent; the
       WAV's audio (8 kHz mono best) is written into the recording, else silence.
     * ``survey_key``: pressed when something listens after the agent hung up.
+    * ``talk``: a WAV the caller says to the agent as soon as connected; the
+      call's MixMonitor recording carries it (then silence).
     """
 
     keys: str = ""
@@ -43,6 +45,7 @@ class CallerScript:
     speech: Path | str | None = None
     speech_seconds: float = 5.0
     survey_key: str | None = None
+    talk: Path | str | None = None
 
 
 @dataclass
@@ -157,6 +160,9 @@ class CallerParty(FarEnd):
         s = self.script
         self.note("recorded")
         return s.speech_seconds, (Path(s.speech) if s.speech else None)
+
+    def talk(self, chan: Channel) -> Path | None:
+        return Path(self.script.talk) if self.script.talk else None
 
 
 def start_call(

@@ -7,6 +7,9 @@ lasts as long as its WAV in ``sounds_dir`` (else 2.0 s).  Recordings are
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import struct
 import wave
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +19,9 @@ if TYPE_CHECKING:
 
 RATE = 8000
 DEFAULT_PROMPT_SECONDS = 2.0
+# A recording grows on disk in steps this long of simulated time, so a reader
+# can follow it while it is made (Asterisk appends every 20 ms frame).
+PROGRESS_SECONDS = 0.5
 _duration_cache: dict[Path, float] = {}
 
 
@@ -103,7 +109,7 @@ def recording_path(chan: Channel, filename: str, fmt: str = "") -> Path:
     return path
 
 
-def _speech_frames(wav_path: Path | None, seconds: float) -> bytes:
+def speech_frames(wav_path: Path | None, seconds: float) -> bytes:
     """``seconds`` of 8 kHz 16-bit mono audio: the WAV's samples, else silence."""
     n = max(0, int(round(seconds * RATE)))
     if wav_path is None:
@@ -125,6 +131,62 @@ def _speech_frames(wav_path: Path | None, seconds: float) -> bytes:
     mono = samples.tobytes()
     mono = mono[: n * 2]
     return mono + b"\x00\x00" * (n - len(mono) // 2)
+
+
+def audio_between(spoken: bytes, first: int, last: int) -> bytes:
+    """Samples ``first``..``last`` of a recording of ``spoken`` followed by silence."""
+    head = spoken[first * 2:last * 2]
+    return head + b"\x00\x00" * (last - first - len(head) // 2)
+
+
+class GrowingWav:
+    """A WAV file written the way Asterisk's format_wav writes one.
+
+    Created with a header whose RIFF and data sizes are zero, samples are
+    appended as they are recorded, and on close the file is cut to its final
+    length (trailing silence trimmed) and the sizes are filled in.  Relative
+    paths (no recordings_dir) are not written at all.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.samples = 0
+        self.enabled = path.is_absolute()
+        if self.enabled:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(_wav_header(0))
+
+    def append(self, frames: bytes) -> None:
+        if self.enabled and frames:
+            with self.path.open("ab") as fh:
+                fh.write(frames)
+        self.samples += len(frames) // 2
+
+    def close(self, spoken: bytes, samples: int) -> None:
+        """End the recording at ``samples`` samples long."""
+        if samples > self.samples:
+            self.append(audio_between(spoken, self.samples, samples))
+        if not self.enabled:
+            return
+        with self.path.open("r+b") as fh:
+            fh.truncate(44 + samples * 2)
+            fh.seek(0)
+            fh.write(_wav_header(samples * 2))
+        self.samples = samples
+
+
+def _wav_header(data_bytes: int) -> bytes:
+    riff = 36 + data_bytes if data_bytes else 0  # zero while recording, as Asterisk
+    return (b"RIFF" + struct.pack("<I", riff) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE * 2, 2, 16)
+            + b"data" + struct.pack("<I", data_bytes))
+
+
+async def _grow(chan: Channel, wav: GrowingWav, spoken: bytes, start: float) -> None:
+    while True:
+        await asyncio.sleep(PROGRESS_SECONDS)
+        now = int(round((chan.sim.loop_time() - start) * RATE))
+        wav.append(audio_between(spoken, wav.samples, now))
 
 
 def write_wav(path: Path, frames: bytes) -> None:
@@ -152,23 +214,31 @@ async def record(
     speech_s, speech_wav = (0.0, None)
     if chan.far_end is not None:
         speech_s, speech_wav = chan.far_end.speech(chan)
+    spoken = speech_frames(speech_wav, speech_s) if speech_wav is not None else b""
     start = chan.sim.loop_time()
+    wav = GrowingWav(path)
+    grower = asyncio.ensure_future(_grow(chan, wav, spoken, start))
     limit = max_seconds if max_seconds and max_seconds > 0 else None
     end_on_silence = speech_s + silence if silence > 0 else None
     candidates = [t for t in (limit, end_on_silence) if t is not None]
     wait_for = min(candidates) if candidates else None
     reason = "timeout"
-    if escape:
-        digit = await chan.read_digit(wait_for)
-        if digit is None:
-            reason = "hangup"
-        elif digit:
-            reason = "dtmf:" + digit
-    else:
-        if wait_for is None:
-            await chan.sleep(24 * 3600)
-        elif not await chan.sleep(wait_for):
-            reason = "hangup"
+    try:
+        if escape:
+            digit = await chan.read_digit(wait_for)
+            if digit is None:
+                reason = "hangup"
+            elif digit:
+                reason = "dtmf:" + digit
+        else:
+            if wait_for is None:
+                await chan.sleep(24 * 3600)
+            elif not await chan.sleep(wait_for):
+                reason = "hangup"
+    finally:
+        grower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await grower
     elapsed = chan.sim.loop_time() - start
     kept = elapsed
     if (
@@ -177,10 +247,6 @@ async def record(
         and (limit is None or end_on_silence <= limit)
     ):
         kept = max(0.0, elapsed - (silence - 1.0))
-    frames = _speech_frames(speech_wav, kept)
-    if speech_wav is None or kept > speech_s:
-        # Speech only lasts speech_s; after that the caller is silent.
-        spoken = _speech_frames(speech_wav, min(kept, speech_s))
-        frames = spoken + b"\x00\x00" * (int(round(kept * RATE)) - len(spoken) // 2)
-    write_wav(path, frames)
-    return reason, len(frames) // 2
+    samples = int(round(kept * RATE))
+    wav.close(spoken, samples)
+    return reason, samples

@@ -51,6 +51,52 @@ def worker_main(choices: list[ModelChoice], max_seconds: float, conn: Connection
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+def live_main(choices: list[ModelChoice], conn: Connection) -> None:
+    """Entry point of a live worker: recordings transcribed while they are written.
+
+    Serves several recordings at once, one request at a time: ``open``,
+    ``feed`` (answered with the transcript so far when it gained words),
+    ``finish`` (the whole transcript) and ``drop``.  Every request gets
+    exactly one answer, so the parent can pair them without ids.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from speech.recognizer import LiveTranscriber, load_model
+
+    try:
+        started = time.perf_counter()
+        models = {choice.language: load_model(choice) for choice in choices}
+        conn.send(("ready", os.getpid(), time.perf_counter() - started))
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the parent as a reason
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    streams: dict[int, LiveTranscriber] = {}
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        op = message[0]
+        if op == "stop":
+            return
+        sid = message[1]
+        try:
+            if op == "open":
+                streams[sid] = LiveTranscriber(models[message[2]], message[3])
+                reply: tuple[Any, ...] = ("ok",)
+            elif op == "feed":
+                snapshot = streams[sid].feed(message[2])
+                reply = ("fed", snapshot.to_dict() if snapshot is not None else None)
+            elif op == "finish":
+                reply = ("done", streams.pop(sid).finish().to_dict())
+            else:  # "drop"
+                streams.pop(sid, None)
+                reply = ("ok",)
+        except Exception as exc:  # noqa: BLE001
+            streams.pop(sid, None)
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        conn.send(reply)
+
+
 def receive(conn: Connection, process: Any, timeout: float | None) -> Any:
     """Block until the worker answers (its message) or dies/times out (None)."""
     ready = wait([conn, process.sentinel], timeout)

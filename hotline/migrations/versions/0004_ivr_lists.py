@@ -1,7 +1,7 @@
 """ivr lists and routing rules
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-29 10:56:26.504591
 """
 from alembic import op
@@ -10,7 +10,7 @@ import hotline.db
 
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,108 @@
+"""REST handlers for transcripts and the transcription queue.
+
+The service lives in ``deps.extras["transcription"]``; when the backend runs
+without it these routes answer 503 ``transcription_off``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from console.auth import DEPS_KEY, principal
+from console.routing_table import RouteSpec, json_error
+from speech.job_store import JobError
+from worksheets.models import Call
+
+
+def _service(request: web.Request) -> Any:
+    return request.app[DEPS_KEY].extras.get("transcription")
+
+
+def _off() -> web.Response:
+    return json_error(503, "transcription_off", "transcription is not running on this backend")
+
+
+def _int(request: web.Request, name: str) -> int | None:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        return None
+
+
+async def call_transcripts(request: web.Request) -> web.Response:
+    """The call's transcripts: its description (while it grows) and the whole call."""
+    service = _service(request)
+    if service is None:
+        return _off()
+    call_id = _int(request, "call_id")
+    if call_id is None:
+        return json_error(400, "invalid", "call id must be a number")
+    p = principal(request)
+    agent_of_call = await request.app[DEPS_KEY].db.run(
+        lambda s: _agent_of_call(s, call_id))
+    if agent_of_call is False:
+        return json_error(404, "not_found", f"no call {call_id}")
+    # Agents see calls not yet answered (as their screens do) and their own.
+    if p.role == "agent" and agent_of_call not in (None, p.agent_id):
+        return json_error(403, "forbidden", "this call was answered by another agent")
+    transcripts = await service.transcripts_for_call(call_id)
+    return web.json_response({"call_id": call_id, "transcripts": transcripts or []})
+
+
+def _agent_of_call(s: Session, call_id: int) -> int | None | bool:
+    call = s.get(Call, call_id)
+    return False if call is None else call.agent_id
+
+
+async def stats(request: web.Request) -> web.Response:
+    service = _service(request)
+    if service is None:
+        return _off()
+    return web.json_response(await service.stats())
+
+
+async def failed(request: web.Request) -> web.Response:
+    service = _service(request)
+    if service is None:
+        return _off()
+    try:
+        limit = max(1, min(int(request.query.get("limit", "100")), 1000))
+    except ValueError:
+        limit = 100
+    return web.json_response({"jobs": await service.failed_jobs(limit)})
+
+
+async def retry(request: web.Request) -> web.Response:
+    service = _service(request)
+    if service is None:
+        return _off()
+    job_id = _int(request, "job_id")
+    if job_id is None:
+        return json_error(400, "invalid", "job id must be a number")
+    try:
+        job = await service.retry(job_id)
+    except JobError as exc:
+        status = 404 if "no transcription job" in str(exc) else 409
+        return json_error(status, "not_found" if status == 404 else "not_failed", str(exc))
+    return web.json_response(job)
+
+
+ROUTES = [
+    RouteSpec("GET", "/api/calls/{call_id}/transcripts", call_transcripts,
+              "The call's timed transcripts (description, whole call)",
+              roles=("agent", "supervisor"), tags=("transcripts",),
+              params=(("call_id", "path", "call id"),)),
+    RouteSpec("GET", "/api/transcription/stats", stats,
+              "Transcription backlog, outcomes, throughput and real-time factor",
+              roles=("supervisor",), tags=("transcripts",)),
+    RouteSpec("GET", "/api/transcription/failed", failed,
+              "Failed transcription jobs with their reasons, newest first",
+              roles=("supervisor",), tags=("transcripts",),
+              params=(("limit", "query", "at most this many (1-1000)"),)),
+    RouteSpec("POST", "/api/transcription/jobs/{job_id}/retry", retry,
+              "Queue a failed transcription job again", roles=("supervisor",),
+              tags=("transcripts",), params=(("job_id", "path", "transcription job id"),)),
+]
