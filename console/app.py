@@ -69,6 +69,9 @@ async def live(request: web.Request) -> web.WebSocketResponse:
         if p.role in ("supervisor", "admin"):
             return True
         if p.role == "agent":
+            if event.get("type") == "transcript.ready":
+                # A citizen's words go to the agent who has the call, no one else.
+                return event.get("agent_id") == p.agent_id
             return event.get("agent_id") in (None, p.agent_id)
         return False
 
