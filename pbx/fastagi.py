@@ -48,6 +48,11 @@ class AgiChannel:
         self.env = env
         self.command_timeout = command_timeout
         self.hung_up = False
+        # The running command's deadline, watched by the server's sweeper:
+        # one timer per server instead of one per command (the hot path).
+        self.deadline: float | None = None
+        self.timed_out = False
+        self._loop = asyncio.get_running_loop()
 
     @property
     def script(self) -> str:
@@ -69,17 +74,24 @@ class AgiChannel:
         words = [agi_protocol.quote(p.value) if isinstance(p, Arg) else str(p) for p in parts]
         line = " ".join(words) + "\n"
         self._writer.write(line.encode())
+        self.deadline = self._loop.time() + (timeout or self.command_timeout)
         try:
-            # asyncio.timeout, not wait_for: no extra task per command (this
-            # is the hot path of every call).
-            async with asyncio.timeout(timeout or self.command_timeout):
+            if self._writer.transport.get_write_buffer_size() > 65536:
                 await self._writer.drain()
-                return await self._read_result()
-        except TimeoutError:
-            raise AgiTimeout(f"no answer to {words[0]!r} in time") from None
-        except (ConnectionError, asyncio.IncompleteReadError):
+            return await self._read_result()
+        except (ConnectionError, asyncio.IncompleteReadError, AgiHangup):
             self.hung_up = True
+            if self.timed_out:
+                raise AgiTimeout(f"no answer to {words[0]!r} in time") from None
             raise AgiHangup from None
+        finally:
+            self.deadline = None
+
+    def expire(self, now: float) -> None:
+        """Called by the server's sweeper: end a command past its deadline."""
+        if self.deadline is not None and now >= self.deadline and not self.timed_out:
+            self.timed_out = True
+            self._writer.transport.abort()  # the read fails; command() says AgiTimeout
 
     async def _read_result(self) -> AgiResult:
         while True:
@@ -204,6 +216,8 @@ class FastAgiServer:
         self.max_sessions = max_sessions
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[Any]] = set()
+        self._channels: set[AgiChannel] = set()
+        self._sweeper: asyncio.Task[None] | None = None
         self.sessions_served = 0
         self.sessions_rejected = 0
         self.bad_requests = 0
@@ -221,9 +235,26 @@ class FastAgiServer:
             backlog=max(100, self.max_sessions),
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self._sweeper = asyncio.create_task(self._sweep(), name="fastagi-command-timeouts")
         log.info("FastAGI listening on %s:%d", self.host, self.port)
 
+    async def _sweep(self) -> None:
+        """End commands past their deadline (one timer for all sessions)."""
+        interval = min(0.5, self.command_timeout / 4)
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            now = loop.time()
+            for channel in list(self._channels):
+                channel.expire(now)
+
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            try:
+                await self._sweeper
+            except asyncio.CancelledError:
+                pass
         if self._server is not None:
             self._server.close()
         for task in list(self._sessions):
@@ -301,6 +332,13 @@ class FastAgiServer:
             return  # connected and closed
         self.sessions_served += 1
         channel = AgiChannel(reader, writer, env, self.command_timeout)
+        self._channels.add(channel)
+        try:
+            await self._run_handler(channel, env)
+        finally:
+            self._channels.discard(channel)
+
+    async def _run_handler(self, channel: AgiChannel, env: dict[str, str]) -> None:
         script = channel.script
         handler = self.routes.get(script)
         if handler is None:
