@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import selectors
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -121,15 +120,6 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
         fut.add_done_callback(_done)
         return fut
-
-
-def real_time_loop_factory() -> asyncio.AbstractEventLoop:
-    return asyncio.new_event_loop()
-
-
-def wall_clock_seconds() -> float:
-    """Real elapsed-time measurement, for benchmarks and progress only."""
-    return time.perf_counter()
 
 
 def run_simulated(coro: Any) -> Any:

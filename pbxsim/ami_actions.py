@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pbx.ami_protocol import AmiMessage
 
@@ -197,17 +197,27 @@ async def hangup(s: AmiSession, m: AmiMessage) -> None:
     s.ack(m, "Channel Hungup")
 
 
-@action("Getvar", "call", "reporting")
-async def getvar(s: AmiSession, m: AmiMessage) -> None:
+def _variable_target(s: AmiSession, m: AmiMessage) -> tuple[str, Any] | None:
+    """Getvar/Setvar: the variable and its channel (None: a global); answers
+    the error itself and returns None when the action names neither right."""
     var = (m.get("Variable") or "").strip()
     if not var:
         s.error(m, "No variable specified")
-        return
+        return None
     name = (m.get("Channel") or "").strip()
     chan = s.sim.channels.get(name) if name else None
     if name and chan is None:
         s.error(m, "No such channel")
+        return None
+    return var, chan
+
+
+@action("Getvar", "call", "reporting")
+async def getvar(s: AmiSession, m: AmiMessage) -> None:
+    target = _variable_target(s, m)
+    if target is None:
         return
+    var, chan = target
     if chan is not None:
         value = (
             chan.substitute("${" + var + "}") if var.endswith(")") else (chan.get_var(var) or "")
@@ -219,15 +229,10 @@ async def getvar(s: AmiSession, m: AmiMessage) -> None:
 
 @action("Setvar", "call")
 async def setvar(s: AmiSession, m: AmiMessage) -> None:
-    var = (m.get("Variable") or "").strip()
-    if not var:
-        s.error(m, "No variable specified")
+    target = _variable_target(s, m)
+    if target is None:
         return
-    name = (m.get("Channel") or "").strip()
-    chan = s.sim.channels.get(name) if name else None
-    if name and chan is None:
-        s.error(m, "No such channel")
-        return
+    var, chan = target
     if chan is None:
         s.sim.globals[var] = m.get("Value") or ""
     else:

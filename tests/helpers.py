@@ -7,10 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hotline import accounts
+from hotline.app import Backend
+from hotline.clock import Clock
 from hotline.db import Database
+from hotline.demo import free_port
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
-from hotline.settings import Listen, Settings, load_settings
+from hotline.settings import PROJECT_ROOT, AmiTarget, Listen, Settings, load_settings
+from pbxsim import PbxSim
 
 PASSWORD = "correct-horse-1"
 
@@ -54,3 +58,24 @@ def prepare_database(url: str, now: datetime | None = None) -> dict[str, int]:
         return db.call(users)
     finally:
         db.close()
+
+
+async def start_stack(url: str, tmp_path: Path, start: datetime, **backend_options: object
+                      ) -> tuple[PbxSim, Backend]:
+    """The built-in PBX and the backend over real sockets, on a clock starting
+    at ``start`` (the running loop's: virtual time under run_simulated)."""
+    clock = Clock.for_running_loop(start)
+    agi_port = free_port("127.0.0.1")
+    sim = PbxSim(PROJECT_ROOT / "asterisk-conf", clock=clock,
+                 globals_override={"FASTAGI": f"agi://127.0.0.1:{agi_port}"},
+                 ami_secret_override={"hotline": "test-secret"},
+                 recordings_dir=tmp_path / "recordings", queue_log_path=tmp_path / "queue_log")
+    await sim.start()
+    settings = replace(settings_for_test(url, tmp_path),
+                       ami=AmiTarget("127.0.0.1", sim.ami_port, "hotline", "test-secret"),
+                       agi_listen=Listen("127.0.0.1", agi_port))
+    backend = Backend(settings, clock=clock, **backend_options)  # type: ignore[arg-type]
+    await backend.start()
+    assert backend.deps is not None and backend.deps.ami is not None
+    await backend.deps.ami.wait_ready(10)
+    return sim, backend

@@ -12,7 +12,6 @@ the no-show is flagged five minutes into the shift.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,13 +20,10 @@ from sqlalchemy import select
 from agents import rota
 from agents.models import Agent, StaffingAlert, Team
 from agents.roster import ShiftPolicy, save_settings
-from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
+from hotline.clock import run_simulated
 from hotline.db import Database
-from hotline.demo import free_port
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen
-from pbxsim import CallerScript, PbxSim, PhoneBehaviour
-from tests.helpers import settings_for_test
+from pbxsim import CallerScript, PhoneBehaviour
+from tests.helpers import start_stack
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 12, 10)
@@ -56,30 +52,14 @@ def prepare(url: str) -> dict[str, tuple[int, str]]:
         db.close()
 
 
-async def start_stack(url: str, tmp_path):
-    clock = Clock.for_running_loop(START.astimezone(UTC))
-    agi_port = free_port("127.0.0.1")
-    sim = PbxSim(PROJECT_ROOT / "asterisk-conf", clock=clock,
-                 globals_override={"FASTAGI": f"agi://127.0.0.1:{agi_port}"},
-                 ami_secret_override={"hotline": "test-secret"},
-                 recordings_dir=tmp_path / "recordings", queue_log_path=tmp_path / "queue_log")
-    await sim.start()
-    settings = replace(settings_for_test(url, tmp_path),
-                       ami=AmiTarget("127.0.0.1", sim.ami_port, "hotline", "test-secret"),
-                       agi_listen=Listen("127.0.0.1", agi_port))
-    backend = Backend(settings, clock=clock)
-    await backend.start()
-    await backend.deps.ami.wait_ready(10)
-    return clock, sim, backend
-
-
 def test_shift_change_adds_removes_and_waits_for_the_call(seeded_url, tmp_path) -> None:
     who = prepare(seeded_url)
     interface = {name: iface for name, (_id, iface) in who.items()}
     log: list[tuple[datetime, str, dict[str, str]]] = []
 
     async def main():
-        clock, sim, backend = await start_stack(seeded_url, tmp_path)
+        sim, backend = await start_stack(seeded_url, tmp_path, START.astimezone(UTC))
+        clock = backend.deps.clock
         sim.event_listeners.append(
             lambda event, _priv, headers: log.append((clock.now(), event, dict(headers))))
         staffing = backend.staffing

@@ -11,7 +11,6 @@ submits A's order through the REST API.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import aiohttp
@@ -20,13 +19,11 @@ from sqlalchemy import select
 from agents import rota
 from agents.models import Agent, Team
 from hotline import accounts
-from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
+from hotline.clock import run_simulated
 from hotline.db import Database
-from hotline.demo import free_port
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen
-from pbxsim import CallerScript, PbxSim, PhoneBehaviour
-from tests.helpers import PASSWORD, prepare_database, settings_for_test
+from pbxsim import CallerScript, PhoneBehaviour
+from tests.helpers import PASSWORD, prepare_database
+from tests.helpers import start_stack as stack_at
 from worksheets import service
 from worksheets.models import Call, CallbackTask, WorkOrder
 
@@ -53,20 +50,7 @@ def on_duty_agent(url: str) -> tuple[int, str, str]:
 
 
 async def start_stack(url, tmp_path):
-    clock = Clock.for_running_loop(START)
-    agi_port = free_port("127.0.0.1")
-    sim = PbxSim(PROJECT_ROOT / "asterisk-conf", clock=clock,
-                 globals_override={"FASTAGI": f"agi://127.0.0.1:{agi_port}"},
-                 ami_secret_override={"hotline": "test-secret"},
-                 recordings_dir=tmp_path / "recordings", queue_log_path=tmp_path / "queue_log")
-    await sim.start()
-    settings = replace(settings_for_test(url, tmp_path),
-                       ami=AmiTarget("127.0.0.1", sim.ami_port, "hotline", "test-secret"),
-                       agi_listen=Listen("127.0.0.1", agi_port))
-    backend = Backend(settings, clock=clock)
-    await backend.start()
-    await backend.deps.ami.wait_ready(10)
-    return sim, backend
+    return await stack_at(url, tmp_path, START)
 
 
 def test_four_calls_leave_the_right_records(database_url, tmp_path):
