@@ -68,6 +68,8 @@ async def choose_route(agi: AgiChannel, deps: Deps) -> tuple[Route, str]:
             key = await agi.wait_for_digit(DIGIT_WAIT_MS)
         if key == ENGLISH_KEY and menu != prompts.MENU_EN:
             menu = prompts.MENU_EN  # the same menu in English; not a failed try
+            # Asterisk's queue announcements follow the channel's language.
+            await agi.set_variable("CHANNEL(language)", "en")
             continue
         attempt += 1
         route = routing.for_key(key)
@@ -107,7 +109,7 @@ async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
                                                follows))
     await steps.record_description(agi, deps)
     await _set_queue_variables(agi, deps, route, queue, facts.priority)
-    if await steps.announce_and_offer_callback(agi, deps, number, queue, facts.priority):
+    if await steps.offer_callback(agi, deps, number, queue, facts.priority):
         await agi.set_variable("HOTLINE_ACTION", "hangup")
         return
     if pressed not in ("none", "invalid"):  # the failed menu already said "to an operator"

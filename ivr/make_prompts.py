@@ -14,13 +14,17 @@ from ivr.prompts import TEXTS
 SOUNDS = PROJECT_ROOT / "asterisk-conf" / "sounds"
 
 
-def make(target: Path = SOUNDS) -> list[Path]:
+def make(target: Path = SOUNDS, *, missing_only: bool = False) -> list[Path]:
+    """Speak every prompt into ``target`` (only those without a file there
+    when ``missing_only``: sox dithers, so remade files differ in bits)."""
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             raise SystemExit(f"make-prompts: {tool} is missing (apt-get install {tool})")
     written = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (name, (voice, text)) in enumerate(sorted(TEXTS.items()), 1):
+        todo = sorted((name, spec) for name, spec in TEXTS.items()
+                      if not (missing_only and (target / f"{name}.wav").exists()))
+        for i, (name, (voice, text)) in enumerate(todo, 1):
             raw = Path(tmp) / "raw.wav"
             out = target / f"{name}.wav"
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -28,10 +32,11 @@ def make(target: Path = SOUNDS) -> list[Path]:
                            check=True)
             subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e",
                             "signed-integer", str(out), "gain", "-3"], check=True)
-            print(f"[{i}/{len(TEXTS)}] {out.relative_to(PROJECT_ROOT)}", file=sys.stderr)
+            shown = out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out
+            print(f"[{i}/{len(todo)}] {shown}", file=sys.stderr)
             written.append(out)
     return written
 
 
 if __name__ == "__main__":
-    make()
+    make(missing_only="--missing" in sys.argv[1:])

@@ -1,7 +1,8 @@
 """The IVR's prompts: names (sound files without extension) and their words.
 
 Asterisk plays them from its sounds directory; asterisk-conf installs
-ours under ``hotline/`` (``scripts/make-prompts`` speaks the texts below
+ours under ``hotline/``, and Asterisk's queue announcements in Mandarin
+under ``zh/`` (``scripts/make-prompts`` speaks the texts below
 with espeak-ng into 8 kHz mono WAV files, committed under
 asterisk-conf/sounds/).
 """
@@ -23,15 +24,37 @@ STATUS_DRAFT = "hotline/status-draft"
 STATUS_DISPATCHED = "hotline/status-dispatched"
 ADD_OR_NEW = "hotline/add-or-new"
 DESCRIBE = "hotline/describe"
-POSITION_BEFORE = "hotline/position-before"
-POSITION_AFTER = "hotline/position-after"
-WAIT_BEFORE = "hotline/wait-before"
-MINUTES = "hotline/minutes"
 CALLBACK_OFFER = "hotline/callback-offer"
 CALLBACK_CONFIRMED = "hotline/callback-confirmed"
 DIGITS = [f"hotline/digits/{n}" for n in range(11)]  # 0..9 and 10 (十)
-
 CHINESE_DIGITS = "零一二三四五六七八九十"
+
+# Asterisk's own queue announcements (app_queue's position, hold time and
+# periodic announcements, while the caller waits) in Mandarin: the stock
+# sound names under the language directory zh/, which Asterisk uses for
+# channels with CHANNEL(language)=zh (set in extensions.conf).  Numbers are
+# said by Asterisk's Chinese number syntax from zh/digits/: 0-9, the tens,
+# hundred, thousand, wan (万) and yi (亿).
+QUEUE_LANGUAGE = "zh"
+QUEUE_SOUNDS: dict[str, str] = {
+    "queue-youarenext": "您是下一位，话务员将尽快为您服务。",
+    "queue-thereare": "您现在排在第",
+    "queue-callswaiting": "位。",
+    "queue-quantity1": "目前排队等候的来电超过",
+    "queue-quantity2": "位。",
+    "queue-holdtime": "预计还需等待约",
+    "queue-minute": "分钟。",
+    "queue-minutes": "分钟。",
+    "queue-seconds": "秒。",
+    "queue-thankyou": "感谢您的耐心等待。",
+    "queue-periodic-announce": "所有话务员正忙，请不要挂机，我们将按顺序为您服务。"
+                               "如遇报警、火警或急救，请挂机后拨打幺幺零、幺幺九或幺二零。",
+}
+QUEUE_DIGITS: dict[str, str] = {
+    **{f"digits/{n}": CHINESE_DIGITS[n] for n in range(10)},
+    **{f"digits/{n * 10}": ("" if n == 1 else CHINESE_DIGITS[n]) + "十" for n in range(1, 10)},
+    "digits/hundred": "百", "digits/thousand": "千", "digits/wan": "万", "digits/yi": "亿",
+}
 
 
 def number_prompts(n: int) -> list[str]:
@@ -64,14 +87,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     STATUS_DISPATCHED: ("cmn", "目前正在办理中。"),
     ADD_OR_NEW: ("cmn", "补充该工单请按一，反映新的问题请按二。"),
     DESCRIBE: ("cmn", "请在提示音后简要说明您的诉求，说完请按井号键。"),
-    POSITION_BEFORE: ("cmn", "您前面还有"),
-    POSITION_AFTER: ("cmn", "位来电者。"),
-    WAIT_BEFORE: ("cmn", "预计等待"),
-    MINUTES: ("cmn", "分钟。"),
     CALLBACK_OFFER: ("cmn", "当前来电较多。如需保留排队位置并挂机等待回电，请按一；"
                             "继续等待请按二。"),
     CALLBACK_CONFIRMED: ("cmn", "已为您登记回电，我们会按您的排队顺序尽快回电。再见。"),
     **{DIGITS[n]: ("cmn", CHINESE_DIGITS[n]) for n in range(11)},
+    **{f"{QUEUE_LANGUAGE}/{name}": ("cmn", text)
+       for name, text in {**QUEUE_SOUNDS, **QUEUE_DIGITS}.items()},
     MENU_EN: ("en", "For help, press one. For a complaint, press two. To report a problem, "
                     "press three. For information, press four. For a suggestion, press five. "
                     "For an operator, press zero."),

@@ -133,20 +133,15 @@ async def estimate_wait(deps: Deps, queue: str) -> tuple[int, int]:
     return 0, 0
 
 
-async def announce_and_offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
-                                      priority: int) -> bool:
-    """Say the position and wait; offer a callback when it is long.  True if taken."""
+async def offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
+                         priority: int) -> bool:
+    """Offer a callback when the estimated wait is long.  True if taken.
+
+    Position and hold time are announced by Asterisk while the caller
+    waits in the queue (queues.conf, in the channel's language)."""
     ahead, seconds = await estimate_wait(deps, queue)
     if ahead == 0:
         return False
-    await agi.stream_file(prompts.POSITION_BEFORE)
-    for prompt in prompts.number_prompts(ahead):
-        await agi.stream_file(prompt)
-    await agi.stream_file(prompts.POSITION_AFTER)
-    await agi.stream_file(prompts.WAIT_BEFORE)
-    for prompt in prompts.number_prompts(max(1, round(seconds / 60))):
-        await agi.stream_file(prompt)
-    await agi.stream_file(prompts.MINUTES)
     rules = deps.routing.rules
     if seconds <= rules.callback_offer_seconds or not rules.callback_allowed(
             normalize_number(number)):

@@ -119,6 +119,7 @@ def check(conf_dir: Path, settings: Settings | None = None,
     _check_pjsip(report, c)
     _check_logger(report, c)
     _check_sounds(report, c)
+    _check_queue_languages(report, c)
     return report.problems()
 
 
@@ -417,3 +418,64 @@ def _check_sounds(report: _Report, c: _Conf) -> None:
             # format_wav plays 8 kHz 16-bit mono only; anything else is refused or garbled.
             report.error(rel, None, f"{shape[0]} channel(s), {shape[1] * 8}-bit, {shape[2]} Hz: "
                                     "Asterisk's .wav must be mono 16-bit 8000 Hz")
+
+
+# ------------------------------------------------- queue announcements' language
+
+LANGUAGE_RE = re.compile(r"CHANNEL\(language\)\s*=\s*([A-Za-z_]+)\s*$", re.I)
+POSITION_SOUNDS = ("queue-youarenext", "queue-thereare", "queue-callswaiting",
+                   "queue-thankyou")
+HOLDTIME_SOUNDS = ("queue-holdtime", "queue-minute", "queue-minutes", "queue-seconds")
+
+
+def _check_queue_languages(report: _Report, c: _Conf) -> None:
+    """Queues that announce to callers whose language the dialplan sets
+    (``Set(CHANNEL(language)=zh)``) need that language's sounds, or Asterisk
+    falls back to its English ones: each queue sound and the digits its
+    numbers are said with must be under sounds/<language>/."""
+    from ivr import prompts
+
+    languages: dict[str, int] = {}
+    for ctx in c.plan.contexts.values():
+        for steps in ctx.extensions.values():
+            for step in steps:
+                match = LANGUAGE_RE.search(step.data) if step.app.lower() == "set" else None
+                if match and match.group(1).lower() != "en":
+                    languages.setdefault(match.group(1), step.line)
+    conf = c.files.get("queues.conf")
+    if conf is None or not languages:
+        return
+    for section in conf.active:
+        if section.name.lower() == "general":
+            continue
+        needed: list[str] = []
+        if _int(section.get("announce-frequency")) > 0:
+            announce = (section.get("announce-position") or "yes").lower()
+            if announce in ("limit", "more") or _is_true(announce):
+                needed += [section.get(k) or k for k in POSITION_SOUNDS]
+            if announce == "more":
+                needed += [section.get(k) or k for k in ("queue-quantity1", "queue-quantity2")]
+            if (section.get("announce-holdtime") or "yes").lower() == "once" or _is_true(
+                    section.get("announce-holdtime") or "yes"):
+                needed += [section.get(k) or k for k in HOLDTIME_SOUNDS]
+            needed += list(prompts.QUEUE_DIGITS)
+        if _int(section.get("periodic-announce-frequency")) > 0:
+            value = section.get("periodic-announce") or "queue-periodic-announce"
+            needed += [v.strip() for v in re.split(r"[,|]", value) if v.strip()]
+        for lang, line in languages.items():
+            missing = sorted({n for n in needed if not n.startswith(OUR_SOUNDS)
+                              and not c.sound_exists(f"{lang}/{n}")})
+            if missing:
+                shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more"
+                                                  if len(missing) > 4 else "")
+                report.error("queues.conf", section.line,
+                             f"[{section.name}] announces to '{lang}' callers (extensions.conf "
+                             f"line {line}), but sounds/{lang}/ lacks {shown}: Asterisk would "
+                             "say those in English (scripts/make-prompts makes them)")
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int((value or "0").strip())
+    except ValueError:
+        return 0

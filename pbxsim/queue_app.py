@@ -13,6 +13,7 @@ import asyncio
 import random
 from typing import TYPE_CHECKING, Any
 
+from pbxsim import queue_announce
 from pbxsim.expressions import split_args
 from pbxsim.queue_bridge import Attempt, connect, ring_entry, rna
 from pbxsim.queues import Queue, QueueEntry, QueueManager
@@ -271,6 +272,7 @@ async def queue_exec(chan: Channel, data: str) -> int:
     entry = QueueEntry(chan, prio, loop_start)
     _insert(q, entry, int(position) if position.isdigit() else 0)
     entry.opos = entry.pos
+    queue_announce.joined(q, entry, mgr.now())
     if len(q.entries) == 1:
         mgr.sim.set_device_state(f"Queue:{q.name}", "RINGING", force=True)
     chan.emit(
@@ -349,6 +351,19 @@ async def _wait_loop(
         )
         return 0, "LEAVEEMPTY", False
 
+    announce = queue_announce.announcements(q)
+
+    async def announcements() -> bool:
+        """Position, then periodic announcement, when due; False on hangup."""
+        waited = int(mgr.sim.loop_time() - entry.start)
+        if announce.frequency and not await queue_announce.say_position(
+                q, entry, mgr.now(), waited):
+            return False
+        if timed_out():
+            return True
+        return not announce.periodic_frequency or await queue_announce.say_periodic(
+            q, entry, mgr.now)
+
     while True:
         # wait_our_turn: callers 2..n (and everyone while nobody is free)
         while not is_our_turn(mgr, q, entry):
@@ -358,8 +373,15 @@ async def _wait_loop(
                 return exit_timeout()
             if mgr.empty_check(q, q.cfg.leavewhenempty, joinempty=False):
                 return exit_empty()
+            if not await announcements():
+                return -1, None, False
+            if timed_out():
+                return exit_timeout()
             if not await chan.sleep(RECHECK):
                 return -1, None, False
+        # the head caller's loop (makeannouncement = announce-to-first-user)
+        if announce.to_first_user and not await announcements():
+            return -1, None, False
         if timed_out():
             return exit_timeout()
         result = await try_calling(mgr, q, entry, expire, gosub, qcontinue)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pbxsim.config import QueueConfig
 
@@ -63,6 +63,7 @@ class QueueEntry:
     pending: bool = False
     linpos: int = 0
     linwrapped: bool = False
+    announce: Any = None  # queue_announce.EntryAnnouncements
 
 
 @dataclass

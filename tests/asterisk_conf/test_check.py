@@ -165,6 +165,27 @@ def test_missing_sound(conf: Path) -> None:
     assert not [p for p in problems if "hotline/welcome" in p.message]
 
 
+def test_queue_announcements_need_the_callers_language_sounds(conf: Path) -> None:
+    (conf / "sounds" / "zh" / "queue-thankyou.wav").unlink()
+    (conf / "sounds" / "zh" / "digits" / "hundred.wav").unlink()
+    problems = check(conf)
+    found = only_error(problems, "queues.conf", r"\[hotline-help\] announces to 'zh' callers")
+    assert "digits/hundred" in found.message and "queue-thankyou" in found.message
+    assert found.line == line_of(conf / "queues.conf", "[hotline-help]")
+    # a queue that does not announce needs nothing; nor does an English dialplan
+    edit(conf / "queues.conf", "announce-frequency = 60", "announce-frequency = 0")
+    edit(conf / "queues.conf", "periodic-announce-frequency = 90",
+         "periodic-announce-frequency = 0")
+    assert not [p for p in check(conf) if "announces to" in p.message]
+
+
+def test_periodic_announcement_in_the_callers_language(conf: Path) -> None:
+    (conf / "sounds" / "zh" / "queue-periodic-announce.wav").unlink()
+    only_error(check(conf), "queues.conf", r"sounds/zh/ lacks queue-periodic-announce")
+    edit(conf / "extensions.conf", "Set(CHANNEL(language)=zh)", "Set(CHANNEL(language)=en)")
+    assert not [p for p in check(conf) if "announces to" in p.message]
+
+
 def test_sound_in_wrong_wav_format(conf: Path) -> None:
     with wave.open(str(conf / "sounds" / "hotline" / "welcome.wav"), "wb") as wav:
         wav.setnchannels(2)

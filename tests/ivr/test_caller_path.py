@@ -166,9 +166,9 @@ def test_hangup_during_description_keeps_what_was_said_and_does_not_queue(tmp_pa
     db.close()
 
 
-def test_long_wait_announced_and_callback_taken(tmp_path):
+def test_long_wait_offers_a_callback_and_it_is_taken(tmp_path):
     (session, call), db = run(tmp_path, Script(keys=["1", "1"]), ami=QueueSummaryStub(callers=6))
-    assert prompts.POSITION_BEFORE in session.played and prompts.CALLBACK_OFFER in session.played
+    assert prompts.CALLBACK_OFFER in session.played
     assert session.set_vars.get("HOTLINE_ACTION") == "hangup"
     assert call.outcome == "callback"
     task = db.call(lambda s: s.scalar(select(CallbackTask).where(CallbackTask.call_id == call.id)))
@@ -176,10 +176,11 @@ def test_long_wait_announced_and_callback_taken(tmp_path):
     db.close()
 
 
-def test_short_wait_is_announced_without_offer(tmp_path):
+def test_short_wait_goes_to_the_queue_without_offer(tmp_path):
+    # Position and hold time are Asterisk's to announce, in the queue
+    # (tests/pbxsim/test_announcements.py); the IVR only offers callbacks.
     (session, call), db = run(tmp_path, Script(keys=["1"]), ami=QueueSummaryStub(callers=1,
                                                                                  logged_in=4))
-    assert prompts.POSITION_BEFORE in session.played
     assert prompts.CALLBACK_OFFER not in session.played
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
     db.close()

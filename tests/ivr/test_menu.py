@@ -75,6 +75,13 @@ def test_nine_switches_to_english_without_using_a_try(tmp_path):
     played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.2", ["9", "4"])
     assert variables["HOTLINE_QUEUE"] == "hotline-consult"
     assert played[:3] == [prompts.WELCOME, prompts.MENU, prompts.MENU_EN]
+    # Asterisk's queue announcements follow the channel's language
+    assert variables["CHANNEL(language)"] == "en"
+
+
+def test_mandarin_callers_keep_the_dialplans_language(tmp_path):
+    played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.4", ["4"])
+    assert "CHANNEL(language)" not in variables
 
 
 @pytest.mark.parametrize("hang_up_at", [1, 2, 3, 4])

@@ -86,7 +86,7 @@ def test_answered_call_matches_fixture(tmp_path: Path) -> None:
         assert (env["agi_context"], env["agi_extension"], env["agi_priority"]) == (
             "from-pstn",
             "12345",
-            "4",
+            "5",  # NoOp, Set(CHANNEL(language)), Set(__HOTLINE_DIALED), Answer, AGI
         )
         assert env["agi_version"] == "22.10.1" and env["agi_type"] == "PJSIP"
         replies = dict(ivr_conn.log)
@@ -128,6 +128,7 @@ def test_answered_call_matches_fixture(tmp_path: Path) -> None:
         apps = [v for e, v in seq(events, caller) if e == "Newexten"]
         assert apps == [
             "NoOp",
+            "Set",
             "Set",
             "Answer",
             "AGI",
