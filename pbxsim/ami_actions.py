@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pbx.ami_protocol import AmiMessage
+from pbxsim.channels import storage_order
 
 if TYPE_CHECKING:
     from pbxsim.ami_server import AmiSession
@@ -146,7 +147,8 @@ async def events_action(s: AmiSession, m: AmiMessage) -> None:
 async def core_show_channels(s: AmiSession, m: AmiMessage) -> None:
     now = s.sim.loop_time()
     events = []
-    for chan in sorted(s.sim.channels.values(), key=lambda c: c.created_at, reverse=True):
+    # manager.c walks the snapshot cache, a container hashed by name.
+    for chan in storage_order(list(s.sim.channels.values())):
         secs = int(now - chan.created_at)
         events.append(
             (

@@ -108,6 +108,8 @@ class Channel:
         self.language = "en"
         self.accountcode = ""
         self.dnid = "unknown"
+        # In Asterisk's list order: set_var puts a variable first (pbx.c
+        # inserts at the head), inherited and copied ones go last.
         self.vars: dict[str, str] = {}
         self.app = ""  # current application, for CoreShowChannels
         self.app_data = ""
@@ -123,6 +125,11 @@ class Channel:
         self.far_end: FarEnd | None = None
         self._digit_waiter: asyncio.Future[str] | None = None
         self.on_hangup: list[Callable[[Channel], None]] = []
+        # Run by finish() before the Hangup event (ast_hangup detaches the
+        # channel's audiohooks first: a ChanSpy on it stops there).
+        self.before_hangup: list[Callable[[Channel], None]] = []
+        self.spying = False  # AST_FLAG_SPYING: running ChanSpy
+        self.seq = 0  # creation order (the channel container's insertion order)
         self.state_listeners: list[Callable[[int], None]] = []
         self.gosub_stack: list[tuple[str, str, int, dict[str, str]]] = []
         self.mixmonitor_files: list[tuple[str, float]] = []
@@ -164,14 +171,27 @@ class Channel:
 
     # ------------------------------------------------------------ variables
     def set_var(self, name: str, value: str, *, event: bool = True) -> None:
-        """Set a channel variable (``_``/``__`` prefixes kept, as Asterisk does)."""
+        """Set a channel variable (``_``/``__`` prefixes kept, as Asterisk does).
+
+        Like pbx_builtin_setvar_helper: the old value goes, the new one is
+        put first in the channel's list."""
         bare = name.lstrip("_")
         for key in (bare, "_" + bare, "__" + bare):
-            if key != name:
-                self.vars.pop(key, None)
-        self.vars[name] = value
+            self.vars.pop(key, None)
+        self.vars = {name: value, **self.vars}
         if event:
             self.emit("VarSet", "dialplan", [("Variable", name), ("Value", value)])
+
+    def append_var(self, name: str, value: str) -> None:
+        """Add a variable at the end of the list (inherited or copied, as
+        ast_channel_inherit_variables and the Local pair's copy do)."""
+        self.vars[name] = value
+        self.emit("VarSet", "dialplan", [("Variable", name), ("Value", value)])
+
+    def inherit_from(self, parent: Channel) -> None:
+        """``_X`` and ``__X`` variables of ``parent``, in its list order."""
+        for key, value in parent.inheritable():
+            self.append_var(key, value)
 
     def get_var(self, name: str) -> str | None:
         special = {
@@ -343,6 +363,8 @@ class Channel:
             self.hangup_future.set_result(None)
         if cause is not None:
             self.hangup_cause = cause
+        for cb in list(self.before_hangup):
+            cb(self)
         self.gone = True
         cause_v = self.hangup_cause
         self.emit(
@@ -355,6 +377,22 @@ class Channel:
             cb(self)
         if not self.done.done():
             self.done.set_result(None)
+
+
+def name_hash_bucket(name: str) -> int:
+    """The bucket of Asterisk's channel containers (ast_str_case_hash of the
+    name, 1567 buckets) that holds ``name``."""
+    h = 5381
+    for byte in name.lower().encode():
+        h = ((h * 33) ^ byte) & 0xFFFFFFFF
+    return (h & 0x7FFFFFFF) % 1567
+
+
+def storage_order(channels: list[Channel]) -> list[Channel]:
+    """Channels in the order Asterisk's name-hashed containers list them
+    (CoreShowChannels, ChanSpy's search): bucket by bucket, and within a
+    bucket in creation order."""
+    return sorted(channels, key=lambda c: (name_hash_bucket(c.name), c.seq))
 
 
 def _cid(value: str | None) -> str:

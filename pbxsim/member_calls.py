@@ -96,13 +96,14 @@ class LocalCall(MemberCall):
         )
         # Without /n the pair optimises itself away once bridged.
         self.optimize = not interface.endswith("/n")
-        self.originated = False  # set by Originate: no caller, ;1 is the origin
         super().__init__(sim, interface, one)
         self.two = two
         one.local_peer, two.local_peer = two, one
         self._answered = asyncio.get_running_loop().create_future()
         self.caller = caller
         self._started = False
+        self.caretaker = False  # AST_UNREAL_CARETAKER_THREAD: ;2 runs the dialplan
+        self.pending_connected: tuple[str | None, str | None] | None = None
 
         def two_state(state: int) -> None:
             if state == UP and not self._answered.done():
@@ -113,10 +114,6 @@ class LocalCall(MemberCall):
             half.state_listeners.append(lambda _state: self._device_changed())
         one.on_hangup.append(self._one_gone)
         two.on_hangup.append(self._two_gone)
-
-    def inherit(self, pairs: list[tuple[str, str]]) -> None:
-        for k, v in pairs:
-            self.two.set_var(k, v)
 
     def local_bridge(self) -> None:
         one, two = self.chan, self.two
@@ -130,16 +127,34 @@ class LocalCall(MemberCall):
         )
 
     def start(self) -> None:
+        """ast_call() on ``;1`` (local_call): ast_unreal_call_setup() gives
+        ``;2`` the caller ID and connected line crossed over and a copy of
+        ``;1``'s variables, in its list order; then LocalBridge, and ``;2``
+        runs the dialplan."""
         from pbxsim.pbx import run_pbx
 
-        if not self._started:
-            self._started = True
-            # ;2 gets the caller as its connected line before NewCallerid.
-            self.two.set_connected(self.chan.cid_num, self.chan.cid_name, event=False)
-            self.two.set_caller(self.chan.cid_num, self.chan.cid_name)
-            self.two.emit("NewConnectedLine", "call")
-            self.local_bridge()
-            self.sim.spawn(run_pbx(self.two), name=f"pbx {self.two.name}")
+        if self._started:
+            return
+        self._started = True
+        one, two = self.chan, self.two
+        # ;1's connected line as set (app_queue sets it without publishing).
+        conn = self.pending_connected or (one.conn_num, one.conn_name)
+        for key, value in one.vars.items():
+            if not key.startswith("LOCAL("):
+                two.append_var(key, value)
+        old_cid, old_conn = (two.cid_num, two.cid_name), (two.conn_num, two.conn_name)
+        two.cid_num, two.cid_name = conn
+        two.conn_num, two.conn_name = one.cid_num, one.cid_name
+        # One snapshot update: NewCallerid, then NewConnectedLine, if changed.
+        if (two.cid_num, two.cid_name) != old_cid:
+            two.set_caller(two.cid_num, two.cid_name)
+        if (two.conn_num, two.conn_name) != old_conn:
+            two.emit("NewConnectedLine", "call")
+        self.local_bridge()
+        self.sim.spawn(run_pbx(two), name=f"pbx {two.name}")
+        # local_call() marks the pair started once ast_pbx_start() returns;
+        # see Interleavings.early_local_answer for the other order.
+        self.caretaker = self.device_name not in self.sim.interleavings.early_local_answer
 
     def ring(self) -> None:
         self.start()
@@ -147,10 +162,16 @@ class LocalCall(MemberCall):
     def publish_state(self) -> None:
         """Nothing to do: a Local device reports on each half's own change."""
 
+    @property
+    def device_name(self) -> str:
+        """The pair's name without ``;1``/``;2`` (``Local/1001@agents-00000001``)."""
+        return self.chan.name[:-2]
+
     def _device_changed(self) -> None:
-        # core_local.c: the device is in use while any of its pairs exists
-        # with ;1 up.  Every state change or hangup of either half makes
-        # Asterisk publish the state again, even when it is unchanged.
+        # core_local.c: the device is in use while any of its pairs has ;1
+        # and a running ;2 (local_devicestate).  Every state change or hangup
+        # of either half makes Asterisk publish the state again, even when it
+        # is unchanged.
         pairs = self.sim.local_pairs.setdefault(self.device, set())
         if self.chan.gone or self.two.gone:
             pairs.discard(self)
@@ -158,13 +179,11 @@ class LocalCall(MemberCall):
             pairs.add(self)
         live = any(pair._in_use() for pair in pairs)
         self.sim.set_device_state(self.device, "INUSE" if live else "NOT_INUSE", force=True)
+        if self._started:
+            self.caretaker = True
 
     def _in_use(self) -> bool:
-        one, two = self.chan, self.two
-        # An originated ;1 is answered by the same frame that answers ;2,
-        # before Asterisk's device-state thread looks at the pair.
-        up = one.state == UP or (self.originated and two.state == UP)
-        return not one.gone and not two.gone and up
+        return not self.chan.gone and not self.two.gone and self.caretaker
 
     async def wait_answer(self, timeout: float | None) -> bool:
         await asyncio.wait(
@@ -175,13 +194,15 @@ class LocalCall(MemberCall):
         return self._answered.done() and not self.chan.hungup
 
     def _one_gone(self, c: Channel) -> None:
+        # ast_unreal_hangup(): the other half gets the hangup with this
+        # half's cause (ast_queue_hangup_with_cause).
         if not self.two.gone:
-            self.two.request_hangup(16, soft=False)
+            self.two.request_hangup(c.hangup_cause, soft=False)
         self._device_changed()
 
     def _two_gone(self, c: Channel) -> None:
         if not self.chan.gone and not self.chan.hungup:
-            self.chan.request_hangup(16, soft=False)
+            self.chan.request_hangup(c.hangup_cause, soft=False)
         self._device_changed()
 
 

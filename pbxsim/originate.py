@@ -105,8 +105,6 @@ async def _run(
     chan.set_caller(cid_num or None, cid_name or None)
     chan.set_connected(cid_num or None, cid_name or None)
     if isinstance(call, LocalCall):
-        call.originated = True
-        call.inherit(list(variables.items()))
         call.start()
     dial_string = name.split("/", 1)[1]
     sim.emit("DialBegin", "call", chan.block("Dest") + [("DialString", dial_string)])
@@ -143,9 +141,12 @@ async def _run(
         _response(
             sim, aid, "Success", chan.name, "", "", app, data, 4, chan.uniqueid, cid_num, cid_name
         )
-        chan.newexten(app, data)
+        # pbx_exec() publishes the application, but its context, exten and
+        # priority stay: no Newexten (manager_channels.c needs a CEP change).
+        chan.app, chan.app_data = app, data
         await execute(chan, app, data)
-        chan.finish()
+        # Then ast_hangup(): the cause is whatever was set, else 0.
+        chan.finish(None if chan.hungup else 0)
         return
     chan.context, chan.exten, chan.priority = context, exten, prio
     _response(

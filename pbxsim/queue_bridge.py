@@ -70,14 +70,13 @@ def ring_entry(mgr: QueueManager, q: Queue, entry: QueueEntry, a: Attempt) -> bo
     mchan.emit(
         "NewCallerid", "call", [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")]
     )
-    inherited = chan.inheritable()
-    for k, v in inherited:
-        mchan.set_var(k, v)
+    mchan.inherit_from(chan)
     dialed = m.interface.split("/", 1)[1]
     mchan.set_var("DIALEDPEERNUMBER", dialed)
     if isinstance(call, LocalCall):
-        # local_call() copies ;1's variables to ;2, newest first.
-        call.inherit(list(reversed([*inherited, ("DIALEDPEERNUMBER", dialed)])))
+        # ring_entry() gives ;1 the caller as its connected line without
+        # publishing it; local_call() crosses it over to ;2's caller ID.
+        call.pending_connected = (chan.cid_num, chan.cid_name)
     chan.emit(
         "AgentCalled",
         "agent",

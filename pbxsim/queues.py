@@ -32,6 +32,15 @@ STATUS = {
 Headers = list[tuple[str, str]]
 
 
+def _follows(m: Member, device: str) -> bool:
+    """device_state_cb(): does the member's state follow ``device``?  A
+    Local state interface counts without its /options (``/n``)."""
+    iface = m.state_interface
+    if iface[:6].lower() == "local/" and "/" in iface[6:]:
+        iface = iface[: 6 + iface[6:].index("/")]
+    return iface.lower() == device.lower()
+
+
 @dataclass
 class Member:
     interface: str
@@ -294,7 +303,7 @@ class QueueManager:
         code = STATUS.get(state, 0)
         for q in self.queues.values():
             for m in q.members:
-                if m.state_interface == device and m.status != code:
+                if _follows(m, device) and m.status != code:
                     m.status = code
                     self.member_event("QueueMemberStatus", q, m)
 
@@ -302,7 +311,7 @@ class QueueManager:
         if device.startswith("Queue:"):
             return
         for q in self.queues.values():
-            if any(m.state_interface == device for m in q.members):
+            if any(_follows(m, device) for m in q.members):
                 self.refresh_avail(q)
 
     def empty_check(self, q: Queue, value: str, *, joinempty: bool) -> bool:
