@@ -29,8 +29,10 @@ from routing.menu import RoutingTable
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
+from worksheets import callbacks_http
 from worksheets.calendar import WorkingCalendar
 from worksheets.call_tracking import CallTracker
+from worksheets.callback_dialer import CallbackDialer
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,10 @@ class Backend:
                           ping_interval=settings.ami_ping_interval)
             deps.ami = ami
             ami.subscribe(CallTracker(deps).on_event)
+            dialer = CallbackDialer(deps, self.staffing)
+            await dialer.start()
+            deps.extras[callbacks_http.DIALER] = dialer
+            ami.subscribe(dialer.on_event)
             ami.subscribe(self.staffing.states.on_event)
             # The live PBX view; resynced (and published) after every reconnect,
             # once the staffing has put logged-in agents back on their queues.
@@ -154,6 +160,9 @@ class Backend:
             await self.staffing.close()
         if self.deps and self.deps.ami:
             await self.deps.ami.close()
+        dialer = self.deps.extras.get(callbacks_http.DIALER) if self.deps else None
+        if dialer is not None:
+            dialer.close()
         if self.fastagi:
             await self.fastagi.close()
         if self._runner:

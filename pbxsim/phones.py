@@ -146,7 +146,8 @@ def phone_for(sim: PbxSim, interface: str) -> Phone | None:
     if base in sim.phones:
         return sim.phones[base]
     if base.startswith("PJSIP/") and "@" in base:
-        return ExternalParty(sim, base)
+        number = base.split("/", 1)[1].split("@")[0]
+        return ExternalParty(sim, base, sim.far_ends.get(number))
     return None
 
 

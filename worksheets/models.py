@@ -112,7 +112,14 @@ class WorkOrder(Base):
 
 
 class CallbackTask(Base):
-    """A caller to call back: left when a call is abandoned in the queue."""
+    """A caller to call back: left when a call is abandoned in the queue,
+    times out, or the caller takes the IVR's callback offer.
+
+    ``status``: open (waiting for an agent) -> calling (an agent's attempt is
+    under way) -> done (the citizen was reached) | open again (not reached;
+    tried ``attempts`` times) | failed (not reached after the last attempt,
+    or closed by hand).
+    """
 
     __tablename__ = "callback_tasks"
 
@@ -121,6 +128,34 @@ class CallbackTask(Base):
     caller_number: Mapped[str] = mapped_column(String(255))
     queue: Mapped[str | None] = mapped_column(String(64), default=None)
     priority: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open, done, failed
+    status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # citizen dialled, not reached
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
+    last_result: Mapped[str | None] = mapped_column(String(24), default=None)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CallbackAttempt(Base):
+    """One click-to-call: the agent's phone is rung (AMI Originate), then the
+    citizen is dialled from ``[callback-out]``.
+
+    ``result``: calling, then reached | no_answer | busy | unreachable (the
+    citizen) | agent_no_answer (the agent's phone was not answered; does not
+    count as an attempt on the citizen) | lost (the PBX never said how it
+    ended).
+    """
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("callback_tasks.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    action_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    uniqueid: Mapped[str | None] = mapped_column(String(64), default=None)  # agent's channel
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    result: Mapped[str] = mapped_column(String(24), default="calling")

@@ -1,0 +1,208 @@
+"""Click-to-call callbacks end to end, on the built-in PBX with the
+production dialplan: a caller gives up in the queue, an agent calls them
+back from the console's API (their phone rings first, then [callback-out]
+dials the citizen through the trunk), and the attempt's outcome comes
+from AMI."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from sqlalchemy import select
+
+from hotline.clock import run_simulated
+from hotline.db import Database
+from pbxsim import CallerScript, PhoneBehaviour
+from routing.models import AuditEntry
+from tests.e2e.test_call_path import START, on_duty_agent, start_stack
+from tests.helpers import PASSWORD, prepare_database
+from worksheets.models import CallbackAttempt, CallbackTask, WorkOrder
+
+CITIZEN = "13900139000"
+
+
+async def login(http: aiohttp.ClientSession, username: str) -> dict[str, str]:
+    async with http.post("/api/login", json={"username": username, "password": PASSWORD}) as r:
+        assert r.status == 200, await r.text()
+        return {"Authorization": f"Bearer {(await r.json())['token']}"}
+
+
+def pbx_events(sim, names: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    seen: list[tuple[str, dict[str, str]]] = []
+    sim.event_listeners.append(
+        lambda event, _p, headers: seen.append((event, dict(headers))) if event in names
+        else None)
+    return seen
+
+
+async def abandon_one(sim) -> None:
+    """A caller presses 1 and gives up before anyone is on the queues."""
+    call = sim.place_call(caller_number=CITIZEN, caller_name="李四", dialed="12345",
+                          script=CallerScript(keys="1", key_delay=1.0, patience=20))
+    await asyncio.wait_for(call.done, 300)
+    await asyncio.sleep(1)
+
+
+def test_agent_calls_back_an_abandoned_caller_and_reaches_them(database_url, tmp_path):
+    prepare_database(database_url, START)
+    agent_id, interface, _member = on_duty_agent(database_url)
+
+    async def main():
+        sim, backend = await start_stack(database_url, tmp_path)
+        seen = pbx_events(sim, ("QueueMemberPause", "DialBegin", "DialEnd", "OriginateResponse"))
+        try:
+            sim.add_phone(interface, PhoneBehaviour(answer_after=2.0, talk_seconds=40.0))
+            await abandon_one(sim)
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+                agent, sup = await login(http, "oncall"), await login(http, "sup")
+                async with http.post("/api/agent/queues/login", headers=agent) as r:
+                    assert r.status == 200, await r.text()
+                async with http.get("/api/callbacks", headers=agent) as r:
+                    listed = (await r.json())["callbacks"]
+                assert len(listed) == 1 and listed[0]["reason"] == "abandoned"
+                assert listed[0]["caller_number"] != CITIZEN  # masked
+                task_id = listed[0]["id"]
+                async with http.post(f"/api/callbacks/{task_id}/call", headers=sup) as r:
+                    assert r.status == 403  # supervisors do not place calls
+                async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
+                    assert r.status == 202, await r.text()
+                    started = await r.json()
+                async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
+                    assert r.status == 409  # held: being called
+                await asyncio.sleep(10)
+                async with http.get(f"/api/callbacks/{task_id}", headers=sup) as r:
+                    during = await r.json()
+                assert during["status"] == "calling"
+                await asyncio.sleep(60)
+                async with http.get(f"/api/callbacks/{task_id}", headers=sup) as r:
+                    after = await r.json()
+                async with http.get("/api/work-orders?status=draft", headers=agent) as r:
+                    drafts = (await r.json())["work_orders"]
+            return started, after, drafts, list(seen)
+        finally:
+            await backend.stop()
+            await sim.stop()
+
+    started, after, drafts, seen = run_simulated(main())
+    assert after["status"] == "done" and after["last_result"] == "reached"
+    assert [a["result"] for a in after["attempt_log"]] == ["reached"]
+    assert after["attempt_log"][0]["id"] == started["attempt_id"]
+    # the original call's order, drafted for the agent who reached the caller
+    assert [d["call_id"] for d in drafts] == [after["call_id"]]
+    # on the PBX: the agent's phone first, then the citizen through the trunk
+    originated = next(h for e, h in seen if e == "OriginateResponse")
+    assert originated["Response"] == "Success" and originated["Channel"].startswith(interface)
+    dial = next(h for e, h in seen if e == "DialBegin" and h.get("DialString", "").endswith(
+        "@trunk"))
+    assert dial["DialString"] == f"{CITIZEN}@trunk" and dial["Channel"] == originated["Channel"]
+    assert next(h for e, h in seen if e == "DialEnd" and h.get("DialStatus") == "ANSWER"
+                and h.get("Channel") == originated["Channel"])
+    # paused in the queues for the call (reason callback), resumed after
+    pauses = [(h["Paused"], h.get("PausedReason", "")) for e, h in seen
+              if e == "QueueMemberPause" and h.get("Interface") == interface]
+    assert pauses[0] == ("1", "callback") and pauses[-1][0] == "0"
+
+
+def test_unreached_citizen_is_retried_then_fails_and_agent_no_answer_does_not_count(
+        tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, START)
+    agent_id, interface, _member = on_duty_agent(url)
+
+    async def main():
+        sim, backend = await start_stack(url, tmp_path)
+        try:
+            phone = sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0))
+            sim.far_ends[CITIZEN] = PhoneBehaviour(answers=False)
+            await abandon_one(sim)
+            results = []
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+                agent, sup = await login(http, "oncall"), await login(http, "sup")
+                task_id = (await (await http.get("/api/callbacks", headers=agent)).json()
+                           )["callbacks"][0]["id"]
+                # The agent's own phone is not answered: not an attempt on the citizen.
+                phone.behaviour = PhoneBehaviour(answers=False)
+                async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
+                    assert r.status == 202, await r.text()
+                await asyncio.sleep(40)
+                results.append(await (await http.get(f"/api/callbacks/{task_id}",
+                                                      headers=agent)).json())
+                phone.behaviour = PhoneBehaviour(answer_after=1.0, talk_seconds=60.0)
+                for _ in range(3):
+                    async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
+                        assert r.status == 202, await r.text()
+                    await asyncio.sleep(70)  # Dial(...,30) gives up on the citizen
+                    results.append(await (await http.get(f"/api/callbacks/{task_id}",
+                                                          headers=agent)).json())
+                async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
+                    refused = (r.status, (await r.json())["error"]["code"])
+                async with http.get("/api/callbacks?status=failed", headers=sup) as r:
+                    failed = (await r.json())["callbacks"]
+                async with http.get("/api/callbacks?status=nonsense", headers=sup) as r:
+                    bad_status = r.status
+            return results, refused, failed, bad_status
+        finally:
+            await backend.stop()
+            await sim.stop()
+
+    results, refused, failed, bad_status = run_simulated(main())
+    first = results[0]
+    assert (first["status"], first["attempts"], first["last_result"]) == (
+        "open", 0, "agent_no_answer")
+    assert [(r["status"], r["attempts"], r["last_result"]) for r in results[1:]] == [
+        ("open", 1, "no_answer"), ("open", 2, "no_answer"), ("failed", 3, "no_answer")]
+    assert refused == (409, "not_open")
+    assert [t["id"] for t in failed] == [first["id"]]
+    assert bad_status == 400
+    db = Database(url)
+    try:
+        attempts = db.call(lambda s: [a.result for a in s.scalars(
+            select(CallbackAttempt).order_by(CallbackAttempt.id))])
+        assert attempts == ["agent_no_answer", "no_answer", "no_answer", "no_answer"]
+        assert db.call(lambda s: s.scalar(select(WorkOrder.id))) is None  # nobody reached
+    finally:
+        db.close()
+
+
+def test_supervisor_closes_a_task_by_hand_with_an_audited_note(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, START)
+    on_duty_agent(url)
+
+    async def main():
+        sim, backend = await start_stack(url, tmp_path)
+        try:
+            await abandon_one(sim)
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+                agent, sup = await login(http, "oncall"), await login(http, "sup")
+                task_id = (await (await http.get("/api/callbacks", headers=sup)).json()
+                           )["callbacks"][0]["id"]
+                async with http.post(f"/api/callbacks/{task_id}/close", headers=agent,
+                                     json={"status": "done", "note": "x"}) as r:
+                    by_agent = r.status
+                async with http.post(f"/api/callbacks/{task_id}/close", headers=sup,
+                                     json={"status": "done"}) as r:
+                    no_note = r.status
+                async with http.post(f"/api/callbacks/{task_id}/close", headers=sup,
+                                     json={"status": "failed", "note": "空号"}) as r:
+                    closed = (r.status, await r.json())
+                async with http.get("/api/callbacks", headers=sup) as r:
+                    still_open = (await r.json())["callbacks"]
+            return by_agent, no_note, closed, still_open
+        finally:
+            await backend.stop()
+            await sim.stop()
+
+    by_agent, no_note, closed, still_open = run_simulated(main())
+    assert by_agent == 403 and no_note == 400
+    assert closed[0] == 200 and closed[1]["status"] == "failed"
+    assert still_open == []
+    db = Database(url)
+    try:
+        task = db.call(lambda s: s.scalar(select(CallbackTask)))
+        assert (task.status, task.note) == ("failed", "空号")
+        audit = db.call(lambda s: [(a.action, a.detail) for a in s.scalars(select(AuditEntry))])
+        assert ("callback_failed", "空号") in audit
+    finally:
+        db.close()

@@ -1,0 +1,226 @@
+"""Callback tasks: the list agents work through, and the bookkeeping of each
+click-to-call attempt (the PBX side is :mod:`worksheets.callback_dialer`).
+
+Order of the list: the caller's priority (registered vulnerable callers
+first), then the oldest task: a caller who took the callback offer keeps
+their place.  A task is held by one agent at a time (``calling``); the
+citizen is tried at most ``MAX_ATTEMPTS`` times, then the task fails and
+stays on the supervisors' list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from agents.models import Agent
+from hotline.logmask import mask_number
+from worksheets import service
+from worksheets.models import Call, CallbackAttempt, CallbackTask, WorkOrder
+
+MAX_ATTEMPTS = 3
+STATUSES = ("open", "calling", "done", "failed")
+# What an attempt's result does to its task.
+REACHED = "reached"
+CITIZEN_NOT_REACHED = ("no_answer", "busy", "unreachable")
+NOT_COUNTED = ("agent_no_answer", "lost", "pbx_error")
+RESULTS = (REACHED, *CITIZEN_NOT_REACHED, *NOT_COUNTED)
+
+
+class CallbackError(ValueError):
+    """A request about a callback task that cannot be done (clear message)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the dialer needs to place a call for a claimed task."""
+
+    task_id: int
+    attempt_id: int
+    number: str
+    interface: str
+    call_id: int
+
+
+def task_dict(task: CallbackTask, call: Call | None, agent: Agent | None, *,
+              reveal: bool) -> dict[str, Any]:
+    return {
+        "id": task.id, "call_id": task.call_id, "status": task.status,
+        "caller_number": task.caller_number if reveal else mask_number(task.caller_number),
+        "caller_name": call.caller_name if call else "",
+        "category": call.category if call else None,
+        "queue": task.queue, "priority": task.priority,
+        "reason": call.outcome if call else None,  # abandoned | callback | ...
+        "created_at": task.created_at.isoformat(),
+        "attempts": task.attempts, "max_attempts": MAX_ATTEMPTS,
+        "last_result": task.last_result,
+        "last_attempt_at": task.last_attempt_at.isoformat() if task.last_attempt_at else None,
+        "agent": agent.name if agent else None, "agent_id": task.agent_id,
+        "note": task.note,
+    }
+
+
+def _tasks() -> Any:
+    return (select(CallbackTask, Call, Agent)
+            .join(Call, Call.id == CallbackTask.call_id)
+            .outerjoin(Agent, Agent.id == CallbackTask.agent_id))
+
+
+def list_tasks(session: Session, statuses: tuple[str, ...] = ("open", "calling"),
+               limit: int = 100, *, reveal: bool = False) -> list[dict[str, Any]]:
+    rows = session.execute(
+        _tasks().where(CallbackTask.status.in_(statuses))
+        .order_by(CallbackTask.priority.desc(), CallbackTask.created_at, CallbackTask.id)
+        .limit(limit)).all()
+    return [task_dict(t, c, a, reveal=reveal) for t, c, a in rows]
+
+
+def get_task(session: Session, task_id: int) -> dict[str, Any] | None:
+    """One task with its attempts, oldest first."""
+    row = session.execute(_tasks().where(CallbackTask.id == task_id)).first()
+    if row is None:
+        return None
+    task = task_dict(*row, reveal=False)
+    attempts = session.scalars(select(CallbackAttempt).where(CallbackAttempt.task_id == task_id)
+                               .order_by(CallbackAttempt.id))
+    task["attempt_log"] = [{
+        "id": a.id, "agent_id": a.agent_id, "result": a.result,
+        "started_at": a.started_at.isoformat(),
+        "answered_at": a.answered_at.isoformat() if a.answered_at else None,
+        "ended_at": a.ended_at.isoformat() if a.ended_at else None} for a in attempts]
+    return task
+
+
+def claim(session: Session, task_id: int, agent_id: int, *, now: datetime,
+          allowed: Any = None) -> Claim:
+    """Hold an open task for ``agent_id`` and open an attempt.  ``allowed``:
+    a predicate on the number (the routing rules' callback numbers)."""
+    agent = session.get(Agent, agent_id)
+    if agent is None or not agent.active:
+        raise CallbackError("no_agent", "this login is not an active agent")
+    task = session.get(CallbackTask, task_id)
+    if task is None:
+        raise CallbackError("not_found", f"no callback task {task_id}")
+    if task.status != "open":
+        held = session.get(Agent, task.agent_id) if task.agent_id else None
+        who = f" by {held.name}" if held and task.status == "calling" else ""
+        raise CallbackError("not_open", f"callback task {task_id} is {task.status}{who}")
+    busy = session.scalar(select(CallbackTask.id).where(CallbackTask.status == "calling",
+                                                        CallbackTask.agent_id == agent_id))
+    if busy is not None:
+        raise CallbackError("busy", f"you are already calling back (task {busy})")
+    number = "".join(ch for ch in task.caller_number if ch.isdigit())
+    if not number or (allowed is not None and not allowed(number)):
+        raise CallbackError("number_not_allowed",
+                            f"callbacks may not dial {mask_number(task.caller_number)} "
+                            "(routing rules: callback numbers)")
+    # Compare-and-set: two agents clicking at once, one wins.
+    won = session.execute(update(CallbackTask)
+                          .where(CallbackTask.id == task_id, CallbackTask.status == "open")
+                          .values(status="calling", agent_id=agent_id,
+                                  last_attempt_at=now)).rowcount
+    if not won:
+        raise CallbackError("not_open", f"callback task {task_id} was just taken")
+    attempt = CallbackAttempt(task_id=task_id, agent_id=agent_id, started_at=now)
+    session.add(attempt)
+    session.flush()
+    return Claim(task_id, attempt.id, number, agent.interface, task.call_id)
+
+
+def set_action(session: Session, attempt_id: int, action_id: str) -> None:
+    attempt = session.get(CallbackAttempt, attempt_id)
+    if attempt is not None:
+        attempt.action_id = action_id
+
+
+def agent_channel(session: Session, attempt_id: int, uniqueid: str) -> None:
+    """The agent answered: the PBX now dials the citizen from that channel."""
+    attempt = session.get(CallbackAttempt, attempt_id)
+    if attempt is not None and attempt.uniqueid is None:
+        attempt.uniqueid = uniqueid
+
+
+def citizen_answered(session: Session, attempt_id: int, *, now: datetime) -> WorkOrder | None:
+    """The citizen picked up: the attempt reached them.  The agent gets the
+    original call's work order (a draft, unless one exists), as on an
+    answered call."""
+    attempt = session.get(CallbackAttempt, attempt_id)
+    if attempt is None or attempt.answered_at is not None:
+        return None
+    attempt.answered_at = now
+    task = session.get(CallbackTask, attempt.task_id)
+    call = session.get(Call, task.call_id) if task else None
+    if call is None:
+        return None
+    order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
+    if order is None:
+        order = service._create_draft(session, call, attempt.agent_id, now, service.CITY_TZ)
+    service._event(session, call, "callback_reached", now, f"attempt {attempt.id}")
+    return order
+
+
+def finish(session: Session, attempt_id: int, result: str, *, now: datetime) -> CallbackTask:
+    """Close an attempt (idempotent) and move its task on."""
+    if result not in RESULTS:
+        raise ValueError(f"unknown callback result {result!r}")
+    attempt = session.get(CallbackAttempt, attempt_id)
+    if attempt is None:
+        raise CallbackError("not_found", f"no callback attempt {attempt_id}")
+    task = session.get(CallbackTask, attempt.task_id)
+    assert task is not None
+    if attempt.result != "calling":
+        return task
+    if attempt.answered_at is not None:
+        result = REACHED  # however it ended, the citizen was spoken to
+    attempt.result, attempt.ended_at = result, now
+    task.last_result = result
+    if task.status != "calling" or task.agent_id != attempt.agent_id:
+        return task  # closed by hand meanwhile
+    task.agent_id = None if result != REACHED else attempt.agent_id
+    if result == REACHED:
+        task.status, task.done_at = "done", now
+    elif result in CITIZEN_NOT_REACHED:
+        task.attempts += 1
+        task.status = "failed" if task.attempts >= MAX_ATTEMPTS else "open"
+        if task.status == "failed":
+            task.done_at = now
+    else:
+        task.status = "open"
+    call = session.get(Call, task.call_id)
+    if call is not None:
+        service._event(session, call, "callback_attempt", now, result)
+    return task
+
+
+def close_by_hand(session: Session, task_id: int, status: str, note: str, *,
+                  now: datetime, agent_id: int | None = None) -> CallbackTask:
+    """A supervisor (or the agent who reached the citizen another way)
+    closes a task: done or failed, with a note."""
+    if status not in ("done", "failed"):
+        raise CallbackError("invalid", "status must be done or failed")
+    if not note.strip():
+        raise CallbackError("invalid", "say why in a note")
+    task = session.get(CallbackTask, task_id)
+    if task is None:
+        raise CallbackError("not_found", f"no callback task {task_id}")
+    if task.status in ("done", "failed"):
+        raise CallbackError("closed", f"callback task {task_id} is already {task.status}")
+    if task.status == "calling":
+        raise CallbackError("calling", "a call is under way; close the task after it")
+    task.status, task.done_at, task.note = status, now, note.strip()[:500]
+    if agent_id is not None:
+        task.agent_id = agent_id
+    return task
+
+
+def open_attempt_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(CallbackAttempt.id).where(
+        CallbackAttempt.result == "calling")))
