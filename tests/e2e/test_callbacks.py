@@ -206,3 +206,40 @@ def test_supervisor_closes_a_task_by_hand_with_an_audited_note(tmp_path):
         assert ("callback_failed", "空号") in audit
     finally:
         db.close()
+
+
+def test_a_callback_that_ends_while_the_pbx_link_is_down_is_settled_after_reconnect(tmp_path):
+    """The Hangup of the agent's channel is lost with the AMI socket: after
+    the reconnect, the channel list shows the call gone, and the attempt is
+    closed (reached: the citizen had answered) instead of staying 'calling'."""
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, START)
+    _agent_id, interface, _member = on_duty_agent(url)
+
+    async def main():
+        sim, backend = await start_stack(url, tmp_path)
+        try:
+            sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=15.0))
+            await abandon_one(sim)
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+                agent = await login(http, "oncall")
+                task_id = (await (await http.get("/api/callbacks", headers=agent)).json()
+                           )["callbacks"][0]["id"]
+                async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
+                    assert r.status == 202, await r.text()
+                await asyncio.sleep(8)  # agent answered, citizen answered (after 3 s)
+                sim.drop_ami_connections()
+                sim.stall_ami(20.0)  # the agent hangs up at 16 s: nobody hears it
+                await asyncio.sleep(5)
+                during = await (await http.get(f"/api/callbacks/{task_id}", headers=agent)).json()
+                await backend.deps.ami.wait_ready(60)
+                await asyncio.sleep(3)
+                after = await (await http.get(f"/api/callbacks/{task_id}", headers=agent)).json()
+            return during, after
+        finally:
+            await backend.stop()
+            await sim.stop()
+
+    during, after = run_simulated(main())
+    assert during["status"] == "calling"
+    assert (after["status"], after["last_result"]) == ("done", "reached")
