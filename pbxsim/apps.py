@@ -345,6 +345,13 @@ async def app_queue(chan: Channel, data: str) -> int:
     return await queue_exec(chan, data)
 
 
+@app("ChanSpy")
+async def app_chanspy(chan: Channel, data: str) -> int:
+    from pbxsim.chanspy import chanspy_exec
+
+    return await chanspy_exec(chan, data)
+
+
 @app("Dial")
 async def app_dial(chan: Channel, data: str) -> int:
     from pbxsim.dial import dial_exec

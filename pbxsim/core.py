@@ -41,8 +41,8 @@ class Interleavings:
     ``late_agent_complete``: queue callers (channel names) whose AgentComplete
     app_queue's stasis thread sent only after the member channel was gone:
     after the caller's DIALEDTIME, without the Dest* headers (its snapshot
-    was already dropped), with the queue statistics updated then
-    (6 of 24 agent hangups in load-120-calls are this late or later).
+    was already dropped); 6 of 24 agent hangups in load-120-calls come
+    this late or later.
     """
 
     early_local_answer: set[str] = field(default_factory=set)

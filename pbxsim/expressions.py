@@ -136,6 +136,22 @@ def split_args(args: str, sep: str = ",") -> list[str]:
     return out
 
 
+def parse_options(text: str) -> dict[str, str]:
+    """An application's option letters, as ast_app_parse_options() reads
+    them: ``qEx(5)`` -> {"q": "", "E": "", "x": "5"}."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(text):
+        letter, i = text[i], i + 1
+        arg = ""
+        if i < len(text) and text[i] == "(":
+            end = text.find(")", i)
+            end = len(text) if end < 0 else end
+            arg, i = text[i + 1 : end], end + 1
+        out[letter] = arg
+    return out
+
+
 def is_true(value: str) -> bool:
     """Dialplan truth: non-empty and not numerically zero."""
     value = value.strip()

@@ -25,13 +25,23 @@ PROGRESS_SECONDS = 0.5
 _duration_cache: dict[Path, float] = {}
 
 
-def prompt_seconds(chan: Channel, name: str) -> float:
-    """Length of a prompt: its WAV in sounds_dir (any of name, name.wav)."""
+def _sound_files(chan: Channel, name: str) -> list[Path]:
+    """Where a sound named ``name`` may be: name, name.wav, name.WAV."""
     sounds = chan.sim.sounds_dir
     if sounds is None or not name:
-        return DEFAULT_PROMPT_SECONDS
+        return []
     base = Path(name) if Path(name).is_absolute() else sounds / name
-    for cand in (base, base.with_name(base.name + ".wav"), base.with_name(base.name + ".WAV")):
+    return [base, base.with_name(base.name + ".wav"), base.with_name(base.name + ".WAV")]
+
+
+def sound_exists(chan: Channel, name: str) -> bool:
+    """ast_fileexists(): is there a sound file by that name in sounds_dir?"""
+    return any(p.is_file() for p in _sound_files(chan, name))
+
+
+def prompt_seconds(chan: Channel, name: str) -> float:
+    """Length of a prompt: its WAV in sounds_dir (any of name, name.wav)."""
+    for cand in _sound_files(chan, name):
         if cand in _duration_cache:
             return _duration_cache[cand]
         if cand.is_file():

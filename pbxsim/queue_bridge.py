@@ -255,19 +255,19 @@ async def connect(
     agent_first = mchan.hungup and not chan.hungup
     first, second = (mchan, chan) if agent_first else (chan, mchan)
     first.set_var("BRIDGEPEER", "")
-    chan.emit(
-        "AgentComplete",
-        "agent",
-        [
-            ("Queue", q.name),
-            ("Interface", m.interface),
-            ("MemberName", m.membername),
-            ("HoldTime", str(hold)),
-            ("TalkTime", str(talk)),
-            ("Reason", "agent" if agent_first else "caller"),
-        ],
-        dest=mchan,
-    )
+    # app_queue sends AgentComplete from a stasis thread woken by the
+    # hangup request; see Interleavings.late_agent_complete.
+    late = chan.name in sim.interleavings.late_agent_complete
+    complete = [
+        ("Queue", q.name),
+        ("Interface", m.interface),
+        ("MemberName", m.membername),
+        ("HoldTime", str(hold)),
+        ("TalkTime", str(talk)),
+        ("Reason", "agent" if agent_first else "caller"),
+    ]
+    if not late:
+        chan.emit("AgentComplete", "agent", complete, dest=mchan)
     second.set_var("BRIDGEPEER", "")
     if call.is_pjsip:
         chan.set_var("BRIDGEPVTCALLID", "")
@@ -282,6 +282,9 @@ async def connect(
         mchan.request_hangup(16, soft=True)
     mchan.finish(16)
     call.publish_state()
+    if late:
+        # The member's snapshot is gone by then: no Dest* headers.
+        chan.emit("AgentComplete", "agent", complete)
     event = "COMPLETEAGENT" if agent_first else "COMPLETECALLER"
     mgr.write_log(chan.uniqueid, q.name, m.membername, event, f"{hold}|{talk}|{entry.opos}")
     if agent_first and chan.far_end is not None:

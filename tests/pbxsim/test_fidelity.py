@@ -98,3 +98,38 @@ def test_sip_agent_replay_matches_asterisk(tmp_path: Path) -> None:
     problems = F.diff_lanes(F.lanes(F.fixture_received("sip-agent")), ours)
     assert not problems, "\n".join(problems)
     _assert_agi_same("sip-agent", result.agi_replies, 1)
+
+
+def test_supervisor_recording_callback_replay_matches_asterisk(tmp_path: Path) -> None:
+    # A caller answered by agent-1001 (a Local member, recorded by MixMonitor
+    # from the member gosub), MixMonitor over AMI refused, a supervisor's
+    # ChanSpy(Local/1001@agents,qE), the agent paused ("回访") and a
+    # click-to-call (Originate to the agent, then [callback-out]'s
+    # Dial(Local/...@citizen)), QueueRemove, Logoff.
+    # Seconds after login, from the fixture: the caller at +0; CoreShowChannels
+    # at +9 (Duration 00:00:09, before the caller queues); MixMonitor and the
+    # supervisor's Originate at +10, once bridged (uniqueids .4/.5 are stamped
+    # +10); StopMixMonitor, the pause and the callback before the agent's 12 s
+    # of talk end (the fixture pauses agent-1001 with InCall=1 and bridges the
+    # callback first: +22 there, +21 here, as the caller reaches the queue
+    # about half a second sooner in the stand-in); unpause, remove and Logoff
+    # after the callback (its QueueMemberStatus precedes the unpause's answer).
+    schedule = [0, 0, 0, 9, 10, 10, 21, 21, 21, 30, 30, 30]
+
+    def races(sim: PbxSim) -> None:
+        # Here app_queue's AgentComplete came after agent-1001's ;1 had gone:
+        # after the caller's DIALEDTIME and without Dest* headers (the late
+        # order; 6 of 24 agent hangups in load-120-calls come as late).
+        sim.interleavings.late_agent_complete.add("Local/12345@from-pstn-00000000;2")
+
+    name = "supervisor-recording-callback"
+    result = run_simulated(F.replay(name, schedule, _factory(tmp_path), 1, tmp_path,
+                                    setup=races))
+    ours = F.lanes(result.received, {str(tmp_path): "/tmp/ast/run/spool/monitor"})
+    want = F.lanes(F.fixture_received(name))
+    problems = F.diff_lanes(want, ours)
+    assert not problems, "\n".join(problems)
+    assert sum(len(v) for v in want.values()) == len(F.fixture_received(name)) == 275
+    spy = [m for m in result.received if m.event in ("ChanSpyStart", "ChanSpyStop")]
+    assert [m.event for m in spy] == ["ChanSpyStart", "ChanSpyStop"]
+    _assert_agi_same(name, result.agi_replies, 1)
