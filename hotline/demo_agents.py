@@ -39,6 +39,7 @@ class AgentBot:
         self.on_shift = False
         self._http: aiohttp.ClientSession | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._callbacks: asyncio.Task[None] | None = None
         self._work: set[asyncio.Task[None]] = set()
         self._departments: list[dict[str, Any]] = []
         self.orders_submitted = 0
@@ -65,6 +66,9 @@ class AgentBot:
                 log.warning("%s could not join the queues: %s", self.username, await r.text())
                 return
         self.on_shift = True
+        if self._callbacks is None or self._callbacks.done():
+            self._callbacks = asyncio.create_task(self.call_back_now_and_then(),
+                                                  name=f"callbacks-{self.username}")
         if self._listener is None or self._listener.done():
             ready = asyncio.Event()
             self._listener = asyncio.create_task(self._listen(ready),
@@ -85,10 +89,32 @@ class AgentBot:
                 event = msg.json()
                 if event.get("type") == "hello":
                     ready.set()
-                elif event.get("type") == "order.draft" and event.get("agent_id") == self.agent_id:
-                    task = asyncio.create_task(self._complete(event["order_id"]))
-                    self._work.add(task)
-                    task.add_done_callback(self._work.discard)
+                elif event.get("type") in ("order.draft", "callback.answered") and \
+                        event.get("agent_id") == self.agent_id and event.get("order_id"):
+                    # An answered call, or a citizen reached by a callback:
+                    # either way an order to write.
+                    self._spawn(self._complete(event["order_id"]))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
+    async def call_back_now_and_then(self) -> None:
+        """Between calls, now and then take the most urgent callback task,
+        as an agent does from the console's callback list."""
+        while True:
+            await asyncio.sleep(self.rng.uniform(60, 180))
+            if not self.on_shift:
+                continue
+            http = await self._session()
+            async with http.get("/api/callbacks?status=open") as r:
+                tasks = (await r.json()).get("callbacks", []) if r.status == 200 else []
+            if not tasks:
+                continue
+            async with http.post(f"/api/callbacks/{tasks[0]['id']}/call") as r:
+                if r.status == 202:
+                    log.info("%s calls back task %s", self.username, tasks[0]["id"])
 
     async def _complete(self, order_id: int) -> None:
         """Write the order while talking, submit it within the 10 minutes."""
@@ -119,10 +145,10 @@ class AgentBot:
             answer_after=self.rng.uniform(1.0, 4.0), talk_seconds=self.rng.uniform(60, 180)))
 
     async def close(self) -> None:
-        for task in [self._listener, *self._work]:
+        for task in [self._listener, self._callbacks, *self._work]:
             if task is not None:
                 task.cancel()
-        for task in [self._listener, *self._work]:
+        for task in [self._listener, self._callbacks, *self._work]:
             if task is not None:
                 try:
                     await task
