@@ -27,7 +27,8 @@ from hotline.app import Backend
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.demo_agents import AgentBot
-from hotline.demo_users import ensure_demo_users
+from hotline.demo_desks import DepartmentDesk, Desk, SupervisorDesk
+from hotline.demo_users import ensure_demo_users, ensure_department_users
 from hotline.logmask import mask_number
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
@@ -123,6 +124,7 @@ async def run_demo(settings: Settings, options: DemoOptions,
     db.call(lambda s: seed_demo_city(s, now))
     db.call(lambda s: seed_demo_lists(s, now))
     logins, agent_passwords = db.call(lambda s: ensure_demo_users(s, now))
+    desk_logins = db.call(lambda s: ensure_department_users(s, now))
     agents = db.call(lambda s: [(a.id, a.number, a.interface)
                                 for a in s.scalars(select(Agent).where(Agent.active))])
     db.close()
@@ -148,6 +150,7 @@ async def run_demo(settings: Settings, options: DemoOptions,
     backend = Backend(backend_settings, clock=clock, transcription=TranscriptionOptions())
     rng = random.Random(options.seed)
     bots: dict[int, AgentBot] = {}
+    desks: list[Desk] = []
     run = DemoRun()
     try:
         await backend.start()
@@ -160,6 +163,13 @@ async def run_demo(settings: Settings, options: DemoOptions,
             bots[agent_id] = AgentBot(base_url, f"a{number}", agent_passwords[number],
                                       agent_id, interface, sim, random.Random(rng.random()),
                                       clock)
+        desks += [DepartmentDesk(base_url, user, password, random.Random(rng.random()))
+                  for _dept, user, password in desk_logins]
+        desks.append(SupervisorDesk(base_url, logins["supervisor"][0], logins["supervisor"][1],
+                                    random.Random(rng.random()),
+                                    departments=[d for d, _u, _p in desk_logins]))
+        for desk in desks:
+            desk.start()
         _print_banner(out, base_url, logins, options)
         staffing_task = asyncio.create_task(_follow_rota(backend, bots), name="demo-rota")
         traffic = asyncio.create_task(_traffic(sim, options, rng, run, out), name="demo-traffic")
@@ -178,6 +188,8 @@ async def run_demo(settings: Settings, options: DemoOptions,
                     pass
             for bot in bots.values():
                 await bot.close()
+            for desk in desks:
+                await desk.close()
         report = await backend.deps.db.run(lambda s: build_report(s, run.uniqueids))
     finally:
         await backend.stop()

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from hotline.clock import Clock
+from hotline.demo_desks import api_session
 from pbxsim import PbxSim, PhoneBehaviour
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,7 @@ class AgentBot:
 
     async def _session(self) -> aiohttp.ClientSession:
         if self._http is None:
-            self._http = aiohttp.ClientSession(base_url=self.base_url)
-            async with self._http.post("/api/login", json={
-                    "username": self.username, "password": self.password}) as r:
-                r.raise_for_status()
-                token = (await r.json())["token"]
-            self._http.headers["Authorization"] = f"Bearer {token}"
+            self._http = await api_session(self.base_url, self.username, self.password)
             async with self._http.get("/api/departments") as r:
                 self._departments = (await r.json())["departments"]
         return self._http
@@ -100,14 +96,28 @@ class AgentBot:
         self._work.add(task)
         task.add_done_callback(self._work.discard)
 
+    async def _visit_one(self, http: aiohttp.ClientSession) -> None:
+        """回访: tell one citizen what became of their closed order."""
+        async with http.get("/api/worklists/visits") as r:
+            orders = (await r.json()).get("work_orders", []) if r.status == 200 else []
+        if not orders:
+            return
+        result = self.rng.choices(["satisfied", "basically_satisfied", "dissatisfied",
+                                   "unreachable"], [75, 15, 5, 5])[0]
+        async with http.post(f"/api/work-orders/{orders[0]['id']}/visit",
+                             json={"result": result, "note": ""}) as r:
+            if r.status != 200:
+                log.info("%s: visit refused: %s", self.username, await r.text())
+
     async def call_back_now_and_then(self) -> None:
-        """Between calls, now and then take the most urgent callback task,
-        as an agent does from the console's callback list."""
+        """Between calls, now and then make a 回访 and take the most urgent
+        callback task, as an agent does from the console's lists."""
         while True:
             await asyncio.sleep(self.rng.uniform(60, 180))
             if not self.on_shift:
                 continue
             http = await self._session()
+            await self._visit_one(http)
             async with http.get("/api/callbacks?status=open") as r:
                 tasks = (await r.json()).get("callbacks", []) if r.status == 200 else []
             if not tasks:

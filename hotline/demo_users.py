@@ -52,3 +52,13 @@ def ensure_demo_users(session: Session, now: datetime
     if agents:
         logins["agent"] = (f"a{agents[0].number}", agent_passwords[agents[0].number])
     return logins, agent_passwords
+
+
+def ensure_department_users(session: Session, now: datetime) -> list[tuple[int, str, str]]:
+    """One staffer login per active department: (department id, username, password)."""
+    departments = session.scalars(select(Department).where(Department.active)
+                                  .order_by(Department.id)).all()
+    return [(d.id, f"dept-{d.code}", _upsert(session, username=f"dept-{d.code}",
+                                            role="department", now=now, display_name=d.name,
+                                            department_id=d.id))
+            for d in departments]

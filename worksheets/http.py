@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline.logmask import mask_number
-from worksheets import service
+from worksheets import lifecycle, service
 from worksheets.models import Call, Department, WorkOrder
 from worksheets.stats import period_stats
 
@@ -46,6 +46,9 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "submitted_at": _iso(order.submitted_at), "deadline_days": order.deadline_days,
         "due_date": _iso(order.due_date), "due_at": _iso(order.due_at),
         "closed_at": _iso(order.closed_at), "satisfaction": order.satisfaction,
+        "accepted_at": _iso(order.accepted_at), "reply": order.reply, "returns": order.returns,
+        "extension_days": order.extension_days, "extension_reason": order.extension_reason,
+        "visited_at": _iso(order.visited_at), "visit_result": order.visit_result,
     }
 
 
@@ -130,7 +133,9 @@ async def get_order(request: web.Request) -> web.Response:
     def work(s: Session) -> dict[str, Any] | None:
         stmt = _orders_visible_to(p, select(WorkOrder).where(WorkOrder.id == order_id))
         order = s.scalar(stmt)
-        return order_to_dict(order) if order is not None else None
+        if order is None:
+            return None
+        return {**order_to_dict(order), "history": lifecycle.history(s, order.id)}
 
     data = await deps.db.run(work)
     if data is None:

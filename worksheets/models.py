@@ -80,8 +80,12 @@ class WorkOrder(Base):
     """A work order (工单).
 
     status: draft (being written by the agent on the call), dispatched (sent
-    to a department, deadline running), closed (done; a consultation
-    answered on the call is closed at once).
+    to a department, deadline running), accepted (the department signed for
+    it, 签收), returned (the department sent it back to the hotline, 退回,
+    to be dispatched again), closed (the department replied that it is done,
+    办结; a consultation answered on the call is closed at once).  After
+    closing, an agent calls the citizen back (回访) and records satisfaction;
+    see worksheets/lifecycle.py.
     """
 
     __tablename__ = "work_orders"
@@ -109,6 +113,27 @@ class WorkOrder(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(24), default=None)
     # A follow-up call about an earlier order (the caller chose "add to it").
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reply: Mapped[str] = mapped_column(Text, default="")  # the department's answer (办结回复)
+    returns: Mapped[int] = mapped_column(Integer, default=0)  # times sent back (退回)
+    # A department's pending request to extend (complex help only, once).
+    extension_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)  # 回访
+    visit_result: Mapped[str | None] = mapped_column(String(24), default=None)
+
+
+class OrderEvent(Base):
+    """What happened to a work order after the call, and who did it."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class CallbackTask(Base):

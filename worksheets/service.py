@@ -29,7 +29,7 @@ from hotline.logmask import mask_number
 from routing.models import ServiceQueue
 from worksheets.calendar import WorkingCalendar
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
-from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrder
+from worksheets.models import Call, CallbackTask, CallEvent, Department, OrderEvent, WorkOrder
 
 log = logging.getLogger(__name__)
 
@@ -386,6 +386,8 @@ def submit_work_order(
         call = session.get(Call, order.call_id)
         assert call is not None
         _event(session, call, "order_submitted", now, detail)
+    session.add(OrderEvent(order_id=order.id, at=now, user_id=None, detail=detail,
+                           kind="closed_on_call" if answered_on_call else "dispatched"))
     session.flush()
     return order
 

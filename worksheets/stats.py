@@ -47,6 +47,7 @@ class PeriodStats:
     orders_closed: int = 0
     completion_rate: float | None = None
     on_time_rate: float | None = None
+    return_rate: float | None = None  # dispatched orders returned (退回) at least once
     satisfaction_rate: float | None = None
     within_target_minutes: float | None = None  # orders submitted within 10 min of answer
     hours: list[HourBucket] = field(default_factory=list)
@@ -106,6 +107,8 @@ def _order_figures(session: Session, stats: PeriodStats, start: datetime, end: d
     stats.completion_rate = _ratio(len(closed), len(submitted))
     on_time = [o for o in closed if o.due_at is None or (o.closed_at and o.closed_at <= o.due_at)]
     stats.on_time_rate = _ratio(len(on_time), len(closed))
+    dispatched = [o for o in submitted if not o.answered_on_call]
+    stats.return_rate = _ratio(sum(o.returns > 0 for o in dispatched), len(dispatched))
     rated = [o for o in orders if o.satisfaction]
     stats.satisfaction_rate = _ratio(sum(o.satisfaction in SATISFIED for o in rated), len(rated))
     quick = [o for o in submitted if o.submitted_at - o.created_at <= timedelta(

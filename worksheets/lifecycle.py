@@ -1,0 +1,249 @@
+"""A work order after dispatch: the department's side, the hotline's
+supervision, and the reply to the citizen (回访).
+
+    dispatched --accept--> accepted --reply--> closed --visit--> (satisfaction)
+        |                     |                   |
+        +------return---------+                   +--reopen (supervisor)--> dispatched
+        v
+    returned --redispatch (hotline)--> dispatched
+
+* accept (签收): the department signs for the order.
+* return (退回): the department sends it back with a reason (wrong
+  department, not the government's business ...); the hotline dispatches it
+  again, to the same or another department, and the deadline starts again
+  from that dispatch: the department that gets it is held to its own full
+  time, and the misroute shows in the return rate.
+* reply (办结): the department's answer closes the order; on time when
+  closed by ``due_at``.
+* extension: a department may ask once, for a complex help order, for 1-5
+  more working days with a reason; a supervisor approves (the deadline moves,
+  ``deadline_days`` grows) or refuses.
+* visit (回访): an agent calls the citizen about a closed order and records
+  satisfied / basically satisfied / dissatisfied, or unreachable.  A
+  dissatisfied citizen's order stays closed but is listed for supervisors,
+  who may reopen it (dispatched again to its department, a fresh deadline).
+
+Every step is an :class:`OrderEvent` with who did it.  Functions raise
+:class:`LifecycleError` (a code and a message for the HTTP answer).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from worksheets.calendar import WorkingCalendar
+from worksheets.deadlines import Deadline, DeadlineError, deadline_for, extend_deadline
+from worksheets.models import Department, OrderEvent, WorkOrder
+
+VISIT_RESULTS = ("satisfied", "basically_satisfied", "dissatisfied", "unreachable")
+MAX_TEXT = 2000
+
+
+class LifecycleError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _order(session: Session, order_id: int, *, department_id: int | None = None) -> WorkOrder:
+    order = session.get(WorkOrder, order_id, with_for_update=True)
+    if order is None or (department_id is not None and order.department_id != department_id):
+        # Another department's order is not shown to exist.
+        raise LifecycleError("not_found", f"no work order {order_id}")
+    return order
+
+
+def _expect(order: WorkOrder, *statuses: str, doing: str) -> None:
+    if order.status not in statuses:
+        raise LifecycleError("wrong_status", f"work order {order.number} is {order.status}; "
+                                             f"only a {' or '.join(statuses)} order can be {doing}")
+
+
+def _text(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise LifecycleError("invalid", f"{what} must not be empty")
+    if len(value) > MAX_TEXT:
+        raise LifecycleError("invalid", f"{what} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def _log(session: Session, order: WorkOrder, kind: str, now: datetime, user_id: int | None,
+         detail: str = "") -> None:
+    session.add(OrderEvent(order_id=order.id, at=now, kind=kind, user_id=user_id,
+                           detail=detail))
+
+
+def _set_deadline(order: WorkOrder, deadline: Deadline) -> None:
+    order.deadline_days, order.due_date, order.due_at = (
+        deadline.days, deadline.due_date, deadline.due_at)
+
+
+# ------------------------------------------------------------ the department
+
+def accept(session: Session, order_id: int, *, department_id: int, user_id: int | None,
+           now: datetime) -> WorkOrder:
+    order = _order(session, order_id, department_id=department_id)
+    _expect(order, "dispatched", doing="signed for")
+    order.status, order.accepted_at = "accepted", now
+    _log(session, order, "accepted", now, user_id)
+    return order
+
+
+def return_order(session: Session, order_id: int, *, department_id: int, reason: str,
+                 user_id: int | None, now: datetime) -> WorkOrder:
+    order = _order(session, order_id, department_id=department_id)
+    _expect(order, "dispatched", "accepted", doing="returned")
+    reason = _text(reason, "the reason for returning")
+    order.status, order.returns = "returned", order.returns + 1
+    order.extension_days, order.extension_reason = None, ""
+    _log(session, order, "returned", now, user_id, reason)
+    return order
+
+
+def reply(session: Session, order_id: int, *, department_id: int, text: str,
+          user_id: int | None, now: datetime) -> WorkOrder:
+    order = _order(session, order_id, department_id=department_id)
+    _expect(order, "dispatched", "accepted", doing="closed")
+    order.reply = _text(text, "the reply")
+    order.status, order.closed_at = "closed", now
+    if order.accepted_at is None:
+        order.accepted_at = now
+    order.extension_days, order.extension_reason = None, ""
+    late = order.due_at is not None and now > order.due_at
+    _log(session, order, "replied", now, user_id, "late" if late else "on time")
+    return order
+
+
+def request_extension(session: Session, order_id: int, *, department_id: int, days: int,
+                      reason: str, user_id: int | None, now: datetime,
+                      calendar: WorkingCalendar, tz: tzinfo) -> WorkOrder:
+    order = _order(session, order_id, department_id=department_id)
+    _expect(order, "dispatched", "accepted", doing="extended")
+    reason = _text(reason, "the reason for the extension")
+    if order.extension_days is not None:
+        raise LifecycleError("pending", "an extension request is already waiting for a "
+                                        "supervisor")
+    _check_extension(order, days, calendar, tz)
+    order.extension_days, order.extension_reason = days, reason
+    _log(session, order, "extension_requested", now, user_id, f"{days} working days: {reason}")
+    return order
+
+
+def _check_extension(order: WorkOrder, days: int, calendar: WorkingCalendar,
+                     tz: tzinfo) -> Deadline:
+    if order.due_date is None or order.due_at is None or order.deadline_days is None:
+        raise LifecycleError("invalid", f"work order {order.number} has no deadline")
+    current = Deadline(order.deadline_days, order.due_date, order.due_at)
+    try:
+        return extend_deadline(current, category=order.category, complexity=order.complexity,
+                               extra_days=days, calendar=calendar, tz=tz)
+    except DeadlineError as exc:
+        raise LifecycleError("not_extendable", str(exc)) from None
+
+
+# --------------------------------------------------------------- the hotline
+
+def decide_extension(session: Session, order_id: int, *, approve: bool, user_id: int | None,
+                     now: datetime, calendar: WorkingCalendar, tz: tzinfo,
+                     note: str = "") -> WorkOrder:
+    order = _order(session, order_id)
+    if order.extension_days is None:
+        raise LifecycleError("no_request", f"work order {order.number} has no extension "
+                                           "request")
+    _expect(order, "dispatched", "accepted", doing="extended")
+    days = order.extension_days
+    if approve:
+        _set_deadline(order, _check_extension(order, days, calendar, tz))
+        _log(session, order, "extension_approved", now, user_id,
+             f"{days} working days, due {order.due_date}" + (f": {note}" if note else ""))
+    else:
+        _log(session, order, "extension_refused", now, user_id, note.strip())
+    order.extension_days, order.extension_reason = None, ""
+    return order
+
+
+def redispatch(session: Session, order_id: int, *, department_id: int, user_id: int | None,
+               now: datetime, calendar: WorkingCalendar, tz: tzinfo, note: str = "",
+               reopen: bool = False) -> WorkOrder:
+    """Dispatch a returned order again (or, with ``reopen``, a closed one
+    whose citizen was not satisfied); the deadline starts again."""
+    order = _order(session, order_id)
+    if reopen:
+        _expect(order, "closed", doing="reopened")
+        if order.answered_on_call:
+            raise LifecycleError("wrong_status", "a consultation answered on the call cannot "
+                                                 "be reopened; take a new call")
+    else:
+        _expect(order, "returned", doing="dispatched again")
+    department = session.get(Department, department_id)
+    if department is None or not department.active:
+        raise LifecycleError("invalid", f"no active department {department_id}")
+    order.department_id = department.id
+    _set_deadline(order, deadline_for(order.category, order.complexity, now, calendar, tz))
+    order.status, order.accepted_at, order.closed_at = "dispatched", None, None
+    if reopen:
+        order.reply = ""
+    kind = "reopened" if reopen else "redispatched"
+    _log(session, order, kind, now, user_id,
+         f"to {department.name}, due {order.due_date}" + (f": {note.strip()}" if note.strip()
+                                                          else ""))
+    return order
+
+
+def visit(session: Session, order_id: int, *, result: str, note: str, user_id: int | None,
+          now: datetime) -> WorkOrder:
+    """回访: the citizen's verdict on a closed order."""
+    if result not in VISIT_RESULTS:
+        raise LifecycleError("invalid", f"result must be one of {', '.join(VISIT_RESULTS)}")
+    order = _order(session, order_id)
+    _expect(order, "closed", doing="visited")
+    if order.answered_on_call:
+        raise LifecycleError("wrong_status", "a consultation answered on the call has no 回访; "
+                                             "its survey answer is its rating")
+    order.visited_at, order.visit_result = now, result
+    if result != "unreachable":
+        order.satisfaction = result
+    _log(session, order, "visited", now, user_id, result + (f": {note.strip()}"
+                                                            if note.strip() else ""))
+    return order
+
+
+# ------------------------------------------------------------------ queries
+
+def worklist(session: Session, kind: str, *, department_id: int | None = None,
+             limit: int = 100) -> list[WorkOrder]:
+    """The orders waiting for someone, oldest deadline first:
+    ``department`` (theirs, open), ``extensions`` and ``returned`` (for
+    supervisors), ``visits`` (closed, not yet visited, 回访 for agents),
+    ``dissatisfied`` (visited, not satisfied, not reopened)."""
+    stmt = select(WorkOrder)
+    if kind == "department":
+        stmt = stmt.where(WorkOrder.department_id == department_id,
+                          WorkOrder.status.in_(("dispatched", "accepted")))
+    elif kind == "extensions":
+        stmt = stmt.where(WorkOrder.extension_days.is_not(None),
+                          WorkOrder.status.in_(("dispatched", "accepted")))
+    elif kind == "returned":
+        stmt = stmt.where(WorkOrder.status == "returned")
+    elif kind == "visits":
+        stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visited_at.is_(None),
+                          WorkOrder.answered_on_call.is_(False))
+    elif kind == "dissatisfied":
+        stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visit_result == "dissatisfied")
+    else:
+        raise LifecycleError("invalid", "list is one of department, extensions, returned, "
+                                        "visits, dissatisfied")
+    order = WorkOrder.closed_at if kind in ("visits", "dissatisfied") else WorkOrder.due_at
+    return list(session.scalars(stmt.order_by(order, WorkOrder.id).limit(limit)))
+
+
+def history(session: Session, order_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id)
+                           .order_by(OrderEvent.at, OrderEvent.id))
+    return [{"at": e.at.isoformat(), "kind": e.kind, "user_id": e.user_id, "detail": e.detail}
+            for e in rows]

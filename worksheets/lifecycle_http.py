@@ -1,0 +1,201 @@
+"""REST handlers for a work order after dispatch (worksheets/lifecycle.py):
+departments sign for, return, extend and answer their orders; supervisors
+decide extensions, dispatch returned orders again and reopen; agents make
+the 回访 calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from console.auth import DEPS_KEY, Principal, principal
+from console.routing_table import RouteSpec, json_error, read_json
+from worksheets import lifecycle
+from worksheets.http import order_to_dict
+from worksheets.lifecycle import LifecycleError
+from worksheets.models import WorkOrder
+
+HTTP_STATUS = {"not_found": 404, "wrong_status": 409, "pending": 409, "no_request": 409,
+               "not_extendable": 422, "invalid": 400}
+WORKLISTS = {"department": ("department",), "extensions": ("supervisor",),
+             "returned": ("supervisor", "agent"), "visits": ("supervisor", "agent"),
+             "dissatisfied": ("supervisor",)}
+
+Step = Callable[[Session, int, Principal, dict[str, Any], Any], Any]
+
+
+def _order_id(request: web.Request) -> int | None:
+    try:
+        return int(request.match_info["order_id"])
+    except ValueError:
+        return None
+
+
+def _department(p: Principal) -> int:
+    if p.department_id is None:
+        raise LifecycleError("no_department", "this login is not linked to a department")
+    return p.department_id
+
+
+def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
+    """A handler: read the JSON body, run ``action`` in one transaction,
+    answer with the order, publish ``event``."""
+
+    async def handler(request: web.Request) -> web.Response:
+        deps = request.app[DEPS_KEY]
+        p = principal(request)
+        order_id = _order_id(request)
+        if order_id is None:
+            return json_error(404, "not_found", "no such work order")
+        data = await read_json(request) if request.can_read_body else {}
+
+        def work(s: Session) -> dict[str, Any]:
+            return order_to_dict(action(s, order_id, p, data, deps))
+
+        try:
+            order = await deps.db.run(work)
+        except LifecycleError as exc:
+            status = 403 if exc.code == "no_department" else HTTP_STATUS.get(exc.code, 400)
+            return json_error(status, exc.code, str(exc))
+        deps.bus.publish(event, order_id=order["id"], number=order["number"],
+                         status=order["status"], agent_id=order["agent_id"])
+        return web.json_response(order)
+
+    return handler
+
+
+def _str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise LifecycleError("invalid", f"{key} must be a string")
+    return value
+
+
+def _int(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise LifecycleError("invalid", f"{key} must be a whole number")
+    return value
+
+
+def _accept(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    return lifecycle.accept(s, order_id, department_id=_department(p), user_id=p.user_id,
+                            now=deps.clock.now())
+
+
+def _return(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    return lifecycle.return_order(s, order_id, department_id=_department(p),
+                                  reason=_str(data, "reason"), user_id=p.user_id,
+                                  now=deps.clock.now())
+
+
+def _reply(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    return lifecycle.reply(s, order_id, department_id=_department(p), text=_str(data, "reply"),
+                           user_id=p.user_id, now=deps.clock.now())
+
+
+def _extension(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    return lifecycle.request_extension(
+        s, order_id, department_id=_department(p), days=_int(data, "days"),
+        reason=_str(data, "reason"), user_id=p.user_id, now=deps.clock.now(),
+        calendar=deps.calendar, tz=deps.settings.tz)
+
+
+def _decide(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    approve = data.get("approve")
+    if not isinstance(approve, bool):
+        raise LifecycleError("invalid", "approve must be true or false")
+    return lifecycle.decide_extension(s, order_id, approve=approve, user_id=p.user_id,
+                                      now=deps.clock.now(), calendar=deps.calendar,
+                                      tz=deps.settings.tz, note=_str(data, "note"))
+
+
+def _redispatch(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    return lifecycle.redispatch(s, order_id, department_id=_int(data, "department_id"),
+                                user_id=p.user_id, now=deps.clock.now(), calendar=deps.calendar,
+                                tz=deps.settings.tz, note=_str(data, "note"))
+
+
+def _reopen(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    if "department_id" not in data:
+        order = s.get(WorkOrder, order_id)
+        data = {**data, "department_id": order.department_id if order else 0}
+    return lifecycle.redispatch(s, order_id, department_id=_int(data, "department_id"),
+                                user_id=p.user_id, now=deps.clock.now(), calendar=deps.calendar,
+                                tz=deps.settings.tz, note=_str(data, "note"), reopen=True)
+
+
+def _visit(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    return lifecycle.visit(s, order_id, result=_str(data, "result"), note=_str(data, "note"),
+                           user_id=p.user_id, now=deps.clock.now())
+
+
+async def worklist(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    p = principal(request)
+    kind = request.match_info["kind"]
+    if kind not in WORKLISTS:
+        return json_error(404, "not_found", f"no work list {kind!r}; there are "
+                                            f"{', '.join(WORKLISTS)}")
+    if p.role != "admin" and p.role not in WORKLISTS[kind]:
+        return json_error(403, "forbidden", f"the {kind} list is not for {p.role}s")
+    if kind == "department" and p.department_id is None:
+        return json_error(403, "no_department", "this login is not linked to a department")
+    orders = await deps.db.run(lambda s: [order_to_dict(o) for o in lifecycle.worklist(
+        s, kind, department_id=p.department_id)])
+    return web.json_response({"work_orders": orders})
+
+
+def _route(path: str, action: Step, event: str, summary: str, roles: tuple[str, ...],
+           body: dict[str, Any] | None = None) -> RouteSpec:
+    return RouteSpec("POST", f"/api/work-orders/{{order_id}}/{path}", _step(event, action),
+                     summary, roles=roles, tags=("work orders",), body=body,
+                     params=(("order_id", "path", "work order id"),))
+
+
+def _obj(**props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": list(props), "properties": props}
+
+
+TEXT = {"type": "string"}
+ROUTES = [
+    _route("accept", _accept, "order.accepted", "Sign for an order (签收): department",
+           ("department",)),
+    _route("return", _return, "order.returned",
+           "Send an order back to the hotline (退回) with the reason: department",
+           ("department",), _obj(reason=TEXT)),
+    _route("reply", _reply, "order.closed",
+           "Answer the order (办结回复); closes it, on time or late: department",
+           ("department",), _obj(reply=TEXT)),
+    _route("extension", _extension, "order.extension_requested",
+           "Ask once for 1-5 more working days (complex help only): department",
+           ("department",), _obj(days={"type": "integer", "minimum": 1, "maximum": 5},
+                                 reason=TEXT)),
+    _route("extension/decision", _decide, "order.extension_decided",
+           "Approve (the deadline moves) or refuse an extension request: supervisor",
+           ("supervisor",), {"type": "object", "required": ["approve"],
+                             "properties": {"approve": {"type": "boolean"}, "note": TEXT}}),
+    _route("redispatch", _redispatch, "order.dispatched",
+           "Dispatch a returned order again (the deadline starts again)",
+           ("supervisor", "agent"), {"type": "object", "required": ["department_id"],
+                                     "properties": {"department_id": {"type": "integer"},
+                                                    "note": TEXT}}),
+    _route("reopen", _reopen, "order.reopened",
+           "Reopen a closed order (the citizen was not satisfied): dispatched again, "
+           "to its department unless another is given", ("supervisor",),
+           {"type": "object", "properties": {"department_id": {"type": "integer"},
+                                             "note": TEXT}}),
+    _route("visit", _visit, "order.visited",
+           "Record the 回访 (reply call to the citizen): satisfied, basically_satisfied, "
+           "dissatisfied or unreachable", ("agent", "supervisor"),
+           {"type": "object", "required": ["result"],
+            "properties": {"result": {"enum": list(lifecycle.VISIT_RESULTS)}, "note": TEXT}}),
+    RouteSpec("GET", "/api/worklists/{kind}", worklist,
+              "Orders waiting for you, most urgent first: department (its open orders), "
+              "extensions, returned, visits (回访 to make), dissatisfied",
+              roles=("department", "supervisor", "agent"), tags=("work orders",),
+              params=(("kind", "path", ", ".join(WORKLISTS)),)),
+]
