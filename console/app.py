@@ -60,7 +60,8 @@ async def index(request: web.Request) -> web.FileResponse:
 
 async def live(request: web.Request) -> web.WebSocketResponse:
     """Live events: ``{"type": ...}`` messages.  Agents see their own orders'
-    events and queue events; supervisors and admins see everything."""
+    events and queue events; departments their orders' events; supervisors
+    and admins see everything."""
     deps = request.app[auth.DEPS_KEY]
     p = auth.principal(request)
     ws = web.WebSocketResponse(heartbeat=30)
@@ -74,6 +75,9 @@ async def live(request: web.Request) -> web.WebSocketResponse:
                 # A citizen's words go to the agent who has the call, no one else.
                 return event.get("agent_id") == p.agent_id
             return event.get("agent_id") in (None, p.agent_id)
+        if p.role == "department":
+            # Only their own orders' events (dispatched to them, returned ...).
+            return p.department_id is not None and event.get("department_id") == p.department_id
         return False
 
     sub = deps.bus.subscribe(accepts, name=p.username)

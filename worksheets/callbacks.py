@@ -162,8 +162,8 @@ def citizen_answered(session: Session, attempt_id: int, *, now: datetime) -> Wor
         return None
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
-        order = service._create_draft(session, call, attempt.agent_id, now, service.CITY_TZ)
-    service._event(session, call, "callback_reached", now, f"attempt {attempt.id}")
+        order = service.create_draft(session, call, attempt.agent_id, now, service.CITY_TZ)
+    service.record_event(session, call, "callback_reached", now, f"attempt {attempt.id}")
     return order
 
 
@@ -196,7 +196,7 @@ def finish(session: Session, attempt_id: int, result: str, *, now: datetime) -> 
         task.status = "open"
     call = session.get(Call, task.call_id)
     if call is not None:
-        service._event(session, call, "callback_attempt", now, result)
+        service.record_event(session, call, "callback_attempt", now, result)
     return task
 
 

@@ -202,7 +202,8 @@ async def submit_order(request: web.Request) -> web.Response:
     except service.WorkOrderError as exc:
         return json_error(409 if "draft" in str(exc) else 400, "rejected", str(exc))
     deps.bus.publish("order.submitted", order_id=result["id"], number=result["number"],
-                     status=result["status"], agent_id=result["agent_id"])
+                     status=result["status"], agent_id=result["agent_id"],
+                     department_id=result["department_id"])
     return web.json_response(result)
 
 

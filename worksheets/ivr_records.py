@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from worksheets.models import Call, CallbackTask, WorkOrder
-from worksheets.service import CallError, _advance, _ensure_call, _event, _insert_or_ignore
+from worksheets.service import CallError, _advance, _ensure_call, _insert_or_ignore, record_event
 
 
 def set_ivr_context(session: Session, uniqueid: str, *, now: datetime,
@@ -26,7 +26,7 @@ def set_ivr_context(session: Session, uniqueid: str, *, now: datetime,
     if priority is not None:
         call.priority = priority
     if detail:
-        _event(session, call, "ivr_context", now, detail)
+        record_event(session, call, "ivr_context", now, detail)
     return call
 
 
@@ -37,7 +37,7 @@ def end_in_ivr(session: Session, uniqueid: str, *, outcome: str, now: datetime,
         raise CallError(f"unknown IVR outcome {outcome!r}")
     call = _ensure_call(session, uniqueid, now, "agi", {})
     _advance(call, outcome)
-    _event(session, call, outcome, now, detail)
+    record_event(session, call, outcome, now, detail)
     return call
 
 
@@ -58,7 +58,7 @@ def set_description(session: Session, uniqueid: str, *, path: str, now: datetime
                     seconds: float) -> Call:
     call = _ensure_call(session, uniqueid, now, "agi", {})
     call.description_recording = path
-    _event(session, call, "description", now, f"{seconds:.1f}s")
+    record_event(session, call, "description", now, f"{seconds:.1f}s")
     return call
 
 

@@ -61,7 +61,8 @@ def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
             status = 403 if exc.code == "no_department" else HTTP_STATUS.get(exc.code, 400)
             return json_error(status, exc.code, str(exc))
         deps.bus.publish(event, order_id=order["id"], number=order["number"],
-                         status=order["status"], agent_id=order["agent_id"])
+                         status=order["status"], agent_id=order["agent_id"],
+                         department_id=order["department_id"])
         return web.json_response(order)
 
     return handler

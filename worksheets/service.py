@@ -79,7 +79,7 @@ def _find_call(session: Session, uniqueid: str) -> Call | None:
     return session.scalar(select(Call).where(Call.uniqueid == uniqueid))
 
 
-def _event(session: Session, call: Call, kind: str, at: datetime, detail: str = "") -> None:
+def record_event(session: Session, call: Call, kind: str, at: datetime, detail: str = "") -> None:
     """Add a timeline event unless the same (kind, detail) is already there."""
     seen = session.scalar(
         select(CallEvent.id).where(
@@ -116,7 +116,7 @@ def _ensure_call(
         call = _find_call(session, uniqueid)
         assert call is not None
         if inserted:
-            _event(session, call, "entered", now, source)
+            record_event(session, call, "entered", now, source)
     _fill_missing(call, fields)
     # AGI reports the call first; if AMI got here earlier, keep the earlier
     # entry time so queue and IVR durations and the timeline stay right.
@@ -156,7 +156,7 @@ def record_ivr_choice(
     """The caller's menu choice; the latest choice wins, repeats add no event."""
     call = _ensure_call(session, uniqueid, now, "agi", {})
     call.ivr_choice, call.category, call.queue = key, category, queue
-    _event(session, call, "ivr_choice", now, f"{key} {category}")
+    record_event(session, call, "ivr_choice", now, f"{key} {category}")
     return call
 
 
@@ -185,7 +185,7 @@ def mark_queued(
     if call.queued_at is None:
         call.queued_at = now
     _advance(call, "queued")
-    _event(session, call, "queued", now, queue)
+    record_event(session, call, "queued", now, queue)
     return call
 
 
@@ -213,14 +213,14 @@ def mark_answered(
         call.agent_id = agent_id
         call.member_name = member_name
         call.hold_seconds = hold_seconds
-    _event(session, call, "answered", now, member_name)
+    record_event(session, call, "answered", now, member_name)
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
-        order = _create_draft(session, call, agent_id, now, tz)
+        order = create_draft(session, call, agent_id, now, tz)
     return order
 
 
-def _create_draft(
+def create_draft(
     session: Session, call: Call, agent_id: int | None, now: datetime, tz: tzinfo
 ) -> WorkOrder:
     category = call.category if call.category in CATEGORIES else "help"
@@ -252,7 +252,7 @@ def mark_abandoned(
         call.hold_seconds = hold_seconds
         log.info("call %s abandoned after %ss; callback for %s",
                  uniqueid, hold_seconds, mask_number(call.caller_number))
-    _event(session, call, "abandoned", now, call.queue or "")
+    record_event(session, call, "abandoned", now, call.queue or "")
     _insert_or_ignore(session, CallbackTask, {
         "call_id": call.id, "caller_number": call.caller_number, "queue": call.queue,
         "created_at": now,
@@ -278,7 +278,7 @@ def mark_ended(
     if call.ended_at is None:
         call.ended_at = now
         _advance(call, "ivr_hangup")
-        _event(session, call, "ended", now, "")
+        record_event(session, call, "ended", now, "")
     session.flush()
     return call
 
@@ -296,7 +296,7 @@ def set_satisfaction(session: Session, uniqueid: str, *, answer: str, now: datet
     if order is None:
         raise CallError(f"call {uniqueid} has no work order to rate")
     order.satisfaction = answer
-    _event(session, call, "survey", now, answer)
+    record_event(session, call, "survey", now, answer)
     return order
 
 
@@ -385,7 +385,7 @@ def submit_work_order(
     if order.call_id is not None:
         call = session.get(Call, order.call_id)
         assert call is not None
-        _event(session, call, "order_submitted", now, detail)
+        record_event(session, call, "order_submitted", now, detail)
     session.add(OrderEvent(order_id=order.id, at=now, user_id=None, detail=detail,
                            kind="closed_on_call" if answered_on_call else "dispatched"))
     session.flush()
@@ -405,7 +405,7 @@ def next_order_number(session: Session, now: datetime, tz: tzinfo) -> str:
 
     Only a proposal: two writers may get the same one.  Order creation
     inserts with ON CONFLICT DO NOTHING and asks again when it lost (see
-    ``_create_draft``); on PostgreSQL the losing INSERT waits for the
+    ``create_draft``); on PostgreSQL the losing INSERT waits for the
     winner's commit, so the next proposal sees its number.
     """
     _require_aware(now)

@@ -119,3 +119,32 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
     assert out["visit"][1]["satisfaction"] == "basically_satisfied"
     assert out["history"] == ["dispatched", "accepted", "replied", "visited"]
     assert out["bad_list"] == 404
+
+
+def test_departments_hear_live_events_of_their_own_orders_only(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, NOW)
+    (mine_order, _c, _b), mine, other = seed_orders(url)
+    settings = settings_for_test(url, tmp_path)
+
+    async def main():
+        backend = Backend(settings, clock=Clock.for_running_loop(NOW))
+        await backend.start()
+        try:
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+                dept = await login(http, "dept")
+                ws = await http.ws_connect("/api/ws", headers=dept)
+                assert (await ws.receive_json(timeout=5))["type"] == "hello"
+                # another department's order moves: not for them
+                backend.deps.bus.publish("order.accepted", order_id=999, department_id=other)
+                async with http.post(f"/api/work-orders/{mine_order}/accept", headers=dept):
+                    pass
+                got = await ws.receive_json(timeout=5)
+                await ws.close()
+                return got
+        finally:
+            await backend.stop()
+
+    got = run_simulated(main())
+    assert got["type"] == "order.accepted" and got["order_id"] == mine_order
+    assert got["department_id"] == mine
