@@ -236,7 +236,8 @@ async def stats(request: web.Request) -> web.Response:
         return json_error(400, "invalid", "to must follow from, by at most a year")
     result = await deps.db.run(lambda s: period_stats(
         s, start, end, tz=tz, target_seconds=deps.settings.service_level_seconds,
-        order_target_minutes=deps.settings.order_target_minutes).to_dict())
+        order_target_minutes=deps.settings.order_target_minutes,
+        now=deps.clock.now()).to_dict())
     result["service_level_target"] = deps.settings.service_level_target
     return web.json_response(result)
 

@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from worksheets.models import Call, WorkOrder
+from worksheets.models import Call, CallbackTask, WorkOrder
 
 SATISFIED = ("satisfied", "basically_satisfied")
 
@@ -50,6 +50,10 @@ class PeriodStats:
     return_rate: float | None = None  # dispatched orders returned (退回) at least once
     satisfaction_rate: float | None = None
     within_target_minutes: float | None = None  # orders submitted within 10 min of answer
+    # The backlog as of ``now`` (whatever the period): what needs doing.
+    overdue_open: int | None = None  # dispatched or signed for, past due
+    callbacks_open: int | None = None
+    visits_due: int | None = None  # closed by a department, 回访 not made yet
     hours: list[HourBucket] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,8 +61,10 @@ class PeriodStats:
 
 
 def period_stats(session: Session, start: datetime, end: datetime, *, tz: tzinfo,
-                 target_seconds: int = 15, order_target_minutes: int = 10) -> PeriodStats:
-    """Figures for calls that entered, and orders created, in [start, end)."""
+                 target_seconds: int = 15, order_target_minutes: int = 10,
+                 now: datetime | None = None) -> PeriodStats:
+    """Figures for calls that entered, and orders created, in [start, end);
+    with ``now``, also the backlog at that moment."""
     stats = PeriodStats(start=start.isoformat(), end=end.isoformat())
     calls = session.scalars(select(Call).where(Call.entered_at >= start,
                                                Call.entered_at < end)).all()
@@ -93,7 +99,21 @@ def period_stats(session: Session, start: datetime, end: datetime, *, tz: tzinfo
     stats.asa_seconds = round(sum(holds) / len(holds), 1) if holds else None
     stats.aht_seconds = round(sum(talks) / len(talks), 1) if talks else None
     _order_figures(session, stats, start, end, order_target_minutes)
+    if now is not None:
+        _backlog(session, stats, now)
     return stats
+
+
+def _backlog(session: Session, stats: PeriodStats, now: datetime) -> None:
+    def count(model: Any, *where: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+    stats.overdue_open = count(WorkOrder, WorkOrder.status.in_(("dispatched", "accepted")),
+                               WorkOrder.due_at < now)
+    stats.callbacks_open = count(CallbackTask, CallbackTask.status.in_(("open", "calling")))
+    stats.visits_due = count(WorkOrder, WorkOrder.status == "closed",
+                             WorkOrder.visited_at.is_(None),
+                             WorkOrder.answered_on_call.is_(False))
 
 
 def _order_figures(session: Session, stats: PeriodStats, start: datetime, end: datetime,
