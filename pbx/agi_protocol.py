@@ -20,6 +20,7 @@ MAX_ENV_BYTES = 16 * 1024
 MAX_LINE_BYTES = 8 * 1024
 
 _RESULT = re.compile(r"^(?P<code>\d{3})(?P<sep>[ -])(?P<rest>.*)$")
+_NEEDS_ESCAPE = re.compile(r'[\\"\r\n\x00]')
 _RESULT_KV = re.compile(r"result=(?P<result>-?\d*)(?:\s+\((?P<data>[^)]*)\))?(?P<tail>.*)$")
 
 
@@ -42,16 +43,19 @@ def parse_env(buffer: bytes) -> tuple[dict[str, str], bytes]:
         if len(buffer) > MAX_ENV_BYTES:
             raise AgiProtocolError("AGI environment larger than 16 KiB")
         raise AgiEnvIncomplete
-    block = buffer[:end]
+    # Decoded as a whole: a "\n" byte is never inside a UTF-8 character.
+    text = buffer[:end].decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if "\r" in text:
+        lines = [line.rstrip("\r") for line in lines]
     env: dict[str, str] = {}
-    for raw in block.split(b"\n"):
-        line = raw.decode("utf-8", errors="replace").rstrip("\r")
+    for line in lines:
         if not line:
             continue
         key, sep, value = line.partition(":")
         if not sep or not key.startswith("agi_"):
             raise AgiProtocolError(f"not an AGI environment line: {line[:60]!r}")
-        env[key.strip()] = value[1:] if value.startswith(" ") else value
+        env[key.strip()] = value[1:] if value[:1] == " " else value
     if "agi_request" not in env and "agi_network_script" not in env:
         raise AgiProtocolError("AGI environment without agi_request")
     return env, buffer[end + 2:]
@@ -143,7 +147,10 @@ def quote(value: object) -> str:
     backslash escapes; a CR or LF would end the command early and let the
     rest be read as a second command, so they become spaces.
     """
-    text = single_line(value)
+    text = value if type(value) is str else str(value)
+    if _NEEDS_ESCAPE.search(text) is None:  # the usual case: nothing to change
+        return f'"{text}"'
+    text = single_line(text)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
