@@ -127,6 +127,9 @@ class AmiLink(Manager):  # type: ignore[misc]
     async def wait_ready(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._ready.wait(), timeout)
 
+    def new_action_id(self) -> str:
+        return f"hl-{next(self._ids)}"
+
     async def send(
         self,
         action: str,
@@ -135,8 +138,13 @@ class AmiLink(Manager):  # type: ignore[misc]
         timeout: float | None = None,
         check: bool = True,
         in_stream: bool = False,
+        action_id: str | None = None,
     ) -> AmiResult:
         """Send one action and wait for its complete answer.
+
+        ``action_id``: one taken from :meth:`new_action_id` beforehand, for
+        actions whose events may arrive before the answer is handled
+        (an Async Originate's OriginateResponse).
 
         ``in_stream``: also hand the answer to subscribers as a
         :class:`pbx.events.ListResult`, in its place among the events
@@ -150,7 +158,7 @@ class AmiLink(Manager):  # type: ignore[misc]
         if protocol is None or protocol.closed:
             raise AmiConnectionLost(action, "not connected")
         pairs = headers.items() if isinstance(headers, Mapping) else headers
-        action_id = f"hl-{next(self._ids)}"
+        action_id = action_id or self.new_action_id()
         message = AmiMessage.of([("Action", action), ("ActionID", action_id)])
         for key, value in pairs:
             values = value if isinstance(value, (list, tuple)) else [value]

@@ -423,8 +423,7 @@ def _check_sounds(report: _Report, c: _Conf) -> None:
 # ------------------------------------------------- queue announcements' language
 
 LANGUAGE_RE = re.compile(r"CHANNEL\(language\)\s*=\s*([A-Za-z_]+)\s*$", re.I)
-POSITION_SOUNDS = ("queue-youarenext", "queue-thereare", "queue-callswaiting",
-                   "queue-thankyou")
+POSITION_SOUNDS = ("queue-youarenext", "queue-thereare", "queue-callswaiting")
 HOLDTIME_SOUNDS = ("queue-holdtime", "queue-minute", "queue-minutes", "queue-seconds")
 
 
@@ -451,20 +450,29 @@ def _check_queue_languages(report: _Report, c: _Conf) -> None:
         needed: list[str] = []
         if _int(section.get("announce-frequency")) > 0:
             announce = (section.get("announce-position") or "yes").lower()
-            if announce in ("limit", "more") or _is_true(announce):
+            position = announce in ("limit", "more") or _is_true(announce)
+            hold = (section.get("announce-holdtime") or "yes").lower()
+            holdtime = hold == "once" or _is_true(hold)
+            if position:
                 needed += [section.get(k) or k for k in POSITION_SOUNDS]
             if announce == "more":
                 needed += [section.get(k) or k for k in ("queue-quantity1", "queue-quantity2")]
-            if (section.get("announce-holdtime") or "yes").lower() == "once" or _is_true(
-                    section.get("announce-holdtime") or "yes"):
+            if holdtime:
                 needed += [section.get(k) or k for k in HOLDTIME_SOUNDS]
-            needed += list(prompts.QUEUE_DIGITS)
+            if position or holdtime:  # thanks follows either; numbers are said in both
+                needed += [section.get("queue-thankyou") or "queue-thankyou",
+                           *prompts.QUEUE_DIGITS]
         if _int(section.get("periodic-announce-frequency")) > 0:
             value = section.get("periodic-announce") or "queue-periodic-announce"
-            needed += [v.strip() for v in re.split(r"[,|]", value) if v.strip()]
+            # app_queue splits the list (on , or |) only when it holds a comma
+            needed += [v.strip() for v in re.split(r"[,|]", value) if v.strip()] \
+                if "," in value else [value.strip()]
         for lang, line in languages.items():
+            # zh_CN falls back to zh, as file.c strips the dialect
+            langs = [lang[:i] for i in range(len(lang), 0, -1) if i == len(lang)
+                     or lang[i] == "_"]
             missing = sorted({n for n in needed if not n.startswith(OUR_SOUNDS)
-                              and not c.sound_exists(f"{lang}/{n}")})
+                              and not any(c.sound_exists(f"{lg}/{n}") for lg in langs)})
             if missing:
                 shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more"
                                                   if len(missing) > 4 else "")

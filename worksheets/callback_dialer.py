@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pbx import events as ev
 from pbx.ami import AmiError
+from pbx.ami_session import AmiConnectionLost, AmiTimeout
 from worksheets import callbacks
 from worksheets.callbacks import CallbackError
 
@@ -40,7 +41,11 @@ PAUSE_REASON = "callback"
 AGENT_RING_SECONDS = 30
 # No OriginateResponse this long after the agent's phone stopped ringing: lost.
 RESPONSE_GRACE_SECONDS = 15
-DIAL_RESULTS = {"NOANSWER": "no_answer", "BUSY": "busy", "CANCEL": "no_answer",
+# A callback call that outlives this is taken as lost (its Hangup was missed).
+MAX_CALL_SECONDS = 2 * 3600
+RECENT_HANGUPS = 500
+# CANCEL: the agent hung up while the citizen's phone rang; not counted.
+DIAL_RESULTS = {"NOANSWER": "no_answer", "BUSY": "busy", "CANCEL": "agent_hangup",
                 "CONGESTION": "unreachable", "CHANUNAVAIL": "unreachable",
                 "DONTCALL": "unreachable", "INVALIDARGS": "unreachable"}
 
@@ -58,6 +63,8 @@ class CallbackDialer:
         self._agents: dict[int, int] = {}  # attempt -> agent
         self._paused: dict[int, int] = {}  # attempt -> agent we paused (and resume)
         self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._dialled: set[int] = set()  # attempts whose Dial to the citizen began
+        self._gone: dict[str, None] = {}  # recently hung-up channels, oldest first
 
     async def start(self) -> None:
         """Close attempts a previous run left open: their end is unknown."""
@@ -85,25 +92,33 @@ class CallbackDialer:
             s, task_id, agent_id, now=now, allowed=rules.callback_allowed))
         self._agents[claim.attempt_id] = agent_id
         await self._pause(claim.attempt_id, agent_id)
+        # Registered before sending: the OriginateResponse may come right
+        # behind the answer (an unregistered phone fails at once).
+        action_id = ami.new_action_id()
+        self._by_action[action_id] = claim.attempt_id
+        self._start_timer(claim.attempt_id, AGENT_RING_SECONDS + RESPONSE_GRACE_SECONDS)
+        status = "calling"
         try:
-            result = await ami.send("Originate", [
+            await ami.send("Originate", [
                 ("Channel", claim.interface), ("Context", CONTEXT), ("Exten", claim.number),
                 ("Priority", "1"), ("CallerID", CALLER_ID), ("Async", "true"),
                 ("Timeout", str(AGENT_RING_SECONDS * 1000)),
-                ("Variable", f"HOTLINE_CALLBACK={claim.task_id}")])
-        except AmiError as exc:
+                ("Variable", f"HOTLINE_CALLBACK={claim.task_id}")], action_id=action_id)
+        except (AmiTimeout, AmiConnectionLost) as exc:
+            # It may have been placed: never re-sent; the attempt stays open
+            # until its OriginateResponse, the channel list or the timer settles it.
+            log.warning("callback task %s: Originate unconfirmed (%s)", task_id, exc)
+            status = "unconfirmed"
+        except AmiError as exc:  # Response: Error, the PBX refused it
+            self._by_action.pop(action_id, None)
             await self._finish(claim.attempt_id, "pbx_error")
             raise CallbackError("pbx_error", f"the PBX refused the call: {exc}") from None
-        action_id = result.response.get("ActionID") or ""
-        self._by_action[action_id] = claim.attempt_id
-        self._timers[claim.attempt_id] = asyncio.get_running_loop().call_later(
-            AGENT_RING_SECONDS + RESPONSE_GRACE_SECONDS, self._no_response, claim.attempt_id)
         await self.deps.db.run(lambda s: callbacks.set_action(s, claim.attempt_id, action_id))
         self.deps.bus.publish("callback.calling", task_id=task_id, attempt_id=claim.attempt_id,
                               agent_id=agent_id)
         log.info("callback task %s: ringing agent %s (%s) first", task_id, agent_id,
                  claim.interface)
-        return {"task_id": task_id, "attempt_id": claim.attempt_id, "status": "calling"}
+        return {"task_id": task_id, "attempt_id": claim.attempt_id, "status": status}
 
     async def _pause(self, attempt_id: int, agent_id: int) -> None:
         staffing = self.staffing
@@ -123,6 +138,11 @@ class CallbackDialer:
         agent_id = self._paused.pop(attempt_id, None)
         if agent_id is None or self.staffing is None:
             return
+        state = next((a for a in self.staffing.states.snapshot()
+                      if a["agent_id"] == agent_id), None)
+        if state is not None and state["state"] == "paused" and state["reason"] not in (
+                PAUSE_REASON, ""):
+            return  # paused since for another reason (by them or a supervisor): keep it
         try:
             await self.staffing.pause(agent_id, False)
         except Exception as exc:  # noqa: BLE001
@@ -134,26 +154,38 @@ class CallbackDialer:
             attempt_id = self._by_action.pop(event.action_id, None)
             if attempt_id is None:
                 return
-            self._cancel_timer(attempt_id)
-            if event.response.lower() == "success" and event.uniqueid:
-                self._by_channel[event.uniqueid] = attempt_id
+            if event.response.lower() != "success" or not event.uniqueid:
+                await self._finish(attempt_id, "agent_no_answer")
+            elif event.uniqueid in self._gone:  # its Hangup overtook the response
                 await self.deps.db.run(
                     lambda s: callbacks.agent_channel(s, attempt_id, event.uniqueid))
+                await self._finish(attempt_id, "agent_hangup")
             else:
-                await self._finish(attempt_id, "agent_no_answer")
-        elif isinstance(event, ev.DialEvent) and event.name == "DialEnd":
+                self._by_channel[event.uniqueid] = attempt_id
+                self._start_timer(attempt_id, MAX_CALL_SECONDS)  # a safety net only
+                await self.deps.db.run(
+                    lambda s: callbacks.agent_channel(s, attempt_id, event.uniqueid))
+        elif isinstance(event, ev.DialEvent):
             attempt_id = self._by_channel.get(event.uniqueid)
             if attempt_id is None:
                 return
-            if event.dial_status == "ANSWER":
+            if event.name == "DialBegin":
+                self._dialled.add(attempt_id)
+            elif event.dial_status == "ANSWER":
                 await self._citizen_answered(attempt_id)
             else:
                 self._dial_result[attempt_id] = DIAL_RESULTS.get(event.dial_status,
                                                                  "unreachable")
         elif isinstance(event, ev.Hangup):
+            self._gone[event.uniqueid] = None
+            while len(self._gone) > RECENT_HANGUPS:
+                self._gone.pop(next(iter(self._gone)))
             attempt_id = self._by_channel.pop(event.uniqueid, None)
             if attempt_id is not None:
-                await self._finish(attempt_id, self._dial_result.pop(attempt_id, "unreachable"))
+                # No Dial to the citizen began: the agent hung up first, or the
+                # trunk channel could not be made; not the citizen's doing.
+                default = "unreachable" if attempt_id in self._dialled else "agent_hangup"
+                await self._finish(attempt_id, self._dial_result.pop(attempt_id, default))
         elif isinstance(event, ev.ListResult) and event.name == "CoreShowChannels":
             alive = {item.get("Uniqueid") for item in event.items}
             for uniqueid, attempt_id in list(self._by_channel.items()):
@@ -176,11 +208,21 @@ class CallbackDialer:
     def _agent_of(self, attempt_id: int) -> int | None:
         return self._agents.get(attempt_id)
 
-    def _no_response(self, attempt_id: int) -> None:
+    def _start_timer(self, attempt_id: int, seconds: float) -> None:
+        self._cancel_timer(attempt_id)
+        self._timers[attempt_id] = asyncio.get_running_loop().call_later(
+            seconds, self._expired, attempt_id)
+
+    def _expired(self, attempt_id: int) -> None:
+        """No OriginateResponse in time, or a call longer than any real one:
+        the PBX never said how it ended."""
         self._timers.pop(attempt_id, None)
         for action_id, known in list(self._by_action.items()):
             if known == attempt_id:
                 del self._by_action[action_id]
+        for uniqueid, known in list(self._by_channel.items()):
+            if known == attempt_id:
+                del self._by_channel[uniqueid]
         task = asyncio.get_running_loop().create_task(self._finish(attempt_id, "lost"))
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
@@ -192,6 +234,7 @@ class CallbackDialer:
     async def _finish(self, attempt_id: int, result: str) -> None:
         self._cancel_timer(attempt_id)
         self._answered.discard(attempt_id)
+        self._dialled.discard(attempt_id)
         self._dial_result.pop(attempt_id, None)
         now = self.deps.clock.now()
         task = await self.deps.db.run(lambda s: callbacks.finish(s, attempt_id, result,

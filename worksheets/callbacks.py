@@ -11,7 +11,7 @@ stays on the supervisors' list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -23,11 +23,13 @@ from worksheets import service
 from worksheets.models import Call, CallbackAttempt, CallbackTask, WorkOrder
 
 MAX_ATTEMPTS = 3
+# A citizen not reached is not tried again sooner than this.
+RETRY_GAP = timedelta(minutes=10)
 STATUSES = ("open", "calling", "done", "failed")
 # What an attempt's result does to its task.
 REACHED = "reached"
 CITIZEN_NOT_REACHED = ("no_answer", "busy", "unreachable")
-NOT_COUNTED = ("agent_no_answer", "lost", "pbx_error")
+NOT_COUNTED = ("agent_no_answer", "agent_hangup", "lost", "pbx_error")
 RESULTS = (REACHED, *CITIZEN_NOT_REACHED, *NOT_COUNTED)
 
 
@@ -63,6 +65,7 @@ def task_dict(task: CallbackTask, call: Call | None, agent: Agent | None, *,
         "attempts": task.attempts, "max_attempts": MAX_ATTEMPTS,
         "last_result": task.last_result,
         "last_attempt_at": task.last_attempt_at.isoformat() if task.last_attempt_at else None,
+        "next_attempt_at": (next_try.isoformat() if (next_try := _next_try(task)) else None),
         "agent": agent.name if agent else None, "agent_id": task.agent_id,
         "note": task.note,
     }
@@ -72,6 +75,13 @@ def _tasks() -> Any:
     return (select(CallbackTask, Call, Agent)
             .join(Call, Call.id == CallbackTask.call_id)
             .outerjoin(Agent, Agent.id == CallbackTask.agent_id))
+
+
+def _next_try(task: CallbackTask) -> datetime | None:
+    if task.status == "open" and task.last_result in CITIZEN_NOT_REACHED and \
+            task.last_attempt_at is not None:
+        return task.last_attempt_at + RETRY_GAP
+    return None
 
 
 def list_tasks(session: Session, statuses: tuple[str, ...] = ("open", "calling"),
@@ -103,7 +113,8 @@ def claim(session: Session, task_id: int, agent_id: int, *, now: datetime,
           allowed: Any = None) -> Claim:
     """Hold an open task for ``agent_id`` and open an attempt.  ``allowed``:
     a predicate on the number (the routing rules' callback numbers)."""
-    agent = session.get(Agent, agent_id)
+    # Locked: one agent's two clicks on two tasks at once take turns.
+    agent = session.get(Agent, agent_id, with_for_update=True)
     if agent is None or not agent.active:
         raise CallbackError("no_agent", "this login is not an active agent")
     task = session.get(CallbackTask, task_id)
@@ -113,6 +124,11 @@ def claim(session: Session, task_id: int, agent_id: int, *, now: datetime,
         held = session.get(Agent, task.agent_id) if task.agent_id else None
         who = f" by {held.name}" if held and task.status == "calling" else ""
         raise CallbackError("not_open", f"callback task {task_id} is {task.status}{who}")
+    next_try = _next_try(task)
+    if next_try is not None and now < next_try:
+        minutes = -(-int((next_try - now).total_seconds()) // 60)
+        raise CallbackError("too_soon", "the citizen was not reached at the last attempt; "
+                                        f"try again in {minutes} min")
     busy = session.scalar(select(CallbackTask.id).where(CallbackTask.status == "calling",
                                                         CallbackTask.agent_id == agent_id))
     if busy is not None:
@@ -215,9 +231,14 @@ def close_by_hand(session: Session, task_id: int, status: str, note: str, *,
         raise CallbackError("closed", f"callback task {task_id} is already {task.status}")
     if task.status == "calling":
         raise CallbackError("calling", "a call is under way; close the task after it")
-    task.status, task.done_at, task.note = status, now, note.strip()[:500]
+    # Compare-and-set: an agent may have just started a call on it.
+    values: dict[str, Any] = {"status": status, "done_at": now, "note": note.strip()[:500]}
     if agent_id is not None:
-        task.agent_id = agent_id
+        values["agent_id"] = agent_id
+    if not session.execute(update(CallbackTask).where(
+            CallbackTask.id == task_id, CallbackTask.status == "open").values(**values)).rowcount:
+        raise CallbackError("calling", "a call has just started; close the task after it")
+    session.refresh(task)
     return task
 
 

@@ -15,7 +15,7 @@ from worksheets.callback_dialer import CallbackDialer
 from worksheets.callbacks import CallbackError
 
 DIALER = "callbacks"  # deps.extras key of the CallbackDialer
-HTTP_STATUS = {"not_found": 404, "no_agent": 403, "not_open": 409, "busy": 409,
+HTTP_STATUS = {"not_found": 404, "no_agent": 403, "not_open": 409, "busy": 409, "too_soon": 409,
                "calling": 409, "closed": 409, "number_not_allowed": 422, "invalid": 400,
                "pbx_down": 503, "pbx_error": 502}
 

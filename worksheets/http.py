@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
@@ -60,10 +60,14 @@ def _limit(request: web.Request) -> int:
 
 
 def _orders_visible_to(p: Principal, stmt: Any) -> Any:
+    # A login not linked to its agent or department sees nothing (not the
+    # orders whose agent or department is unset).
     if p.role == "agent":
-        return stmt.where(WorkOrder.agent_id == p.agent_id)
+        return stmt.where(WorkOrder.agent_id == p.agent_id) if p.agent_id is not None \
+            else stmt.where(false())
     if p.role == "department":
-        return stmt.where(WorkOrder.department_id == p.department_id)
+        return stmt.where(WorkOrder.department_id == p.department_id) \
+            if p.department_id is not None else stmt.where(false())
     return stmt
 
 
@@ -88,10 +92,13 @@ async def get_call(request: web.Request) -> web.Response:
     except ValueError:
         return json_error(400, "invalid", "call id must be a number")
 
+    p = principal(request)
+
     def work(s: Session) -> dict[str, Any] | None:
         call = s.get(Call, call_id)
-        if call is None:
-            return None
+        if call is None or (p.role == "agent" and (p.agent_id is None
+                                                   or call.agent_id != p.agent_id)):
+            return None  # agents see the calls they answered
         data = call_to_dict(call, full_number=True)
         data["timeline"] = [
             {"at": _iso(e.at), "kind": e.kind, "detail": e.detail}
@@ -252,7 +259,8 @@ ROUTES = [
               roles=("supervisor",), tags=("calls",),
               params=(("limit", "query", "at most this many (1-1000)"),
                       ("outcome", "query", "answered, abandoned, ivr_hangup, queued, in_ivr"))),
-    RouteSpec("GET", "/api/calls/{call_id}", get_call, "One call with its timeline and order",
+    RouteSpec("GET", "/api/calls/{call_id}", get_call,
+              "One call with its timeline and order (agents: the calls they answered)",
               roles=("supervisor", "agent"), tags=("calls",),
               params=(("call_id", "path", "call id"),)),
     RouteSpec("GET", "/api/work-orders", list_orders,

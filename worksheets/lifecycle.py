@@ -50,7 +50,8 @@ class LifecycleError(ValueError):
 
 
 def _order(session: Session, order_id: int, *, department_id: int | None = None) -> WorkOrder:
-    order = session.get(WorkOrder, order_id, with_for_update=True)
+    # populate_existing: the row as locked, not as this session read it earlier.
+    order = session.get(WorkOrder, order_id, with_for_update=True, populate_existing=True)
     if order is None or (department_id is not None and order.department_id != department_id):
         # Another department's order is not shown to exist.
         raise LifecycleError("not_found", f"no work order {order_id}")
@@ -167,11 +168,13 @@ def decide_extension(session: Session, order_id: int, *, approve: bool, user_id:
     return order
 
 
-def redispatch(session: Session, order_id: int, *, department_id: int, user_id: int | None,
+def redispatch(session: Session, order_id: int, *, department_id: int | None,
+               user_id: int | None,
                now: datetime, calendar: WorkingCalendar, tz: tzinfo, note: str = "",
                reopen: bool = False) -> WorkOrder:
     """Dispatch a returned order again (or, with ``reopen``, a closed one
-    whose citizen was not satisfied); the deadline starts again."""
+    whose citizen was not satisfied); the deadline starts again.
+    ``department_id`` None: the department it had."""
     order = _order(session, order_id)
     if reopen:
         _expect(order, "closed", doing="reopened")
@@ -180,14 +183,17 @@ def redispatch(session: Session, order_id: int, *, department_id: int, user_id: 
                                                  "be reopened; take a new call")
     else:
         _expect(order, "returned", doing="dispatched again")
-    department = session.get(Department, department_id)
+    department_id = order.department_id if department_id is None else department_id
+    department = session.get(Department, department_id) if department_id else None
     if department is None or not department.active:
         raise LifecycleError("invalid", f"no active department {department_id}")
     order.department_id = department.id
     _set_deadline(order, deadline_for(order.category, order.complexity, now, calendar, tz))
     order.status, order.accepted_at, order.closed_at = "dispatched", None, None
     if reopen:
-        order.reply = ""
+        # A new answer will need a new 回访; the old verdict stays in the history.
+        order.reply, order.visited_at, order.visit_result = "", None, None
+        order.satisfaction = None
     kind = "reopened" if reopen else "redispatched"
     _log(session, order, kind, now, user_id,
          f"to {department.name}, due {order.due_date}" + (f": {note.strip()}" if note.strip()
@@ -205,6 +211,9 @@ def visit(session: Session, order_id: int, *, result: str, note: str, user_id: i
     if order.answered_on_call:
         raise LifecycleError("wrong_status", "a consultation answered on the call has no 回访; "
                                              "its survey answer is its rating")
+    if order.visited_at is not None:
+        raise LifecycleError("wrong_status", f"work order {order.number} has had its 回访 "
+                                             f"({order.visit_result})")
     order.visited_at, order.visit_result = now, result
     if result != "unreachable":
         order.satisfaction = result

@@ -16,12 +16,13 @@ from console.routing_table import RouteSpec, json_error, read_json
 from worksheets import lifecycle
 from worksheets.http import order_to_dict
 from worksheets.lifecycle import LifecycleError
-from worksheets.models import WorkOrder
 
 HTTP_STATUS = {"not_found": 404, "wrong_status": 409, "pending": 409, "no_request": 409,
                "not_extendable": 422, "invalid": 400}
+# 回访 is a pool of work for every agent (they call the citizen, so they see
+# the number); deciding where a returned order goes is the supervisor's.
 WORKLISTS = {"department": ("department",), "extensions": ("supervisor",),
-             "returned": ("supervisor", "agent"), "visits": ("supervisor", "agent"),
+             "returned": ("supervisor",), "visits": ("supervisor", "agent"),
              "dissatisfied": ("supervisor",)}
 
 Step = Callable[[Session, int, Principal, dict[str, Any], Any], Any]
@@ -121,11 +122,9 @@ def _redispatch(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
 
 
 def _reopen(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    if "department_id" not in data:
-        order = s.get(WorkOrder, order_id)
-        data = {**data, "department_id": order.department_id if order else 0}
-    return lifecycle.redispatch(s, order_id, department_id=_int(data, "department_id"),
-                                user_id=p.user_id, now=deps.clock.now(), calendar=deps.calendar,
+    department_id = _int(data, "department_id") if "department_id" in data else None
+    return lifecycle.redispatch(s, order_id, department_id=department_id, user_id=p.user_id,
+                                now=deps.clock.now(), calendar=deps.calendar,
                                 tz=deps.settings.tz, note=_str(data, "note"), reopen=True)
 
 
@@ -180,8 +179,8 @@ ROUTES = [
            ("supervisor",), {"type": "object", "required": ["approve"],
                              "properties": {"approve": {"type": "boolean"}, "note": TEXT}}),
     _route("redispatch", _redispatch, "order.dispatched",
-           "Dispatch a returned order again (the deadline starts again)",
-           ("supervisor", "agent"), {"type": "object", "required": ["department_id"],
+           "Dispatch a returned order again (the deadline starts again): supervisor",
+           ("supervisor",), {"type": "object", "required": ["department_id"],
                                      "properties": {"department_id": {"type": "integer"},
                                                     "note": TEXT}}),
     _route("reopen", _reopen, "order.reopened",

@@ -168,9 +168,11 @@ class CallbackAttempt(Base):
     citizen is dialled from ``[callback-out]``.
 
     ``result``: calling, then reached | no_answer | busy | unreachable (the
-    citizen) | agent_no_answer (the agent's phone was not answered; does not
-    count as an attempt on the citizen) | lost (the PBX never said how it
-    ended).
+    citizen) | agent_no_answer (the agent's phone was not answered) |
+    agent_hangup (the agent hung up before the citizen answered, or the trunk
+    call could not be made) | lost (the PBX never said how it ended) |
+    pbx_error (the PBX refused the Originate); the last four do not count as
+    attempts on the citizen.
     """
 
     __tablename__ = "callback_attempts"

@@ -179,6 +179,19 @@ def test_queue_announcements_need_the_callers_language_sounds(conf: Path) -> Non
     assert not [p for p in check(conf) if "announces to" in p.message]
 
 
+def test_thanks_follow_the_hold_time_even_without_positions(conf: Path) -> None:
+    (conf / "sounds" / "zh" / "queue-thankyou.wav").unlink()
+    edit(conf / "queues.conf", "announce-position = yes", "announce-position = no")
+    only_error(check(conf), "queues.conf", r"sounds/zh/ lacks queue-thankyou")
+
+
+def test_a_dialect_falls_back_to_its_language_sounds(conf: Path) -> None:
+    edit(conf / "extensions.conf", "Set(CHANNEL(language)=zh)", "Set(CHANNEL(language)=zh_CN)")
+    assert not [p for p in check(conf) if "announces to" in p.message]
+    (conf / "sounds" / "zh" / "queue-seconds.wav").unlink()
+    only_error(check(conf), "queues.conf", r"'zh_CN' callers.*queue-seconds")
+
+
 def test_periodic_announcement_in_the_callers_language(conf: Path) -> None:
     (conf / "sounds" / "zh" / "queue-periodic-announce.wav").unlink()
     only_error(check(conf), "queues.conf", r"sounds/zh/ lacks queue-periodic-announce")

@@ -17,7 +17,7 @@ from tests.console.test_http import login
 from tests.helpers import prepare_database, settings_for_test
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Department
+from worksheets.models import Call, Department
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)
 
@@ -43,6 +43,16 @@ def seed_orders(url: str) -> tuple[list[int], int, int]:
         return db.call(work)
     finally:
         db.close()
+
+
+async def with_backend(settings, body):
+    backend = Backend(settings, clock=Clock.for_running_loop(NOW))
+    await backend.start()
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+            return await body(backend, http)
+    finally:
+        await backend.stop()
 
 
 def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
@@ -87,6 +97,10 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
                                            {"reason": "应由交通局办理"})
                 async with http.get("/api/worklists/returned", headers=sup) as r:
                     out["returned_list"] = [o["id"] for o in (await r.json())["work_orders"]]
+                async with http.get("/api/worklists/returned", headers=agent) as r:
+                    out["agent_returned_list"] = r.status
+                out["agent_redispatch"] = (await post(f"/api/work-orders/{bounced}/redispatch",
+                                                      agent, {"department_id": other}))[0]
                 out["redispatch"] = await post(f"/api/work-orders/{bounced}/redispatch", sup,
                                                {"department_id": other})
                 out["dept_after"] = (await post(f"/api/work-orders/{bounced}/accept", dept))[0]
@@ -94,6 +108,8 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
                     out["visits"] = [o["id"] for o in (await r.json())["work_orders"]]
                 out["visit"] = await post(f"/api/work-orders/{plain}/visit", agent,
                                           {"result": "basically_satisfied", "note": "基本满意"})
+                out["visit_again"] = (await post(f"/api/work-orders/{plain}/visit", agent,
+                                                 {"result": "satisfied"}))[0]
                 async with http.get(f"/api/work-orders/{plain}", headers=sup) as r:
                     out["history"] = [h["kind"] for h in (await r.json())["history"]]
                 async with http.get("/api/worklists/nonsense", headers=sup) as r:
@@ -113,10 +129,12 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
     assert out["dept_decides"] == 403
     assert out["decide"][0] == 200 and out["decide"][1]["due_date"] == "2026-12-09"
     assert out["return"][1]["status"] == "returned" and out["returned_list"] == [bounced]
+    assert out["agent_returned_list"] == 403 and out["agent_redispatch"] == 403
     assert out["redispatch"][1]["department_id"] == other
     assert out["dept_after"] == 404  # no longer theirs
     assert out["visits"] == [plain]
     assert out["visit"][1]["satisfaction"] == "basically_satisfied"
+    assert out["visit_again"] == 409  # one 回访 per answer
     assert out["history"] == ["dispatched", "accepted", "replied", "visited"]
     assert out["bad_list"] == 404
 
@@ -127,24 +145,57 @@ def test_departments_hear_live_events_of_their_own_orders_only(tmp_path):
     (mine_order, _c, _b), mine, other = seed_orders(url)
     settings = settings_for_test(url, tmp_path)
 
-    async def main():
-        backend = Backend(settings, clock=Clock.for_running_loop(NOW))
-        await backend.start()
-        try:
-            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
-                dept = await login(http, "dept")
-                ws = await http.ws_connect("/api/ws", headers=dept)
-                assert (await ws.receive_json(timeout=5))["type"] == "hello"
-                # another department's order moves: not for them
-                backend.deps.bus.publish("order.accepted", order_id=999, department_id=other)
-                async with http.post(f"/api/work-orders/{mine_order}/accept", headers=dept):
-                    pass
-                got = await ws.receive_json(timeout=5)
-                await ws.close()
-                return got
-        finally:
-            await backend.stop()
+    async def body(backend, http):
+        dept = await login(http, "dept")
+        ws = await http.ws_connect("/api/ws", headers=dept)
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        # another department's order moves: not for them
+        backend.deps.bus.publish("order.accepted", order_id=999, department_id=other)
+        async with http.post(f"/api/work-orders/{mine_order}/accept", headers=dept):
+            pass
+        got = await ws.receive_json(timeout=5)
+        await ws.close()
+        return got
 
-    got = run_simulated(main())
+    got = run_simulated(with_backend(settings, body))
     assert got["type"] == "order.accepted" and got["order_id"] == mine_order
     assert got["department_id"] == mine
+
+
+def test_logins_not_linked_see_no_orders_and_agents_only_their_own_calls(tmp_path):
+    from hotline import accounts
+    from tests.helpers import PASSWORD
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, NOW)
+    seed_orders(url)  # answered by no known agent: agent_id unset
+    db = Database(url)
+    db.call(lambda s: accounts.create_user(s, username="loose", password=PASSWORD,
+                                           role="department", now=NOW))
+
+    def draft(s):  # a draft: no department yet
+        service.start_call(s, uniqueid="8.1", now=NOW, caller_number="13900000000")
+        return service.mark_answered(s, "8.1", member_name="m", agent_id=None,
+                                     hold_seconds=1, now=NOW).department_id
+    assert db.call(draft) is None
+    call_id = db.call(lambda s: s.scalar(select(Call.id)))
+    db.close()
+    settings = settings_for_test(url, tmp_path)
+
+    async def body(backend, http):
+        loose, agent = await login(http, "loose"), await login(http, "agent")
+        sup = await login(http, "sup")
+        out = {}
+        async with http.get("/api/work-orders", headers=loose) as r:
+            out["loose_orders"] = (await r.json())["work_orders"]
+        async with http.get("/api/work-orders", headers=agent) as r:
+            out["agent_orders"] = (await r.json())["work_orders"]
+        async with http.get(f"/api/calls/{call_id}", headers=agent) as r:
+            out["agent_call"] = r.status
+        async with http.get(f"/api/calls/{call_id}", headers=sup) as r:
+            out["sup_call"] = r.status
+        return out
+
+    out = run_simulated(with_backend(settings, body))
+    assert out["loose_orders"] == [] and out["agent_orders"] == []
+    assert out["agent_call"] == 404 and out["sup_call"] == 200

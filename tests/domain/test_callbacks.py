@@ -12,7 +12,7 @@ from agents.models import Agent
 from hotline.db import Database
 from tests.helpers import prepare_database
 from worksheets import callbacks, ivr_records, service
-from worksheets.callbacks import MAX_ATTEMPTS, CallbackError
+from worksheets.callbacks import MAX_ATTEMPTS, RETRY_GAP, CallbackError
 from worksheets.models import CallbackAttempt, CallbackTask, CallEvent, WorkOrder
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)
@@ -110,10 +110,17 @@ def test_citizen_not_reached_reopens_until_the_last_attempt_fails_it(db):
     task = db.call(lambda s: abandoned(s, "5.1", "13800000001", NOW))
     results = []
     for i in range(MAX_ATTEMPTS):
-        agent = (first, second)[i % 2]
-        claim = db.call(lambda s, a=agent: callbacks.claim(s, task, a, now=NOW))
-        t = db.call(lambda s, c=claim: callbacks.finish(s, c.attempt_id, "no_answer", now=NOW))
+        agent, at = (first, second)[i % 2], NOW + i * RETRY_GAP
+        claim = db.call(lambda s, a=agent, t=at: callbacks.claim(s, task, a, now=t))
+        t = db.call(lambda s, c=claim, t=at: callbacks.finish(s, c.attempt_id, "no_answer",
+                                                              now=t))
         results.append((t.status, t.attempts, t.agent_id))
+        if i == 0:  # not again at once: the gap between attempts
+            with pytest.raises(CallbackError) as soon:
+                db.call(lambda s: callbacks.claim(s, task, second, now=at + RETRY_GAP / 2))
+            assert soon.value.code == "too_soon" and "5 min" in str(soon.value)
+            listed = db.call(lambda s: callbacks.list_tasks(s))[0]
+            assert listed["next_attempt_at"] == (at + RETRY_GAP).isoformat()
     assert results[:-1] == [("open", n, None) for n in range(1, MAX_ATTEMPTS)]
     assert results[-1][:2] == ("failed", MAX_ATTEMPTS)
     with pytest.raises(CallbackError):
@@ -123,7 +130,7 @@ def test_citizen_not_reached_reopens_until_the_last_attempt_fails_it(db):
 def test_agent_not_answering_or_a_lost_attempt_does_not_count(db):
     first, _ = agents(db)
     task = db.call(lambda s: abandoned(s, "6.1", "13800000001", NOW))
-    for result in ("agent_no_answer", "lost", "pbx_error"):
+    for result in ("agent_no_answer", "agent_hangup", "lost", "pbx_error"):
         claim = db.call(lambda s: callbacks.claim(s, task, first, now=NOW))
         t = db.call(lambda s, c=claim, r=result: callbacks.finish(s, c.attempt_id, r, now=NOW))
         assert (t.status, t.attempts, t.last_result) == ("open", 0, result)

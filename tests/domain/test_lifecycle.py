@@ -174,6 +174,18 @@ def test_visit_records_satisfaction_and_dissatisfied_orders_can_be_reopened(db):
     assert (reopened.status, reopened.closed_at, reopened.reply) == ("dispatched", None, "")
     assert db.call(lambda s: [o.id for o in lifecycle.worklist(s, "department",
                                                                department_id=dept)]) == [oid]
+    assert (reopened.visited_at, reopened.visit_result, reopened.satisfaction) == (
+        None, None, None)
+    assert db.call(lambda s: [o.id for o in lifecycle.worklist(s, "dissatisfied")]) == []
+    # the new answer gets its own 回访
+    db.call(lambda s: lifecycle.reply(s, oid, department_id=dept, text="已更换灯具",
+                                      user_id=None, now=NOW + timedelta(days=3)))
+    assert db.call(lambda s: [o.id for o in lifecycle.worklist(s, "visits")]) == [oid]
+    db.call(lambda s: lifecycle.visit(s, oid, result="satisfied", note="", user_id=None,
+                                      now=NOW + timedelta(days=3)))
+    assert code_of(db, lambda s: lifecycle.visit(s, oid, result="dissatisfied", note="",
+                                                 user_id=None, now=NOW)) == "wrong_status"
+    assert kinds(db, oid)[-3:] == ["reopened", "replied", "visited"]
 
 
 def test_unreachable_citizen_leaves_no_rating_and_on_call_answers_have_no_visit(db):

@@ -7,13 +7,17 @@ from AMI."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from sqlalchemy import select
 
+from hotline.app import Backend
 from hotline.clock import run_simulated
 from hotline.db import Database
-from pbxsim import CallerScript, PhoneBehaviour
+from pbxsim import CallerScript, PbxSim, PhoneBehaviour
+from pbxsim.phones import Phone
 from routing.models import AuditEntry
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
 from tests.helpers import PASSWORD, prepare_database
@@ -104,49 +108,76 @@ def test_agent_calls_back_an_abandoned_caller_and_reaches_them(database_url, tmp
     assert pauses[0] == ("1", "callback") and pauses[-1][0] == "0"
 
 
-def test_unreached_citizen_is_retried_then_fails_and_agent_no_answer_does_not_count(
-        tmp_path):
+@dataclass
+class Scene:
+    """One abandoned caller's callback task, an agent's login, the stack."""
+
+    sim: PbxSim
+    backend: Backend
+    http: aiohttp.ClientSession
+    agent: dict[str, str]
+    task_id: int
+    phone: Phone | None
+
+    async def call(self) -> int:
+        async with self.http.post(f"/api/callbacks/{self.task_id}/call",
+                                  headers=self.agent) as r:
+            return r.status
+
+    async def task(self) -> dict[str, Any]:
+        async with self.http.get(f"/api/callbacks/{self.task_id}", headers=self.agent) as r:
+            return await r.json()
+
+
+def scenario(tmp_path, phone: PhoneBehaviour | None, body) -> tuple[Any, str]:
+    """Run ``body(scene)`` on SQLite; returns its result and the database URL."""
     url = f"sqlite:///{tmp_path / 'h.db'}"
     prepare_database(url, START)
-    agent_id, interface, _member = on_duty_agent(url)
+    _agent_id, interface, _member = on_duty_agent(url)
 
     async def main():
         sim, backend = await start_stack(url, tmp_path)
         try:
-            phone = sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0))
-            sim.far_ends[CITIZEN] = PhoneBehaviour(answers=False)
+            handle = sim.add_phone(interface, phone) if phone else None
             await abandon_one(sim)
-            results = []
             async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
-                agent, sup = await login(http, "oncall"), await login(http, "sup")
+                agent = await login(http, "oncall")
                 task_id = (await (await http.get("/api/callbacks", headers=agent)).json()
                            )["callbacks"][0]["id"]
-                # The agent's own phone is not answered: not an attempt on the citizen.
-                phone.behaviour = PhoneBehaviour(answers=False)
-                async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
-                    assert r.status == 202, await r.text()
-                await asyncio.sleep(40)
-                results.append(await (await http.get(f"/api/callbacks/{task_id}",
-                                                      headers=agent)).json())
-                phone.behaviour = PhoneBehaviour(answer_after=1.0, talk_seconds=60.0)
-                for _ in range(3):
-                    async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
-                        assert r.status == 202, await r.text()
-                    await asyncio.sleep(70)  # Dial(...,30) gives up on the citizen
-                    results.append(await (await http.get(f"/api/callbacks/{task_id}",
-                                                          headers=agent)).json())
-                async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
-                    refused = (r.status, (await r.json())["error"]["code"])
-                async with http.get("/api/callbacks?status=failed", headers=sup) as r:
-                    failed = (await r.json())["callbacks"]
-                async with http.get("/api/callbacks?status=nonsense", headers=sup) as r:
-                    bad_status = r.status
-            return results, refused, failed, bad_status
+                return await body(Scene(sim, backend, http, agent, task_id, handle))
         finally:
             await backend.stop()
             await sim.stop()
 
-    results, refused, failed, bad_status = run_simulated(main())
+    return run_simulated(main()), url
+
+
+def test_unreached_citizen_is_retried_then_fails_and_agent_no_answer_does_not_count(
+        tmp_path):
+    async def body(sc: Scene):
+        sc.sim.far_ends[CITIZEN] = PhoneBehaviour(answers=False)
+        sup = await login(sc.http, "sup")
+        # The agent's own phone is not answered: not an attempt on the citizen.
+        sc.phone.behaviour = PhoneBehaviour(answers=False)
+        assert await sc.call() == 202
+        await asyncio.sleep(40)
+        results = [await sc.task()]
+        sc.phone.behaviour = PhoneBehaviour(answer_after=1.0, talk_seconds=60.0)
+        for _ in range(3):
+            assert await sc.call() == 202
+            # Dial(...,30) gives up on the citizen; then the gap between attempts
+            await asyncio.sleep(610)
+            results.append(await sc.task())
+        async with sc.http.post(f"/api/callbacks/{sc.task_id}/call", headers=sc.agent) as r:
+            refused = (r.status, (await r.json())["error"]["code"])
+        async with sc.http.get("/api/callbacks?status=failed", headers=sup) as r:
+            failed = (await r.json())["callbacks"]
+        async with sc.http.get("/api/callbacks?status=nonsense", headers=sup) as r:
+            bad_status = r.status
+        return results, refused, failed, bad_status
+
+    (results, refused, failed, bad_status), url = scenario(
+        tmp_path, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0), body)
     first = results[0]
     assert (first["status"], first["attempts"], first["last_result"]) == (
         "open", 0, "agent_no_answer")
@@ -166,35 +197,22 @@ def test_unreached_citizen_is_retried_then_fails_and_agent_no_answer_does_not_co
 
 
 def test_supervisor_closes_a_task_by_hand_with_an_audited_note(tmp_path):
-    url = f"sqlite:///{tmp_path / 'h.db'}"
-    prepare_database(url, START)
-    on_duty_agent(url)
+    async def body(sc: Scene):
+        sup = await login(sc.http, "sup")
+        close = f"/api/callbacks/{sc.task_id}/close"
+        async with sc.http.post(close, headers=sc.agent, json={"status": "done",
+                                                              "note": "x"}) as r:
+            by_agent = r.status
+        async with sc.http.post(close, headers=sup, json={"status": "done"}) as r:
+            no_note = r.status
+        async with sc.http.post(close, headers=sup, json={"status": "failed",
+                                                         "note": "空号"}) as r:
+            closed = (r.status, await r.json())
+        async with sc.http.get("/api/callbacks", headers=sup) as r:
+            still_open = (await r.json())["callbacks"]
+        return by_agent, no_note, closed, still_open
 
-    async def main():
-        sim, backend = await start_stack(url, tmp_path)
-        try:
-            await abandon_one(sim)
-            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
-                agent, sup = await login(http, "oncall"), await login(http, "sup")
-                task_id = (await (await http.get("/api/callbacks", headers=sup)).json()
-                           )["callbacks"][0]["id"]
-                async with http.post(f"/api/callbacks/{task_id}/close", headers=agent,
-                                     json={"status": "done", "note": "x"}) as r:
-                    by_agent = r.status
-                async with http.post(f"/api/callbacks/{task_id}/close", headers=sup,
-                                     json={"status": "done"}) as r:
-                    no_note = r.status
-                async with http.post(f"/api/callbacks/{task_id}/close", headers=sup,
-                                     json={"status": "failed", "note": "空号"}) as r:
-                    closed = (r.status, await r.json())
-                async with http.get("/api/callbacks", headers=sup) as r:
-                    still_open = (await r.json())["callbacks"]
-            return by_agent, no_note, closed, still_open
-        finally:
-            await backend.stop()
-            await sim.stop()
-
-    by_agent, no_note, closed, still_open = run_simulated(main())
+    (by_agent, no_note, closed, still_open), url = scenario(tmp_path, None, body)
     assert by_agent == 403 and no_note == 400
     assert closed[0] == 200 and closed[1]["status"] == "failed"
     assert still_open == []
@@ -212,34 +230,42 @@ def test_a_callback_that_ends_while_the_pbx_link_is_down_is_settled_after_reconn
     """The Hangup of the agent's channel is lost with the AMI socket: after
     the reconnect, the channel list shows the call gone, and the attempt is
     closed (reached: the citizen had answered) instead of staying 'calling'."""
-    url = f"sqlite:///{tmp_path / 'h.db'}"
-    prepare_database(url, START)
-    _agent_id, interface, _member = on_duty_agent(url)
+    async def body(sc: Scene):
+        assert await sc.call() == 202
+        await asyncio.sleep(8)  # agent answered, citizen answered (after 3 s)
+        sc.sim.drop_ami_connections()
+        sc.sim.stall_ami(20.0)  # the agent hangs up at 16 s: nobody hears it
+        await asyncio.sleep(5)
+        during = await sc.task()
+        await sc.backend.deps.ami.wait_ready(60)
+        await asyncio.sleep(3)
+        return during, await sc.task()
 
-    async def main():
-        sim, backend = await start_stack(url, tmp_path)
-        try:
-            sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=15.0))
-            await abandon_one(sim)
-            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
-                agent = await login(http, "oncall")
-                task_id = (await (await http.get("/api/callbacks", headers=agent)).json()
-                           )["callbacks"][0]["id"]
-                async with http.post(f"/api/callbacks/{task_id}/call", headers=agent) as r:
-                    assert r.status == 202, await r.text()
-                await asyncio.sleep(8)  # agent answered, citizen answered (after 3 s)
-                sim.drop_ami_connections()
-                sim.stall_ami(20.0)  # the agent hangs up at 16 s: nobody hears it
-                await asyncio.sleep(5)
-                during = await (await http.get(f"/api/callbacks/{task_id}", headers=agent)).json()
-                await backend.deps.ami.wait_ready(60)
-                await asyncio.sleep(3)
-                after = await (await http.get(f"/api/callbacks/{task_id}", headers=agent)).json()
-            return during, after
-        finally:
-            await backend.stop()
-            await sim.stop()
-
-    during, after = run_simulated(main())
+    (during, after), _url = scenario(
+        tmp_path, PhoneBehaviour(answer_after=1.0, talk_seconds=15.0), body)
     assert during["status"] == "calling"
     assert (after["status"], after["last_result"]) == ("done", "reached")
+
+
+def test_an_unregistered_phone_or_an_agent_hanging_up_first_costs_the_citizen_nothing(
+        tmp_path):
+    """The agent's phone is not registered: Asterisk answers the Originate
+    and fails it at once (the OriginateResponse right behind the answer).
+    Then the agent hangs up while the citizen's phone still rings (DialEnd
+    CANCEL).  Neither counts as an attempt on the citizen."""
+    async def body(sc: Scene):
+        sc.sim.far_ends[CITIZEN] = PhoneBehaviour(answer_after=20.0, talk_seconds=20.0)
+        assert await sc.call() == 202
+        await asyncio.sleep(2)
+        unregistered = await sc.task()
+        sc.phone.behaviour = PhoneBehaviour(answer_after=1.0, talk_seconds=5.0)
+        sc.sim.set_device_state(sc.phone.interface, "NOT_INUSE")
+        assert await sc.call() == 202
+        await asyncio.sleep(30)
+        return unregistered, await sc.task()
+
+    (unregistered, hung_up), _url = scenario(tmp_path, PhoneBehaviour(registered=False), body)
+    assert (unregistered["status"], unregistered["last_result"], unregistered["attempts"]) == (
+        "open", "agent_no_answer", 0)
+    assert (hung_up["status"], hung_up["last_result"], hung_up["attempts"]) == (
+        "open", "agent_hangup", 0)
