@@ -60,6 +60,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     service_level_seconds: int = 15
     service_level_target: float = 0.90
+    completion_target: float = 0.96  # 办结率 each department is held to
     ami_action_timeout: float = 5.0
     ami_ping_interval: float = 10.0
     agi_command_timeout: float = 30.0
@@ -86,6 +87,7 @@ DOCUMENTED = {
     "HOTLINE_TIMEZONE": "the city's time zone (default Asia/Shanghai)",
     "HOTLINE_SERVICE_LEVEL_SECONDS": "answer target in seconds (default 15, GB/T 33358-2016)",
     "HOTLINE_SERVICE_LEVEL_TARGET": "share of calls to answer within it (default 0.90)",
+    "HOTLINE_COMPLETION_TARGET": "completion rate (办结率) departments are held to (default 0.96)",
     "HOTLINE_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
 }
 
@@ -215,6 +217,10 @@ def load_settings(
         service_level_target=float(
             _number("HOTLINE_SERVICE_LEVEL_TARGET",
                     values.get("HOTLINE_SERVICE_LEVEL_TARGET", "0.9"), float, 0.0, 1.0)
+        ),
+        completion_target=float(
+            _number("HOTLINE_COMPLETION_TARGET",
+                    values.get("HOTLINE_COMPLETION_TARGET", "0.96"), float, 0.0, 1.0)
         ),
         log_level=log_level,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -14,7 +17,7 @@ from console.routing_table import RouteSpec, json_error, read_json
 from hotline.logmask import mask_number
 from worksheets import lifecycle, service
 from worksheets.models import Call, Department, WorkOrder
-from worksheets.stats import period_stats
+from worksheets.stats import department_stats, period_stats
 
 
 def _iso(value: Any) -> str | None:
@@ -225,8 +228,9 @@ async def list_departments(request: web.Request) -> web.Response:
     return web.json_response({"departments": await deps.db.run(work)})
 
 
-async def stats(request: web.Request) -> web.Response:
-    """Figures for a period (default: today, local time)."""
+def _period(request: web.Request, default_days: int = 1) -> tuple[datetime, datetime]:
+    """``from``/``to`` of the query (default: the last ``default_days`` local
+    days, today included); raises a 400 answer."""
     deps = request.app[DEPS_KEY]
     tz = deps.settings.tz
     try:
@@ -234,13 +238,27 @@ async def stats(request: web.Request) -> web.Response:
             start = datetime.fromisoformat(request.query["from"])
             end = datetime.fromisoformat(request.query.get("to", ""))
         else:
-            start = datetime.combine(deps.clock.now().astimezone(tz).date(), time(), tz)
-            end = start + timedelta(days=1)
+            end = datetime.combine(deps.clock.now().astimezone(tz).date(), time(), tz) \
+                + timedelta(days=1)
+            start = end - timedelta(days=default_days)
     except ValueError:
-        return json_error(400, "invalid", "from and to must be ISO 8601 date-times")
+        raise _bad("from and to must be ISO 8601 date-times") from None
     start, end = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (start, end))
     if end <= start or end - start > timedelta(days=366):
-        return json_error(400, "invalid", "to must follow from, by at most a year")
+        raise _bad("to must follow from, by at most a year")
+    return start, end
+
+
+def _bad(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": {"code": "invalid", "message": message}}),
+                              content_type="application/json")
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Figures for a period (default: today, local time)."""
+    deps = request.app[DEPS_KEY]
+    tz = deps.settings.tz
+    start, end = _period(request)
     result = await deps.db.run(lambda s: period_stats(
         s, start, end, tz=tz, target_seconds=deps.settings.service_level_seconds,
         order_target_minutes=deps.settings.order_target_minutes,
@@ -249,12 +267,43 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
+async def department_accounts(request: web.Request) -> web.StreamResponse:
+    """Each department's completion, on-time, return and satisfaction rates
+    (default: the last 30 days); departments see their own row.  CSV with
+    ``format=csv``."""
+    deps = request.app[DEPS_KEY]
+    p = principal(request)
+    start, end = _period(request, default_days=30)
+    target = deps.settings.completion_target
+    rows = [r.to_dict() for r in await deps.db.run(lambda s: department_stats(
+        s, start, end, now=deps.clock.now(), completion_target=target))]
+    if p.role == "department":
+        rows = [r for r in rows if r["department_id"] == p.department_id]
+    if request.query.get("format") == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["department"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return web.Response(body=("\ufeff" + out.getvalue()).encode("utf-8"),
+                            content_type="text/csv", charset="utf-8", headers={
+                                "Content-Disposition": 'attachment; filename="departments.csv"'})
+    return web.json_response({"from": start.isoformat(), "to": end.isoformat(),
+                              "completion_target": target, "departments": rows})
+
+
 ROUTES = [
     RouteSpec("GET", "/api/stats", stats,
               "Service level, abandon rate, ASA, AHT, completion, on-time and satisfaction "
               "rates, per hour (default: today)", roles=("supervisor",), tags=("reports",),
               params=(("from", "query", "ISO 8601 start (default: today 00:00 local)"),
                       ("to", "query", "ISO 8601 end"))),
+    RouteSpec("GET", "/api/stats/departments", department_accounts,
+              "Departments held to account: completion (target HOTLINE_COMPLETION_TARGET), "
+              "on-time, return and satisfaction rates, open and overdue orders (default: last "
+              "30 days; departments: their own row)", roles=("supervisor", "department"),
+              tags=("reports",),
+              params=(("from", "query", "ISO 8601 start"), ("to", "query", "ISO 8601 end"),
+                      ("format", "query", "json (default) or csv"))),
     RouteSpec("GET", "/api/calls", list_calls, "Recent call records (numbers masked)",
               roles=("supervisor",), tags=("calls",),
               params=(("limit", "query", "at most this many (1-1000)"),

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from worksheets.models import Call, CallbackTask, WorkOrder
+from worksheets.models import Call, CallbackTask, Department, WorkOrder
 
 SATISFIED = ("satisfied", "basically_satisfied")
 
@@ -134,3 +134,67 @@ def _order_figures(session: Session, stats: PeriodStats, start: datetime, end: d
     quick = [o for o in submitted if o.submitted_at - o.created_at <= timedelta(
         minutes=target_minutes)]
     stats.within_target_minutes = _ratio(len(quick), len(submitted))
+
+
+@dataclass
+class DepartmentRow:
+    """One department's account for a period (DOMAIN.md's rates)."""
+
+    department_id: int
+    department: str
+    received: int = 0  # orders dispatched to it in the period (its latest dispatch)
+    closed: int = 0
+    closed_on_time: int = 0
+    open: int = 0
+    overdue: int = 0  # open and past due, as of now
+    returned: int = 0  # sent back at least once
+    rated: int = 0
+    satisfied: int = 0
+    completion_rate: float | None = None
+    on_time_rate: float | None = None
+    return_rate: float | None = None
+    satisfaction_rate: float | None = None
+    below_target: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def department_stats(session: Session, start: datetime, end: datetime, *, now: datetime,
+                     completion_target: float = 0.96) -> list[DepartmentRow]:
+    """Each active department's orders submitted in [start, end): completion
+    (closed / received, as of now), on-time, return and satisfaction rates;
+    worst completion first.  An order counts for the department holding it
+    now (a returned order that went elsewhere counts for the new one; one
+    still waiting to be dispatched again counts, as returned, for the one
+    that sent it back)."""
+    rows = {d.id: DepartmentRow(d.id, d.name) for d in session.scalars(
+        select(Department).where(Department.active).order_by(Department.id))}
+    orders = session.scalars(select(WorkOrder).where(
+        WorkOrder.submitted_at >= start, WorkOrder.submitted_at < end,
+        WorkOrder.answered_on_call.is_(False), WorkOrder.department_id.is_not(None)))
+    for o in orders:
+        row = rows.get(o.department_id)  # type: ignore[arg-type]
+        if row is None:
+            continue
+        row.received += 1
+        row.returned += o.returns > 0
+        if o.status == "closed":
+            row.closed += 1
+            row.closed_on_time += o.due_at is None or (o.closed_at is not None
+                                                       and o.closed_at <= o.due_at)
+        else:
+            row.open += 1
+            row.overdue += o.due_at is not None and o.due_at < now and o.status != "returned"
+        if o.satisfaction:
+            row.rated += 1
+            row.satisfied += o.satisfaction in SATISFIED
+    for row in rows.values():
+        row.completion_rate = _ratio(row.closed, row.received)
+        row.on_time_rate = _ratio(row.closed_on_time, row.closed)
+        row.return_rate = _ratio(row.returned, row.received)
+        row.satisfaction_rate = _ratio(row.satisfied, row.rated)
+        row.below_target = row.completion_rate is not None and \
+            row.completion_rate < completion_target
+    return sorted(rows.values(), key=lambda r: (r.completion_rate is None,
+                                                r.completion_rate or 0.0, -r.received))

@@ -199,3 +199,41 @@ def test_logins_not_linked_see_no_orders_and_agents_only_their_own_calls(tmp_pat
     out = run_simulated(with_backend(settings, body))
     assert out["loose_orders"] == [] and out["agent_orders"] == []
     assert out["agent_call"] == 404 and out["sup_call"] == 200
+
+
+def test_department_accounts_for_supervisors_and_each_department_its_own(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, NOW)
+    (plain, _complex, _bounced), mine, _other = seed_orders(url)
+    settings = settings_for_test(url, tmp_path)
+
+    async def body(backend, http):
+        dept, sup = await login(http, "dept"), await login(http, "sup")
+        agent = await login(http, "agent")
+        async with http.post(f"/api/work-orders/{plain}/reply", headers=dept,
+                             json={"reply": "已处理"}):
+            pass
+        out = {}
+        async with http.get("/api/stats/departments", headers=sup) as r:
+            out["sup"] = await r.json()
+        async with http.get("/api/stats/departments", headers=dept) as r:
+            out["dept"] = (await r.json())["departments"]
+        async with http.get("/api/stats/departments", headers=agent) as r:
+            out["agent"] = r.status
+        async with http.get("/api/stats/departments?format=csv", headers=sup) as r:
+            out["csv"] = (r.headers["Content-Type"], (await r.read()).decode("utf-8-sig"))
+        async with http.get("/api/stats/departments?from=yesterday", headers=sup) as r:
+            out["bad"] = (r.status, (await r.json())["error"]["code"])
+        return out
+
+    out = run_simulated(with_backend(settings, body))
+    rows = out["sup"]["departments"]
+    assert out["sup"]["completion_target"] == 0.96 and len(rows) > 2
+    worst = rows[0]
+    assert (worst["department_id"], worst["received"], worst["closed"]) == (mine, 3, 1)
+    assert worst["completion_rate"] == round(1 / 3, 4) and worst["below_target"]
+    assert [r["department_id"] for r in out["dept"]] == [mine]
+    assert out["agent"] == 403
+    assert out["csv"][0].startswith("text/csv")
+    assert out["csv"][1].splitlines()[0].startswith("department_id,department,received")
+    assert out["bad"] == (400, "invalid")

@@ -15,7 +15,7 @@ from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.lifecycle import LifecycleError
 from worksheets.models import Department, WorkOrder
-from worksheets.stats import period_stats
+from worksheets.stats import department_stats, period_stats
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
@@ -232,3 +232,39 @@ def test_figures_completion_on_time_return_and_satisfaction(db):
     assert st.on_time_rate == round(2 / 3, 4)  # the late reply is not on time
     assert st.return_rate == round(1 / 4, 4)  # of the 4 dispatched, one came back
     assert st.satisfaction_rate == 0.5
+
+
+def test_departments_are_held_to_account_worst_completion_first(db):
+    first, second = departments(db)[:2]
+    a = [dispatched(db, f"10.{i}", dept=first) for i in range(4)]
+    b = [dispatched(db, f"11.{i}", dept=second) for i in range(2)]
+    moved = dispatched(db, "12.1", dept=first)
+
+    def work(s):
+        for oid in a[:3]:  # first: 3 of 4 closed, one of them late
+            lifecycle.reply(s, oid, department_id=first, text="ok", user_id=None,
+                            now=NOW + timedelta(days=1 if oid != a[2] else 9))
+        lifecycle.visit(s, a[0], result="satisfied", note="", user_id=None, now=NOW)
+        lifecycle.visit(s, a[1], result="dissatisfied", note="", user_id=None, now=NOW)
+        for oid in b:  # second: both closed on time
+            lifecycle.reply(s, oid, department_id=second, text="ok", user_id=None, now=NOW)
+        # returned by the first, dispatched to the second: it counts there
+        lifecycle.return_order(s, moved, department_id=first, reason="非本单位", user_id=None,
+                               now=NOW)
+        lifecycle.redispatch(s, moved, department_id=second, user_id=None, now=NOW,
+                             calendar=CAL, tz=TZ)
+    db.call(work)
+    rows = db.call(lambda s: department_stats(s, NOW - timedelta(hours=1),
+                                              NOW + timedelta(hours=1),
+                                              now=NOW + timedelta(days=10)))
+    by_id = {r.department_id: r for r in rows}
+    one, two = by_id[first], by_id[second]
+    assert (one.received, one.closed, one.closed_on_time, one.open, one.overdue) == (
+        4, 3, 2, 1, 1)
+    assert one.completion_rate == 0.75 and one.below_target
+    assert one.satisfaction_rate == 0.5
+    assert (two.received, two.closed, two.returned, two.open) == (3, 2, 1, 1)
+    assert two.return_rate == round(1 / 3, 4)
+    # worst completion first (2/3, then 3/4); departments with no orders last
+    assert [r.department_id for r in rows[:2]] == [second, first]
+    assert rows[-1].received == 0 and rows[-1].completion_rate is None
