@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from agents.staffing import Staffing, StaffingError, UnknownPauseReason
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from pbx.ami import AmiError
+from routing.lists import audit
 
 STAFFING_KEY: web.AppKey[Staffing] = web.AppKey("staffing", Staffing)
 
@@ -80,7 +82,9 @@ async def list_agents(request: web.Request) -> web.Response:
                  "team_index": t.rota_index, "interface": a.interface,
                  "logged_in": a.id in staffing.logged_in,
                  "leaving": a.id in staffing.leaving,
-                 "state": states[a.id]["state"] if a.id in states else "logged_out"}
+                 "state": states[a.id]["state"] if a.id in states else "logged_out",
+                 "seconds_in_state": states[a.id]["seconds_in_state"] if a.id in states
+                 else None}
                 for a, t in rows]
 
     return web.json_response({"team_on_duty": staffing.team_on_duty(),
@@ -105,6 +109,54 @@ async def live_queues(request: web.Request) -> web.Response:
     return web.json_response({"queues": queues})
 
 
+SUPERVISE_MODES = ("listen", "whisper", "barge")
+SUPERVISE_LABEL = {"listen": "监听", "whisper": "耳语", "barge": "强插"}
+PHONE_RE = re.compile(r"^PJSIP/[A-Za-z0-9_.+-]{1,40}$")
+
+
+async def supervise(request: web.Request) -> web.Response:
+    """Ring the supervisor's phone; when answered, [supervisor-spy] runs
+    ChanSpy on the agent's call: listen, whisper (the agent hears the
+    supervisor) or barge (both parties do).  Audited."""
+    deps = request.app[DEPS_KEY]
+    p = principal(request)
+    try:
+        agent_id = int(request.match_info["agent_id"])
+    except ValueError:
+        return json_error(404, "not_found", "no such agent")
+    data = await read_json(request)
+    mode, phone = data.get("mode", "listen"), data.get("phone")
+    if mode not in SUPERVISE_MODES:
+        return json_error(400, "invalid", f"mode is one of {', '.join(SUPERVISE_MODES)}")
+    if not isinstance(phone, str) or not PHONE_RE.match(phone):
+        return json_error(400, "invalid", "phone is your softphone, e.g. PJSIP/9001")
+    agent = await deps.db.run(lambda s: s.get(Agent, agent_id))
+    if agent is None or not agent.active:
+        return json_error(404, "not_found", f"no active agent {agent_id}")
+    state = next((a for a in request.app[STAFFING_KEY].states.snapshot()
+                  if a["agent_id"] == agent_id), None)
+    if state is None or state["state"] != "on_call":
+        return json_error(409, "not_on_call", f"{agent.name} is not on a call now")
+    if phone == agent.interface:
+        return json_error(400, "invalid", "that is the agent's own phone")
+    if deps.ami is None or not deps.ami.connected:
+        return json_error(503, "pbx_down", "the PBX is not connected")
+    try:
+        await deps.ami.send("Originate", [
+            ("Channel", phone), ("Context", "supervisor-spy"), ("Exten", "s"),
+            ("Priority", "1"), ("Async", "true"), ("Timeout", "30000"),
+            ("CallerID", f'"{SUPERVISE_LABEL[mode]} {agent.number}" <{agent.number}>'),
+            ("Variable", f"SPY_TARGET={agent.interface}"), ("Variable", f"SPY_MODE={mode}")])
+    except AmiError as exc:
+        return json_error(502, "pbx_error", f"the PBX refused: {exc}")
+    now = deps.clock.now()
+    await deps.db.run(lambda s: audit(s, user_id=p.user_id, action=f"supervise_{mode}",
+                                      target=agent.member_name,
+                                      detail=f"{phone}, call {state.get('uniqueid') or '?'}",
+                                      now=now))
+    return web.json_response({"agent": agent.member_name, "mode": mode, "phone": phone,
+                              "status": "ringing your phone"}, status=202)
+
 ROUTES = [
     RouteSpec("POST", "/api/agent/queues/login", queue_login,
               "Join the service queues during your shift (or check in just before it)",
@@ -117,6 +169,13 @@ ROUTES = [
                                                      "reason": {"type": "string"}}}),
     RouteSpec("GET", "/api/agents", list_agents, "Agents, their teams and who is on the queues",
               roles=("supervisor",), tags=("agents",)),
+    RouteSpec("POST", "/api/agents/{agent_id}/supervise", supervise,
+              "Listen to, whisper to or barge into an agent's call: your phone rings first "
+              "(ChanSpy in [supervisor-spy]); audited", roles=("supervisor",), tags=("agents",),
+              params=(("agent_id", "path", "agent id"),),
+              body={"type": "object", "required": ["phone"],
+                    "properties": {"mode": {"enum": list(SUPERVISE_MODES)},
+                                   "phone": {"type": "string", "pattern": PHONE_RE.pattern}}}),
     RouteSpec("GET", "/api/queues", live_queues, "Live queue summary from the PBX",
               roles=("supervisor", "agent"), tags=("agents",)),
 ]

@@ -69,7 +69,8 @@ class LiveAgent:
         return {"agent_id": self.agent_id, "member": self.member_name, "state": self.state,
                 "reason": self.recorded_reason,
                 "since": self.since.isoformat() if self.since else None,
-                "seconds_in_state": round(seconds), "queues": sorted(self.queues)}
+                "seconds_in_state": round(seconds), "queues": sorted(self.queues),
+                "uniqueid": self.uniqueid}
 
 
 class AgentStates:
