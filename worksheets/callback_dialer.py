@@ -1,4 +1,5 @@
-"""Click-to-call for callback tasks, over AMI.
+"""Click-to-call over AMI: callback tasks, and the 回访 call about a closed
+work order.
 
 An agent clicks "call back": the task is held for them (worksheets.callbacks),
 they are paused in the queues with the reason ``callback`` (回访) so that no
@@ -8,7 +9,9 @@ trunk (as in the supervisor-recording-callback fixture of a real Asterisk 22).
 The outcome comes from the events of the agent's channel: OriginateResponse
 (Failure: the agent did not answer), DialEnd (the citizen answered, or
 NOANSWER, BUSY ...), Hangup (the attempt is over).  A citizen who answers
-gets the original call's work order drafted for the agent.
+gets the original call's work order drafted for the agent.  A 回访 call
+goes the same way; its outcome is written to the order's history, and the
+agent records the citizen's verdict as usual.
 
 Originate is not idempotent: it is sent once, never re-sent after a
 reconnect (pbx.ami does not re-send either).  An attempt whose end the PBX
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pbx import events as ev
@@ -28,6 +33,7 @@ from pbx.ami import AmiError
 from pbx.ami_session import AmiConnectionLost, AmiTimeout
 from worksheets import callbacks
 from worksheets.callbacks import CallbackError
+from worksheets.models import OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
     from agents.staffing import Staffing
@@ -50,199 +56,286 @@ DIAL_RESULTS = {"NOANSWER": "no_answer", "BUSY": "busy", "CANCEL": "agent_hangup
                 "DONTCALL": "unreachable", "INVALIDARGS": "unreachable"}
 
 
+@dataclass
+class _Placed:
+    """One click-to-call in progress, whatever it is for."""
+
+    agent_id: int
+    on_answer: Callable[[], Awaitable[None]]
+    on_end: Callable[[str], Awaitable[None]]
+    on_channel: Callable[[str], Awaitable[None]] | None = None
+    paused: bool = False
+    dialled: bool = False  # the Dial to the citizen began
+    answered: bool = False
+    dial_result: str | None = None
+    timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+
 class CallbackDialer:
-    """Places callback attempts; subscribe :meth:`on_event` to the AMI link."""
+    """Places callback and 回访 calls; subscribe :meth:`on_event` to the AMI link."""
 
     def __init__(self, deps: Deps, staffing: Staffing | None = None) -> None:
         self.deps = deps
         self.staffing = staffing
-        self._by_action: dict[str, int] = {}  # ActionID -> attempt
-        self._by_channel: dict[str, int] = {}  # the agent's channel Uniqueid -> attempt
-        self._dial_result: dict[int, str] = {}
-        self._answered: set[int] = set()
-        self._agents: dict[int, int] = {}  # attempt -> agent
-        self._paused: dict[int, int] = {}  # attempt -> agent we paused (and resume)
-        self._timers: dict[int, asyncio.TimerHandle] = {}
-        self._dialled: set[int] = set()  # attempts whose Dial to the citizen began
+        self._calls: dict[str, _Placed] = {}  # "callback:<attempt>" / "visit:<order>"
+        self._by_action: dict[str, str] = {}  # ActionID -> key
+        self._by_channel: dict[str, str] = {}  # the agent's channel Uniqueid -> key
         self._gone: dict[str, None] = {}  # recently hung-up channels, oldest first
 
     async def start(self) -> None:
         """Close attempts a previous run left open: their end is unknown."""
         left = await self.deps.db.run(callbacks.open_attempt_ids)
         for attempt_id in left:
-            await self._finish(attempt_id, "lost")
+            await self._callback_ended(attempt_id, None, "lost")
         if left:
             log.warning("%d callback attempt(s) from a previous run closed as lost", len(left))
 
     def close(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
+        for placed in self._calls.values():
+            if placed.timer is not None:
+                placed.timer.cancel()
+        self._calls.clear()
 
-    # ------------------------------------------------------------ placing
+    def busy(self, agent_id: int) -> bool:
+        return any(p.agent_id == agent_id for p in self._calls.values())
+
+    # --------------------------------------------------------- callbacks
     async def call(self, task_id: int, agent_id: int) -> dict[str, Any]:
-        """Start an attempt for ``agent_id``; returns the attempt's id.
-        Raises :class:`CallbackError` with a code for the HTTP answer."""
-        ami = self.deps.ami
-        if ami is None or not ami.connected:
-            raise CallbackError("pbx_down", "the PBX is not connected; try again shortly")
+        """Start a callback attempt for ``agent_id``.  Raises
+        :class:`CallbackError` with a code for the HTTP answer."""
+        self._check_pbx(agent_id)
         rules = self.deps.routing.rules
         now = self.deps.clock.now()
         claim = await self.deps.db.run(lambda s: callbacks.claim(
             s, task_id, agent_id, now=now, allowed=rules.callback_allowed))
-        self._agents[claim.attempt_id] = agent_id
-        await self._pause(claim.attempt_id, agent_id)
+        attempt_id = claim.attempt_id
+
+        async def on_channel(uniqueid: str) -> None:
+            await self.deps.db.run(lambda s: callbacks.agent_channel(s, attempt_id, uniqueid))
+
+        async def on_answer() -> None:
+            now = self.deps.clock.now()
+            order = await self.deps.db.run(lambda s: callbacks.citizen_answered(
+                s, attempt_id, now=now))
+            self.deps.bus.publish("callback.answered", attempt_id=attempt_id,
+                                  agent_id=agent_id, order_id=order.id if order else None,
+                                  order_number=order.number if order else None)
+
+        async def on_end(result: str) -> None:
+            await self._callback_ended(attempt_id, agent_id, result)
+
+        key = f"callback:{attempt_id}"
+        action_id, status = await self._place(
+            key, _Placed(agent_id, on_answer, on_end, on_channel), claim.interface,
+            claim.number, f"HOTLINE_CALLBACK={task_id}")
+        await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
+        self.deps.bus.publish("callback.calling", task_id=task_id, attempt_id=attempt_id,
+                              agent_id=agent_id)
+        return {"task_id": task_id, "attempt_id": attempt_id, "status": status}
+
+    async def _callback_ended(self, attempt_id: int, agent_id: int | None,
+                              result: str) -> None:
+        now = self.deps.clock.now()
+        task = await self.deps.db.run(lambda s: callbacks.finish(s, attempt_id, result,
+                                                                 now=now))
+        self.deps.bus.publish("callback.finished", task_id=task.id, attempt_id=attempt_id,
+                              agent_id=agent_id, result=task.last_result, status=task.status,
+                              attempts=task.attempts)
+        log.info("callback task %s: attempt %s %s; task %s", task.id, attempt_id,
+                 task.last_result, task.status)
+
+    # ------------------------------------------------------------ 回访
+    async def call_for_visit(self, order_id: int, agent_id: int,
+                             user_id: int | None) -> dict[str, Any]:
+        """Ring the agent, then the citizen of a closed order, for its 回访."""
+        self._check_pbx(agent_id)
+        key = f"visit:{order_id}"
+        if key in self._calls:
+            raise CallbackError("not_open", "this citizen is being called already")
+        rules = self.deps.routing.rules
+
+        def check(s: Any) -> tuple[str, str, str]:
+            from agents.models import Agent
+
+            order = s.get(WorkOrder, order_id)
+            if order is None:
+                raise CallbackError("not_found", f"no work order {order_id}")
+            if order.status != "closed" or order.answered_on_call or order.visited_at:
+                raise CallbackError("not_open", f"work order {order.number} has no 回访 to "
+                                                "make")
+            agent = s.get(Agent, agent_id)
+            if agent is None or not agent.active:
+                raise CallbackError("no_agent", "this login is not an active agent")
+            number = "".join(ch for ch in order.caller_number if ch.isdigit())
+            if not number or not rules.callback_allowed(number):
+                raise CallbackError("number_not_allowed", "callbacks may not dial this "
+                                                          "number (routing rules)")
+            return order.number, number, agent.interface
+
+        order_number, number, interface = await self.deps.db.run(check)
+
+        async def log_event(kind: str, detail: str) -> None:
+            now = self.deps.clock.now()
+            await self.deps.db.run(lambda s: s.add(OrderEvent(
+                order_id=order_id, at=now, kind=kind, user_id=user_id, detail=detail)))
+
+        async def on_answer() -> None:
+            await log_event("visit_call_answered", "")
+            self.deps.bus.publish("visit.answered", order_id=order_id, number=order_number,
+                                  agent_id=agent_id)
+
+        async def on_end(result: str) -> None:
+            await log_event("visit_call", result)
+            self.deps.bus.publish("visit.call_ended", order_id=order_id, result=result,
+                                  agent_id=agent_id)
+
+        _action, status = await self._place(key, _Placed(agent_id, on_answer, on_end),
+                                            interface, number, f"HOTLINE_VISIT={order_id}")
+        return {"order_id": order_id, "status": status}
+
+    # ------------------------------------------------------------ placing
+    def _check_pbx(self, agent_id: int) -> None:
+        ami = self.deps.ami
+        if ami is None or not ami.connected:
+            raise CallbackError("pbx_down", "the PBX is not connected; try again shortly")
+        if self.busy(agent_id):
+            raise CallbackError("busy", "you are already on a callback or 回访 call")
+
+    async def _place(self, key: str, placed: _Placed, interface: str, number: str,
+                     variable: str) -> tuple[str, str]:
+        """Pause the agent, Originate to their phone into [callback-out];
+        returns (ActionID, "calling" | "unconfirmed")."""
+        ami = self.deps.ami
+        assert ami is not None
+        if self.busy(placed.agent_id):  # a second click while the first was being checked
+            await placed.on_end("pbx_error")
+            raise CallbackError("busy", "you are already on a callback or 回访 call")
+        self._calls[key] = placed
+        await self._pause(placed)
         # Registered before sending: the OriginateResponse may come right
         # behind the answer (an unregistered phone fails at once).
         action_id = ami.new_action_id()
-        self._by_action[action_id] = claim.attempt_id
-        self._start_timer(claim.attempt_id, AGENT_RING_SECONDS + RESPONSE_GRACE_SECONDS)
+        self._by_action[action_id] = key
+        self._start_timer(key, AGENT_RING_SECONDS + RESPONSE_GRACE_SECONDS)
         status = "calling"
         try:
             await ami.send("Originate", [
-                ("Channel", claim.interface), ("Context", CONTEXT), ("Exten", claim.number),
+                ("Channel", interface), ("Context", CONTEXT), ("Exten", number),
                 ("Priority", "1"), ("CallerID", CALLER_ID), ("Async", "true"),
-                ("Timeout", str(AGENT_RING_SECONDS * 1000)),
-                ("Variable", f"HOTLINE_CALLBACK={claim.task_id}")], action_id=action_id)
+                ("Timeout", str(AGENT_RING_SECONDS * 1000)), ("Variable", variable)],
+                action_id=action_id)
         except (AmiTimeout, AmiConnectionLost) as exc:
-            # It may have been placed: never re-sent; the attempt stays open
-            # until its OriginateResponse, the channel list or the timer settles it.
-            log.warning("callback task %s: Originate unconfirmed (%s)", task_id, exc)
+            # It may have been placed: never re-sent; it stays open until its
+            # OriginateResponse, the channel list or the timer settles it.
+            log.warning("%s: Originate unconfirmed (%s)", key, exc)
             status = "unconfirmed"
         except AmiError as exc:  # Response: Error, the PBX refused it
             self._by_action.pop(action_id, None)
-            await self._finish(claim.attempt_id, "pbx_error")
+            await self._finish(key, "pbx_error")
             raise CallbackError("pbx_error", f"the PBX refused the call: {exc}") from None
-        await self.deps.db.run(lambda s: callbacks.set_action(s, claim.attempt_id, action_id))
-        self.deps.bus.publish("callback.calling", task_id=task_id, attempt_id=claim.attempt_id,
-                              agent_id=agent_id)
-        log.info("callback task %s: ringing agent %s (%s) first", task_id, agent_id,
-                 claim.interface)
-        return {"task_id": task_id, "attempt_id": claim.attempt_id, "status": status}
+        log.info("%s: ringing agent %s (%s) first", key, placed.agent_id, interface)
+        return action_id, status
 
-    async def _pause(self, attempt_id: int, agent_id: int) -> None:
+    async def _pause(self, placed: _Placed) -> None:
         staffing = self.staffing
-        if staffing is None or agent_id not in staffing.logged_in:
+        if staffing is None or placed.agent_id not in staffing.logged_in:
             return  # not on the queues: nothing would ring them
-        state = next((a for a in staffing.states.snapshot() if a["agent_id"] == agent_id), None)
+        state = next((a for a in staffing.states.snapshot()
+                      if a["agent_id"] == placed.agent_id), None)
         if state is not None and state["state"] == "paused":
             return  # already paused for their own reason: leave it as it is
         try:
-            await staffing.pause(agent_id, True, PAUSE_REASON)
-        except Exception as exc:  # noqa: BLE001 - a failed pause must not stop the callback
-            log.warning("could not pause agent %s for a callback: %s", agent_id, exc)
+            await staffing.pause(placed.agent_id, True, PAUSE_REASON)
+        except Exception as exc:  # noqa: BLE001 - a failed pause must not stop the call
+            log.warning("could not pause agent %s for a callback: %s", placed.agent_id, exc)
             return
-        self._paused[attempt_id] = agent_id
+        placed.paused = True
 
-    async def _resume(self, attempt_id: int) -> None:
-        agent_id = self._paused.pop(attempt_id, None)
-        if agent_id is None or self.staffing is None:
+    async def _resume(self, placed: _Placed) -> None:
+        if not placed.paused or self.staffing is None:
             return
         state = next((a for a in self.staffing.states.snapshot()
-                      if a["agent_id"] == agent_id), None)
+                      if a["agent_id"] == placed.agent_id), None)
         if state is not None and state["state"] == "paused" and state["reason"] not in (
                 PAUSE_REASON, ""):
             return  # paused since for another reason (by them or a supervisor): keep it
         try:
-            await self.staffing.pause(agent_id, False)
+            await self.staffing.pause(placed.agent_id, False)
         except Exception as exc:  # noqa: BLE001
-            log.warning("could not resume agent %s after a callback: %s", agent_id, exc)
+            log.warning("could not resume agent %s after a callback: %s", placed.agent_id, exc)
 
     # ------------------------------------------------------------- events
     async def on_event(self, event: ev.AmiEvent) -> None:
         if isinstance(event, ev.OriginateResponse):
-            attempt_id = self._by_action.pop(event.action_id, None)
-            if attempt_id is None:
+            key = self._by_action.pop(event.action_id, None)
+            placed = self._calls.get(key) if key else None
+            if key is None or placed is None:
                 return
             if event.response.lower() != "success" or not event.uniqueid:
-                await self._finish(attempt_id, "agent_no_answer")
-            elif event.uniqueid in self._gone:  # its Hangup overtook the response
-                await self.deps.db.run(
-                    lambda s: callbacks.agent_channel(s, attempt_id, event.uniqueid))
-                await self._finish(attempt_id, "agent_hangup")
+                await self._finish(key, "agent_no_answer")
+                return
+            if placed.on_channel is not None:
+                await placed.on_channel(event.uniqueid)
+            if event.uniqueid in self._gone:  # its Hangup overtook the response
+                await self._finish(key, "agent_hangup")
             else:
-                self._by_channel[event.uniqueid] = attempt_id
-                self._start_timer(attempt_id, MAX_CALL_SECONDS)  # a safety net only
-                await self.deps.db.run(
-                    lambda s: callbacks.agent_channel(s, attempt_id, event.uniqueid))
+                self._by_channel[event.uniqueid] = key
+                self._start_timer(key, MAX_CALL_SECONDS)  # a safety net only
         elif isinstance(event, ev.DialEvent):
-            attempt_id = self._by_channel.get(event.uniqueid)
-            if attempt_id is None:
+            key = self._by_channel.get(event.uniqueid)
+            placed = self._calls.get(key) if key else None
+            if key is None or placed is None:
                 return
             if event.name == "DialBegin":
-                self._dialled.add(attempt_id)
+                placed.dialled = True
             elif event.dial_status == "ANSWER":
-                await self._citizen_answered(attempt_id)
+                if not placed.answered:
+                    placed.answered = True
+                    await placed.on_answer()
             else:
-                self._dial_result[attempt_id] = DIAL_RESULTS.get(event.dial_status,
-                                                                 "unreachable")
+                placed.dial_result = DIAL_RESULTS.get(event.dial_status, "unreachable")
         elif isinstance(event, ev.Hangup):
             self._gone[event.uniqueid] = None
             while len(self._gone) > RECENT_HANGUPS:
                 self._gone.pop(next(iter(self._gone)))
-            attempt_id = self._by_channel.pop(event.uniqueid, None)
-            if attempt_id is not None:
+            key = self._by_channel.pop(event.uniqueid, None)
+            placed = self._calls.get(key) if key else None
+            if key is not None and placed is not None:
                 # No Dial to the citizen began: the agent hung up first, or the
                 # trunk channel could not be made; not the citizen's doing.
-                default = "unreachable" if attempt_id in self._dialled else "agent_hangup"
-                await self._finish(attempt_id, self._dial_result.pop(attempt_id, default))
+                default = "unreachable" if placed.dialled else "agent_hangup"
+                await self._finish(key, placed.dial_result or default)
         elif isinstance(event, ev.ListResult) and event.name == "CoreShowChannels":
             alive = {item.get("Uniqueid") for item in event.items}
-            for uniqueid, attempt_id in list(self._by_channel.items()):
+            for uniqueid, key in list(self._by_channel.items()):
                 if uniqueid not in alive:  # it ended while the link was down
                     del self._by_channel[uniqueid]
-                    await self._finish(attempt_id, "lost")
+                    await self._finish(key, "lost")
 
-    async def _citizen_answered(self, attempt_id: int) -> None:
-        if attempt_id in self._answered:
-            return
-        self._answered.add(attempt_id)
-        now = self.deps.clock.now()
-        order = await self.deps.db.run(lambda s: callbacks.citizen_answered(
-            s, attempt_id, now=now))
-        agent_id = self._agent_of(attempt_id)
-        self.deps.bus.publish("callback.answered", attempt_id=attempt_id, agent_id=agent_id,
-                              order_id=order.id if order else None,
-                              order_number=order.number if order else None)
+    def _start_timer(self, key: str, seconds: float) -> None:
+        placed = self._calls[key]
+        if placed.timer is not None:
+            placed.timer.cancel()
+        placed.timer = asyncio.get_running_loop().call_later(seconds, self._expired, key)
 
-    def _agent_of(self, attempt_id: int) -> int | None:
-        return self._agents.get(attempt_id)
-
-    def _start_timer(self, attempt_id: int, seconds: float) -> None:
-        self._cancel_timer(attempt_id)
-        self._timers[attempt_id] = asyncio.get_running_loop().call_later(
-            seconds, self._expired, attempt_id)
-
-    def _expired(self, attempt_id: int) -> None:
+    def _expired(self, key: str) -> None:
         """No OriginateResponse in time, or a call longer than any real one:
         the PBX never said how it ended."""
-        self._timers.pop(attempt_id, None)
         for action_id, known in list(self._by_action.items()):
-            if known == attempt_id:
+            if known == key:
                 del self._by_action[action_id]
         for uniqueid, known in list(self._by_channel.items()):
-            if known == attempt_id:
+            if known == key:
                 del self._by_channel[uniqueid]
-        task = asyncio.get_running_loop().create_task(self._finish(attempt_id, "lost"))
+        task = asyncio.get_running_loop().create_task(self._finish(key, "lost"))
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
-    def _cancel_timer(self, attempt_id: int) -> None:
-        timer = self._timers.pop(attempt_id, None)
-        if timer is not None:
-            timer.cancel()
-
-    async def _finish(self, attempt_id: int, result: str) -> None:
-        self._cancel_timer(attempt_id)
-        self._answered.discard(attempt_id)
-        self._dialled.discard(attempt_id)
-        self._dial_result.pop(attempt_id, None)
-        now = self.deps.clock.now()
-        task = await self.deps.db.run(lambda s: callbacks.finish(s, attempt_id, result,
-                                                                 now=now))
-        await self._resume(attempt_id)
-        self.deps.bus.publish("callback.finished", task_id=task.id, attempt_id=attempt_id,
-                              agent_id=self._agents.pop(attempt_id, None),
-                              result=task.last_result, status=task.status,
-                              attempts=task.attempts)
-        log.info("callback task %s: attempt %s %s; task %s", task.id, attempt_id,
-                 task.last_result, task.status)
+    async def _finish(self, key: str, result: str) -> None:
+        placed = self._calls.pop(key, None)
+        if placed is None:
+            return
+        if placed.timer is not None:
+            placed.timer.cancel()
+        # However it ended, a citizen who answered was reached.
+        await placed.on_end(callbacks.REACHED if placed.answered else result)
+        await self._resume(placed)

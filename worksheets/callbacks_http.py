@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from console.auth import DEPS_KEY, principal
+from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from routing.lists import audit
 from worksheets import callbacks
@@ -55,22 +56,36 @@ async def get_callback(request: web.Request) -> web.Response:
     return web.json_response(task)
 
 
-async def call_back(request: web.Request) -> web.Response:
+async def _place(request: web.Request, key: str,
+                 start: Callable[[CallbackDialer, int, int, Principal], Awaitable[Any]]
+                 ) -> web.Response:
+    """An agent's click-to-call: ``start(dialer, id, agent_id, principal)``."""
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    task_id = _task_id(request)
-    if task_id is None:
-        return json_error(404, "not_found", "no such callback task")
+    try:
+        target = int(request.match_info[key])
+    except ValueError:
+        return json_error(404, "not_found", f"no such {key.removesuffix('_id')}")
     if p.agent_id is None:
         return json_error(403, "no_agent", "this login is not linked to an agent")
     dialer: CallbackDialer | None = deps.extras.get(DIALER)
     if dialer is None:
         return json_error(503, "pbx_down", "no PBX link is configured")
     try:
-        started = await dialer.call(task_id, p.agent_id)
+        started = await start(dialer, target, p.agent_id, p)
     except CallbackError as exc:
         return _error(exc)
     return web.json_response(started, status=202)
+
+
+async def call_back(request: web.Request) -> web.Response:
+    return await _place(request, "task_id",
+                        lambda dialer, task, agent, _p: dialer.call(task, agent))
+
+
+async def call_for_visit(request: web.Request) -> web.Response:
+    return await _place(request, "order_id", lambda dialer, order, agent, p:
+                        dialer.call_for_visit(order, agent, p.user_id))
 
 
 async def close_callback(request: web.Request) -> web.Response:
@@ -111,6 +126,10 @@ ROUTES = [
               "Call the citizen back: your phone rings first, then the PBX dials them; "
               "you are paused in the queues meanwhile", roles=("agent",), tags=("callbacks",),
               params=(("task_id", "path", "callback task id"),)),
+    RouteSpec("POST", "/api/work-orders/{order_id}/visit/call", call_for_visit,
+              "回访 by click-to-call: your phone rings first, then the citizen of this closed "
+              "order; record their verdict with /visit", roles=("agent",),
+              tags=("work orders",), params=(("order_id", "path", "work order id"),)),
     RouteSpec("POST", "/api/callbacks/{task_id}/close", close_callback,
               "Close a task by hand (done or failed) with a note; audited",
               roles=("supervisor",), tags=("callbacks",),

@@ -269,3 +269,75 @@ def test_an_unregistered_phone_or_an_agent_hanging_up_first_costs_the_citizen_no
         "open", "agent_no_answer", 0)
     assert (hung_up["status"], hung_up["last_result"], hung_up["attempts"]) == (
         "open", "agent_hangup", 0)
+
+
+def test_visit_by_click_to_call_reaches_the_citizen_of_a_closed_order(tmp_path):
+    from zoneinfo import ZoneInfo
+
+    from worksheets import lifecycle, service
+    from worksheets.calendar import WorkingCalendar
+    from worksheets.models import OrderEvent
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, START)
+    _agent_id, interface, _member = on_duty_agent(url)
+    db = Database(url)
+
+    def closed_order(s, uid: str, *, close: bool) -> int:
+        service.start_call(s, uniqueid=uid, now=START, caller_number=CITIZEN)
+        order = service.mark_answered(s, uid, member_name="m", agent_id=None, hold_seconds=1,
+                                      now=START)
+        service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮", description="",
+                                  category="help", complexity="ordinary", department_id=1,
+                                  answered_on_call=False, now=START,
+                                  calendar=WorkingCalendar.default(),
+                                  tz=ZoneInfo("Asia/Shanghai"))
+        if close:
+            lifecycle.reply(s, order.id, department_id=1, text="已修复", user_id=None,
+                            now=START)
+        return order.id
+
+    done = db.call(lambda s: closed_order(s, "7.1", close=True))
+    still_open = db.call(lambda s: closed_order(s, "7.2", close=False))
+    db.close()
+
+    async def main():
+        sim, backend = await start_stack(url, tmp_path)
+        try:
+            sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=30.0))
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+                agent = await login(http, "oncall")
+                ws = await http.ws_connect("/api/ws", headers=agent)
+                out = {}
+                async with http.post(f"/api/work-orders/{still_open}/visit/call",
+                                     headers=agent) as r:
+                    out["open"] = (r.status, (await r.json())["error"]["code"])
+                async with http.post(f"/api/work-orders/{done}/visit/call", headers=agent) as r:
+                    out["call"] = r.status
+                async with http.post(f"/api/work-orders/{done}/visit/call", headers=agent) as r:
+                    out["again"] = r.status
+                events = []
+                while not any(e.get("type") == "visit.call_ended" for e in events):
+                    events.append(await ws.receive_json(timeout=120))
+                async with http.post(f"/api/work-orders/{done}/visit", headers=agent,
+                                     json={"result": "satisfied"}) as r:
+                    out["verdict"] = (await r.json())["satisfaction"]
+                await ws.close()
+                return out, [e["type"] for e in events if e["type"].startswith("visit")]
+        finally:
+            await backend.stop()
+            await sim.stop()
+
+    out, seen = run_simulated(main())
+    assert out["open"] == (409, "not_open")
+    assert out["call"] == 202 and out["again"] == 409
+    assert seen == ["visit.answered", "visit.call_ended"]
+    assert out["verdict"] == "satisfied"
+    db = Database(url)
+    try:
+        history = db.call(lambda s: [(e.kind, e.detail) for e in s.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == done).order_by(OrderEvent.id))])
+        assert history[-3:] == [("visit_call_answered", ""), ("visit_call", "reached"),
+                                ("visited", "satisfied")]
+    finally:
+        db.close()
