@@ -41,6 +41,7 @@ class AgentBot:
         self._http: aiohttp.ClientSession | None = None
         self._listener: asyncio.Task[None] | None = None
         self._callbacks: asyncio.Task[None] | None = None
+        self._visits: dict[int, asyncio.Future[str]] = {}  # 回访 calls under way
         self._work: set[asyncio.Task[None]] = set()
         self._departments: list[dict[str, Any]] = []
         self.orders_submitted = 0
@@ -90,6 +91,11 @@ class AgentBot:
                     # An answered call, or a citizen reached by a callback:
                     # either way an order to write.
                     self._spawn(self._complete(event["order_id"]))
+                elif event.get("type") == "visit.call_ended" and \
+                        event.get("agent_id") == self.agent_id:
+                    waiting = self._visits.get(event.get("order_id"))
+                    if waiting is not None and not waiting.done():
+                        waiting.set_result(event.get("result"))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -97,14 +103,26 @@ class AgentBot:
         task.add_done_callback(self._work.discard)
 
     async def _visit_one(self, http: aiohttp.ClientSession) -> None:
-        """回访: tell one citizen what became of their closed order."""
+        """回访: call one citizen (click-to-call) and record their verdict."""
         async with http.get("/api/worklists/visits") as r:
             orders = (await r.json()).get("work_orders", []) if r.status == 200 else []
         if not orders:
             return
-        result = self.rng.choices(["satisfied", "basically_satisfied", "dissatisfied",
-                                   "unreachable"], [75, 15, 5, 5])[0]
-        async with http.post(f"/api/work-orders/{orders[0]['id']}/visit",
+        order_id = orders[0]["id"]
+        async with http.post(f"/api/work-orders/{order_id}/visit/call") as r:
+            if r.status != 202:
+                return  # someone else is calling them, or the PBX is away
+        ended = asyncio.get_running_loop().create_future()
+        self._visits[order_id] = ended
+        try:
+            reached = await asyncio.wait_for(ended, 300) == "reached"
+        except TimeoutError:
+            return
+        finally:
+            self._visits.pop(order_id, None)
+        result = self.rng.choices(["satisfied", "basically_satisfied", "dissatisfied"],
+                                  [80, 15, 5])[0] if reached else "unreachable"
+        async with http.post(f"/api/work-orders/{order_id}/visit",
                              json={"result": result, "note": ""}) as r:
             if r.status != 200:
                 log.info("%s: visit refused: %s", self.username, await r.text())
