@@ -14,6 +14,7 @@ from agents.staffing import Staffing, StaffingError, UnknownPauseReason
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from pbx.ami import AmiError
+from pbx.ami_session import AmiConnectionLost, AmiTimeout
 from routing.lists import audit
 
 STAFFING_KEY: web.AppKey[Staffing] = web.AppKey("staffing", Staffing)
@@ -130,32 +131,43 @@ async def supervise(request: web.Request) -> web.Response:
         return json_error(400, "invalid", f"mode is one of {', '.join(SUPERVISE_MODES)}")
     if not isinstance(phone, str) or not PHONE_RE.match(phone):
         return json_error(400, "invalid", "phone is your softphone, e.g. PJSIP/9001")
-    agent = await deps.db.run(lambda s: s.get(Agent, agent_id))
+    def load(s: Session) -> tuple[Agent | None, bool]:
+        taken = s.scalar(select(Agent.id).where(Agent.interface == phone)) is not None
+        return s.get(Agent, agent_id), taken
+
+    agent, agents_phone = await deps.db.run(load)
     if agent is None or not agent.active:
         return json_error(404, "not_found", f"no active agent {agent_id}")
+    if agents_phone or phone.split("/", 1)[1].lower() == "trunk":
+        return json_error(400, "invalid", "that is an agent's phone or the trunk, not yours")
+    if not PHONE_RE.match(agent.interface) or not agent.number.isdigit():
+        return json_error(409, "unsupported", f"{agent.name}'s phone {agent.interface} cannot "
+                                              "be spied on from here")
     state = next((a for a in request.app[STAFFING_KEY].states.snapshot()
                   if a["agent_id"] == agent_id), None)
     if state is None or state["state"] != "on_call":
         return json_error(409, "not_on_call", f"{agent.name} is not on a call now")
-    if phone == agent.interface:
-        return json_error(400, "invalid", "that is the agent's own phone")
     if deps.ami is None or not deps.ami.connected:
         return json_error(503, "pbx_down", "the PBX is not connected")
+    now = deps.clock.now()
+    # Audited before the PBX is asked: a listen must never go unrecorded.
+    await deps.db.run(lambda s: audit(s, user_id=p.user_id, action=f"supervise_{mode}",
+                                      target=agent.member_name,
+                                      detail=f"{phone}, call {state.get('uniqueid') or '?'}",
+                                      now=now))
+    status = "ringing your phone"
     try:
         await deps.ami.send("Originate", [
             ("Channel", phone), ("Context", "supervisor-spy"), ("Exten", "s"),
             ("Priority", "1"), ("Async", "true"), ("Timeout", "30000"),
             ("CallerID", f'"{SUPERVISE_LABEL[mode]} {agent.number}" <{agent.number}>'),
             ("Variable", f"SPY_TARGET={agent.interface}"), ("Variable", f"SPY_MODE={mode}")])
+    except (AmiTimeout, AmiConnectionLost):
+        status = "unconfirmed: your phone may still ring"  # never re-sent
     except AmiError as exc:
         return json_error(502, "pbx_error", f"the PBX refused: {exc}")
-    now = deps.clock.now()
-    await deps.db.run(lambda s: audit(s, user_id=p.user_id, action=f"supervise_{mode}",
-                                      target=agent.member_name,
-                                      detail=f"{phone}, call {state.get('uniqueid') or '?'}",
-                                      now=now))
     return web.json_response({"agent": agent.member_name, "mode": mode, "phone": phone,
-                              "status": "ringing your phone"}, status=202)
+                              "status": status}, status=202)
 
 ROUTES = [
     RouteSpec("POST", "/api/agent/queues/login", queue_login,

@@ -108,20 +108,25 @@ class AgentBot:
             orders = (await r.json()).get("work_orders", []) if r.status == 200 else []
         if not orders:
             return
-        order_id = orders[0]["id"]
-        async with http.post(f"/api/work-orders/{order_id}/visit/call") as r:
-            if r.status != 202:
-                return  # someone else is calling them, or the PBX is away
+        order_id = self.rng.choice(orders[:5])["id"]  # not all on the same citizen
         ended = asyncio.get_running_loop().create_future()
-        self._visits[order_id] = ended
+        self._visits[order_id] = ended  # before asking: a quick failure may come first
         try:
-            reached = await asyncio.wait_for(ended, 300) == "reached"
+            async with http.post(f"/api/work-orders/{order_id}/visit/call") as r:
+                if r.status != 202:
+                    return  # someone else is calling them, or the PBX is away
+            outcome = await asyncio.wait_for(ended, 300)
         except TimeoutError:
             return
         finally:
             self._visits.pop(order_id, None)
-        result = self.rng.choices(["satisfied", "basically_satisfied", "dissatisfied"],
-                                  [80, 15, 5])[0] if reached else "unreachable"
+        if outcome == "reached":
+            result = self.rng.choices(["satisfied", "basically_satisfied", "dissatisfied"],
+                                      [80, 15, 5])[0]
+        elif outcome in ("no_answer", "busy", "unreachable"):
+            result = "unreachable"
+        else:
+            return  # our side failed (phone, hang-up, PBX): try again another time
         async with http.post(f"/api/work-orders/{order_id}/visit",
                              json={"result": result, "note": ""}) as r:
             if r.status != 200:

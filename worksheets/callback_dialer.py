@@ -81,6 +81,7 @@ class CallbackDialer:
         self._by_action: dict[str, str] = {}  # ActionID -> key
         self._by_channel: dict[str, str] = {}  # the agent's channel Uniqueid -> key
         self._gone: dict[str, None] = {}  # recently hung-up channels, oldest first
+        self._reserved: set[str] = set()  # keys being checked before they are placed
 
     async def start(self) -> None:
         """Close attempts a previous run left open: their end is unknown."""
@@ -125,9 +126,14 @@ class CallbackDialer:
             await self._callback_ended(attempt_id, agent_id, result)
 
         key = f"callback:{attempt_id}"
-        action_id, status = await self._place(
-            key, _Placed(agent_id, on_answer, on_end, on_channel), claim.interface,
-            claim.number, f"HOTLINE_CALLBACK={task_id}")
+        try:
+            action_id, status = await self._place(
+                key, _Placed(agent_id, on_answer, on_end, on_channel), claim.interface,
+                claim.number, f"HOTLINE_CALLBACK={task_id}")
+        except CallbackError as exc:
+            if exc.code == "busy":  # not placed: the claimed attempt ends here
+                await self._callback_ended(attempt_id, agent_id, "pbx_error")
+            raise
         await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
         self.deps.bus.publish("callback.calling", task_id=task_id, attempt_id=attempt_id,
                               agent_id=agent_id)
@@ -150,8 +156,16 @@ class CallbackDialer:
         """Ring the agent, then the citizen of a closed order, for its 回访."""
         self._check_pbx(agent_id)
         key = f"visit:{order_id}"
-        if key in self._calls:
+        if key in self._calls or key in self._reserved:
             raise CallbackError("not_open", "this citizen is being called already")
+        self._reserved.add(key)  # before the first await: one caller per citizen
+        try:
+            return await self._visit(key, order_id, agent_id, user_id)
+        finally:
+            self._reserved.discard(key)
+
+    async def _visit(self, key: str, order_id: int, agent_id: int,
+                     user_id: int | None) -> dict[str, Any]:
         rules = self.deps.routing.rules
 
         def check(s: Any) -> tuple[str, str, str]:
@@ -207,8 +221,8 @@ class CallbackDialer:
         returns (ActionID, "calling" | "unconfirmed")."""
         ami = self.deps.ami
         assert ami is not None
-        if self.busy(placed.agent_id):  # a second click while the first was being checked
-            await placed.on_end("pbx_error")
+        if self.busy(placed.agent_id) or key in self._calls:
+            # a second click while the first was being checked: nothing placed
             raise CallbackError("busy", "you are already on a callback or 回访 call")
         self._calls[key] = placed
         await self._pause(placed)
@@ -274,13 +288,15 @@ class CallbackDialer:
             if event.response.lower() != "success" or not event.uniqueid:
                 await self._finish(key, "agent_no_answer")
                 return
+            if event.uniqueid in self._gone:  # its Hangup overtook the response
+                if placed.on_channel is not None:
+                    await placed.on_channel(event.uniqueid)
+                await self._finish(key, "agent_hangup")
+                return
+            self._by_channel[event.uniqueid] = key
+            self._start_timer(key, MAX_CALL_SECONDS)  # a safety net only
             if placed.on_channel is not None:
                 await placed.on_channel(event.uniqueid)
-            if event.uniqueid in self._gone:  # its Hangup overtook the response
-                await self._finish(key, "agent_hangup")
-            else:
-                self._by_channel[event.uniqueid] = key
-                self._start_timer(key, MAX_CALL_SECONDS)  # a safety net only
         elif isinstance(event, ev.DialEvent):
             key = self._by_channel.get(event.uniqueid)
             placed = self._calls.get(key) if key else None
@@ -313,7 +329,9 @@ class CallbackDialer:
                     await self._finish(key, "lost")
 
     def _start_timer(self, key: str, seconds: float) -> None:
-        placed = self._calls[key]
+        placed = self._calls.get(key)
+        if placed is None:
+            return
         if placed.timer is not None:
             placed.timer.cancel()
         placed.timer = asyncio.get_running_loop().call_later(seconds, self._expired, key)
@@ -336,6 +354,9 @@ class CallbackDialer:
             return
         if placed.timer is not None:
             placed.timer.cancel()
-        # However it ended, a citizen who answered was reached.
-        await placed.on_end(callbacks.REACHED if placed.answered else result)
-        await self._resume(placed)
+        # Resumed first (as the agent is free now), whatever on_end does.
+        try:
+            await self._resume(placed)
+        finally:
+            # However it ended, a citizen who answered was reached.
+            await placed.on_end(callbacks.REACHED if placed.answered else result)

@@ -275,10 +275,11 @@ async def department_accounts(request: web.Request) -> web.StreamResponse:
     p = principal(request)
     start, end = _period(request, default_days=30)
     target = deps.settings.completion_target
+    if p.role == "department" and p.department_id is None:
+        return json_error(403, "no_department", "this login is not linked to a department")
+    only = p.department_id if p.role == "department" else None
     rows = [r.to_dict() for r in await deps.db.run(lambda s: department_stats(
-        s, start, end, now=deps.clock.now(), completion_target=target))]
-    if p.role == "department":
-        rows = [r for r in rows if r["department_id"] == p.department_id]
+        s, start, end, now=deps.clock.now(), completion_target=target, department_id=only))]
     if request.query.get("format") == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["department"])

@@ -76,7 +76,7 @@ def _text(value: str, what: str) -> str:
 def _log(session: Session, order: WorkOrder, kind: str, now: datetime, user_id: int | None,
          detail: str = "") -> None:
     session.add(OrderEvent(order_id=order.id, at=now, kind=kind, user_id=user_id,
-                           detail=detail))
+                           department_id=order.department_id, detail=detail))
 
 
 def _set_deadline(order: WorkOrder, deadline: Deadline) -> None:

@@ -133,6 +133,9 @@ class OrderEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(24))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # The department holding the order when it happened (who returned it...).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"),
+                                                      default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
 
 

@@ -387,6 +387,7 @@ def submit_work_order(
         assert call is not None
         record_event(session, call, "order_submitted", now, detail)
     session.add(OrderEvent(order_id=order.id, at=now, user_id=None, detail=detail,
+                           department_id=order.department_id,
                            kind="closed_on_call" if answered_on_call else "dispatched"))
     session.flush()
     return order

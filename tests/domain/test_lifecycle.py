@@ -248,7 +248,7 @@ def test_departments_are_held_to_account_worst_completion_first(db):
         lifecycle.visit(s, a[1], result="dissatisfied", note="", user_id=None, now=NOW)
         for oid in b:  # second: both closed on time
             lifecycle.reply(s, oid, department_id=second, text="ok", user_id=None, now=NOW)
-        # returned by the first, dispatched to the second: it counts there
+        # returned by the first, dispatched to the second: held there
         lifecycle.return_order(s, moved, department_id=first, reason="非本单位", user_id=None,
                                now=NOW)
         lifecycle.redispatch(s, moved, department_id=second, user_id=None, now=NOW,
@@ -263,8 +263,11 @@ def test_departments_are_held_to_account_worst_completion_first(db):
         4, 3, 2, 1, 1)
     assert one.completion_rate == 0.75 and one.below_target
     assert one.satisfaction_rate == 0.5
-    assert (two.received, two.closed, two.returned, two.open) == (3, 2, 1, 1)
-    assert two.return_rate == round(1 / 3, 4)
+    assert (two.received, two.closed, two.returned, two.open) == (3, 2, 0, 1)
+    assert two.return_rate == 0.0
+    # the return counts against the department that sent it back: 1 of the 5
+    # orders it was given (4 it holds, 1 it returned)
+    assert one.returned == 1 and one.return_rate == 0.2
     # worst completion first (2/3, then 3/4); departments with no orders last
     assert [r.department_id for r in rows[:2]] == [second, first]
     assert rows[-1].received == 0 and rows[-1].completion_rate is None

@@ -312,10 +312,13 @@ def test_visit_by_click_to_call_reaches_the_citizen_of_a_closed_order(tmp_path):
                 async with http.post(f"/api/work-orders/{still_open}/visit/call",
                                      headers=agent) as r:
                     out["open"] = (r.status, (await r.json())["error"]["code"])
-                async with http.post(f"/api/work-orders/{done}/visit/call", headers=agent) as r:
-                    out["call"] = r.status
-                async with http.post(f"/api/work-orders/{done}/visit/call", headers=agent) as r:
-                    out["again"] = r.status
+                other = await login(http, "agent")  # another agent clicks at once
+
+                async def click(who):
+                    async with http.post(f"/api/work-orders/{done}/visit/call",
+                                         headers=who) as r:
+                        return r.status
+                out["call"], out["again"] = await asyncio.gather(click(agent), click(other))
                 events = []
                 while not any(e.get("type") == "visit.call_ended" for e in events):
                     events.append(await ws.receive_json(timeout=120))

@@ -50,6 +50,9 @@ def test_supervisor_listens_to_an_agents_call(tmp_path):
                 async with http.post(path, headers=sup, json={"phone": SUPERVISOR_PHONE,
                                                               "mode": "record"}) as r:
                     out["bad_mode"] = r.status
+                for phone in (interface, "PJSIP/trunk"):  # an agent's phone, the trunk
+                    async with http.post(path, headers=sup, json={"phone": phone}) as r:
+                        out[phone] = r.status
                 async with http.post(path, headers=sup, json={"phone": SUPERVISOR_PHONE}) as r:
                     out["listen"] = (r.status, await r.json())
                 await asyncio.wait_for(call.done, 200)
@@ -62,6 +65,7 @@ def test_supervisor_listens_to_an_agents_call(tmp_path):
     out, seen, answered_by = run_simulated(main())
     assert out["idle"] == (409, "not_on_call")
     assert out["by_agent"] == 403 and out["bad_phone"] == 400 and out["bad_mode"] == 400
+    assert out[interface] == 400 and out["PJSIP/trunk"] == 400
     assert out["listen"][0] == 202 and out["listen"][1]["mode"] == "listen"
     assert answered_by == interface
     start = next(h for e, h in seen if e == "ChanSpyStart")

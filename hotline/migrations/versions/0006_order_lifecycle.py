@@ -37,7 +37,9 @@ def upgrade() -> None:
     sa.Column('at', hotline.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_order_events_department_id_departments')),
     sa.ForeignKeyConstraint(['order_id'], ['work_orders.id'], name=op.f('fk_order_events_order_id_work_orders')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_order_events_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_events'))
