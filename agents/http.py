@@ -143,8 +143,7 @@ async def supervise(request: web.Request) -> web.Response:
     if not PHONE_RE.match(agent.interface) or not agent.number.isdigit():
         return json_error(409, "unsupported", f"{agent.name}'s phone {agent.interface} cannot "
                                               "be spied on from here")
-    state = next((a for a in request.app[STAFFING_KEY].states.snapshot()
-                  if a["agent_id"] == agent_id), None)
+    state = request.app[STAFFING_KEY].states.state_of(agent_id)
     if state is None or state["state"] != "on_call":
         return json_error(409, "not_on_call", f"{agent.name} is not on a call now")
     if deps.ami is None or not deps.ami.connected:

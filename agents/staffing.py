@@ -30,6 +30,7 @@ from agents.models import Agent, HandoverNote, PauseReason, Team
 from agents.roster import ShiftPolicy, SlotKey, load_roster, load_settings
 from agents.state import SHIFT_END_REASON, AgentStates
 from hotline.deps import Deps
+from hotline.tasks import cancel_and_wait
 from pbx.ami import AmiError, AmiLink
 
 log = logging.getLogger(__name__)
@@ -97,13 +98,7 @@ class Staffing:
 
     async def close(self) -> None:
         await self.states.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(list(self._tasks))
 
     # --------------------------------------------------------------- lookups
     def local_now(self) -> datetime:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent, AgentStatePeriod, PauseReason
 from hotline.deps import Deps
+from hotline.tasks import cancel_and_wait
 from pbx.ami_protocol import AmiMessage
 from pbx.events import AmiEvent, ListResult
 
@@ -97,12 +98,7 @@ class AgentStates:
         self._timers = asyncio.create_task(self._timer_loop(), name="agent-state-timers")
 
     async def close(self) -> None:
-        if self._timers is not None:
-            self._timers.cancel()
-            try:
-                await self._timers
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait([self._timers])
 
     async def reload_pause_reasons(self) -> None:
         def load(s: Session) -> dict[str, int]:
@@ -122,6 +118,11 @@ class AgentStates:
     def is_idle(self, agent_id: int) -> bool:
         agent = self.agents.get(agent_id)
         return agent is None or agent.state in IDLE_STATES
+
+    def state_of(self, agent_id: int) -> dict[str, Any] | None:
+        """One agent's entry of :meth:`snapshot` (None: not followed)."""
+        agent = self.agents.get(agent_id)
+        return agent.to_dict(self.deps.clock.now()) if agent is not None else None
 
     def snapshot(self) -> list[dict[str, Any]]:
         now = self.deps.clock.now()

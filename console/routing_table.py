@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,17 +32,17 @@ def json_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+def bad_request(code: str, message: str) -> web.HTTPBadRequest:
+    """:func:`json_error`'s 400 as an exception, for helpers deep in a handler."""
+    return web.HTTPBadRequest(text=json.dumps({"error": {"code": code, "message": message}}),
+                              content_type="application/json")
+
+
 async def read_json(request: web.Request) -> dict[str, Any]:
     try:
         data = await request.json()
     except Exception:
-        raise web.HTTPBadRequest(
-            text='{"error": {"code": "bad_json", "message": "the body must be a JSON object"}}',
-            content_type="application/json",
-        ) from None
+        raise bad_request("bad_json", "the body must be a JSON object") from None
     if not isinstance(data, dict):
-        raise web.HTTPBadRequest(
-            text='{"error": {"code": "bad_json", "message": "the body must be a JSON object"}}',
-            content_type="application/json",
-        )
+        raise bad_request("bad_json", "the body must be a JSON object")
     return data

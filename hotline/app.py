@@ -21,6 +21,7 @@ from hotline.db import Database
 from hotline.deps import Deps
 from hotline.migrate import current_revision, head_revision
 from hotline.settings import Settings
+from hotline.tasks import cancel_and_wait
 from ivr import flows
 from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
@@ -148,13 +149,7 @@ class Backend:
         }
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self.staffing:
             await self.staffing.close()

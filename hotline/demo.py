@@ -33,6 +33,7 @@ from hotline.logmask import mask_number
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
 from hotline.settings import AmiTarget, Listen, Settings
+from hotline.tasks import cancel_and_wait
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from speech.options import TranscriptionOptions
 from worksheets.models import Call, WorkOrder
@@ -180,12 +181,7 @@ async def run_demo(settings: Settings, options: DemoOptions,
             else:
                 await until()
         finally:
-            for task in (traffic, staffing_task):
-                task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+            await cancel_and_wait([traffic, staffing_task])
             for bot in bots.values():
                 await bot.close()
             for desk in desks:

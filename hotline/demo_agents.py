@@ -12,6 +12,7 @@ import aiohttp
 
 from hotline.clock import Clock
 from hotline.demo_desks import api_session
+from hotline.tasks import cancel_and_wait
 from pbxsim import PbxSim, PhoneBehaviour
 
 log = logging.getLogger(__name__)
@@ -178,14 +179,6 @@ class AgentBot:
             answer_after=self.rng.uniform(1.0, 4.0), talk_seconds=self.rng.uniform(60, 180)))
 
     async def close(self) -> None:
-        for task in [self._listener, self._callbacks, *self._work]:
-            if task is not None:
-                task.cancel()
-        for task in [self._listener, self._callbacks, *self._work]:
-            if task is not None:
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+        await cancel_and_wait([self._listener, self._callbacks, *self._work])
         if self._http is not None:
             await self._http.close()

@@ -11,6 +11,8 @@ from typing import Any
 
 import aiohttp
 
+from hotline.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 REPLIES = ["已安排人员现场处理，问题已解决。", "经核实已整改到位，已向市民说明情况。",
@@ -72,12 +74,7 @@ class Desk:
             return False
 
     async def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait([self.task])
         if self._http is not None:
             await self._http.close()
 

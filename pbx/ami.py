@@ -33,6 +33,7 @@ from typing import Any
 from panoramisk.manager import Manager
 
 from hotline.settings import AmiTarget
+from hotline.tasks import cancel_and_wait
 from pbx.ami_protocol import AmiMessage
 from pbx.ami_session import (
     AmiConnectionLost,
@@ -175,15 +176,7 @@ class AmiLink(Manager):  # type: ignore[misc]
 
     async def close(self) -> None:  # type: ignore[override]
         self._closing = True
-        for task in (self._pinger_task, self._dispatcher, *self._tasks):
-            if task is not None:
-                task.cancel()
-        for task in (self._pinger_task, self._dispatcher, *self._tasks):
-            if task is not None:
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+        await cancel_and_wait([self._pinger_task, self._dispatcher, *self._tasks])
         if self.protocol is not None and not self.protocol.closed:
             try:
                 await asyncio.wait_for(self.send("Logoff", timeout=1.0, check=False), 1.5)

@@ -30,6 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from hotline.tasks import cancel_and_wait
 from pbx import agi_protocol
 from pbx.agi_protocol import AgiResult, quote
 
@@ -479,13 +480,7 @@ class FastAgiServer:
                 pass
         if self._server is not None:
             self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(list(self._tasks))
         for conn in list(self._connections):  # those still reading a header
             if conn.transport is not None:
                 conn.transport.close()

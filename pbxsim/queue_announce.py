@@ -117,17 +117,9 @@ class EntryAnnouncements:
     periodic_index: int = 0
 
 
-def announcements(q: Queue) -> Announcements:
-    cached = getattr(q, "_announcements", None)
-    if cached is None:
-        cached = Announcements.from_raw(q.cfg.raw)
-        q._announcements = cached  # type: ignore[attr-defined]
-    return cached
-
-
 def joined(q: Queue, entry: QueueEntry, now: int) -> None:
     """queue_exec's set-up of the announcement timers for a new caller."""
-    a = announcements(q)
+    a = q.announce
     state = EntryAnnouncements(last_periodic=now)
     if a.periodic_startdelay >= 0:
         state.last_periodic += a.periodic_startdelay - a.periodic_frequency
@@ -262,7 +254,7 @@ async def say_number(chan: Channel, n: int) -> bool:
 
 async def say_position(q: Queue, entry: QueueEntry, now: int, waited: int) -> bool:
     """Position and hold time, when due.  False if the caller hung up."""
-    a, st, chan = announcements(q), entry.announce, entry.chan
+    a, st, chan = q.announce, entry.announce, entry.chan
     if now - st.last_pos < a.min_frequency:
         return True
     if st.last_pos_said == entry.pos and now - st.last_pos < a.frequency:
@@ -310,7 +302,7 @@ async def say_position(q: Queue, entry: QueueEntry, now: int, waited: int) -> bo
 async def say_periodic(q: Queue, entry: QueueEntry, clock: Callable[[], int]) -> bool:
     """The periodic announcement, when due (``clock``: epoch seconds).
     False if the caller hung up."""
-    a, st, now = announcements(q), entry.announce, clock()
+    a, st, now = q.announce, entry.announce, clock()
     if now - st.last_periodic < a.periodic_frequency:
         return True
     if a.periodic_random and a.periodic:

@@ -351,7 +351,7 @@ async def _wait_loop(
         )
         return 0, "LEAVEEMPTY", False
 
-    announce = queue_announce.announcements(q)
+    announce = q.announce
 
     async def announcements() -> bool:
         """Position, then periodic announcement, when due; False on hangup."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pbxsim.config import QueueConfig
+from pbxsim.queue_announce import Announcements
 
 if TYPE_CHECKING:
     from pbxsim.channels import Channel
@@ -89,6 +90,10 @@ class Queue:
     completed_insl: int = 0
     abandoned_insl: int = 0
     avail_state: str | None = None
+    announce: Announcements = field(init=False)  # its queues.conf announcement options
+
+    def __post_init__(self) -> None:
+        self.announce = Announcements.from_raw(self.cfg.raw)
 
     @property
     def name(self) -> str:

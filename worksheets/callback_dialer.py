@@ -254,8 +254,7 @@ class CallbackDialer:
         staffing = self.staffing
         if staffing is None or placed.agent_id not in staffing.logged_in:
             return  # not on the queues: nothing would ring them
-        state = next((a for a in staffing.states.snapshot()
-                      if a["agent_id"] == placed.agent_id), None)
+        state = staffing.states.state_of(placed.agent_id)
         if state is not None and state["state"] == "paused":
             return  # already paused for their own reason: leave it as it is
         try:
@@ -268,8 +267,7 @@ class CallbackDialer:
     async def _resume(self, placed: _Placed) -> None:
         if not placed.paused or self.staffing is None:
             return
-        state = next((a for a in self.staffing.states.snapshot()
-                      if a["agent_id"] == placed.agent_id), None)
+        state = self.staffing.states.state_of(placed.agent_id)
         if state is not None and state["state"] == "paused" and state["reason"] not in (
                 PAUSE_REASON, ""):
             return  # paused since for another reason (by them or a supervisor): keep it

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
-from console.routing_table import RouteSpec, json_error, read_json
+from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.logmask import mask_number
 from worksheets import lifecycle, service
 from worksheets.models import Call, Department, WorkOrder
@@ -242,16 +241,11 @@ def _period(request: web.Request, default_days: int = 1) -> tuple[datetime, date
                 + timedelta(days=1)
             start = end - timedelta(days=default_days)
     except ValueError:
-        raise _bad("from and to must be ISO 8601 date-times") from None
+        raise bad_request("invalid", "from and to must be ISO 8601 date-times") from None
     start, end = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (start, end))
     if end <= start or end - start > timedelta(days=366):
-        raise _bad("to must follow from, by at most a year")
+        raise bad_request("invalid", "to must follow from, by at most a year")
     return start, end
-
-
-def _bad(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": {"code": "invalid", "message": message}}),
-                              content_type="application/json")
 
 
 async def stats(request: web.Request) -> web.Response:

@@ -24,8 +24,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import make_engine
+from hotline.db import Database, make_engine
 from hotline.migrate import upgrade
+from tests.helpers import prepare_database
 from worksheets.calendar import WorkingCalendar
 
 # Same variable and format as tests/conftest.py: the admin database's URL.
@@ -135,3 +136,16 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
           second: int = 0) -> datetime:
     """An aware Asia/Shanghai wall-clock time, converted to UTC like the clock gives."""
     return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+# Monday 30 November 2026, 10:00 in Baoji: the demo city seeded at that time.
+SEEDED_AT = datetime(2026, 11, 30, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A migrated database with the demo city and one login per role."""
+    prepare_database(database_url, SEEDED_AT)
+    database = Database(database_url)
+    yield database
+    database.close()

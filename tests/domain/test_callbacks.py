@@ -9,21 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import Agent
-from hotline.db import Database
-from tests.helpers import prepare_database
 from worksheets import callbacks, ivr_records, service
 from worksheets.callbacks import MAX_ATTEMPTS, RETRY_GAP, CallbackError
 from worksheets.models import CallbackAttempt, CallbackTask, CallEvent, WorkOrder
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url):
-    prepare_database(database_url, NOW)
-    database = Database(database_url)
-    yield database
-    database.close()
 
 
 def abandoned(s, uid: str, number: str, at: datetime) -> int:
@@ -117,7 +107,7 @@ def test_citizen_not_reached_reopens_until_the_last_attempt_fails_it(db):
         results.append((t.status, t.attempts, t.agent_id))
         if i == 0:  # not again at once: the gap between attempts
             with pytest.raises(CallbackError) as soon:
-                db.call(lambda s: callbacks.claim(s, task, second, now=at + RETRY_GAP / 2))
+                db.call(lambda s, t=at: callbacks.claim(s, task, second, now=t + RETRY_GAP / 2))
             assert soon.value.code == "too_soon" and "5 min" in str(soon.value)
             listed = db.call(lambda s: callbacks.list_tasks(s))[0]
             assert listed["next_attempt_at"] == (at + RETRY_GAP).isoformat()

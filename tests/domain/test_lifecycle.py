@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from hotline.db import Database
-from tests.helpers import prepare_database
 from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.lifecycle import LifecycleError
@@ -20,14 +18,6 @@ from worksheets.stats import department_stats, period_stats
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
 CAL = WorkingCalendar.default()
-
-
-@pytest.fixture
-def db(database_url):
-    prepare_database(database_url, NOW)
-    database = Database(database_url)
-    yield database
-    database.close()
 
 
 def departments(db) -> list[int]:
