@@ -28,12 +28,15 @@ announcement are not listened for (no queue ``context`` is simulated).
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pbxsim import media
+from pbxsim.config import is_true
 
 if TYPE_CHECKING:
     from pbxsim.channels import Channel
@@ -49,10 +52,6 @@ def _int(raw: dict[str, str], key: str, default: int) -> int:
         return int((raw.get(key) or "").strip())
     except ValueError:
         return default
-
-
-def _true(raw: dict[str, str], key: str) -> bool:
-    return (raw.get(key) or "").strip().lower() in ("yes", "true", "y", "t", "1", "on")
 
 
 @dataclass
@@ -80,23 +79,22 @@ class Announcements:
         a.frequency = _int(raw, "announce-frequency", 0)
         a.min_frequency = _int(raw, "min-announce-frequency", 15)
         pos = (raw.get("announce-position") or "yes").strip().lower()
-        a.position = pos if pos in ("limit", "more") else ("yes" if _true(
-            {"v": pos}, "v") else "no")
+        a.position = pos if pos in ("limit", "more") else ("yes" if is_true(pos) else "no")
         a.position_limit = _int(raw, "announce-position-limit", 10)
-        a.position_only_up = _true(raw, "announce-position-only-up")
+        a.position_only_up = is_true(raw.get("announce-position-only-up"))
         hold = (raw.get("announce-holdtime") or "yes").strip().lower()
-        a.holdtime = "once" if hold == "once" else ("yes" if _true({"v": hold}, "v") else "no")
+        a.holdtime = "once" if hold == "once" else ("yes" if is_true(hold) else "no")
         rounding = _int(raw, "announce-round-seconds", 0)
         a.rounding = rounding if rounding in ROUNDING_VALUES else 0
-        a.to_first_user = _true(raw, "announce-to-first-user")
+        a.to_first_user = is_true(raw.get("announce-to-first-user"))
         if raw.get("periodic-announce"):
             value = raw["periodic-announce"]
             a.periodic = [s.strip() for s in value.replace("|", ",").split(",")] \
                 if "," in value else [value.strip()]
         a.periodic_frequency = _int(raw, "periodic-announce-frequency", 0)
         a.periodic_startdelay = _int(raw, "periodic-announce-startdelay", -1)
-        a.periodic_random = _true(raw, "random-periodic-announce")
-        a.periodic_relative = _true(raw, "relative-periodic-announce")
+        a.periodic_random = is_true(raw.get("random-periodic-announce"))
+        a.periodic_relative = is_true(raw.get("relative-periodic-announce"))
         for key in ("queue-youarenext", "queue-thereare", "queue-callswaiting",
                     "queue-quantity1", "queue-quantity2", "queue-holdtime", "queue-minutes",
                     "queue-minute", "queue-seconds", "queue-thankyou"):
@@ -213,7 +211,14 @@ def resolve(chan: Channel, name: str) -> str | None:
         return None
     if sounds is None:
         return name
-    langs, lang = [], chan.language or ""
+    return _lookup(sounds, chan.language or "", name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _lookup(sounds: Path, language: str, name: str) -> str | None:
+    """file.c's search, once per sounds directory, language and sound (the
+    files of a run do not change; every waiting caller asks again)."""
+    langs, lang = [], language
     while lang:  # the language, then without its dialect (zh_TW, zh)
         langs.append(lang)
         lang = lang.rsplit("_", 1)[0] if "_" in lang else ""

@@ -28,9 +28,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agents.models import Agent
 from pbx import events as ev
 from pbx.ami import AmiError
 from pbx.ami_session import AmiConnectionLost, AmiTimeout
+from routing.rules import normalize_number
 from worksheets import callbacks
 from worksheets.callbacks import CallbackError
 from worksheets.models import OrderEvent, WorkOrder
@@ -169,8 +171,6 @@ class CallbackDialer:
         rules = self.deps.routing.rules
 
         def check(s: Any) -> tuple[str, str, str]:
-            from agents.models import Agent
-
             order = s.get(WorkOrder, order_id)
             if order is None:
                 raise CallbackError("not_found", f"no work order {order_id}")
@@ -180,7 +180,7 @@ class CallbackDialer:
             agent = s.get(Agent, agent_id)
             if agent is None or not agent.active:
                 raise CallbackError("no_agent", "this login is not an active agent")
-            number = "".join(ch for ch in order.caller_number if ch.isdigit())
+            number = normalize_number(order.caller_number)
             if not number or not rules.callback_allowed(number):
                 raise CallbackError("number_not_allowed", "callbacks may not dial this "
                                                           "number (routing rules)")

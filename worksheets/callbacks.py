@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent
 from hotline.logmask import mask_number
+from routing.rules import normalize_number
 from worksheets import service
 from worksheets.models import Call, CallbackAttempt, CallbackTask, WorkOrder
 
@@ -133,7 +134,7 @@ def claim(session: Session, task_id: int, agent_id: int, *, now: datetime,
                                                         CallbackTask.agent_id == agent_id))
     if busy is not None:
         raise CallbackError("busy", f"you are already calling back (task {busy})")
-    number = "".join(ch for ch in task.caller_number if ch.isdigit())
+    number = normalize_number(task.caller_number)
     if not number or (allowed is not None and not allowed(number)):
         raise CallbackError("number_not_allowed",
                             f"callbacks may not dial {mask_number(task.caller_number)} "
