@@ -31,7 +31,7 @@ from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
 from worksheets import callbacks_http
-from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import SharedCalendar
 from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
 
@@ -71,7 +71,7 @@ class Backend:
             )
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
-                    calendar=WorkingCalendar.default())
+                    calendar=SharedCalendar())
         self.deps = deps
         self.staffing = Staffing(deps)
         if self._transcription_options is not None:

@@ -202,7 +202,7 @@ async def submit_order(request: web.Request) -> web.Response:
             category=data.get("category", ""), complexity=data.get("complexity"),
             department_id=data.get("department_id"),
             answered_on_call=bool(data.get("answered_on_call", False)),
-            now=deps.clock.now(), calendar=deps.calendar, tz=deps.settings.tz,
+            now=deps.clock.now(), calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
         )
         return order_to_dict(order)
 

@@ -103,7 +103,7 @@ def _extension(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     return lifecycle.request_extension(
         s, order_id, department_id=_department(p), days=_int(data, "days"),
         reason=_str(data, "reason"), user_id=p.user_id, now=deps.clock.now(),
-        calendar=deps.calendar, tz=deps.settings.tz)
+        calendar=deps.calendar.fresh(s), tz=deps.settings.tz)
 
 
 def _decide(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
@@ -111,20 +111,20 @@ def _decide(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     if not isinstance(approve, bool):
         raise LifecycleError("invalid", "approve must be true or false")
     return lifecycle.decide_extension(s, order_id, approve=approve, user_id=p.user_id,
-                                      now=deps.clock.now(), calendar=deps.calendar,
+                                      now=deps.clock.now(), calendar=deps.calendar.fresh(s),
                                       tz=deps.settings.tz, note=_str(data, "note"))
 
 
 def _redispatch(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     return lifecycle.redispatch(s, order_id, department_id=_int(data, "department_id"),
-                                user_id=p.user_id, now=deps.clock.now(), calendar=deps.calendar,
+                                user_id=p.user_id, now=deps.clock.now(), calendar=deps.calendar.fresh(s),
                                 tz=deps.settings.tz, note=_str(data, "note"))
 
 
 def _reopen(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     department_id = _int(data, "department_id") if "department_id" in data else None
     return lifecycle.redispatch(s, order_id, department_id=department_id, user_id=p.user_id,
-                                now=deps.clock.now(), calendar=deps.calendar,
+                                now=deps.clock.now(), calendar=deps.calendar.fresh(s),
                                 tz=deps.settings.tz, note=_str(data, "note"), reopen=True)
 
 

@@ -24,7 +24,7 @@ from routing.menu import RoutingTable
 from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
 from worksheets import service
-from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import SharedCalendar
 from worksheets.models import Call, CallbackTask, Department, WorkOrder
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
@@ -59,7 +59,7 @@ def run(tmp_path: Path, script: Script, setup=None, ami=None, number="1380013800
         settings.recordings_dir.mkdir(parents=True, exist_ok=True)
         deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(now),
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
-                    calendar=WorkingCalendar.default(), ami=ami)
+                    calendar=SharedCalendar(), ami=ami)
         server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
                                host="127.0.0.1", port=0)
         await server.start()
@@ -223,7 +223,7 @@ def test_survey_answer_is_stored_and_a_hangup_during_it_is_harmless(tmp_path):
         settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path)})
         deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(NOW),
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
-                    calendar=WorkingCalendar.default())
+                    calendar=SharedCalendar())
         server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
                                host="127.0.0.1", port=0)
         await server.start()
