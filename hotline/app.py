@@ -31,7 +31,7 @@ from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
 from worksheets import callbacks_http
-from worksheets.calendar_store import SharedCalendar
+from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
 
@@ -72,6 +72,9 @@ class Backend:
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
                     calendar=SharedCalendar())
+        today = clock.now().astimezone(settings.tz).date()
+        for warning in await db.run(lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
+            log.warning("calendar: %s", warning)
         self.deps = deps
         self.staffing = Staffing(deps)
         if self._transcription_options is not None:

@@ -51,6 +51,8 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "accepted_at": _iso(order.accepted_at), "reply": order.reply, "returns": order.returns,
         "extension_days": order.extension_days, "extension_reason": order.extension_reason,
         "visited_at": _iso(order.visited_at), "visit_result": order.visit_result,
+        "deadline_fallback": order.deadline_fallback, "survey_answer": order.survey_answer,
+        "visit_attempts": order.visit_attempts,
     }
 
 

@@ -117,8 +117,9 @@ def _decide(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
 
 def _redispatch(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     return lifecycle.redispatch(s, order_id, department_id=_int(data, "department_id"),
-                                user_id=p.user_id, now=deps.clock.now(), calendar=deps.calendar.fresh(s),
-                                tz=deps.settings.tz, note=_str(data, "note"))
+                                user_id=p.user_id, now=deps.clock.now(),
+                                calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
+                                note=_str(data, "note"))
 
 
 def _reopen(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
