@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.logmask import mask_number
-from worksheets import lifecycle, service
+from worksheets import lifecycle, service, visits
 from worksheets.models import Call, Department, WorkOrder
 from worksheets.stats import department_stats, period_stats
 
@@ -52,7 +52,8 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "extension_days": order.extension_days, "extension_reason": order.extension_reason,
         "visited_at": _iso(order.visited_at), "visit_result": order.visit_result,
         "deadline_fallback": order.deadline_fallback, "survey_answer": order.survey_answer,
-        "visit_attempts": order.visit_attempts,
+        "visit_attempts": order.visit_attempts, "visit_next_try": _iso(visits.next_try(order)),
+        "visit_calling": order.visit_calling_since is not None,
     }
 
 
