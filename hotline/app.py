@@ -34,6 +34,7 @@ from worksheets import callbacks_http
 from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
+from worksheets.retention import retention_job
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,7 @@ class Backend:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
         self._tasks.append(asyncio.create_task(self.staffing.shift_changes(),
                                                name="shift-changes"))
+        self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
         log.info("backend up: http %s:%s, FastAGI %s:%s", settings.http_listen.host,
                  self.http_port, settings.agi_listen.host, self.fastagi.port)
 

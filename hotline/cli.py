@@ -343,6 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_calendar_commands(sub)
 
+    from worksheets.retention_cli import register as register_purge_command
+
+    register_purge_command(sub)
+
     p = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")
     user_sub.required = True
