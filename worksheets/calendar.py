@@ -72,17 +72,23 @@ def _parse_date(value: Any, where: str, problems: list[str]) -> date | None:
         return None
 
 
+def _items(year: int, entry: Mapping[str, Any], key: str,
+           problems: list[str]) -> list[Mapping[str, Any]]:
+    """The objects of ``entry[key]``; anything else is a problem."""
+    items = entry.get(key, [])
+    if not isinstance(items, list):
+        problems.append(f"{year}: '{key}' must be a list")
+        return []
+    good = [item for item in items if isinstance(item, Mapping)]
+    problems.extend(f"{year}: {key} entry {item!r} is not an object"
+                    for item in items if not isinstance(item, Mapping))
+    return good
+
+
 def _holiday_days(year: int, entry: Mapping[str, Any], problems: list[str]) -> dict[date, str]:
     """Every day off, named by its block; a day in two blocks is a problem."""
     days: dict[date, str] = {}
-    blocks = entry.get("holidays", [])
-    if not isinstance(blocks, list):
-        problems.append(f"{year}: 'holidays' must be a list")
-        return days
-    for block in blocks:
-        if not isinstance(block, Mapping):
-            problems.append(f"{year}: holiday {block!r} is not an object")
-            continue
+    for block in _items(year, entry, "holidays", problems):
         name = str(block.get("name", ""))
         start = _parse_date(block.get("start"), f"{year} holiday {name}", problems)
         end = _parse_date(block.get("end", block.get("start")), f"{year} holiday {name} end",
@@ -107,14 +113,7 @@ def _holiday_days(year: int, entry: Mapping[str, Any], problems: list[str]) -> d
 
 def _makeup_days(year: int, entry: Mapping[str, Any], problems: list[str]) -> dict[date, str]:
     days: dict[date, str] = {}
-    items = entry.get("workdays", [])
-    if not isinstance(items, list):
-        problems.append(f"{year}: 'workdays' must be a list")
-        return days
-    for item in items:
-        if not isinstance(item, Mapping):
-            problems.append(f"{year}: make-up day {item!r} is not an object")
-            continue
+    for item in _items(year, entry, "workdays", problems):
         name = str(item.get("name", ""))
         day = _parse_date(item.get("date"), f"{year} make-up day {name}", problems)
         if day is None:

@@ -9,21 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+def with_db(args: argparse.Namespace, work: Any) -> Any:
+    """``work(session, settings)`` in one transaction (the agents' CLI helper)."""
+    from agents.cli import _with_db
+
+    return _with_db(args, work)
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"hotline: {message}", file=sys.stderr)
     return code
-
-
-def _with_db(args: argparse.Namespace, work: Any) -> Any:
-    from hotline.cli import _settings
-    from hotline.db import Database
-
-    settings = _settings(args)
-    db = Database(settings.database_url)
-    try:
-        return db.call(lambda s: work(s, settings))
-    finally:
-        db.close()
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -32,7 +27,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     try:
         data = read_arrangement_file(args.file)
-        result = _with_db(args, lambda s, settings: load_years(
+        result = with_db(args, lambda s, settings: load_years(
             s, data, now=datetime.now(UTC), tz=settings.tz, loaded_by="cli"))
     except CalendarDataError as exc:
         print(f"hotline: {args.file} was not loaded:", file=sys.stderr)
@@ -50,7 +45,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from worksheets.calendar_store import build_calendar, year_summary
 
-    summary = _with_db(args, lambda s, _: year_summary(build_calendar(s)[0], args.year))
+    summary = with_db(args, lambda s, _: year_summary(build_calendar(s)[0], args.year))
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return 0
@@ -81,7 +76,7 @@ def cmd_deadline(args: argparse.Namespace) -> int:
                 "basis": "fallback" if deadline.fallback else "arrangement"}
 
     try:
-        result = _with_db(args, work)
+        result = with_db(args, work)
     except ValueError as exc:  # DeadlineError, or a --from that is no date
         return _fail(str(exc))
     if args.json:
