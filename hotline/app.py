@@ -35,6 +35,7 @@ from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
 from worksheets.retention import retention_job
+from worksheets.supervision import deadline_warnings
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ class Backend:
         self._tasks.append(asyncio.create_task(self.staffing.shift_changes(),
                                                name="shift-changes"))
         self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
+        self._tasks.append(asyncio.create_task(deadline_warnings(deps),
+                                               name="deadline-warnings"))
         log.info("backend up: http %s:%s, FastAGI %s:%s", settings.http_listen.host,
                  self.http_port, settings.agi_listen.host, self.fastagi.port)
 

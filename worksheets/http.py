@@ -54,6 +54,8 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "deadline_fallback": order.deadline_fallback, "survey_answer": order.survey_answer,
         "visit_attempts": order.visit_attempts, "visit_next_try": _iso(visits.next_try(order)),
         "visit_calling": order.visit_calling_since is not None,
+        "warned_at": _iso(order.warned_at), "urged_at": _iso(order.urged_at),
+        "urge_note": order.urge_note,
     }
 
 

@@ -230,10 +230,11 @@ def visit(session: Session, order_id: int, *, result: str, note: str, user_id: i
 # ------------------------------------------------------------------ queries
 
 def worklist(session: Session, kind: str, *, department_id: int | None = None,
-             limit: int = 100) -> list[WorkOrder]:
+             limit: int = 100, now: datetime | None = None) -> list[WorkOrder]:
     """The orders waiting for someone, oldest deadline first:
     ``department`` (theirs, open), ``extensions`` and ``returned`` (for
-    supervisors), ``visits`` (closed, not yet visited, 回访 for agents),
+    supervisors), ``overdue`` (督办: open past their deadline at ``now``),
+    ``visits`` (closed, not yet visited, 回访 for agents),
     ``dissatisfied`` (visited, not satisfied, not reopened)."""
     stmt = select(WorkOrder)
     if kind == "department":
@@ -244,6 +245,9 @@ def worklist(session: Session, kind: str, *, department_id: int | None = None,
                           WorkOrder.status.in_(("dispatched", "accepted")))
     elif kind == "returned":
         stmt = stmt.where(WorkOrder.status == "returned")
+    elif kind == "overdue" and now is not None:
+        stmt = stmt.where(WorkOrder.status.in_(("dispatched", "accepted")),
+                          WorkOrder.due_at < now)
     elif kind == "visits":
         stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visited_at.is_(None),
                           WorkOrder.answered_on_call.is_(False))
@@ -251,7 +255,7 @@ def worklist(session: Session, kind: str, *, department_id: int | None = None,
         stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visit_result == "dissatisfied")
     else:
         raise LifecycleError("invalid", "list is one of department, extensions, returned, "
-                                        "visits, dissatisfied")
+                                        "overdue, visits, dissatisfied")
     order = WorkOrder.closed_at if kind in ("visits", "dissatisfied") else WorkOrder.due_at
     return list(session.scalars(stmt.order_by(order, WorkOrder.id).limit(limit)))
 

@@ -135,6 +135,11 @@ class WorkOrder(Base):
     visit_attempts: Mapped[int] = mapped_column(Integer, default=0)
     visit_last_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     visit_calling_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The department was warned that 80 % of its time is used (once per dispatch).
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The latest 催办 (a supervisor urging the department), shown on its list.
+    urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    urge_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class OrderEvent(Base):

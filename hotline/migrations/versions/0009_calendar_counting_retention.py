@@ -1,5 +1,6 @@
 """loaded calendar years; deadlines flagged when counted on the fallback; the
-post-call survey apart from the 回访 verdict; 回访 attempts kept
+post-call survey apart from the 回访 verdict; 回访 attempts kept; the 80 %
+warning and the latest 催办 on the order
 
 Revision ID: 0009
 Revises: 0006
@@ -18,7 +19,7 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
-COLUMNS = ('visit_calling_since', 'visit_last_try_at', 'visit_attempts', 'survey_answer',
+COLUMNS = ('urge_note', 'urged_at', 'warned_at', 'visit_calling_since', 'visit_last_try_at', 'visit_attempts', 'survey_answer',
            'deadline_fallback', 'deadline_from')
 DEADLINE_FROM = """
 UPDATE work_orders SET deadline_from = COALESCE(
@@ -74,6 +75,12 @@ def upgrade() -> None:
                                       hotline.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('visit_calling_since',
                                       hotline.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('warned_at', hotline.db.UTCDateTime(timezone=True),
+                                      nullable=True))
+        batch_op.add_column(sa.Column('urged_at', hotline.db.UTCDateTime(timezone=True),
+                                      nullable=True))
+        batch_op.add_column(sa.Column('urge_note', sa.Text(), nullable=False,
+                                      server_default=''))
     op.execute(DEADLINE_FROM)
     op.execute(FALLBACK)
     op.execute(SURVEY)
