@@ -174,8 +174,9 @@ async def run_demo(settings: Settings, options: DemoOptions,
             desk.start()
         _print_banner(out, base_url, logins, options)
         today = clock.now().astimezone(settings.tz).date()
+        calendar = backend.deps.calendar
         for warning in await backend.deps.db.run(
-                lambda s: calendar_warnings(backend.deps.calendar.fresh(s), today)):
+                lambda s: calendar_warnings(calendar.fresh(s), today)):
             # The admin's console shows it too (工作日历); `hotline calendar load FILE`.
             print(f"calendar warning: {warning}", file=out, flush=True)
         staffing_task = asyncio.create_task(_follow_rota(backend, bots), name="demo-rota")

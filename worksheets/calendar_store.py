@@ -3,9 +3,9 @@
 The shipped arrangements (holidays_cn.json) are the base; a year an admin
 loads (``hotline calendar load FILE``, ``POST /api/calendar/years``) is
 stored in ``calendar_years`` and replaces the shipped one.  Each backend
-keeps a built :class:`WorkingCalendar` and asks the database for
-``max(version)`` before using it (one indexed read), rebuilding only when
-another instance, or the CLI, loaded a year since.
+keeps a built :class:`WorkingCalendar` and asks the database for the sum
+of the rows' versions before using it (one read of a table of a few rows),
+rebuilding only when another instance, or the CLI, loaded a year since.
 
 Loading a year counts again the deadline of every open order that the
 year touches, or that was counted on the Monday-Friday fallback: each
@@ -42,20 +42,27 @@ WARN_FROM = (11, 1)
 
 
 def build_calendar(session: Session) -> tuple[WorkingCalendar, int]:
-    """The shipped years plus the database's, and the version it reflects."""
+    """The shipped years plus the database's, and the state it reflects."""
     calendar = WorkingCalendar(load_arrangements(OFFICIAL_ARRANGEMENTS))
-    version = 0
+    state = 0
     for row in session.scalars(select(CalendarYear).order_by(CalendarYear.year)):
         entry = json.loads(row.arrangement)
         # Stored rows were validated when loaded; a later rule change must
         # not lock a city out of the year it already uses.
         calendar.add(parse_arrangements({"years": [entry]}, whole_year=False)[0])
-        version = max(version, row.version)
-    return calendar, version
+        state += row.version
+    return calendar, state
 
 
-def stored_version(session: Session) -> int:
-    return int(session.scalar(select(func.max(CalendarYear.version))) or 0)
+def stored_state(session: Session) -> int:
+    """The sum of the rows' versions: every committed load raises it (a row
+    is added, or a row's version rises past the highest), even when two
+    admins load different years at once and get the same version number."""
+    return int(session.scalar(select(func.coalesce(func.sum(CalendarYear.version), 0))) or 0)
+
+
+def _next_version(session: Session) -> int:
+    return int(session.scalar(select(func.max(CalendarYear.version))) or 0) + 1
 
 
 class SharedCalendar:
@@ -65,19 +72,19 @@ class SharedCalendar:
     rebuilt calendar replaces the old one whole, never mutated in place.
     """
 
-    def __init__(self, calendar: WorkingCalendar | None = None, version: int = -1) -> None:
-        self._calendar = calendar or WorkingCalendar.official()
-        self._version = version
+    def __init__(self) -> None:
+        self._calendar = WorkingCalendar.official()
+        self._state = -1  # never seen the database yet
         self._lock = threading.Lock()
 
     def fresh(self, session: Session) -> WorkingCalendar:
         """The calendar as the database has it now (cheap when unchanged)."""
-        version = stored_version(session)
-        if version == self._version:
+        state = stored_state(session)
+        if state == self._state:
             return self._calendar
         with self._lock:
-            if version != self._version:
-                self._calendar, self._version = build_calendar(session)
+            if state != self._state:
+                self._calendar, self._state = build_calendar(session)
         return self._calendar
 
     @property
@@ -126,7 +133,7 @@ def load_years(session: Session, data: Mapping[str, Any], *, now: datetime, tz: 
     :class:`CalendarDataError` naming every problem; nothing is stored then."""
     arrangements = parse_arrangements(data)
     entries = {int(e["year"]): e for e in data["years"]}
-    version = stored_version(session) + 1
+    version = _next_version(session)
     for arrangement in arrangements:
         row = session.get(CalendarYear, arrangement.year, with_for_update=True)
         if row is None:

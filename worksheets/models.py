@@ -215,8 +215,9 @@ class CalendarYear(Base):
     holidays_cn.json years apply when no row replaces them).
 
     ``arrangement`` is the year's entry in the holidays_cn.json format, as
-    validated; ``version`` grows with every load, so each backend instance
-    sees a change with one cheap ``max(version)`` query.
+    validated; ``version`` is the highest so far plus one at each load, so
+    the sum over the rows rises with every committed load and each backend
+    instance sees a change with one cheap query (worksheets/calendar_store.py).
     """
 
     __tablename__ = "calendar_years"
