@@ -16,7 +16,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from worksheets.lifecycle import LifecycleError, _expect, _log, _order, _text
@@ -47,12 +47,19 @@ def warn_departments(session: Session, now: datetime) -> list[WorkOrder]:
         or_(WorkOrder.warned_at.is_(None), WorkOrder.warned_at < WorkOrder.deadline_from),
     ).order_by(WorkOrder.due_at))
     warned = []
-    for order in candidates:
-        if warning_due(order, now):
-            order.warned_at = now
-            _log(session, order, "deadline_warning", now, None,
-                 f"{int(WARN_SHARE * 100)} % of the time used: due {order.due_date}")
-            warned.append(order)
+    for order in list(candidates):
+        if not warning_due(order, now):
+            continue
+        # Compare-and-set: several instances run this job; one warns.
+        if not session.execute(update(WorkOrder).where(
+                WorkOrder.id == order.id, or_(WorkOrder.warned_at.is_(None),
+                                              WorkOrder.warned_at < WorkOrder.deadline_from))
+                .values(warned_at=now).execution_options(synchronize_session=False)).rowcount:
+            continue
+        order.warned_at = now
+        _log(session, order, "deadline_warning", now, None,
+             f"{int(WARN_SHARE * 100)} % of the time used: due {order.due_date}")
+        warned.append(order)
     session.flush()
     return warned
 
