@@ -59,6 +59,25 @@ PATHS: tuple[Path_, ...] = (
     Path_("callback offer declined (2)", keys="2#2", busy=2),
     Path_("callback offer taken (1)", keys="2#1", busy=2, until="hangup"),
 )
+# The description asked of every caller (HOTLINE_DESCRIPTION_WHEN=always),
+# agents free: what it costs those who describe, and those who skip it.
+ALWAYS_PATHS: tuple[Path_, ...] = (
+    Path_("always asked: skips it (#)", keys="2#"),
+    Path_("always asked: describes 5 s (agents free)", keys="2", speech_seconds=5.0),
+)
+# Seconds from the answer to the queue (issue 15), and the paths' own targets.
+TARGETS: dict[str, float] = {
+    "key in greeting, no description": 15,
+    "key in greeting, describes 5 s (agents busy)": 15 + 5,
+    "legacy line (12315)": 10,
+    "presses nothing": 40,
+    "English (9, then 4)": 15,
+    "open order, adds to it (1)": 20,  # the greeting, then the read-back takes 1
+    "callback offer declined (2)": 15,
+    "callback offer taken (1)": 15,  # to the hang-up, callback registered
+    "always asked: skips it (#)": 15,
+    "always asked: describes 5 s (agents free)": 15 + 5,
+}
 
 
 @dataclass
