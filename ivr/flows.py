@@ -125,6 +125,7 @@ async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
     wait = steps.wait_for(deps, queue)
     if pressed not in ("none", "invalid") and steps.description_pays(deps, wait):
         await steps.record_description(agi, deps)
+        wait = steps.wait_for(deps, queue)  # a minute may have passed: the offer needs now's
     await _set_queue_variables(agi, deps, route, queue, facts.priority)
     if await steps.offer_callback(agi, deps, number, queue, facts.priority, wait):
         await agi.set_variable("HOTLINE_ACTION", "hangup")
