@@ -13,13 +13,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from calls import ivr_records
 from hotline.deps import Deps
 from ivr import prompts
-from pbx.ami import AmiError
+from pbx.commands import AmiError
 from pbx.fastagi import AgiChannel, AgiHangup
 from routing import lists
 from routing.rules import normalize_number
-from worksheets import ivr_records
+from worksheets import service
 
 log = logging.getLogger(__name__)
 ASSUMED_HANDLE_SECONDS = 180  # until the queue has its own average
@@ -53,7 +54,7 @@ def lookup_caller(session: Session, number: str, dialed: str, deps: Deps) -> Cal
         facts.legacy_category, facts.legacy_department_id = line.category, line.department_id
         facts.legacy_label = line.label
         return facts
-    order = ivr_records.open_order_for(session, number, now=now)
+    order = service.open_order_for(session, number, now=now)
     if order is not None:
         facts.open_order_id, facts.open_order_number = order.id, order.number
         facts.open_order_status, facts.open_order_category = order.status, order.category
@@ -113,23 +114,19 @@ async def record_description(agi: AgiChannel, deps: Deps) -> Path | None:
 
 async def estimate_wait(deps: Deps, queue: str) -> tuple[int, int]:
     """(callers ahead, estimated seconds) from the PBX's queue summary."""
-    if deps.ami is None or not deps.ami.connected:
+    if deps.pbx is None or not deps.pbx.connected:
         return 0, 0
     try:
-        result = await deps.ami.send("QueueSummary", {"Queue": queue}, timeout=3.0)
+        figures = await deps.pbx.commands.queue_summary(queue, timeout=3.0)
     except AmiError as exc:
         log.warning("queue summary for %s failed: %s", queue, exc)
         return 0, 0
-    for event in result.events:
-        if event.get("Queue") == queue:
-            ahead = int(event.get("Callers") or 0)
-            available = int(event.get("Available") or 0)
-            logged_in = int(event.get("LoggedIn") or 0)
-            hold = int(event.get("HoldTime") or 0)
-            if available > ahead:
-                return ahead, 0
-            per_caller = ASSUMED_HANDLE_SECONDS / max(logged_in, 1)
-            return ahead, max(hold, int((ahead + 1) * per_caller))
+    for f in figures:
+        if f.queue == queue:
+            if f.available > f.callers:
+                return f.callers, 0
+            per_caller = ASSUMED_HANDLE_SECONDS / max(f.logged_in, 1)
+            return f.callers, max(f.hold_time, int((f.callers + 1) * per_caller))
     return 0, 0
 
 
@@ -151,7 +148,7 @@ async def offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
         key = await agi.wait_for_digit(5000)
     if key != "1":
         return False
-    await deps.db.run(lambda s: ivr_records.request_callback(
+    await deps.db.run(lambda s: service.request_callback(
         s, agi.uniqueid, queue=queue, priority=priority, now=deps.clock.now()))
     deps.bus.publish("callback.requested", uniqueid=agi.uniqueid, queue=queue)
     await agi.stream_file(prompts.CALLBACK_CONFIRMED)

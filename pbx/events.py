@@ -206,6 +206,24 @@ class OriginateResponse(AmiEvent):
 
 
 @dataclass(slots=True)
+class ContactStatus(AmiEvent):
+    """A softphone's registration, as res_pjsip reports it: ContactStatus
+    (Created, Removed, Reachable, Unreachable, NonQualified, Updated,
+    Unknown), PJSIPShowContacts's ContactList (Status Reachable, Unknown,
+    NonQualified...), or PeerStatus (Peer ``PJSIP/1001``; Reachable,
+    Unreachable)."""
+
+    endpoint: str = ""
+    uri: str = ""
+    status: str = ""
+
+    @property
+    def reachable(self) -> bool:
+        """A contact a call can be sent to (Unknown: not qualified yet)."""
+        return self.status not in ("Removed", "Unreachable", "Unregistered", "Rejected")
+
+
+@dataclass(slots=True)
 class ListResult(AmiEvent):
     """The whole answer to a list action (QueueStatus, CoreShowChannels),
     placed in the event stream where the answer was read, so that a
@@ -316,6 +334,13 @@ _BUILDERS: dict[str, _Builder] = {
         n, m, action_id=h.get("ActionID", ""), response=h.get("Response", ""),
         channel=h.get("Channel", ""), uniqueid=h.get("Uniqueid", ""),
         reason=_int(h.get("Reason"))),
+    "ContactStatus": lambda n, m, h: ContactStatus(
+        n, m, endpoint=h.get("EndpointName", ""), uri=h.get("URI", ""),
+        status=h.get("ContactStatus", "")),
+    "ContactList": lambda n, m, h: ContactStatus(
+        n, m, endpoint=h.get("Endpoint", ""), uri=h.get("Uri", ""), status=h.get("Status", "")),
+    "PeerStatus": lambda n, m, h: ContactStatus(
+        n, m, endpoint=h.get("Peer", "").partition("/")[2], status=h.get("PeerStatus", "")),
     "FullyBooted": lambda n, m, h: FullyBooted(
         n, m, uptime=_int(h.get("Uptime")), last_reload=_int(h.get("LastReload"))),
     "Shutdown": lambda n, m, h: Shutdown(

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from calls import records
+from calls.models import Call
 from hotline.bus import EventBus
 from hotline.clock import Clock, run_simulated
 from hotline.db import Database
@@ -19,13 +21,14 @@ from ivr import flows, prompts
 from pbx.ami import AmiResult
 from pbx.ami_protocol import AmiMessage
 from pbx.fastagi import FastAgiServer
+from pbx.model import PbxModel
 from routing import lists
 from routing.menu import RoutingTable
 from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Call, CallbackTask, Department, WorkOrder
+from worksheets.models import CallbackTask, Department, WorkOrder
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
 
@@ -57,9 +60,11 @@ def run(tmp_path: Path, script: Script, setup=None, ami=None, number="1380013800
     async def main():
         settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path)})
         settings.recordings_dir.mkdir(parents=True, exist_ok=True)
-        deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(now),
+        clock = Clock.for_running_loop(now)
+        deps = Deps(settings=settings, db=db, clock=clock,
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
-                    calendar=WorkingCalendar.default(), ami=ami)
+                    calendar=WorkingCalendar.default(), ami=ami,
+                    pbx=PbxModel(ami, clock) if ami is not None else None)
         server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
                                host="127.0.0.1", port=0)
         await server.start()
@@ -123,9 +128,9 @@ def test_legacy_line_skips_the_menu_and_preselects_the_department(tmp_path):
 
 
 def _open_order(s):
-    service.start_call(s, uniqueid="old.1", now=NOW - timedelta(days=3),
+    records.start_call(s, uniqueid="old.1", now=NOW - timedelta(days=3),
                        caller_number="13800138000")
-    service.record_ivr_choice(s, "old.1", key="1", category="help", queue="hotline-help",
+    records.record_ivr_choice(s, "old.1", key="1", category="help", queue="hotline-help",
                               now=NOW - timedelta(days=3))
     return service.mark_answered(s, "old.1", member_name="agent-1001", agent_id=None,
                                  hold_seconds=3, now=NOW - timedelta(days=3)).id
