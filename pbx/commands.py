@@ -155,5 +155,5 @@ class PbxCommands:
     # ----------------------------------------------------- snapshots
     async def snapshot(self, action: str) -> AmiResult:
         """A list action whose answer goes into the event stream in its place
-        (QueueStatus, CoreShowChannels, PJSIPShowContacts): for resync only."""
+        (QueueStatus, DeviceStateList, CoreShowChannels): for resync only."""
         return await self._up(action).send(action, in_stream=True)

@@ -224,6 +224,15 @@ class ContactStatus(AmiEvent):
 
 
 @dataclass(slots=True)
+class DeviceState(AmiEvent):
+    """DeviceStateChange, live or listed by DeviceStateList: ``PJSIP/1001``
+    is UNAVAILABLE while the phone has no reachable contact."""
+
+    device: str = ""
+    state: str = ""  # NOT_INUSE, INUSE, RINGING, UNAVAILABLE, UNKNOWN ...
+
+
+@dataclass(slots=True)
 class ListResult(AmiEvent):
     """The whole answer to a list action (QueueStatus, CoreShowChannels),
     placed in the event stream where the answer was read, so that a
@@ -341,6 +350,8 @@ _BUILDERS: dict[str, _Builder] = {
         n, m, endpoint=h.get("Endpoint", ""), uri=h.get("Uri", ""), status=h.get("Status", "")),
     "PeerStatus": lambda n, m, h: ContactStatus(
         n, m, endpoint=h.get("Peer", "").partition("/")[2], status=h.get("PeerStatus", "")),
+    "DeviceStateChange": lambda n, m, h: DeviceState(
+        n, m, device=h.get("Device", ""), state=h.get("State", "")),
     "FullyBooted": lambda n, m, h: FullyBooted(
         n, m, uptime=_int(h.get("Uptime")), last_reload=_int(h.get("LastReload"))),
     "Shutdown": lambda n, m, h: Shutdown(

@@ -9,7 +9,7 @@ worksheets/, the console) subscribe to by name.  Commands go out through
 
 Resync, one for everybody: after every (re)connect, and whenever events
 were dropped on the way in (the link's queue was full), the model asks
-Asterisk for QueueStatus, PJSIPShowContacts and CoreShowChannels.  Their
+Asterisk for QueueStatus, DeviceStateList and CoreShowChannels.  Their
 answers come back in their place in the event stream; the model compares
 them with what it knew and emits the differences as events (members added,
 removed, paused; phones registered or gone; channels that ended unseen),
@@ -38,7 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Awaitable[None] | None]
-RESYNC_LISTS = ("QueueStatus", "PJSIPShowContacts", "CoreShowChannels")
+# DeviceStateList, not PJSIPShowContacts: that one needs write=system, which
+# the backend's AMI user is refused (asterisk-conf/README.md); a PJSIP
+# endpoint's device is UNAVAILABLE exactly when it has no reachable contact.
+RESYNC_LISTS = ("QueueStatus", "DeviceStateList", "CoreShowChannels")
+PHONE_DOWN = ("UNAVAILABLE", "INVALID")
 
 
 def base_interface(channel: str) -> str:
@@ -170,6 +174,9 @@ class PbxModel:
             return self._member_change(e, now, before)
         if isinstance(e, ev.ContactStatus):
             return self._phone(e.endpoint, e.reachable, e.uri, now)
+        if isinstance(e, ev.DeviceState) and e.device.startswith("PJSIP/") \
+                and e.state != "UNKNOWN":
+            return self._phone(e.device[6:], e.state not in PHONE_DOWN, "", now)
         return []
 
     def _member_change(self, e: ev.QueueMemberEvent, now: datetime,
@@ -195,7 +202,7 @@ class PbxModel:
 
     # ----------------------------------------------------------- resync
     async def resync(self) -> None:
-        """Ask Asterisk for its members, contacts and channels; the answers
+        """Ask Asterisk for its members, devices and channels; the answers
         are applied in their place in the event stream (:meth:`_list`)."""
         for action in RESYNC_LISTS:
             try:
@@ -239,12 +246,13 @@ class PbxModel:
             self.state.apply(result)
             for item in self._member_differences(before, at):
                 await self.emit(item)
-        elif action == "pjsipshowcontacts":
-            live = {i.endpoint: i for i in result.items
-                    if isinstance(i, ev.ContactStatus) and i.reachable}
-            changes = [c for endpoint in sorted(set(self.phones) | set(live))
-                       for c in self._phone(endpoint, endpoint in live,
-                                            live[endpoint].uri if endpoint in live else "", at)]
+        elif action == "devicestatelist":
+            listed = {i.device[6:]: i.state not in PHONE_DOWN for i in result.items
+                      if isinstance(i, ev.DeviceState) and i.device.startswith("PJSIP/")
+                      and i.state != "UNKNOWN"}
+            # A phone the list does not name has no device state: not registered.
+            changes = [c for endpoint in sorted(set(self.phones) | set(listed))
+                       for c in self._phone(endpoint, listed.get(endpoint, False), "", at)]
             for item in changes:
                 await self.emit(item)
         elif action == "coreshowchannels":

@@ -303,6 +303,23 @@ async def pjsip_show_contacts(s: AmiSession, m: AmiMessage) -> None:
     )
 
 
+@action("DeviceStateList", "call", "reporting")
+async def device_state_list(s: AmiSession, m: AmiMessage) -> None:
+    # res/res_manager_devicestate.c: every cached device state as a
+    # DeviceStateChange (ActionID right after Event), then the Complete event.
+    states = {**s.sim.device_states,
+              **{iface: phone.device_state() for iface, phone in s.sim.phones.items()}}
+    aid = m.get("ActionID")
+    s.respond(m, "Success", ("EventList", "start"), message="Device State Changes will follow")
+    from pbxsim.ami_server import render
+
+    for device, state in sorted(states.items()):
+        s.send(render([("Event", "DeviceStateChange"), *([("ActionID", aid)] if aid else []),
+                       ("Device", device), ("State", state)]))
+    s.send(render([("Event", "DeviceStateListComplete"), *([("ActionID", aid)] if aid else []),
+                   ("EventList", "Complete"), ("ListItems", len(states))]))
+
+
 @action("UserEvent", "user")
 async def user_event(s: AmiSession, m: AmiMessage) -> None:
     headers = [(k, v) for k, v in m.headers if k.lower() not in ("action", "actionid")]

@@ -113,7 +113,7 @@ def test_given_hostile_caller_ids_then_stored_intact_and_nothing_injected(
         else:  # AMI cannot carry a line break: it arrives as spaces, nothing more
             assert rec["caller_name"] == sent.replace("\r", " ").replace("\n", " ")
     assert "Originate" not in actions and set(actions) <= {
-        "Login", "Ping", "QueueAdd", "QueueStatus", "CoreShowChannels", "PJSIPShowContacts",
+        "Login", "Ping", "QueueAdd", "QueueStatus", "CoreShowChannels", "DeviceStateList",
         "QueueSummary",
         "QueuePause", "QueueRemove", "Logoff"}
     assert all("\n" not in line and "\r" not in line for line in agi_lines)
