@@ -262,10 +262,11 @@ class PbxModel:
                             at: datetime) -> list[me.PbxEvent]:
         out: list[me.PbxEvent] = []
         after = self.state.members
-        for key, old in before.items():
+        for key, gone in before.items():
             if key not in after:
-                out.append(me.MemberRemoved(at, old.queue, old.interface, old.name, old.paused,
-                                            old.paused_reason, old.status, old.in_call))
+                out.append(me.MemberRemoved(at, gone.queue, gone.interface, gone.name,
+                                            gone.paused, gone.paused_reason, gone.status,
+                                            gone.in_call))
         for key, new in after.items():
             fields = (at, new.queue, new.interface, new.name, new.paused, new.paused_reason,
                       new.status, new.in_call)
