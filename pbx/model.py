@@ -30,6 +30,7 @@ from pbx import model_events as me
 from pbx.ami_session import AmiError
 from pbx.commands import PbxCommands
 from pbx.state import MemberState, PbxState
+from pbx.translate import PHONE_DOWN, TRANSLATORS
 
 if TYPE_CHECKING:
     from hotline.clock import Clock
@@ -39,10 +40,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Awaitable[None] | None]
 # DeviceStateList, not PJSIPShowContacts: that one needs write=system, which
-# the backend's AMI user is refused (asterisk-conf/README.md); a PJSIP
-# endpoint's device is UNAVAILABLE exactly when it has no reachable contact.
+# the backend's AMI user is refused (asterisk-conf/README.md).
 RESYNC_LISTS = ("QueueStatus", "DeviceStateList", "CoreShowChannels")
-PHONE_DOWN = ("UNAVAILABLE", "INVALID")
 
 
 def base_interface(channel: str) -> str:
@@ -65,7 +64,7 @@ class PbxModel:
         # QueueCallerAbandon also comes when Queue() times out and the dialplan
         # goes on (overflow to another queue): an abandon is final only when
         # the channel hangs up without joining a queue again.
-        self._abandons: dict[str, me.CallAbandoned] = {}
+        self.abandons: dict[str, me.CallAbandoned] = {}
         self._resync_task: asyncio.Task[None] | None = None
         self._resync_again = False
 
@@ -127,7 +126,8 @@ class PbxModel:
         before = self._member_before(event)
         self.state.apply(event)
         now = self.clock.now()
-        out = self._translate(event, now, before)
+        translate = TRANSLATORS.get(event.name)
+        out = translate(self, event, now, before) if translate is not None else []
         for item in out:
             await self.emit(item)
 
@@ -137,62 +137,9 @@ class PbxModel:
             return MemberState(**known.__dict__) if known is not None else None
         return None
 
-    def _translate(self, e: ev.AmiEvent, now: datetime,
-                   before: MemberState | None) -> list[me.PbxEvent]:
-        if isinstance(e, ev.Newchannel):
-            return [me.CallEntered(now, e.uniqueid, e.channel, e.linkedid, e.caller_number)]
-        if isinstance(e, ev.QueueCallerJoin):
-            self._abandons.pop(e.uniqueid, None)
-            return [me.CallQueued(now, e.uniqueid, e.queue, e.channel, e.linkedid,
-                                  e.caller_number, e.caller_name, e.position)]
-        if isinstance(e, ev.AgentCalled):
-            return [me.AgentRinging(now, e.uniqueid, e.queue, e.member_name, e.interface)]
-        if isinstance(e, ev.AgentRingNoAnswer):
-            return [me.AgentRingStopped(now, e.uniqueid, e.queue, e.member_name, e.interface)]
-        if isinstance(e, ev.AgentConnect):
-            self._abandons.pop(e.uniqueid, None)
-            return [me.CallAnswered(now, e.uniqueid, e.queue, e.member_name, e.interface,
-                                    e.hold_time)]
-        if isinstance(e, ev.AgentComplete):
-            return [me.AgentCallCompleted(now, e.uniqueid, e.queue, e.member_name, e.interface,
-                                          e.talk_time)]
-        if isinstance(e, ev.QueueCallerAbandon):
-            self._abandons[e.uniqueid] = me.CallAbandoned(now, e.uniqueid, e.queue, e.hold_time)
-            return []
-        if isinstance(e, ev.Hangup):
-            abandon = self._abandons.pop(e.uniqueid, None)
-            return [*([abandon] if abandon else []),
-                    me.CallEnded(now, e.uniqueid, e.channel, e.cause)]
-        if isinstance(e, ev.DialEvent):
-            if e.name == "DialBegin":
-                return [me.DialStarted(now, e.uniqueid, e.dest_uniqueid)]
-            return [me.DialEnded(now, e.uniqueid, e.dest_uniqueid, e.dial_status)]
-        if isinstance(e, ev.OriginateResponse):
-            return [me.OriginateOutcome(now, e.action_id, e.response.lower() == "success",
-                                        e.uniqueid, e.channel, e.reason)]
-        if isinstance(e, ev.QueueMemberEvent):
-            return self._member_change(e, now, before)
-        if isinstance(e, ev.ContactStatus):
-            return self._phone(e.endpoint, e.reachable, e.uri, now)
-        if isinstance(e, ev.DeviceState) and e.device.startswith("PJSIP/") \
-                and e.state != "UNKNOWN":
-            return self._phone(e.device[6:], e.state not in PHONE_DOWN, "", now)
-        return []
-
-    def _member_change(self, e: ev.QueueMemberEvent, now: datetime,
-                       before: MemberState | None) -> list[me.PbxEvent]:
-        fields = (now, e.queue, e.interface, e.member_name, e.paused, e.paused_reason,
-                  e.status, e.in_call)
-        if e.name == "QueueMemberRemoved":
-            return [me.MemberRemoved(*fields)]
-        if e.name == "QueueMemberAdded" or before is None:
-            return [me.MemberAdded(*fields)]
-        if e.name == "QueueMemberPause":
-            return [me.MemberPaused(*fields)]
-        return [me.MemberStateChanged(*fields)]
-
-    def _phone(self, endpoint: str, registered: bool, uri: str,
-               now: datetime) -> list[me.PbxEvent]:
+    def phone_seen(self, endpoint: str, registered: bool, uri: str,
+                   now: datetime) -> list[me.PbxEvent]:
+        """The event for a phone's registration, if it changed."""
         if not endpoint or self.phones.get(endpoint) == registered:
             return []
         self.phones[endpoint] = registered
@@ -252,7 +199,7 @@ class PbxModel:
                       and i.state != "UNKNOWN"}
             # A phone the list does not name has no device state: not registered.
             changes = [c for endpoint in sorted(set(self.phones) | set(listed))
-                       for c in self._phone(endpoint, listed.get(endpoint, False), "", at)]
+                       for c in self.phone_seen(endpoint, listed.get(endpoint, False), "", at)]
             for item in changes:
                 await self.emit(item)
         elif action == "coreshowchannels":
@@ -287,8 +234,8 @@ class PbxModel:
                 for i in result.items if isinstance(i, ev.CoreShowChannel)}
         gone = [u for u in known if u not in live]
         # Abandons whose Hangup was lost are final now.
-        for uniqueid in [u for u in self._abandons if u not in live]:
-            await self.emit(self._abandons.pop(uniqueid))
+        for uniqueid in [u for u in self.abandons if u not in live]:
+            await self.emit(self.abandons.pop(uniqueid))
         members = {m.interface.removesuffix("/n"): m.name for m in self.state.members.values()}
         await self.emit(me.Resynced(at, live, members))
         for uniqueid in gone:
