@@ -96,6 +96,7 @@ class Staffing:
         self.states = AgentStates(deps, self.policy.wrapup_seconds)
         self.states.on_idle(self._agent_idle)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._resync_lock = asyncio.Lock()
 
     # ---------------------------------------------------------------- life
     async def start(self) -> None:
@@ -237,6 +238,10 @@ class Staffing:
 
     async def resync(self) -> None:
         """Make staffing and Asterisk's queues agree, from the model's members."""
+        async with self._resync_lock:  # two resyncs in a row: one after the other
+            await self._agree_with_pbx()
+
+    async def _agree_with_pbx(self) -> None:
         assert self.model is not None
         on_pbx: dict[str, dict[str, MemberState]] = {}
         for m in self.model.state.members.values():
