@@ -102,6 +102,19 @@ class PbxState:
         if e.uniqueid in self.channels:
             self.channels[e.uniqueid]["state"] = e.state
 
+    def _on_bridge(self, e: ev.BridgeEvent) -> None:
+        info = self.channels.get(e.uniqueid)
+        if info is not None:
+            info["bridge"] = e.bridge_uniqueid if e.name == "BridgeEnter" else ""
+
+    def bridges(self) -> dict[str, list[str]]:
+        """Bridge id -> the uniqueids of the live channels in it."""
+        out: dict[str, list[str]] = {}
+        for uniqueid, info in self.channels.items():
+            if info.get("bridge"):
+                out.setdefault(info["bridge"], []).append(uniqueid)
+        return out
+
     def _on_hangup(self, e: ev.Hangup) -> None:
         self._gone(e.uniqueid)
 
@@ -179,12 +192,14 @@ class PbxState:
             for uniqueid, item in live.items():
                 self.ended.discard(uniqueid)
                 self._on_channel(item)
+                self.channels[uniqueid]["bridge"] = item.bridge_id
 
     _HANDLERS: ClassVar[dict[type, Any]] = {
         ev.Newchannel: _on_channel, ev.Newstate: _on_newstate, ev.Hangup: _on_hangup,
         ev.QueueCallerJoin: _on_join, ev.QueueCallerLeave: _on_leave,
         ev.QueueCallerAbandon: _on_abandon, ev.AgentConnect: _on_connect,
         ev.AgentComplete: _on_complete, ev.QueueMemberEvent: _on_member,
+        ev.BridgeEvent: _on_bridge,
     }
 
     # --- reports
@@ -205,4 +220,5 @@ class PbxState:
                                      "in_call": s.in_call}
                         for (q, i), s in sorted(self.members.items())},
             "channels_up": len(self.channels),
+            "bridges": len(self.bridges()),
         }

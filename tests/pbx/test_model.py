@@ -108,3 +108,28 @@ def test_given_events_dropped_in_a_full_queue_then_one_resync_repairs_the_model(
     assert dropped > 0 and resyncs >= 1
     assert ours == theirs and len(callers) == 4
     assert waiting == callers
+
+
+def test_given_bridge_events_then_the_model_knows_who_is_bridged_with_whom() -> None:
+    from pbx.ami_protocol import AmiMessage
+    from pbx.events import parse_event
+
+    def event(name: str, uniqueid: str, **headers: str) -> AmiMessage:
+        return AmiMessage.of({"Event": name, "Channel": f"PJSIP/x-{uniqueid}",
+                              "Uniqueid": uniqueid, **headers})
+
+    async def main() -> list[dict[str, list[str]]]:
+        model = PbxModel(None, Clock.for_running_loop())
+        seen = []
+        for m in (event("Newchannel", "1.1"), event("Newchannel", "1.2"),
+                  event("BridgeEnter", "1.1", BridgeUniqueid="b-1"),
+                  event("BridgeEnter", "1.2", BridgeUniqueid="b-1")):
+            await model.on_ami(parse_event(m))
+        seen.append(model.state.bridges())
+        await model.on_ami(parse_event(event("BridgeLeave", "1.2", BridgeUniqueid="b-1")))
+        await model.on_ami(parse_event(event("Hangup", "1.1")))
+        seen.append(model.state.bridges())
+        return seen
+
+    together, after = run_simulated(main())
+    assert together == {"b-1": ["1.1", "1.2"]} and after == {}
