@@ -97,6 +97,7 @@ class Staffing:
         self.states.on_idle(self._agent_idle)
         self._tasks: set[asyncio.Task[None]] = set()
         self._resync_lock = asyncio.Lock()
+        self._joining: set[int] = set()
 
     # ---------------------------------------------------------------- life
     async def start(self) -> None:
@@ -171,7 +172,12 @@ class Staffing:
 
     async def _join(self, member: AgentOnQueues) -> None:
         member.starts_at = None
-        await self._add(member)
+        # Joining: a resync meanwhile sees them on some queues; not to be adopted.
+        self._joining.add(member.agent_id)
+        try:
+            await self._add(member)
+        finally:
+            self._joining.discard(member.agent_id)
         self.logged_in[member.agent_id] = member
         self.deps.bus.publish("agent.login", agent_id=member.agent_id, member=member.member_name,
                               queues=sorted(member.queues))
@@ -245,7 +251,8 @@ class Staffing:
         assert self.model is not None
         on_pbx: dict[str, dict[str, MemberState]] = {}
         for m in self.model.state.members.values():
-            if agent_number(m.name) is not None:
+            # Static members (queues.conf) are the configuration's, not staffing's.
+            if m.dynamic and agent_number(m.name) is not None:
                 on_pbx.setdefault(m.name, {})[m.queue] = m
         known = {m.member_name for m in self.logged_in.values()}
         for member_name, queues in sorted(on_pbx.items()):
@@ -272,6 +279,8 @@ class Staffing:
         except StaffingError as exc:
             log.warning("%s is on the queues but %s; left as Asterisk has it", member_name, exc)
             return
+        if agent_id in self.logged_in or agent_id in self._joining:
+            return  # logged in here while we looked them up
         member.queues = {q: member.queues.get(q, 2) for q in queues}
         self.logged_in[agent_id] = member
         log.info("%s found on %d queue(s) at the PBX; following them", member_name, len(queues))

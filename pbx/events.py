@@ -154,6 +154,7 @@ class QueueMemberEvent(AmiEvent):
     in_call: bool = False
     calls_taken: int = 0
     penalty: int = 0
+    dynamic: bool = True  # Membership: dynamic (QueueAdd) or static/realtime
 
 
 @dataclass(slots=True)
@@ -281,7 +282,8 @@ def _member(name: str, m: AmiMessage, h: dict[str, str]) -> QueueMemberEvent:
         state_interface=h.get("StateInterface", ""), paused=h.get("Paused") == "1",
         paused_reason=h.get("PausedReason") or h.get("Reason", ""),
         status=_int(h.get("Status")), in_call=h.get("InCall") == "1",
-        calls_taken=_int(h.get("CallsTaken")), penalty=_int(h.get("Penalty")))
+        calls_taken=_int(h.get("CallsTaken")), penalty=_int(h.get("Penalty")),
+        dynamic=h.get("Membership", "dynamic") == "dynamic")
 
 
 def _varset(name: str, m: AmiMessage, h: dict[str, str]) -> AmiEvent:

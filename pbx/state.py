@@ -33,6 +33,7 @@ class MemberState:
     paused_reason: str = ""
     status: int = 0  # AST_DEVICE_* as app_queue reports it
     in_call: bool = False
+    dynamic: bool = True  # added by QueueAdd (Asterisk forgets it on restart)
 
 
 @dataclass
@@ -167,7 +168,7 @@ class PbxState:
         if member is None:
             member = self.members[key] = MemberState(e.queue, e.interface, e.member_name)
         member.paused, member.paused_reason = e.paused, e.paused_reason
-        member.status, member.in_call = e.status, e.in_call
+        member.status, member.in_call, member.dynamic = e.status, e.in_call, e.dynamic
 
     # --- resync
     def _resync(self, result: ev.ListResult) -> None:
