@@ -133,3 +133,37 @@ def test_given_bridge_events_then_the_model_knows_who_is_bridged_with_whom() -> 
 
     together, after = run_simulated(main())
     assert together == {"b-1": ["1.1", "1.2"]} and after == {}
+
+
+def test_given_queue_events_then_figures_for_the_wait_estimate() -> None:
+    from pbx.ami_protocol import AmiMessage
+    from pbx.events import parse_event
+
+    def member(name: str, interface: str, **headers: str) -> AmiMessage:
+        return AmiMessage.of({"Event": "QueueMemberAdded", "Queue": "hotline-help",
+                              "MemberName": name, "Interface": interface, "Status": "1",
+                              "Paused": "0", "InCall": "0", **headers})
+
+    async def main() -> dict[str, float]:
+        model = PbxModel(None, Clock.for_running_loop())
+        for m in (member("agent-1001", "PJSIP/1001"),
+                  member("agent-1002", "PJSIP/1002", Paused="1", PausedReason="break"),
+                  member("agent-1003", "PJSIP/1003", Status="2", InCall="1"),
+                  AmiMessage.of({"Event": "QueueCallerJoin", "Queue": "hotline-help",
+                                 "Uniqueid": "1.1", "Position": "1"}),
+                  AmiMessage.of({"Event": "QueueCallerJoin", "Queue": "hotline-help",
+                                 "Uniqueid": "1.2", "Position": "2"}),
+                  AmiMessage.of({"Event": "AgentConnect", "Queue": "hotline-help",
+                                 "Uniqueid": "1.1", "MemberName": "agent-1001",
+                                 "Interface": "PJSIP/1001", "HoldTime": "30"}),
+                  AmiMessage.of({"Event": "QueueCallerJoin", "Queue": "hotline-help",
+                                 "Uniqueid": "1.3", "Position": "2"}),
+                  AmiMessage.of({"Event": "AgentConnect", "Queue": "hotline-help",
+                                 "Uniqueid": "1.3", "MemberName": "agent-1003",
+                                 "Interface": "PJSIP/1003", "HoldTime": "10"})):
+            await model.on_ami(parse_event(m))
+        return model.queue_figures("hotline-help")
+
+    figures = run_simulated(main())
+    # 1.2 still waits; nobody is free (1001 and 1003 talk, 1002 paused); holds 30 and 10.
+    assert figures == {"waiting": 1, "members_free": 0, "average_hold": 20.0}
