@@ -21,6 +21,7 @@ from routing.models import (
     ServiceQueue,
 )
 from speech.tables import TranscriptionJob, TranscriptRecord
+from worksheets.knowledge_models import KnowledgeArticle, KnowledgeArticleVersion
 from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrder
 
 __all__ = [
@@ -29,5 +30,5 @@ __all__ = [
     "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
-    "TranscriptionJob", "TranscriptRecord",
+    "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
 ]

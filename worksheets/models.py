@@ -121,6 +121,10 @@ class WorkOrder(Base):
     extension_reason: Mapped[str] = mapped_column(Text, default="")
     visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)  # 回访
     visit_result: Mapped[str | None] = mapped_column(String(24), default=None)
+    # The knowledge-base article the agent answered from, and its version then.
+    kb_article_id: Mapped[int | None] = mapped_column(ForeignKey("kb_articles.id"),
+                                                      default=None)
+    kb_article_version: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class OrderEvent(Base):
