@@ -31,6 +31,10 @@ class KnowledgeError(ValueError):
     """A rule of the knowledge base refused the change."""
 
 
+class StaleEdit(KnowledgeError):
+    """Someone saved the article after the editor loaded it."""
+
+
 @dataclass
 class ArticleDraft:
     """What an editor or an import file gives for one article."""
@@ -143,7 +147,7 @@ def edit_article(session: Session, article_id: int, draft: ArticleDraft, *,
     if article is None:
         raise KnowledgeError(f"unknown article {article_id}")
     if expected_version is not None and article.version != expected_version:
-        raise KnowledgeError(f"article {article_id} is at version {article.version} now, "
+        raise StaleEdit(f"article {article_id} is at version {article.version} now, "
                              f"not {expected_version}: reload it and edit again")
     _check(session, draft)
     if _same(article, draft):
@@ -234,3 +238,15 @@ def expired_for_owner(session: Session, *, today: date, department_id: int | Non
         KnowledgeArticle.active, KnowledgeArticle.valid_until < today
     ).order_by(KnowledgeArticle.valid_until, KnowledgeArticle.id)
     return _listed(session, stmt, today, department_id=department_id, updated_by=editor_id)
+
+
+def article_for_order(session: Session, article_id: int, today: date) -> KnowledgeArticle:
+    """The article an agent cites when submitting an order: it must be one
+    agents may read today (an expired answer must not be given)."""
+    article = session.get(KnowledgeArticle, article_id)
+    if article is None:
+        raise KnowledgeError(f"unknown knowledge-base article {article_id}")
+    if not is_valid(article, today):
+        raise KnowledgeError(f"article {article_id} ({article.title}) is withdrawn or expired; "
+                             "it cannot be given as an answer")
+    return article

@@ -146,7 +146,9 @@ def _department(value: Any, departments: dict[str, int]) -> int | None:
     return departments[key]
 
 
-def _draft(data: dict[str, Any], departments: dict[str, int]) -> tuple[str | None, ArticleDraft]:
+def draft_from_fields(data: dict[str, Any], departments: dict[str, int]
+                      ) -> tuple[str | None, ArticleDraft]:
+    """(ref, draft) from one row or request body; ValueError says what is wrong."""
     if "__not_object__" in data:
         raise ValueError("each article must be a JSON object")
     if "__extra__" in data:
@@ -177,7 +179,7 @@ def _draft(data: dict[str, Any], departments: dict[str, int]) -> tuple[str | Non
     return ref, draft
 
 
-def _department_keys(session: Session) -> dict[str, int]:
+def department_keys(session: Session) -> dict[str, int]:
     keys: dict[str, int] = {}
     for d in session.scalars(select(Department)):
         keys.update({d.code: d.id, d.name: d.id, str(d.id): d.id})
@@ -191,13 +193,13 @@ def import_rows(session: Session, rows: list[Row], *, user_id: int | None, now: 
     ``update_existing`` False leaves articles whose ref exists as they are
     (the demo seed, so an editor's changes survive a second run).
     """
-    departments = _department_keys(session)
+    departments = department_keys(session)
     problems: list[ImportProblem] = []
     checked: list[tuple[str | None, ArticleDraft]] = []
     seen: dict[str, int] = {}
     for line, data in rows:
         try:
-            ref, draft = _draft(data, departments)
+            ref, draft = draft_from_fields(data, departments)
         except ValueError as exc:
             problems.append(ImportProblem(line, str(exc)))
             continue
