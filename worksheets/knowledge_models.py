@@ -1,10 +1,10 @@
 """Tables of the knowledge base (知识库): articles and every version of them.
 
 The search index is not a model: SQLite keeps an FTS5 table
-(``kb_articles_fts``, kept by triggers) and PostgreSQL a GIN index over a
-``tsvector`` expression, both over the jieba-segmented ``search_title`` and
-``search_body`` columns; migration 0010 makes them (see
-worksheets/knowledge_search.py).
+(``kb_articles_fts``, kept by triggers) and PostgreSQL a stored generated
+``search_vector`` tsvector column with a GIN index, both over the
+jieba-segmented ``search_title`` and ``search_body`` columns; migration
+0010 makes them (see worksheets/knowledge_search.py).
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ config = context.config
 target_metadata = Base.metadata
 
 # The knowledge base's search index lives outside the models (an FTS5 table
-# and its shadow tables on SQLite, an expression GIN index on PostgreSQL;
-# migration 0010 makes them): autogenerate must neither drop nor compare it.
-SEARCH_INDEX_NAMES = ("kb_articles_fts", "ix_kb_articles_search")
+# and its shadow tables on SQLite, a generated tsvector column and its GIN
+# index on PostgreSQL; migration 0010 makes them): autogenerate must neither
+# drop nor compare it.
+SEARCH_INDEX_NAMES = ("kb_articles_fts", "ix_kb_articles_search", "search_vector")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -5,9 +5,10 @@ Revises: 0006
 Create Date: 2026-12-05 18:00:00
 
 The search index is outside the models (alembic check skips it, see env.py):
-SQLite gets an FTS5 table kept by triggers, PostgreSQL a GIN index over the
-tsvector of the segmented text ('simple' configuration: the text is already
-split into words by jieba).
+SQLite gets an FTS5 table kept by triggers, PostgreSQL a stored generated
+tsvector column of the segmented text ('simple' configuration: the text is
+already split into words by jieba) with a GIN index; stored, so ranking a
+long transcript's many matches does not re-parse every article.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -19,9 +20,8 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
-# Must match worksheets.knowledge_search.PG_VECTOR exactly, or the index is not used.
-PG_VECTOR = ("(setweight(to_tsvector('simple'::regconfig, search_title), 'A') || "
-             "setweight(to_tsvector('simple'::regconfig, search_body), 'D'))")
+PG_VECTOR = ("setweight(to_tsvector('simple'::regconfig, search_title), 'A') || "
+             "setweight(to_tsvector('simple'::regconfig, search_body), 'D')")
 
 SQLITE_FTS = [
     "CREATE VIRTUAL TABLE kb_articles_fts USING fts5(search_title, search_body, "
@@ -96,7 +96,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('kb_article_version', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_work_orders_kb_article_id_kb_articles'), 'kb_articles', ['kb_article_id'], ['id'])
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute(f"CREATE INDEX ix_kb_articles_search ON kb_articles USING gin ({PG_VECTOR})")
+        op.execute("ALTER TABLE kb_articles ADD COLUMN search_vector tsvector "
+                   f"GENERATED ALWAYS AS ({PG_VECTOR}) STORED")
+        op.execute("CREATE INDEX ix_kb_articles_search ON kb_articles USING gin (search_vector)")
     else:
         for statement in SQLITE_FTS:
             op.execute(statement)
@@ -105,6 +107,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("DROP INDEX IF EXISTS ix_kb_articles_search")
+        op.execute("ALTER TABLE kb_articles DROP COLUMN IF EXISTS search_vector")
     else:
         for name in ('kb_articles_fts_ai', 'kb_articles_fts_ad', 'kb_articles_fts_au'):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
