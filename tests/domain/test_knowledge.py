@@ -163,3 +163,40 @@ def test_given_text_then_words_not_characters_and_no_filler() -> None:
     assert seg.query_terms("请问我家的社保卡丢了怎么办？") == ["我家", "社保", "社保卡", "丢"]
     assert seg.index_text("道路") == "道路"
     assert seg.query_terms("，。！") == []
+
+
+def test_given_article_cited_at_submission_then_order_keeps_it_and_a_consultation_closes(
+        db_session: Session, calendar, tz) -> None:
+    from worksheets import service
+    from worksheets.models import Department
+
+    seed_demo_city(db_session, NOW)
+    dept = db_session.scalars(select(Department.id)).first()
+    article = db_session.scalars(select(KnowledgeArticle).where(
+        KnowledgeArticle.ref == "BJ-KB-012")).one()  # 社保卡丢失如何补办
+    orders = []
+    for i, (category, department) in enumerate((("consult", None), ("consult", dept),
+                                                 ("help", dept))):
+        uid = f"k.{i}"
+        service.start_call(db_session, uniqueid=uid, now=NOW, caller_number="13800138000")
+        draft = service.mark_answered(db_session, uid, member_name="m", agent_id=None,
+                                      hold_seconds=1, now=NOW)
+        orders.append(service.submit_work_order(
+            db_session, draft.id, agent_id=None, title="社保卡丢了", description="",
+            category=category, complexity="ordinary" if category == "help" else None,
+            department_id=department, answered_on_call=False, now=NOW, calendar=calendar,
+            tz=tz, kb_article_id=article.id))
+    assert [(o.status, o.answered_on_call, o.kb_article_id, o.kb_article_version)
+            for o in orders] == [("closed", True, article.id, 1),
+                                 ("dispatched", False, article.id, 1),
+                                 ("dispatched", False, article.id, 1)]
+    assert orders[0].closed_at == NOW and orders[0].due_date is None
+    article.valid_until = TODAY - timedelta(days=1)
+    service.start_call(db_session, uniqueid="k.x", now=NOW)
+    draft = service.mark_answered(db_session, "k.x", member_name="m", agent_id=None,
+                                  hold_seconds=1, now=NOW)
+    with pytest.raises(service.WorkOrderError, match="expired"):
+        service.submit_work_order(
+            db_session, draft.id, agent_id=None, title="社保卡", description="",
+            category="consult", complexity=None, department_id=None, answered_on_call=False,
+            now=NOW, calendar=calendar, tz=tz, kb_article_id=article.id)
