@@ -47,23 +47,25 @@ def _int_query(request: web.Request, name: str, default: int | None) -> int | No
 async def list_articles(request: web.Request) -> web.Response:
     """``q`` given: search, best first; else the articles by category and title."""
     deps = request.app[DEPS_KEY]
-    query = request.query.get("q", "").strip()
+    query = request.query.get("q", "").strip()[:4000]
     category = request.query.get("category") or None
     department_id = _int_query(request, "department_id", None)
     limit = max(1, min(_int_query(request, "limit", 20) or 20, 200))
     today, hidden = _today(request), _sees_hidden(request)
 
-    def work(s: Session) -> list[dict[str, Any]]:
+    def work(s: Session) -> dict[str, Any]:
         if query:
-            return knowledge.search(s, query, today=today, include_hidden=hidden,
-                                    limit=min(limit, MAX_RESULTS), category=category,
-                                    department_id=department_id)
-        return knowledge.browse(s, today=today, include_hidden=hidden, category=category,
-                                department_id=department_id, limit=limit)
+            articles = knowledge.search(s, query, today=today, include_hidden=hidden,
+                                        limit=min(limit, MAX_RESULTS), category=category,
+                                        department_id=department_id)
+        else:
+            articles = knowledge.browse(s, today=today, include_hidden=hidden,
+                                        category=category, department_id=department_id,
+                                        limit=limit)
+        # Cut here too, on the database thread rather than the event loop.
+        return {"query": query, "terms": segmenter().query_terms(query), "articles": articles}
 
-    articles = await deps.db.run(work)
-    return web.json_response({"query": query, "terms": segmenter().query_terms(query),
-                              "articles": articles})
+    return web.json_response(await deps.db.run(work))
 
 
 async def suggest(request: web.Request) -> web.Response:
@@ -77,11 +79,10 @@ async def suggest(request: web.Request) -> web.Response:
     limit = data.get("limit", 5)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 20:
         return json_error(400, "invalid", "limit must be 1-20")
-    today = _today(request)
-    articles = await deps.db.run(lambda s: knowledge.search(s, text[:4000], today=today,
-                                                            limit=limit))
-    return web.json_response({"terms": segmenter().query_terms(text[:4000]),
-                              "articles": articles})
+    today, said = _today(request), text[:4000]
+    return web.json_response(await deps.db.run(lambda s: {
+        "terms": segmenter().query_terms(said),
+        "articles": knowledge.search(s, said, today=today, limit=limit)}))
 
 
 def _article_id(request: web.Request) -> int:

@@ -10,6 +10,11 @@ splits on the spaces), PostgreSQL with a GIN index over a stored
 answer's text; any query word may match, more and rarer matches rank
 higher (bm25 / ts_rank).
 
+``kb_words.txt`` (jieba's user-dictionary format: word, frequency, part of
+speech; no comments allowed) raises the hotline's words and lowers a few of
+jieba's own that swallow them: with 灯不亮 in jieba's dictionary,
+小区路灯不亮 would cut as 小区/路/灯不亮 and 路灯 would not be found.
+
 jieba's dictionary takes 0.5-1.3 s and about 60 MB to load: it
 is loaded once per process, on first use or by :meth:`Segmenter.warm_up`
 from the assembly, never at import time.
