@@ -127,7 +127,8 @@ def search_ids(
     terms = segmenter().query_terms(query)
     if not terms:
         return []
-    where, params = ["1=1"], {"limit": limit}
+    where: list[str] = ["1=1"]
+    params: dict[str, Any] = {"limit": limit}
     if today is not None:
         where.append("a.active AND (a.valid_until IS NULL OR a.valid_until >= :today)")
         params["today"] = today
