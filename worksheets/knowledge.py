@@ -111,8 +111,9 @@ def _check(session: Session, draft: ArticleDraft) -> None:
 
 
 def create_article(session: Session, draft: ArticleDraft, *, user_id: int | None,
-                   now: datetime, ref: str | None = None,
-                   note: str = "created") -> KnowledgeArticle:
+                   now: datetime, ref: str | None = None, note: str = "created",
+                   audited: bool = True) -> KnowledgeArticle:
+    """A new article, version 1.  ``audited`` False only for the demo seed."""
     _check(session, draft)
     article = KnowledgeArticle(ref=ref, version=1, created_at=now, updated_at=now,
                                created_by=user_id, updated_by=user_id)
@@ -120,8 +121,9 @@ def create_article(session: Session, draft: ArticleDraft, *, user_id: int | None
     session.add(article)
     session.flush()
     session.add(_snapshot(article, user_id, now, note))
-    audit(session, user_id=user_id, action="kb_create", target=f"kb_article:{article.id}",
-          detail=f"v1 {article.title}", now=now)
+    if audited:
+        audit(session, user_id=user_id, action="kb_create", target=f"kb_article:{article.id}",
+              detail=f"v1 {article.title}", now=now)
     session.flush()
     return article
 

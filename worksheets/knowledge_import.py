@@ -187,11 +187,12 @@ def department_keys(session: Session) -> dict[str, int]:
 
 
 def import_rows(session: Session, rows: list[Row], *, user_id: int | None, now: datetime,
-                update_existing: bool = True) -> ImportReport:
+                update_existing: bool = True, audited: bool = True) -> ImportReport:
     """Check every row, then import them all; raises :class:`ImportRefused`.
 
-    ``update_existing`` False leaves articles whose ref exists as they are
-    (the demo seed, so an editor's changes survive a second run).
+    ``update_existing`` False leaves articles whose ref exists as they are;
+    it and ``audited`` False are for the demo seed (an editor's changes
+    survive a second run; seeding is no one's act to audit).
     """
     departments = department_keys(session)
     problems: list[ImportProblem] = []
@@ -230,7 +231,7 @@ def import_rows(session: Session, rows: list[Row], *, user_id: int | None, now: 
                 report.unchanged += 1
         else:
             article = create_article(session, draft, user_id=user_id, now=now, ref=ref,
-                                     note="import")
+                                     note="import", audited=audited)
             report.created += 1
         report.article_ids.append(article.id)
     return report
@@ -243,5 +244,5 @@ def seed_starter_articles(session: Session, now: datetime) -> int:
     """The demo city's starter knowledge base; articles already there (by
     ref) are left as editors made them.  Returns how many were created."""
     report = import_rows(session, read_rows(STARTER_FILE), user_id=None, now=now,
-                         update_existing=False)
+                         update_existing=False, audited=False)
     return report.created

@@ -51,6 +51,7 @@ def test_given_starter_base_then_noise_social_insurance_and_lights_rank_their_ar
     seed = seed_demo_city(db_session, NOW)
     db_session.commit()
     assert seed.articles_created >= 30
+    assert db_session.scalars(select(AuditEntry)).all() == []  # seeding is no one's edit
     noise = titles(db_session, "噪音")
     assert len(noise) >= 3 and all("噪音" in t for t in noise[:3])
     assert titles(db_session, "社保卡丢了怎么办")[0] == "社保卡丢失如何补办"
