@@ -95,8 +95,11 @@ def _csv_rows(content: str) -> list[Row]:
     rows: list[Row] = []
     start = 2  # the line after the header
     for record in reader:
-        rows.append((start, {k: v for k, v in record.items() if k is not None}
-                     | ({"__extra__": record[None]} if None in record else {})))  # type: ignore[index]
+        # Header names as spreadsheets write them: " Title " is title.
+        fields = {k.strip().lower(): v for k, v in record.items() if k is not None}
+        if None in record:  # more values than header columns
+            fields["__extra__"] = record[None]  # type: ignore[index]
+        rows.append((start, fields))
         start = reader.line_num + 1
     return rows
 

@@ -118,16 +118,18 @@ def test_given_file_with_bad_rows_then_every_one_reported_by_line_and_nothing_im
     db_session.commit()
     before = db_session.scalar(select(func.count()).select_from(KnowledgeArticle))
     csv_file = write(tmp_path, "kb.csv", (
-        "ref,category,department,title,answer,valid_until,keywords\n"
+        "ref,category,department, Title ,answer,valid_until,keywords\n"
         "T-1,市政设施,CGJ,路灯报修,记录灯杆编号,2027-12-31,路灯;报修\n"
         "T-2,杂项,CGJ,坏类别,答案,,\n"
         'T-3,交通出行,NOPE,"多行\n标题",答案,2027-02-30,\n'
         "T-1,交通出行,JTJ,重复,答案,,\n"
-        "T-5,交通出行,JTJ,,,,\n"))
+        "T-5,交通出行,JTJ,,,,\n"
+        "T-6,交通出行,JTJ,多一列,答案,,,多余\n"))
     with pytest.raises(ImportRefused) as refused:
         import_rows(db_session, read_rows(csv_file), user_id=None, now=NOW)
     lines = [(p.line, p.message.split(" ")[0]) for p in refused.value.problems]
-    assert [line for line, _ in lines] == [3, 4, 6, 7]
+    assert [line for line, _ in lines] == [3, 4, 6, 7, 8]
+    assert "more values" in refused.value.problems[4].message
     assert "category" in refused.value.problems[0].message
     assert "NOPE" in refused.value.problems[1].message
     assert "line 2" in refused.value.problems[2].message
