@@ -341,6 +341,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_agent_commands(sub)
 
+    from worksheets.calendar_cli import register as register_calendar_commands
+
+    register_calendar_commands(sub)
+
+    from worksheets.retention_cli import register as register_purge_command
+
+    register_purge_command(sub)
+
     from worksheets.knowledge_cli import register as register_kb_commands
 
     register_kb_commands(sub)

@@ -1,7 +1,7 @@
 """knowledge base: articles, their versions, the Chinese search index, the article an order used
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-05 18:00:00
 
 The search index is outside the models (alembic check skips it, see env.py):
@@ -16,7 +16,7 @@ import hotline.db
 
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
