@@ -353,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_purge_command(sub)
 
+    from worksheets.knowledge_cli import register as register_kb_commands
+
+    register_kb_commands(sub)
+
     p = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")
     user_sub.required = True

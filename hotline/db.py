@@ -128,3 +128,16 @@ class Database:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.engine.dispose()
+
+
+def call_on_configured(config_file: str | None, fn: Callable[[Session, Any], T]) -> T:
+    """For one-shot commands: ``fn(session, settings)`` in one transaction on
+    the database the settings name (``config_file`` as ``--config``)."""
+    from hotline.settings import load_settings
+
+    settings = load_settings(config_file=config_file)
+    db = Database(settings.database_url)
+    try:
+        return db.call(lambda s: fn(s, settings))
+    finally:
+        db.close()

@@ -22,6 +22,7 @@ from routing.models import (
     ServiceQueue,
 )
 from speech.tables import TranscriptionJob, TranscriptRecord
+from worksheets.knowledge_models import KnowledgeArticle, KnowledgeArticleVersion
 from worksheets.models import CallbackTask, Department, WorkOrder
 
 __all__ = [
@@ -30,5 +31,5 @@ __all__ = [
     "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
-    "TranscriptionJob", "TranscriptRecord",
+    "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
 ]

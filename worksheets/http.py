@@ -53,6 +53,7 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "accepted_at": _iso(order.accepted_at), "reply": order.reply, "returns": order.returns,
         "extension_days": order.extension_days, "extension_reason": order.extension_reason,
         "visited_at": _iso(order.visited_at), "visit_result": order.visit_result,
+        "kb_article_id": order.kb_article_id, "kb_article_version": order.kb_article_version,
         "deadline_fallback": order.deadline_fallback, "survey_answer": order.survey_answer,
         "visit_attempts": order.visit_attempts, "visit_next_try": _iso(visits.next_try(order)),
         "visit_calling": order.visit_calling_since is not None,
@@ -169,6 +170,9 @@ SUBMIT_SCHEMA = {
         "complexity": {"enum": ["ordinary", "complex", None]},
         "department_id": {"type": ["integer", "null"]},
         "answered_on_call": {"type": "boolean"},
+        "kb_article_id": {"type": ["integer", "null"],
+                          "description": "the knowledge-base article answered from; a "
+                                         "consultation with it and no department is closed"},
     },
 }
 
@@ -180,9 +184,10 @@ def _check_submit(data: dict[str, Any]) -> str | None:
             return f"{key} must be a string"
     if data.get("complexity") is not None and not isinstance(data["complexity"], str):
         return "complexity must be 'ordinary', 'complex' or null"
-    dept = data.get("department_id")
-    if dept is not None and (not isinstance(dept, int) or isinstance(dept, bool)):
-        return "department_id must be an integer or null"
+    for key in ("department_id", "kb_article_id"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            return f"{key} must be an integer or null"
     if not isinstance(data.get("answered_on_call", False), bool):
         return "answered_on_call must be true or false"
     return None
@@ -210,6 +215,7 @@ async def submit_order(request: web.Request) -> web.Response:
             department_id=data.get("department_id"),
             answered_on_call=bool(data.get("answered_on_call", False)),
             now=deps.clock.now(), calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
+            kb_article_id=data.get("kb_article_id"),
         )
         return order_to_dict(order)
 

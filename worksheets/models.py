@@ -87,6 +87,10 @@ class WorkOrder(Base):
     # The latest 催办 (a supervisor urging the department), shown on its list.
     urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     urge_note: Mapped[str] = mapped_column(Text, default="")
+    # The knowledge-base article the agent answered from, and its version then.
+    kb_article_id: Mapped[int | None] = mapped_column(ForeignKey("kb_articles.id"),
+                                                      default=None)
+    kb_article_version: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class OrderEvent(Base):

@@ -33,6 +33,7 @@ from calls.records import (
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
+from worksheets.knowledge import KnowledgeError, article_for_order
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ def submit_work_order(
     now: datetime,
     calendar: WorkingCalendar,
     tz: tzinfo,
+    kb_article_id: int | None = None,
 ) -> WorkOrder:
     """Submit a draft: close a consultation answered on the call, else dispatch it.
 
@@ -162,10 +164,19 @@ def submit_work_order(
     since the 10-minute target runs from answer to submission.
     ``agent_id`` None means a supervisor submits on the agent's behalf (no
     ownership check); an order with no agent yet (answered by an unknown
-    queue member) is taken by the submitting agent.  Raises
-    :class:`WorkOrderError`.
+    queue member) is taken by the submitting agent.  ``kb_article_id``
+    links the knowledge-base article the agent answered from (and its
+    version then); a consultation answered from one with no department to
+    go to is closed on the call.  Raises :class:`WorkOrderError`.
     """
     require_aware(now)
+    article = None
+    if kb_article_id is not None:
+        try:
+            article = article_for_order(session, kb_article_id, now.astimezone(tz).date())
+        except KnowledgeError as exc:
+            raise WorkOrderError(str(exc)) from None
+        answered_on_call = answered_on_call or (category == "consult" and department_id is None)
     # FOR UPDATE: a double-clicked submit on PostgreSQL waits, then sees "closed"/"dispatched".
     order = session.get(WorkOrder, order_id, with_for_update=True)
     if order is None:
@@ -180,6 +191,8 @@ def submit_work_order(
     order.department_id = department.id if department is not None else None
     order.answered_on_call = answered_on_call
     order.submitted_at = now
+    if article is not None:
+        order.kb_article_id, order.kb_article_version = article.id, article.version
     if answered_on_call:
         order.status, order.closed_at = "closed", now
         detail = f"{order.number} closed on the call"
@@ -189,6 +202,8 @@ def submit_work_order(
         order.status = "dispatched"
         set_order_deadline(order, deadline, dispatched_at=now)
         detail = f"{order.number} dispatched to {department.name}, due {deadline.due_date}"
+    if article is not None:
+        detail += f"; answered from article {article.id} v{article.version} ({article.title})"
     if order.call_id is not None:
         call = session.get(Call, order.call_id)
         assert call is not None
