@@ -1,0 +1,182 @@
+"""Protocol edges pinned in bytes, each expected value written by hand.
+
+Round-trip tests (quote then split) pass even when both sides share a bug;
+these say exactly which bytes go on the wire and which text comes out.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pbx.agi_protocol import (
+    format_command,
+    format_result,
+    parse_env,
+    parse_result,
+    quote,
+    single_line,
+    split_command,
+)
+from pbx.ami_protocol import AmiMessage, AmiProtocolError, encode, parse
+
+# -- AGI: command lines -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        ("plain", b'"plain"'),
+        ("two words", b'"two words"'),
+        ("a\x00b", b'"ab"'),  # NUL would cut the line short in Asterisk's C parser
+        ("\x00", b'""'),
+        ('say "hi"', b'"say \\"hi\\""'),
+        ("C:\\dir\\", b'"C:\\\\dir\\\\"'),
+        ("line1\r\nline2", b'"line1  line2"'),  # CR/LF would start a second command
+        ("end\n", b'"end "'),
+        ("张三", b'"\xe5\xbc\xa0\xe4\xb8\x89"'),
+        ("é\\\"\x00\r", b'"\xc3\xa9\\\\\\" "'),
+        ("", b'""'),
+        (17, b'"17"'),
+    ],
+)
+def test_given_awkward_argument_when_quoted_then_wire_bytes_are_exact(value, wire):
+    assert quote(value).encode() == wire
+
+
+def test_given_command_with_data_arguments_when_formatted_then_line_is_exact():
+    line = format_command("SET", "VARIABLE", quote("HOTLINE_NOTE"), quote('a\x00"b\\ c\r\nd'))
+    assert line == b'SET VARIABLE "HOTLINE_NOTE" "a\\"b\\\\ c  d"\n'
+    assert split_command(line.decode()) == ["SET", "VARIABLE", "HOTLINE_NOTE", 'a"b\\ c  d']
+
+
+def test_given_verb_words_with_controls_when_formatted_then_one_line_without_nul():
+    assert format_command("STREAM", "FILE", "hello\x00\nworld", '""') == (
+        b'STREAM FILE hello world ""\n'
+    )
+    assert format_command("GET", "DATA", "x", quote_all=True) == b'"GET" "DATA" "x"\n'
+
+
+def test_single_line_removes_nul_and_turns_breaks_into_spaces():
+    assert single_line("a\x00b\rc\nd\r\n") == "ab c d  "
+    assert single_line(5) == "5"
+
+
+def test_given_result_data_with_controls_when_formatted_then_line_is_exact():
+    assert format_result(200, 1, "va\x00l\nue", endpos=8000) == (
+        b"200 result=1 (val ue) endpos=8000\n"
+    )
+    assert format_result(200) == b"200 result=\n"
+    assert format_result(200, -1, "hangup") == b"200 result=-1 (hangup)\n"
+    assert format_result(511) == (
+        b"511 Command Not Permitted on a dead channel or intercept routine\n"
+    )
+    assert format_result(510) == b"510 Invalid or unknown command\n"
+    assert format_result(520, data="Usage: x") == b"520 Usage: x\n"
+
+
+def test_given_result_lines_as_asterisk_writes_them_then_fields_are_exact():
+    r = parse_result("200 result=-1 (hangup) endpos=12345\r\n")
+    assert (r.code, r.result, r.data, r.extra) == (200, -1, "hangup", {"endpos": "12345"})
+    r = parse_result("200 result= (timeout)")
+    assert (r.result, r.data) == (None, "timeout")
+    r = parse_result("200 result=1 (张 三 )")
+    assert (r.result, r.data) == (1, "张 三 ")
+    r = parse_result("511 Command Not Permitted on a dead channel or intercept routine")
+    assert (r.ok, r.dead_channel, r.result) == (False, True, None)
+    r = parse_result("520-Invalid command syntax.  Proper usage follows:")
+    assert (r.code, r.text) == (520, "Invalid command syntax.  Proper usage follows:")
+
+
+def test_given_env_values_with_inner_and_trailing_spaces_then_kept():
+    env, rest = parse_env(
+        b"agi_request: agi://127.0.0.1/ivr\n"
+        b"agi_calleridname:  \xe5\xbc\xa0 \xe4\xb8\x89 \n"
+        b"agi_callerid:13800138000\n\nrest"
+    )
+    assert env["agi_calleridname"] == " 张 三 "
+    assert env["agi_callerid"] == "13800138000"
+    assert rest == b"rest"
+
+
+# -- AMI: values as Asterisk sends them ----------------------------------------
+
+# Lines copied from tests/fixtures/asterisk-22/scenarios/sip-agent.ami.raw: RTCP
+# statistics come with leading spaces inside the value, empty values end in ": ".
+RTCP_LINE = (
+    b"Value:   minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;"
+    b"  stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;"
+    b"  avgtxlost=000.000000;  stdevtxlost=000.000000;"
+)
+
+
+def test_given_value_with_leading_inner_spaces_from_asterisk_then_only_separator_dropped():
+    wire = b"Event: VarSet\r\nVariable: RTPAUDIOQOSLOSS\r\n" + RTCP_LINE + b"\r\nAccountCode: \r\n\r\n"
+    (msg,), rest = parse(wire)
+    assert rest == b""
+    assert msg["Value"] == (
+        "  minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;"
+        "  stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;"
+        "  avgtxlost=000.000000;  stdevtxlost=000.000000;"
+    )
+    assert msg["AccountCode"] == ""
+
+
+def test_given_values_with_inner_and_trailing_spaces_then_kept_byte_for_byte():
+    wire = (
+        "Event: Newchannel\r\nCallerIDName: 张 三 \r\nExten:  12345\r\n"
+        "AppData: Queue(hotline-help,,,,  ,) \r\nKey:NoSpace\r\n  Padded : x\r\n\r\n"
+    ).encode()
+    (msg,), _ = parse(wire)
+    assert msg.headers == [
+        ("Event", "Newchannel"),
+        ("CallerIDName", "张 三 "),
+        ("Exten", " 12345"),
+        ("AppData", "Queue(hotline-help,,,,  ,) "),
+        ("Key", "NoSpace"),
+        ("Padded", "x"),
+    ]
+
+
+def test_given_line_without_colon_then_kept_as_output_verbatim():
+    (msg,), _ = parse(b"Response: Follows\r\n  Name   Value \r\n\r\n")
+    assert msg.getall("Output") == ["  Name   Value "]
+
+
+def test_given_action_with_spaces_and_unicode_when_encoded_then_bytes_are_exact():
+    wire = encode([
+        ("Action", "Originate"),
+        ("CallerID", " 张三 <13800138000> "),
+        ("Variable", ["A=1", "B= 2 "]),
+        ("Async", None),
+    ])
+    assert wire == (
+        b"Action: Originate\r\n"
+        b"CallerID:  \xe5\xbc\xa0\xe4\xb8\x89 <13800138000> \r\n"
+        b"Variable: A=1\r\nVariable: B= 2 \r\nAsync: \r\n\r\n"
+    )
+    (back,), _ = parse(wire)
+    assert back["CallerID"] == " 张三 <13800138000> "
+    assert back.variables() == {"A": "1", "B": " 2 "}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("Channel", "a\rb"), ("Channel", "a\nb"), ("Channel", "a\x00b"),
+     ("Bad Name ", "x"), ("Bad:Name", "x"), ("", "x"), ("Na\nme", "x")],
+)
+def test_given_breaking_name_or_value_when_encoded_then_refused(name, value):
+    with pytest.raises(AmiProtocolError):
+        encode([(name, value)])
+
+
+def test_given_invalid_utf8_inside_a_message_then_replaced_not_fatal():
+    (msg,), _ = parse(b"Event: X\r\nCallerIDName: a\xff\xfeb \r\n\r\n")
+    assert msg["CallerIDName"] == "a\ufffd\ufffdb "
+
+
+def test_message_getters_match_names_case_insensitively():
+    msg = AmiMessage([("event", "Hangup"), ("ActionID", "7"), ("Variable", "A=1,B=2,C")])
+    assert (msg.event, msg.action_id, msg.get("EVENT"), msg.is_event) == ("Hangup", "7",
+                                                                          "Hangup", True)
+    assert "actionid" in msg and "Missing" not in msg and 3 not in msg
+    assert msg.variables() == {"A": "1", "B": "2"}
