@@ -110,7 +110,8 @@ RTCP_LINE = (
 
 
 def test_given_value_with_leading_inner_spaces_from_asterisk_then_only_separator_dropped():
-    wire = b"Event: VarSet\r\nVariable: RTPAUDIOQOSLOSS\r\n" + RTCP_LINE + b"\r\nAccountCode: \r\n\r\n"
+    wire = (b"Event: VarSet\r\nVariable: RTPAUDIOQOSLOSS\r\n" + RTCP_LINE
+            + b"\r\nAccountCode: \r\n\r\n")
     (msg,), rest = parse(wire)
     assert rest == b""
     assert msg["Value"] == (
