@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web, web_urldispatcher
 
-from console.routing_table import RouteSpec, json_error, read_json
+from console.routing_table import SPEC_KEY, RouteSpec, json_error, read_json
 from hotline import accounts
 from hotline.deps import Deps
 
@@ -69,6 +69,7 @@ async def auth_middleware(request: web.Request, handler):  # type: ignore[no-unt
             # A handler with no declared roles: deny rather than expose it.
             return json_error(403, "forbidden", "this route declares no roles")
         return await handler(request)  # aiohttp's own 404/405
+    request[SPEC_KEY] = spec
     if spec.public:
         return await handler(request)
     token = _token(request)
