@@ -181,3 +181,16 @@ def test_message_getters_match_names_case_insensitively():
                                                                           "Hangup", True)
     assert "actionid" in msg and "Missing" not in msg and 3 not in msg
     assert msg.variables() == {"A": "1", "B": "2"}
+
+
+def test_given_message_past_the_limit_then_refused_even_when_complete_in_one_read():
+    from pbx.ami_protocol import MAX_MESSAGE_BYTES
+
+    body = b"Event: Huge\r\nData: " + b"x" * MAX_MESSAGE_BYTES
+    with pytest.raises(AmiProtocolError):
+        parse(body + b"\r\n\r\n")
+    with pytest.raises(AmiProtocolError):
+        parse(body)  # unfinished
+    just_fits = b"Event: Big\r\nData: " + b"x" * (MAX_MESSAGE_BYTES - 19)
+    (msg,), rest = parse(just_fits + b"\r\n\r\n")
+    assert len(msg["Data"]) == MAX_MESSAGE_BYTES - 19 and rest == b""
