@@ -194,3 +194,107 @@ def test_given_message_past_the_limit_then_refused_even_when_complete_in_one_rea
     just_fits = b"Event: Big\r\nData: " + b"x" * (MAX_MESSAGE_BYTES - 19)
     (msg,), rest = parse(just_fits + b"\r\n\r\n")
     assert len(msg["Data"]) == MAX_MESSAGE_BYTES - 19 and rest == b""
+
+
+# -- edges found by the mutation check (tests/MUTATION.md) ----------------------
+
+
+def test_message_built_from_a_mapping_or_pairs_keeps_names_and_values():
+    assert AmiMessage.of({"Action": "Ping", "N": 3}).headers == [("Action", "Ping"), ("N", "3")]
+    assert AmiMessage.of([("A", 1), ("A", 2)]).headers == [("A", "1"), ("A", "2")]
+    with pytest.raises(KeyError, match="Missing"):
+        AmiMessage.of({"A": "1"})["Missing"]
+    assert AmiMessage([("Variable", "X=a=b,Y==")]).variables() == {"X": "a=b", "Y": "="}
+    assert AmiMessage([("A", "1"), ("a", "2"), ("B", "3")]).as_dict() == {"A": "1", "a": "2",
+                                                                          "B": "3"}
+
+
+def test_given_banner_then_event_in_one_read_then_each_exact():
+    (banner, event), rest = parse(
+        b"Asterisk Call Manager/11.0.0\r\n\r\n\r\nEvent: X\r\nUptime: 00:00:09\r\n\r\nEv")
+    assert banner.headers == [("Banner", "Asterisk Call Manager/11.0.0")]
+    assert event.headers == [("Event", "X"), ("Uptime", "00:00:09")]  # split at the first ":"
+    assert rest == b"Ev"
+    (odd,), _ = parse(b"Asterisk Call Manager/\xff\r\n")
+    assert odd.headers == [("Banner", "Asterisk Call Manager/\ufffd")]
+    assert parse(b"Asterisk Call Manager/11.0.0") == ([], b"Asterisk Call Manager/11.0.0")
+
+
+def test_given_line_without_colon_then_header_named_output():
+    (msg,), _ = parse(b"Response: Follows\r\nPrivilege: Command\r\nno colon here\r\n\r\n")
+    assert msg.headers == [("Response", "Follows"), ("Privilege", "Command"),
+                           ("Output", "no colon here")]
+
+
+def test_unfinished_message_at_exactly_the_limit_is_kept_one_more_byte_is_refused():
+    from pbx.ami_protocol import MAX_MESSAGE_BYTES
+
+    assert parse(b"x" * MAX_MESSAGE_BYTES) == ([], b"x" * MAX_MESSAGE_BYTES)
+    with pytest.raises(AmiProtocolError, match="larger than"):
+        parse(b"x" * (MAX_MESSAGE_BYTES + 1))
+
+
+def test_refusals_say_why():
+    with pytest.raises(AmiProtocolError, match="line break or NUL"):
+        encode([("Channel", "a\nb")])
+    with pytest.raises(AmiProtocolError, match="bad AMI header name"):
+        encode([("Bad:Name", "x")])
+
+
+def test_sanitize_value_replaces_only_controls_and_cuts_at_the_limit():
+    from pbx.ami_protocol import sanitize_value
+
+    assert sanitize_value("Xavier\tX\r\nY\x00") == "Xavier X  Y "
+    assert sanitize_value("张" * 300) == "张" * 200
+    assert sanitize_value("abcdef", limit=3) == "abc"
+
+
+def test_transcript_halves_split_exactly():
+    from pbx.ami_protocol import iter_transcript_received, iter_transcript_sent
+
+    data = (b"Asterisk Call Manager/11.0.0\r\n"
+            b"\n>>>> SENT >>>>\nAction: Ping\r\n\r\n<<<< END SENT <<<<\n"
+            b"Response: Success\r\n\r\n"
+            b"\n>>>> SENT >>>>\nAction: Logoff\r\n\r\n<<<< END SENT <<<<\n"
+            b"Response: Goodbye\r\n\r\n")
+    assert b"".join(iter_transcript_received(data)) == (
+        b"Asterisk Call Manager/11.0.0\r\nResponse: Success\r\n\r\nResponse: Goodbye\r\n\r\n")
+    assert list(iter_transcript_sent(data)) == [b"Action: Ping\r\n\r\n",
+                                                b"Action: Logoff\r\n\r\n"]
+    noted = data + b"\n#### peer closed\n"
+    assert b"".join(iter_transcript_received(noted)) == b"".join(iter_transcript_received(data))
+
+
+def test_env_block_edges():
+    from pbx.agi_protocol import MAX_ENV_BYTES, AgiEnvIncomplete, AgiProtocolError
+
+    env, rest = parse_env(b"agi_request: r\r\nagi_channel: PJSIP/x\r\n\n200 result=0\n\nmore")
+    assert env == {"agi_request": "r", "agi_channel": "PJSIP/x"}
+    assert rest == b"200 result=0\n\nmore"
+    env, _ = parse_env(b"agi_network_script: ivr\nagi_callerid: \xff\n\n")
+    assert env == {"agi_network_script": "ivr", "agi_callerid": "\ufffd"}
+    with pytest.raises(AgiEnvIncomplete):
+        parse_env(b"x" * MAX_ENV_BYTES)
+    with pytest.raises(AgiProtocolError, match="larger than 16 KiB"):
+        parse_env(b"x" * (MAX_ENV_BYTES + 1))
+    with pytest.raises(AgiProtocolError, match="not an AGI environment line"):
+        parse_env(b"agi_request: r\nfoo: bar\n\n")
+    with pytest.raises(AgiProtocolError, match="without agi_request"):
+        parse_env(b"agi_channel: PJSIP/x\n\n")
+
+
+def test_result_lines_keep_their_text():
+    r = parse_result("200 result=1 (x) endpos=5 k=a=b\r\n")
+    assert (r.text, r.extra) == ("result=1 (x) endpos=5 k=a=b", {"endpos": "5", "k": "a=b"})
+    r = parse_result("520 Usage: GET DATA <file> \n")
+    assert (r.code, r.text, r.result) == (520, "Usage: GET DATA <file> ", None)
+    assert parse_result("200 result=-").result is None
+    assert parse_result("200 result=-1").result == -1
+    assert parse_result("200 nothing").text == "nothing"
+    assert format_result(520) == b"520 \n"
+
+
+def test_split_command_edges():
+    assert split_command('"a b" c\r\n') == ["a b", "c"]
+    assert split_command('  SET  "" x ') == ["SET", "", "x"]
+    assert split_command('x "q\\"uote" \\\\') == ["x", 'q"uote', "\\"]
