@@ -282,3 +282,55 @@ def test_websocket_refuses_anonymous_and_gives_each_login_its_topics(tmp_path):
         assert out[f"hello-{who}"] == ("hello", role)
         expected = [n for n, (_, hears) in enumerate(TOPICS) if hears[who]]
         assert out[f"heard-{who}"] == expected, who
+
+
+def test_each_login_sees_itself_and_its_session_ends_at_logout(tmp_path):
+    """/api/me and the login answer say who is logged in, field by field;
+    after logout the token and the cookie are dead."""
+
+    async def body(http, backend):
+        out = {}
+        for who in ("agent", "unlinked", "dept", "admin"):
+            async with http.post("/api/login",
+                                 json={"username": who, "password": PASSWORD}) as r:
+                login = await r.json()
+                cookie = r.cookies[auth.COOKIE]
+                out[f"cookie-{who}"] = (cookie.value == login["token"], cookie["httponly"],
+                                        cookie["samesite"])
+            headers = {"Authorization": f"Bearer {login['token']}"}
+            async with http.get("/api/me", headers=headers) as r:
+                out[who] = await r.json()
+            out[f"login-{who}"] = login["user"] == out[who]
+            async with http.post("/api/logout", headers=headers) as r:
+                out[f"logout-{who}"] = (r.status, await r.json(),
+                                        r.cookies[auth.COOKIE].value)
+            async with http.get("/api/me", headers=headers) as r:
+                out[f"after-{who}"] = r.status
+        async with http.post("/api/login", json={"username": "agent", "password": "nope"}) as r:
+            out["wrong"] = (r.status, (await r.json())["error"]["code"])
+        async with http.post("/api/login", json={"username": "agent", "password": 5}) as r:
+            out["typed"] = (r.status, (await r.json())["error"]["field"])
+        async with http.get("/api/me", headers={"Authorization": "Bearer "}) as r:
+            out["empty"] = r.status
+        async with http.get("/api/me", headers={"Authorization": "Basic abc"}) as r:
+            out["basic"] = r.status
+        return out
+
+    out = run_backend(tmp_path, body)
+    assert set(out["agent"]) == {"id", "username", "display_name", "role", "agent_id",
+                                 "department_id"}
+    assert (out["agent"]["username"], out["agent"]["display_name"], out["agent"]["role"]) == (
+        "agent", "agent", "agent")
+    assert isinstance(out["agent"]["agent_id"], int) and out["agent"]["department_id"] is None
+    assert (out["unlinked"]["role"], out["unlinked"]["agent_id"]) == ("agent", None)
+    assert isinstance(out["dept"]["department_id"], int) and out["dept"]["agent_id"] is None
+    assert out["dept"]["role"] == "department" and out["admin"]["role"] == "admin"
+    assert len({out[w]["id"] for w in ("agent", "unlinked", "dept", "admin")}) == 4
+    for who in ("agent", "unlinked", "dept", "admin"):
+        assert out[f"login-{who}"] is True
+        assert out[f"cookie-{who}"] == (True, True, "Strict")
+        assert out[f"logout-{who}"] == (200, {"ok": True}, "")
+        assert out[f"after-{who}"] == 401
+    assert out["wrong"] == (401, "bad_credentials")
+    assert out["typed"] == (400, "password")
+    assert (out["empty"], out["basic"]) == (401, 401)
