@@ -298,3 +298,52 @@ def test_split_command_edges():
     assert split_command('"a b" c\r\n') == ["a b", "c"]
     assert split_command('  SET  "" x ') == ["SET", "", "x"]
     assert split_command('x "q\\"uote" \\\\') == ["x", 'q"uote', "\\"]
+
+
+def test_message_size_limit_counts_only_the_message():
+    from pbx.ami_protocol import MAX_MESSAGE_BYTES
+
+    exactly = b"Event: Big\r\nData: " + b"x" * (MAX_MESSAGE_BYTES - 18)
+    assert len(exactly) == MAX_MESSAGE_BYTES
+    first = b"Event: Small\r\n\r\n"
+    (small, big), rest = parse(first + exactly + b"\r\n\r\n")
+    assert small.headers == [("Event", "Small")] and big["Event"] == "Big" and rest == b""
+    with pytest.raises(AmiProtocolError, match=f"^message larger than {MAX_MESSAGE_BYTES} bytes$"):
+        parse(first + exactly + b"x\r\n\r\n")
+
+
+def test_given_one_stray_line_break_then_next_message_whole():
+    (msg,), _ = parse(b"\r\nEvent: X\r\n\r\n")
+    assert msg.headers == [("Event", "X")]
+
+
+def test_env_encoded_as_asterisk_sends_it():
+    from pbx.agi_protocol import encode_env
+
+    assert encode_env({"agi_request": "agi://h/ivr", "agi_calleridname": "张\n三\x00"}) == (
+        "agi_request: agi://h/ivr\nagi_calleridname: 张 三\n\n".encode())
+
+
+def test_env_and_result_errors_say_exactly_what():
+    from pbx.agi_protocol import AgiProtocolError
+
+    long_line = "x" * 70
+    with pytest.raises(AgiProtocolError) as caught:
+        parse_env(f"agi_request: r\n{long_line}\n\n".encode())
+    assert str(caught.value) == f"not an AGI environment line: {'x' * 60!r}"
+    with pytest.raises(AgiProtocolError) as caught:
+        parse_env(b"agi_channel: x\n\n")
+    assert str(caught.value) == "AGI environment without agi_request"
+    with pytest.raises(AgiProtocolError) as caught:
+        parse_env(b"x" * (16 * 1024 + 1))
+    assert str(caught.value) == "AGI environment larger than 16 KiB"
+    with pytest.raises(AgiProtocolError) as caught:
+        parse_result("HANGUP " + "y" * 90)
+    assert str(caught.value) == f"not an AGI result: {('HANGUP ' + 'y' * 90)[:80]!r}"
+
+
+def test_env_and_result_line_ends_removed_and_nothing_more():
+    env, _ = parse_env(b"\r\nagi_request: r\r\nagi_calleridname: AX \r\n\n")
+    assert env == {"agi_request": "r", "agi_calleridname": "AX "}
+    r = parse_result("200 nothingX\r\n")
+    assert (r.code, r.result, r.text) == (200, None, "nothingX")
