@@ -296,7 +296,7 @@ def test_each_login_sees_itself_and_its_session_ends_at_logout(tmp_path):
                 login = await r.json()
                 cookie = r.cookies[auth.COOKIE]
                 out[f"cookie-{who}"] = (cookie.value == login["token"], cookie["httponly"],
-                                        cookie["samesite"])
+                                        cookie["samesite"], cookie["max-age"])
             headers = {"Authorization": f"Bearer {login['token']}"}
             async with http.get("/api/me", headers=headers) as r:
                 out[who] = await r.json()
@@ -310,6 +310,8 @@ def test_each_login_sees_itself_and_its_session_ends_at_logout(tmp_path):
             out["wrong"] = (r.status, (await r.json())["error"]["code"])
         async with http.post("/api/login", json={"username": "agent", "password": 5}) as r:
             out["typed"] = (r.status, (await r.json())["error"]["field"])
+        async with http.post("/api/login", json={"username": "agent"}) as r:
+            out["missing"] = (r.status, await r.json())
         async with http.get("/api/me", headers={"Authorization": "Bearer "}) as r:
             out["empty"] = r.status
         async with http.get("/api/me", headers={"Authorization": "Basic abc"}) as r:
@@ -328,9 +330,12 @@ def test_each_login_sees_itself_and_its_session_ends_at_logout(tmp_path):
     assert len({out[w]["id"] for w in ("agent", "unlinked", "dept", "admin")}) == 4
     for who in ("agent", "unlinked", "dept", "admin"):
         assert out[f"login-{who}"] is True
-        assert out[f"cookie-{who}"] == (True, True, "Strict")
+        assert out[f"cookie-{who}"] == (True, True, "Strict", str(
+            int(accounts.SESSION_LIFETIME.total_seconds())))
         assert out[f"logout-{who}"] == (200, {"ok": True}, "")
         assert out[f"after-{who}"] == 401
     assert out["wrong"] == (401, "bad_credentials")
     assert out["typed"] == (400, "password")
+    assert out["missing"] == (400, {"error": {
+        "code": "invalid", "message": "username and password are required strings"}})
     assert (out["empty"], out["basic"]) == (401, 401)
