@@ -61,6 +61,9 @@ POST   /api/callbacks/{task_id}/close                       401 403 403 400 403 
 GET    /api/calls                                           401 403 403 200 403 200
 GET    /api/calls/{call_id}                                 401 404 404 404 403 404
 GET    /api/calls/{call_id}/transcripts                     401 503 503 503 403 503
+GET    /api/calendar                                        401 403 403 200 403 200
+GET    /api/calendar/{year=2027}                            401 403 403 200 403 200
+POST   /api/calendar/years                                  401 403 403 403 403 422
 GET    /api/departments                                     401 200 200 200 200 200
 GET    /api/legacy-lines                                    401 403 403 200 403 200
 GET    /api/pause-reasons                                   401 200 200 200 403 200
@@ -98,12 +101,14 @@ POST   /api/work-orders/{order_id}/redispatch               401 403 403 400 403 
 POST   /api/work-orders/{order_id}/reopen                   401 403 403 404 403 404
 POST   /api/work-orders/{order_id}/reply                    401 403 403 403 404 403
 POST   /api/work-orders/{order_id}/return                   401 403 403 403 404 403
+POST   /api/work-orders/{order_id}/urge                     401 403 403 404 403 404
 POST   /api/work-orders/{order_id}/submit                   401 400 403 400 403 400
 POST   /api/work-orders/{order_id}/visit                    401 400 400 400 403 400
 POST   /api/work-orders/{order_id}/visit/call               401 503 403 403 403 403
 GET    /api/worklists/{kind=department}                     401 403 403 403 200 403
 GET    /api/worklists/{kind=extensions}                     401 403 403 200 403 200
 GET    /api/worklists/{kind=returned}                       401 403 403 200 403 200
+GET    /api/worklists/{kind=overdue}                        401 403 403 200 403 200
 GET    /api/worklists/{kind=visits}                         401 200 200 200 403 200
 GET    /api/worklists/{kind=dissatisfied}                   401 403 403 200 403 200
 GET    /api/worklists/{kind=nonsense}                       401 404 404 404 404 404
