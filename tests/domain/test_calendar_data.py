@@ -17,20 +17,24 @@ def parse_one(entry: dict) -> object:
     return arrangement
 
 
-def test_given_a_year_then_holidays_workdays_and_source_are_exact():
-    a = parse_one({"year": 2027, "source": "国办发明电〔2026〕7号",
-                   "holidays": [{"name": "元旦", "start": "2027-01-01"},
-                                {"name": "春节", "start": "2027-02-06", "end": "2027-02-08"}],
-                   "workdays": [{"name": "春节", "date": "2027-02-14"}]})
-    assert a.year == 2027 and a.source == "国办发明电〔2026〕7号"
-    assert sorted(a.holidays) == [date(2027, 1, 1), date(2027, 2, 6), date(2027, 2, 7),
-                                  date(2027, 2, 8)]
-    assert a.workdays == frozenset({date(2027, 2, 14)})
+def test_given_the_shipped_2026_entry_then_holidays_workdays_and_source_are_exact():
+    import json
+
+    from worksheets.calendar import OFFICIAL_ARRANGEMENTS
+
+    [entry] = [e for e in json.loads(OFFICIAL_ARRANGEMENTS.read_text(encoding="utf-8"))["years"]
+               if e["year"] == 2026]
+    a = parse_one(entry)
+    assert (a.year, a.source) == (2026, entry["source"])
+    assert date(2026, 1, 1) in a.holidays and date(2026, 10, 1) in a.holidays
+    assert a.workdays == frozenset(date.fromisoformat(w["date"]) for w in entry["workdays"])
+    assert not a.holidays & a.workdays
 
 
-def test_given_a_year_without_lists_then_empty_and_no_source():
-    a = parse_one({"year": "2028"})
-    assert (a.year, a.holidays, a.workdays, a.source) == (2028, frozenset(), frozenset(), "")
+def test_given_a_year_without_lists_then_refused_naming_what_is_missing():
+    missing = re.escape("2028: no 春节 (Spring Festival) holiday block")
+    with pytest.raises(CalendarDataError, match=missing):
+        parse_one({"year": "2028"})
 
 
 @pytest.mark.parametrize(("entry", "message"), [
@@ -39,7 +43,7 @@ def test_given_a_year_without_lists_then_empty_and_no_source():
      "2027 holiday 春节: '2027-13-01' is not a YYYY-MM-DD date"),
     ({"year": 2027, "holidays": [{"start": "x"}]}, "2027 holiday : 'x' is not a YYYY-MM-DD date"),
     ({"year": 2027, "holidays": [{"name": "春节", "start": "2027-02-06", "end": "soon"}]},
-     "2027 holiday end: 'soon' is not a YYYY-MM-DD date"),
+     "2027 holiday 春节 end: 'soon' is not a YYYY-MM-DD date"),
     ({"year": 2027, "holidays": [{"name": "春节", "start": "2027-02-08", "end": "2027-02-06"}]},
      "2027 holiday 春节 ends before it starts"),
     ({"year": 2027, "holidays": [{"start": "2027-02-08", "end": "2027-02-06"}]},
@@ -53,12 +57,14 @@ def test_given_a_year_without_lists_then_empty_and_no_source():
      "2027: days listed both as holiday and as make-up day: 2027-02-07, 2027-02-13"),
 ])
 def test_given_a_bad_entry_then_the_error_names_it(entry, message):
-    with pytest.raises(CalendarDataError, match=f"^{re.escape(message)}$"):
+    # The first problem named; more may follow, after "; ".
+    with pytest.raises(CalendarDataError, match=f"^{re.escape(message)}(; |$)"):
         parse_one(entry)
 
 
 def test_given_no_years_list_then_the_error_says_so():
-    with pytest.raises(CalendarDataError, match="^arrangement data needs a 'years' list$"):
+    message = "^arrangement data needs a non-empty 'years' list$"
+    with pytest.raises(CalendarDataError, match=message):
         parse_arrangements({"years": {"year": 2027}})
 
 
