@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web, web_urldispatcher
 
-from console.routing_table import RouteSpec, json_error, read_json
+from console.routing_table import SPEC_KEY, RouteSpec, json_error, read_json
 from hotline import accounts
 from hotline.deps import Deps
 
@@ -55,6 +55,12 @@ def _principal(user: accounts.User) -> Principal:
                      user.department_id)
 
 
+def admits(spec: RouteSpec, role: str) -> bool:
+    """Whether a logged-in user of ``role`` may use the route: those it names,
+    any role when it names none, and admins everywhere."""
+    return not spec.roles or role in spec.roles or role == "admin"
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
     route = request.match_info.route
@@ -69,6 +75,7 @@ async def auth_middleware(request: web.Request, handler):  # type: ignore[no-unt
             # A handler with no declared roles: deny rather than expose it.
             return json_error(403, "forbidden", "this route declares no roles")
         return await handler(request)  # aiohttp's own 404/405
+    request[SPEC_KEY] = spec
     if spec.public:
         return await handler(request)
     token = _token(request)
@@ -80,7 +87,7 @@ async def auth_middleware(request: web.Request, handler):  # type: ignore[no-unt
     if user is None:
         return json_error(401, "login_required", "session expired or unknown; log in again")
     principal = _principal(user)
-    if spec.roles and principal.role not in spec.roles and principal.role != "admin":
+    if not admits(spec, principal.role):
         return json_error(403, "forbidden", f"this needs the role {' or '.join(spec.roles)}")
     request[PRINCIPAL_KEY] = principal
     request[TOKEN_KEY] = token

@@ -169,6 +169,10 @@ class PbxSim:
         """Fault injection: stop reading and writing AMI for ``seconds``."""
         self.ami.stall(seconds)
 
+    def inject_ami(self, data: bytes) -> None:
+        """Fault injection: send ``data`` (garbage, say) on every AMI socket."""
+        self.ami.inject(data)
+
     def fragment_ami(self, size: int) -> None:
         """Fault injection: send AMI in ``size``-byte TCP segments (0 = off)."""
         self.ami.fragment = size

@@ -203,9 +203,9 @@ def test_description_and_call_transcripts_reach_the_agent(database_url: str, tmp
           f"{run['latency_simulated']:.2f} s simulated + {run['latency_wall']:.2f} s of work")
     # Stored well within 3 s of audio after the caller stopped (an utterance is
     # closed after 0.7 s of quiet); the work behind it, done while the audio
-    # arrives in real time, is measured by bench/bench_speech.py --latency.
+    # arrives in real time, is measured by bench/bench_description_latency.py
+    # (BENCHMARKS.md); no wall-clock assert here, where the machine's load decides it.
     assert run["latency_simulated"] < 3.0
-    assert run["latency_wall"] < 10.0  # (most of it overlaps the audio in real time)
 
     db = Database(database_url)
     try:
