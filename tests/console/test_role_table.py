@@ -65,6 +65,14 @@ GET    /api/calendar                                        401 403 403 200 403 
 GET    /api/calendar/{year=2027}                            401 403 403 200 403 200
 POST   /api/calendar/years                                  401 403 403 403 403 422
 GET    /api/departments                                     401 200 200 200 200 200
+GET    /kb.js                                               200 200 200 200 200 200
+GET    /api/kb/articles                                     401 200 200 200 200 200
+GET    /api/kb/articles/{article_id}                        401 404 404 404 404 404
+GET    /api/kb/categories                                   401 200 200 200 200 200
+POST   /api/kb/articles                                     401 403 403 400 403 400
+PUT    /api/kb/articles/{article_id}                        401 403 403 400 403 400
+POST   /api/kb/suggest                                      401 400 400 400 403 400
+GET    /api/kb/expired                                      401 403 403 200 200 200
 GET    /api/legacy-lines                                    401 403 403 200 403 200
 GET    /api/pause-reasons                                   401 200 200 200 403 200
 PUT    /api/pause-reasons                                   401 403 403 400 403 400
