@@ -39,6 +39,13 @@ def bad_request(code: str, message: str) -> web.HTTPBadRequest:
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
+    # Only application/json: a form or text/plain body is what another page
+    # can make a browser send without asking (CSRF).
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(
+            text=json.dumps({"error": {"code": "bad_content_type",
+                                       "message": "send the body as application/json"}}),
+            content_type="application/json")
     try:
         data = await request.json()
     except Exception:

@@ -166,4 +166,5 @@ class Backend:
             # After the IVR and the PBX link: nothing can hand it work any more.
             await self.transcription.close()
         if self.deps:
+            self.deps.hashing.close()
             self.deps.db.close()

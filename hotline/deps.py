@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.clock import Clock
 from hotline.db import Database
+from hotline.passwords import HashingPool
 from hotline.settings import Settings
 from routing.menu import RoutingTable
 
@@ -25,4 +26,6 @@ class Deps:
     bus: EventBus
     calendar: WorkingCalendar
     ami: AmiLink | None = None
+    # Password hashing's own threads: never the database's (see hotline.passwords).
+    hashing: HashingPool = field(default_factory=HashingPool)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from agents.models import (
     Team,
 )
 from hotline.accounts import LoginSession, User
+from hotline.login_throttle import LoginFailure
 from routing.models import (
     AuditEntry,
     BlockedNumber,
@@ -26,7 +27,7 @@ from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrd
 __all__ = [
     "Agent", "AgentStatePeriod", "HandoverNote", "OvertimeGrant", "PauseReason", "RotaRequest",
     "RotaSettings", "StaffingAlert", "Team",
-    "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
+    "LoginSession", "LoginFailure", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord",

@@ -7,6 +7,7 @@ bad setting stops start-up with one line naming it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -67,6 +68,12 @@ class Settings:
     agi_max_sessions: int = 500
     order_target_minutes: int = 10
     log_level: str = "INFO"
+    # Addresses allowed to open FastAGI sessions (the Asterisk servers).
+    agi_allowed: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Reverse proxies whose X-Forwarded-For names the client (login throttling).
+    trusted_proxies: tuple[str, ...] = ()
+    # Send the session cookie only over HTTPS (set behind the TLS proxy).
+    cookie_secure: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,7 +96,34 @@ DOCUMENTED = {
     "HOTLINE_SERVICE_LEVEL_TARGET": "share of calls to answer within it (default 0.90)",
     "HOTLINE_COMPLETION_TARGET": "completion rate (办结率) departments are held to (default 0.96)",
     "HOTLINE_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "HOTLINE_AGI_ALLOW": "comma-separated IP addresses of the Asterisk servers allowed to "
+                         "use FastAGI (default 127.0.0.1,::1)",
+    "HOTLINE_TRUSTED_PROXIES": "comma-separated IP addresses of reverse proxies whose "
+                               "X-Forwarded-For is believed (default none)",
+    "HOTLINE_COOKIE_SECURE": "true: the session cookie is sent over HTTPS only (production)",
 }
+
+
+def _addresses(name: str, value: str) -> tuple[str, ...]:
+    out = []
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise SettingsError(name, f"not an IP address: {item!r}") from None
+    return tuple(out)
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(name, f"expected true or false, got {value!r}")
 
 
 def _parse_listen(name: str, value: str) -> Listen:
@@ -223,4 +257,9 @@ def load_settings(
                     values.get("HOTLINE_COMPLETION_TARGET", "0.96"), float, 0.0, 1.0)
         ),
         log_level=log_level,
+        agi_allowed=_addresses("HOTLINE_AGI_ALLOW",
+                               values.get("HOTLINE_AGI_ALLOW", "127.0.0.1,::1")),
+        trusted_proxies=_addresses("HOTLINE_TRUSTED_PROXIES",
+                                   values.get("HOTLINE_TRUSTED_PROXIES", "")),
+        cookie_secure=_flag("HOTLINE_COOKIE_SECURE", values.get("HOTLINE_COOKIE_SECURE", "")),
     )

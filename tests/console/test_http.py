@@ -58,7 +58,8 @@ def test_login_roles_and_openapi(database_url, tmp_path):
         out = {}
         async with http.post("/api/login", json={"username": "agent", "password": "nope"}) as r:
             out["bad"] = r.status
-        async with http.post("/api/login", data=b"not json") as r:
+        async with http.post("/api/login", data=b"not json",
+                             headers={"Content-Type": "application/json"}) as r:
             out["garbage"] = (r.status, (await r.json())["error"]["code"])
         agent, sup = await login(http, "agent"), await login(http, "sup")
         async with http.get("/api/calls", headers=agent) as r:
