@@ -16,7 +16,7 @@ from agents import http as agents_http
 from agents import rota_http as agents_rota_http
 from agents import state_http as agents_state_http
 from agents.staffing import Staffing
-from console import auth
+from console import auth, guards
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
 from hotline.deps import Deps
@@ -134,4 +134,10 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
         canonical = route.resource.canonical if route.resource is not None else spec.path
         registered[(spec.method, canonical)] = replace(spec, path=canonical)
     app[auth.SPECS_KEY] = registered
+    cookie_secure = deps.settings.cookie_secure
+
+    async def security_headers(_request: web.Request, response: web.StreamResponse) -> None:
+        guards.add_security_headers(response, cookie_secure=cookie_secure)
+
+    app.on_response_prepare.append(security_headers)
     return app
