@@ -16,7 +16,7 @@ from agents import http as agents_http
 from agents import rota_http as agents_rota_http
 from agents import state_http as agents_state_http
 from agents.staffing import Staffing
-from console import auth, guards
+from console import auth, guards, users_http
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
 from hotline.deps import Deps
@@ -123,6 +123,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += routing_http.ROUTES
     specs += agents_rota_http.rota_routes() + agents_state_http.ROUTES
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
+    specs += users_http.ROUTES
     app[auth.DEPS_KEY] = deps
     registered: dict[tuple[str, str], RouteSpec] = {}
     app[agents_http.STAFFING_KEY] = staffing

@@ -181,3 +181,8 @@ def check_new_password(password: str) -> None:
 def purge_expired_sessions(session: Session, now: datetime) -> int:
     result = session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def session_count(session: Session, user_id: int) -> int:
+    return len(session.scalars(select(LoginSession.id).where(
+        LoginSession.user_id == user_id)).all())

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from agents.staffing import Staffing
 from console.app import build_app
+from hotline import accounts, login_throttle
 from hotline.bus import EventBus
 from hotline.clock import Clock
 from hotline.db import Database
@@ -36,6 +37,10 @@ from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
 
 log = logging.getLogger(__name__)
+
+
+def _purge(session: Any, now: Any) -> tuple[int, int]:
+    return accounts.purge_expired_sessions(session, now), login_throttle.purge(session, now)
 
 
 class StartupError(Exception):
@@ -134,8 +139,25 @@ class Backend:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
         self._tasks.append(asyncio.create_task(self.staffing.shift_changes(),
                                                name="shift-changes"))
+        self._tasks.append(asyncio.create_task(self._purge_logins(), name="purge-logins"))
         log.info("backend up: http %s:%s, FastAGI %s:%s", settings.http_listen.host,
                  self.http_port, settings.agi_listen.host, self.fastagi.port)
+
+    async def _purge_logins(self, every: float = 3600.0) -> None:
+        """Expired sessions and failed logins past the throttling window are
+        deleted: at start, then hourly."""
+        while True:
+            try:
+                await self._purge_logins_once()
+            except Exception:
+                log.exception("purging expired sessions failed; trying again later")
+            await asyncio.sleep(every)
+
+    async def _purge_logins_once(self) -> None:
+        assert self.deps is not None
+        sessions, failures = await self.deps.db.run(_purge, self.deps.clock.now())
+        if sessions or failures:
+            log.info("purged %d expired sessions, %d old failed logins", sessions, failures)
 
     def status(self) -> dict[str, Any]:
         deps = self.deps

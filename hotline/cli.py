@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import logging
 import signal
 import sys
@@ -41,35 +40,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
               f"is at revision {current_revision(db.engine)}")
     finally:
         db.close()
-    return 0
-
-
-def cmd_user_create(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from hotline import accounts
-    from hotline.db import Database
-
-    settings = _settings(args)
-    password = args.password
-    generated = False
-    if password is None:
-        if sys.stdin.isatty():
-            password = getpass.getpass("password (empty: generate one): ") or None
-        if password is None:
-            password, generated = accounts.generate_password(), True
-    db = Database(settings.database_url)
-    try:
-        user = db.call(lambda s: accounts.create_user(
-            s, username=args.username, password=password, role=args.role,
-            now=datetime.now(UTC), display_name=args.display_name,
-            agent_id=args.agent_id, department_id=args.department_id))
-    except accounts.AuthError as exc:
-        return _fail(str(exc))
-    finally:
-        db.close()
-    print(f"created {user.role} {user.username!r}" +
-          (f" with password {password}" if generated else ""))
     return 0
 
 
@@ -339,19 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_agent_commands(sub)
 
-    p = sub.add_parser("user", help="manage users", description="Manage users.")
-    user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")
-    user_sub.required = True
-    c = user_sub.add_parser("create", help="create a user (the first admin, for example)",
-                            description="Create a user. Without --password, asks for one on a "
-                            "terminal, or generates one and prints it.")
-    c.add_argument("--username", required=True)
-    c.add_argument("--role", required=True, choices=["agent", "supervisor", "department", "admin"])
-    c.add_argument("--password", help="at least 8 characters")
-    c.add_argument("--display-name")
-    c.add_argument("--agent-id", type=int, help="link an agent login to agents.id")
-    c.add_argument("--department-id", type=int, help="link a department login to departments.id")
-    c.set_defaults(func=cmd_user_create)
+    from hotline.user_cli import register as register_user_commands
+
+    register_user_commands(sub)
     return parser
 
 
