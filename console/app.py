@@ -72,8 +72,9 @@ async def live(request: web.Request) -> web.WebSocketResponse:
             return True
         if p.role == "agent":
             if event.get("type") == "transcript.ready":
-                # A citizen's words go to the agent who has the call, no one else.
-                return event.get("agent_id") == p.agent_id
+                # A citizen's words go to the agent who has the call, no one else
+                # (never to an agent login linked to no agent).
+                return p.agent_id is not None and event.get("agent_id") == p.agent_id
             return event.get("agent_id") in (None, p.agent_id)
         if p.role == "department":
             # Only their own orders' events (dispatched to them, returned ...).

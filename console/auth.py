@@ -39,6 +39,15 @@ class Principal:
     agent_id: int | None
     department_id: int | None
 
+    @property
+    def linked(self) -> bool:
+        """Agent and department logins need their agent or department."""
+        if self.role == "agent":
+            return self.agent_id is not None
+        if self.role == "department":
+            return self.department_id is not None
+        return True
+
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.user_id, "username": self.username, "display_name": self.display_name,
@@ -95,6 +104,11 @@ async def auth_middleware(request: web.Request, handler):  # type: ignore[no-unt
     principal = _principal(user)
     if spec.roles and principal.role not in spec.roles and principal.role != "admin":
         return json_error(403, "forbidden", f"this needs the role {' or '.join(spec.roles)}")
+    if spec.roles and principal.role in spec.roles and not principal.linked:
+        # The route acts for the login's agent or department: without one it
+        # would act for nobody (or, worse, see what belongs to everyone).
+        return json_error(403, "unlinked",
+                          f"this {principal.role} login is linked to no {principal.role}")
     request[PRINCIPAL_KEY] = principal
     request[TOKEN_KEY] = token
     return await handler(request)

@@ -27,7 +27,7 @@ from agents.models import Agent
 from hotline.deps import Deps
 from hotline.logmask import mask_number
 from pbx import events as ev
-from worksheets import service
+from worksheets import call_access, service
 from worksheets.models import Call
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ class CallTracker:
         if isinstance(event, ev.QueueCallerJoin):
             self._abandons.pop(event.uniqueid, None)
             await self._joined(event)
+        elif isinstance(event, ev.AgentCalled):
+            await self._offered(event.uniqueid, event.member_name)
         elif isinstance(event, ev.AgentConnect):
             self._abandons.pop(event.uniqueid, None)
             await self._connected(event.uniqueid, event.queue, event.member_name,
@@ -95,6 +97,16 @@ class CallTracker:
         )
         self.deps.bus.publish("call.queued", uniqueid=e.uniqueid, queue=e.queue,
                               caller=mask_number(number), position=e.position)
+
+    async def _offered(self, uniqueid: str, member: str) -> None:
+        """An agent's phone rings with the call: they may read its description."""
+        now = self.deps.clock.now()
+
+        def work(s: Session) -> None:
+            agent_id = agent_id_for_member(s, member)
+            if agent_id is not None:
+                call_access.record_offer(s, uniqueid, agent_id, now)
+        await self.deps.db.run(work)
 
     async def _connected(self, uniqueid: str, queue: str, member: str, hold: int,
                          at: datetime | None = None) -> None:
