@@ -95,6 +95,7 @@ class Backend:
             lambda agi: flows.fallback(agi, deps),
             host=settings.agi_listen.host, port=settings.agi_listen.port,
             command_timeout=settings.agi_command_timeout, max_sessions=settings.agi_max_sessions,
+            allowed=settings.agi_allowed,
         )
         try:
             await self.fastagi.start()

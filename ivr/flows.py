@@ -175,7 +175,7 @@ async def unanswered(agi: AgiChannel, deps: Deps) -> None:
         await deps.db.run(
             lambda s: service.mark_abandoned(
                 s, agi.uniqueid, hold_seconds=int(wait) if (wait or "").isdigit() else 0,
-                now=deps.clock.now(),
+                now=deps.clock.now(), known_only=True,
             )
         )
     except service.CallError as exc:

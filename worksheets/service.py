@@ -241,9 +241,15 @@ def create_draft(
 
 
 def mark_abandoned(
-    session: Session, uniqueid: str, *, hold_seconds: int, now: datetime
+    session: Session, uniqueid: str, *, hold_seconds: int, now: datetime,
+    known_only: bool = False,
 ) -> CallbackTask:
-    """The caller hung up in the queue: "abandoned" plus one callback task (idempotent)."""
+    """The caller hung up in the queue: "abandoned" plus one callback task (idempotent).
+
+    ``known_only``: refuse a Uniqueid the backend has no call for (FastAGI
+    reports, which anyone reaching the port could forge) rather than create it."""
+    if known_only and _find_call(session, uniqueid) is None:
+        raise CallError(f"unknown call {uniqueid}")
     call = _ensure_call(session, uniqueid, now, "ami", {})
     if call.outcome == "answered":
         raise CallError(f"call {uniqueid} was answered; it cannot be abandoned")
@@ -295,6 +301,10 @@ def set_satisfaction(session: Session, uniqueid: str, *, answer: str, now: datet
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
         raise CallError(f"call {uniqueid} has no work order to rate")
+    if order.satisfaction is not None:
+        # The caller answers once; a second "survey" session for the same
+        # Uniqueid is a replay or a forgery, never a change of mind.
+        raise CallError(f"call {uniqueid} was already rated")
     order.satisfaction = answer
     record_event(session, call, "survey", now, answer)
     return order
