@@ -23,8 +23,10 @@ from sqlalchemy import select
 from agents.models import Agent
 from pbx.asterisk_conf import BACKEND_WRITE
 from pbx.conf_reader import read_conf
+from routing.dial_patterns import callback_out_context
 from routing.menu import GENERAL_QUEUE
 from routing.models import ServiceQueue
+from routing.rules import load_rules
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -74,6 +76,7 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
         if name == "extensions.conf":
             text = _set_global(text, "FASTAGI", fastagi)
             text = _set_global(text, "GENERAL_QUEUE", general_queue)
+            text = _set_callback_out(text, load_rules(session).callback_patterns)
         write(name, text)
     write("queues.conf", _queues_conf(source / "queues.conf", queues, general_queue,
                                       settings.service_level_seconds))
@@ -98,6 +101,24 @@ def _backend_host(settings: Settings, agi_host: str | None) -> str:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _set_callback_out(text: str, patterns: list[str]) -> str:
+    """Replace [callback-out] (and the comment above it) with the context
+    rendered from the routing rules' dial patterns; add it when absent."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith("[callback-out]")), None)
+    if start is None:
+        return text.rstrip("\n") + "\n\n" + callback_out_context(patterns)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")),
+               len(lines))
+    while start > 0 and lines[start - 1].startswith(";"):
+        start -= 1
+    while end > start and lines[end - 1].startswith(";"):  # the next context's comment
+        end -= 1
+    tail = "".join(lines[end:])
+    return "".join(lines[:start]) + callback_out_context(patterns) + ("\n" + tail if tail
+                                                                       else "")
 
 
 def _set_global(text: str, name: str, value: str) -> str:
