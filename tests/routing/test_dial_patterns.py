@@ -110,3 +110,17 @@ def test_rules_stored_by_an_older_release_load_with_the_default_patterns(session
     rules = load_rules(session)
     assert rules.callback_patterns == dial_patterns.DEFAULT_CALLBACK_PATTERNS
     assert not rules.callback_allowed("0085212345678")
+
+
+def test_check_reports_a_trunk_dial_from_an_open_or_international_pattern(session, tmp_path):
+    settings = settings_for()
+    out = tmp_path / "out"
+    render(settings, session, out)
+    ext = out / "extensions.conf"
+    ext.write_text(ext.read_text() + "\n[transfer-out]\n"
+                   "exten => _X.,1,Dial(PJSIP/${EXTEN}@trunk,30)\n"
+                   "exten => _0XXXXXXXXXX,1,Dial(PJSIP/${EXTEN}@trunk,30)\n")
+    problems = check(out, settings, RoutingTable.load(session).queues())
+    errors = [p.message for p in problems if p.severity == "error"]
+    assert any("'_X.'" in m and "any length" in m for m in errors)
+    assert any("'_0XXXXXXXXXX'" in m and "international" in m for m in errors)
