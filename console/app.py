@@ -19,6 +19,7 @@ from agents.staffing import Staffing
 from console import auth, guards, users_http
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
+from hotline import login_throttle
 from hotline.deps import Deps
 from routing import http as routing_http
 from speech import http as speech_http
@@ -126,6 +127,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
     specs += users_http.ROUTES
     app[auth.DEPS_KEY] = deps
+    app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     registered: dict[tuple[str, str], RouteSpec] = {}
     app[agents_http.STAFFING_KEY] = staffing
     app[STATUS_KEY] = status

@@ -55,6 +55,8 @@ class Principal:
         }
 
 
+REFUSALS_KEY: web.AppKey[login_throttle.RecentRefusals] = web.AppKey(
+    "login_refusals", login_throttle.RecentRefusals)
 PRINCIPAL_KEY: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 TOKEN_KEY: web.RequestKey[str] = web.RequestKey("token", str)
 
@@ -134,6 +136,10 @@ async def login(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     now = deps.clock.now()
     address = guards.client_address(request, deps.settings.trusted_proxies)
+    refusals = request.app[REFUSALS_KEY]
+    throttled = refusals.check(username, address, deps.clock.monotonic())
+    if throttled is not None:  # refused a moment ago: no database work for it
+        return _too_many("throttled", throttled.reason, throttled.retry_after)
 
     def look_up(s):  # type: ignore[no-untyped-def]
         return (login_throttle.check(s, username, address, now),
@@ -141,6 +147,7 @@ async def login(request: web.Request) -> web.Response:
 
     throttled, stored = await deps.db.run(look_up)
     if throttled is not None:
+        refusals.remember(throttled, deps.clock.monotonic())
         log.warning("login refused for %r from %s: %s", username, address, throttled.reason)
         return _too_many("throttled", throttled.reason, throttled.retry_after)
     try:

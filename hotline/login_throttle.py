@@ -51,6 +51,35 @@ class Throttled:
 
     retry_after: int
     reason: str
+    key: tuple[str, ...] = ()  # what is throttled: ("user+address", u, a), ("user", u) ...
+
+
+class RecentRefusals:
+    """This instance's memory of throttled keys, so that a client hammering
+    while refused costs no database work (the database stays the record
+    every instance shares; this only saves asking it again too soon)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._until: dict[tuple[str, ...], tuple[float, Throttled]] = {}
+        self._limit = limit
+
+    def check(self, username: str, address: str, now: float) -> Throttled | None:
+        for key in (("user+address", username[:64], address), ("user", username[:64]),
+                    ("address", address)):
+            held = self._until.get(key)
+            if held is not None:
+                until, throttled = held
+                if now < until:
+                    return Throttled(max(1, int(until - now) + 1), throttled.reason, key)
+                del self._until[key]
+        return None
+
+    def remember(self, throttled: Throttled, now: float) -> None:
+        if len(self._until) >= self._limit:
+            self._until = {k: v for k, v in self._until.items() if v[0] > now}
+            if len(self._until) >= self._limit:
+                return  # a flood of distinct keys: the database answers them
+        self._until[throttled.key] = (now + throttled.retry_after, throttled)
 
 
 def _retry_after(session: Session, where: list, limit: int, now: datetime) -> int:  # type: ignore[type-arg]
@@ -67,17 +96,18 @@ def check(session: Session, username: str, address: str, now: datetime) -> Throt
     """None when a login by ``username`` from ``address`` may be tried now."""
     since = LoginFailure.at > now - WINDOW
     username = username[:64]
-    for where, limit, reason in (
+    for where, limit, reason, key in (
         ([since, LoginFailure.username == username, LoginFailure.address == address],
-         PER_USER_AND_ADDRESS, "too many failed logins for this user from this address"),
+         PER_USER_AND_ADDRESS, "too many failed logins for this user from this address",
+         ("user+address", username, address)),
         ([since, LoginFailure.username == username], PER_USER,
-         "too many failed logins for this user"),
+         "too many failed logins for this user", ("user", username)),
         ([since, LoginFailure.address == address], PER_ADDRESS,
-         "too many failed logins from this address"),
+         "too many failed logins from this address", ("address", address)),
     ):
         count = session.scalar(select(func.count()).select_from(LoginFailure).where(*where)) or 0
         if count >= limit:
-            return Throttled(_retry_after(session, where, limit, now), reason)
+            return Throttled(_retry_after(session, where, limit, now), reason, key)
     return None
 
 

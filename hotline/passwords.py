@@ -18,6 +18,7 @@ import asyncio
 import concurrent.futures
 import hashlib
 import hmac
+import os
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -73,7 +74,10 @@ class HashingPool:
     """Threads of their own for password hashing, at most ``workers`` hashes at a
     time and at most ``max_waiting`` more waiting."""
 
-    def __init__(self, workers: int = 2, max_waiting: int = 64) -> None:
+    def __init__(self, workers: int | None = None, max_waiting: int = 64) -> None:
+        # Half the cores: a flood of logins must leave CPU to the event loop
+        # and the database (argon2 releases the GIL, so each thread is a core).
+        workers = workers or max(1, (os.cpu_count() or 2) // 2)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="password-hash")
         self._slots = asyncio.Semaphore(workers)
