@@ -116,6 +116,17 @@ async def auth_middleware(request: web.Request, handler):  # type: ignore[no-unt
     return await handler(request)
 
 
+async def logged_in(request: web.Request) -> Principal | None:
+    """Who is logged in on a public route (None: nobody)."""
+    token, _by_cookie = _token(request)
+    if not token:
+        return None
+    deps = request.app[DEPS_KEY]
+    now = deps.clock.now()
+    user = await deps.db.run(lambda s: accounts.user_for_token(s, token, now))
+    return _principal(user) if user is not None else None
+
+
 def principal(request: web.Request) -> Principal:
     return request[PRINCIPAL_KEY]
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.logmask import mask_number
+from hotline.spreadsheet import safe_cell
 from worksheets import lifecycle, service
 from worksheets.models import Call, Department, WorkOrder
 from worksheets.stats import department_stats, period_stats
@@ -278,7 +279,7 @@ async def department_accounts(request: web.Request) -> web.StreamResponse:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["department"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
         return web.Response(body=("\ufeff" + out.getvalue()).encode("utf-8"),
                             content_type="text/csv", charset="utf-8", headers={
                                 "Content-Disposition": 'attachment; filename="departments.csv"'})

@@ -94,12 +94,15 @@ def test_login_roles_and_openapi(database_url, tmp_path):
     assert documented == out["routes"]
 
 
-def test_healthz_reports_each_part_without_login(database_url, tmp_path):
+def test_healthz_reports_each_part_to_a_login_and_only_ok_to_anyone(database_url, tmp_path):
     async def body(http, backend):
         async with http.get("/healthz") as r:
-            return r.status, await r.json()
+            anonymous = r.status, await r.json()
+        async with http.get("/healthz", headers=await login(http, "sup")) as r:
+            return anonymous, r.status, await r.json()
 
-    status, data = run_with_backend(database_url, tmp_path, body)
+    anonymous, status, data = run_with_backend(database_url, tmp_path, body)
+    assert anonymous == (503, {"ok": False})  # no AMI host, port or counters
     assert data["database"]["up"] is True
     assert data["fastagi"]["listening"] is True
     assert data["ami"]["connected"] is False  # no PBX configured in this test

@@ -1,0 +1,68 @@
+"""Issue 14's low findings, each as the attack over the backend's real sockets."""
+
+from __future__ import annotations
+
+import aiohttp
+from sqlalchemy import select
+
+from routing.models import AuditEntry
+from tests.console.test_http import login, run_with_backend
+from worksheets.models import Department
+
+
+def test_a_phone_with_a_trailing_newline_is_a_400_and_nothing_is_audited(database_url,
+                                                                         tmp_path):
+    async def body(http, backend):
+        sup = await login(http, "sup")
+        async with http.post("/api/agents/1/supervise", headers=sup,
+                             json={"mode": "listen", "phone": "PJSIP/9001\n"}) as r:
+            status = r.status
+        audited = await backend.deps.db.run(lambda s: s.scalars(
+            select(AuditEntry.action)).all())
+        return status, audited
+
+    status, audited = run_with_backend(database_url, tmp_path, body)
+    assert status == 400
+    assert not [a for a in audited if a.startswith("supervise")]
+
+
+def test_websockets_are_capped_per_user_and_big_messages_refused(database_url, tmp_path):
+    async def body(http, backend):
+        agent = await login(http, "agent")
+        sockets, refused = [], None
+        for _ in range(9):
+            try:
+                ws = await http.ws_connect("/api/ws", headers=agent)
+                await ws.receive_json()  # hello
+                sockets.append(ws)
+            except aiohttp.WSServerHandshakeError as exc:
+                refused = exc.status
+        await sockets[0].send_str("x" * 5000)
+        msg = await sockets[0].receive()
+        for ws in sockets:
+            await ws.close()
+        # Closed ones count no more: a new one is accepted.
+        again = await http.ws_connect("/api/ws", headers=agent)
+        hello = (await again.receive_json())["type"]
+        await again.close()
+        return len(sockets), refused, msg.type, sockets[0].close_code, hello
+
+    opened, refused, kind, code, hello = run_with_backend(database_url, tmp_path, body)
+    assert opened == 8 and refused == 429
+    assert kind in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and code == 1009
+    assert hello == "hello"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(database_url, tmp_path):
+    async def body(http, backend):
+        def rename(s):
+            dept = s.scalars(select(Department).order_by(Department.id)).first()
+            dept.name = "=HYPERLINK(\"http://evil.example\",\"点我\")"
+        await backend.deps.db.run(rename)
+        async with http.get("/api/stats/departments?format=csv",
+                            headers=await login(http, "sup")) as r:
+            return (await r.read()).decode("utf-8-sig")
+
+    text = run_with_backend(database_url, tmp_path, body)
+    assert "'=HYPERLINK" in text
+    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
