@@ -169,13 +169,19 @@ def cmd_conf_render(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from hotline.db import Database
+    from hotline.settings import read_secret_file
     from pbx.asterisk_conf import render
 
     settings = _settings(args)
+    try:
+        ami_secret = (read_secret_file("--ami-secret-file", args.ami_secret_file)
+                      if args.ami_secret_file else args.ami_secret)
+    except SettingsError as exc:
+        return _fail(str(exc))
     db = Database(settings.database_url)
     try:
         written = db.call(lambda s: render(settings, s, Path(args.out), agi_host=args.agi_host,
-                                           ami_secret=args.ami_secret,
+                                           ami_secret=ami_secret,
                                            ami_permit=args.ami_permit))
     except ValueError as exc:
         return _fail(str(exc))
@@ -291,7 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "the rest into --out, with the sounds.")
     c.add_argument("--out", required=True, help="output directory")
     c.add_argument("--agi-host", help="address Asterisk uses to reach our FastAGI server")
-    c.add_argument("--ami-secret", help="AMI secret (default: from HOTLINE_AMI_URL)")
+    c.add_argument("--ami-secret-file", help="file whose first line is the AMI secret "
+                   "(default: from HOTLINE_AMI_URL or HOTLINE_AMI_SECRET_FILE)")
+    c.add_argument("--ami-secret", help=argparse.SUPPRESS)  # shows in ps: kept for scripts
     c.add_argument("--ami-permit", help="the backend's IP address, the only one AMI admits")
     c.set_defaults(func=cmd_conf_render)
     c = conf_sub.add_parser("check", help="lint a directory of .conf files",

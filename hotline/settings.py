@@ -96,6 +96,8 @@ DOCUMENTED = {
     "HOTLINE_SERVICE_LEVEL_TARGET": "share of calls to answer within it (default 0.90)",
     "HOTLINE_COMPLETION_TARGET": "completion rate (办结率) departments are held to (default 0.96)",
     "HOTLINE_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "HOTLINE_AMI_SECRET_FILE": "file whose first line is the AMI secret (then HOTLINE_AMI_URL "
+                               "is ami://user@host:port, and no secret sits in the environment)",
     "HOTLINE_AGI_ALLOW": "comma-separated IP addresses of the Asterisk servers allowed to "
                          "use FastAGI (default 127.0.0.1,::1)",
     "HOTLINE_TRUSTED_PROXIES": "comma-separated IP addresses of reverse proxies whose "
@@ -140,12 +142,33 @@ def _parse_listen(name: str, value: str) -> Listen:
     return Listen(host, number)
 
 
-def parse_ami_url(name: str, value: str) -> AmiTarget:
+def read_secret_file(name: str, path: str) -> str:
+    """A secret from the first line of a file (never from the command line or
+    the environment, where ps and /proc show it)."""
+    try:
+        secret = Path(path).read_text(encoding="utf-8").splitlines()[0].strip()
+    except (OSError, IndexError, UnicodeDecodeError) as exc:
+        raise SettingsError(name, f"cannot read a secret from {path}: "
+                                  f"{getattr(exc, 'strerror', None) or 'empty file'}") from None
+    if not secret:
+        raise SettingsError(name, f"{path} holds no secret on its first line")
+    return secret
+
+
+def parse_ami_url(name: str, value: str, secret: str | None = None) -> AmiTarget:
+    """``secret`` (from HOTLINE_AMI_SECRET_FILE) stands in for the URL's own."""
     parts = urlsplit(value)
     if parts.scheme != "ami":
         raise SettingsError(name, "expected ami://user:secret@host:port")
+    if secret is not None and parts.username and parts.hostname:
+        try:
+            port = parts.port or 5038
+        except ValueError:
+            raise SettingsError(name, "the port must be a number from 0 to 65535") from None
+        return AmiTarget(parts.hostname, port, unquote(parts.username), secret)
     if not parts.username or parts.password is None or not parts.hostname:
-        raise SettingsError(name, "expected ami://user:secret@host:port (user, secret and host)")
+        raise SettingsError(name, "expected ami://user:secret@host:port (user, secret and host;"
+                                  " or ami://user@host:port with HOTLINE_AMI_SECRET_FILE)")
     try:
         port = parts.port or 5038
     except ValueError:
@@ -212,7 +235,9 @@ def load_settings(
         values.get("HOTLINE_DATABASE_URL", f"sqlite:///{var_dir / 'hotline.db'}"),
     )
     ami_url = values.get("HOTLINE_AMI_URL", "")
-    ami = parse_ami_url("HOTLINE_AMI_URL", ami_url) if ami_url else None
+    secret_file = values.get("HOTLINE_AMI_SECRET_FILE", "")
+    secret = read_secret_file("HOTLINE_AMI_SECRET_FILE", secret_file) if secret_file else None
+    ami = parse_ami_url("HOTLINE_AMI_URL", ami_url, secret) if ami_url else None
 
     vosk_models: dict[str, Path] = {}
     for key, value in values.items():
