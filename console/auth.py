@@ -20,6 +20,7 @@ from aiohttp import web, web_urldispatcher
 from console import guards
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline import accounts, login_throttle
+from hotline.db import FieldTooLong
 from hotline.deps import Deps
 from hotline.passwords import HashingBusy, needs_rehash
 
@@ -77,6 +78,14 @@ def _principal(user: accounts.User) -> Principal:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    try:
+        return await _guarded(request, handler)
+    except FieldTooLong as exc:
+        # A text longer than its column (a 900 KB block reason, say).
+        return json_error(400, "too_long", str(exc))
+
+
+async def _guarded(request: web.Request, handler):  # type: ignore[no-untyped-def]
     route = request.match_info.route
     resource = route.resource
     key = (request.method, resource.canonical if resource is not None else "")

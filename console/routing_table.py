@@ -48,6 +48,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
             content_type="application/json")
     try:
         data = await request.json()
+    except web.HTTPException:
+        raise  # 413: larger than the app's client_max_size
     except Exception:
         raise bad_request("bad_json", "the body must be a JSON object") from None
     if not isinstance(data, dict):

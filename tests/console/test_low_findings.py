@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import aiohttp
 from sqlalchemy import select
 
@@ -66,3 +68,27 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(database_url, tm
     text = run_with_backend(database_url, tmp_path, body)
     assert "'=HYPERLINK" in text
     assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+SOON = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+
+
+def test_a_text_longer_than_its_column_is_a_clear_400_and_not_stored(database_url, tmp_path):
+    async def body(http, backend):
+        sup = await login(http, "sup")
+        async with http.post("/api/blocked-numbers", headers=sup, json={
+                "number": "13800138000", "reason": "x" * 900_000,
+                "expires_at": SOON}) as r:
+            long = r.status, (await r.json())["error"]
+        async with http.get("/api/blocked-numbers", headers=sup) as r:
+            stored = (await r.json())["blocked"]
+        async with http.post("/api/blocked-numbers", headers=sup, json={
+                "number": "13800138000", "reason": "骚扰电话",
+                "expires_at": SOON}) as r:
+            short = r.status
+        return long, stored, short
+
+    (status, error), stored, short = run_with_backend(database_url, tmp_path, body)
+    assert status == 400 and error["code"] == "too_long", error
+    assert "reason" in error["message"] and "200" in error["message"]
+    assert stored == [] and short in (200, 201)
