@@ -210,7 +210,8 @@ async def submit_order(request: web.Request) -> web.Response:
     try:
         result = await deps.db.run(work)
     except service.WorkOrderError as exc:
-        return json_error(409 if "draft" in str(exc) else 400, "rejected", str(exc))
+        status = 403 if "belongs to" in str(exc) else 409 if "draft" in str(exc) else 400
+        return json_error(status, "rejected", str(exc))
     deps.bus.publish("order.submitted", order_id=result["id"], number=result["number"],
                      status=result["status"], agent_id=result["agent_id"],
                      department_id=result["department_id"])

@@ -92,3 +92,32 @@ def test_a_text_longer_than_its_column_is_a_clear_400_and_not_stored(database_ur
     assert status == 400 and error["code"] == "too_long", error
     assert "reason" in error["message"] and "200" in error["message"]
     assert stored == [] and short in (200, 201)
+
+
+def test_an_agent_cannot_take_a_draft_without_an_agent_nor_learn_others_order_numbers(
+        database_url, tmp_path):
+    from agents.models import Agent
+    from worksheets import service
+
+    async def body(http, backend):
+        now = backend.deps.clock.now()
+
+        def drafts(s):
+            second = s.scalars(select(Agent).order_by(Agent.number)).all()[1]
+            out = []
+            for uid, agent_id in (("1764950000.21", None), ("1764950000.22", second.id)):
+                service.start_call(s, uniqueid=uid, now=now, caller_number="13800138000")
+                out.append(service.mark_answered(s, uid, member_name="m", agent_id=agent_id,
+                                                 hold_seconds=1, now=now))
+            return [(o.id, o.number) for o in out]
+        orders = await backend.deps.db.run(drafts)
+        agent = await login(http, "agent")
+        answers = []
+        for order_id, number in orders:
+            async with http.post(f"/api/work-orders/{order_id}/submit", headers=agent, json={
+                    "title": "路灯不亮", "category": "consult", "answered_on_call": True}) as r:
+                answers.append((r.status, (await r.json())["error"]["message"], number))
+        return answers
+
+    for status, message, number in run_with_backend(database_url, tmp_path, body):
+        assert status == 403 and number not in message
