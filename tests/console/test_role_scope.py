@@ -100,3 +100,28 @@ def test_unlinked_agent_and_department_logins_are_refused_where_the_link_is_assu
     assert out[("loosedept", "worklist")] == (403, "unlinked")
     assert out[("agent", "worklist")][0] == 200 and out[("dept", "worklist")][0] == 200
     assert {out[(w, "me")] for w in ("loose", "loosedept", "agent", "dept")} == {200}
+
+
+def test_walk_every_route_as_unlinked_agent_and_department(database_url, tmp_path):
+    """Every route declared for agents (or departments) refuses their unlinked logins."""
+    import re
+
+    from console.auth import SPECS_KEY
+
+    async def body(http, backend):
+        await _calls(backend)
+        heads = {"agent": await login(http, "loose"), "department": await login(http, "loosedept")}
+        out = {}
+        for (method, path), spec in backend._runner.app[SPECS_KEY].items():
+            for role, head in heads.items():
+                if role not in spec.roles:
+                    continue
+                url = re.sub(r"\{[a-z_]+\}", "1", path)
+                async with http.request(method, url, headers=head) as r:
+                    out[(role, method, path)] = (r.status, (await r.json()).get(
+                        "error", {}).get("code"))
+        return out
+
+    out = run_with_backend(database_url, tmp_path, body)
+    assert len(out) > 20
+    assert {v for v in out.values()} == {(403, "unlinked")}, out
