@@ -14,7 +14,7 @@ from routing.menu import RoutingTable
 if TYPE_CHECKING:
     from hotline.bus import EventBus
     from pbx.ami import AmiLink
-    from worksheets.calendar import WorkingCalendar
+    from worksheets.calendar_store import SharedCalendar
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Deps:
     clock: Clock
     routing: RoutingTable
     bus: EventBus
-    calendar: WorkingCalendar
+    calendar: SharedCalendar  # .fresh(session): the calendar in force
     ami: AmiLink | None = None
     # Password hashing's own threads: never the database's (see hotline.passwords).
     hashing: HashingPool = field(default_factory=HashingPool)

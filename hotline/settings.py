@@ -74,6 +74,14 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # Send the session cookie only over HTTPS (set behind the TLS proxy).
     cookie_secure: bool = False
+    # Recordings and transcripts older than this are purged (0: never).
+    retention_days: int = 365
+    # The city's own recorded prompts (hotline/welcome.wav...), None: the
+    # espeak-ng ones in asterisk-conf/sounds.
+    prompts_dir: Path | None = None
+    # When the IVR asks for a description: "waiting" (only when the estimated
+    # wait is longer than the description can take) or "always".
+    description_when: str = "waiting"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -103,6 +111,10 @@ DOCUMENTED = {
     "HOTLINE_TRUSTED_PROXIES": "comma-separated IP addresses of reverse proxies whose "
                                "X-Forwarded-For is believed (default none)",
     "HOTLINE_COOKIE_SECURE": "true: the session cookie is sent over HTTPS only (production)",
+    "HOTLINE_RETENTION_DAYS": "recordings and transcripts older than this many days are "
+                              "purged daily, except an open order's (default 365; 0: never)",
+    "HOTLINE_PROMPTS_DIR": "the city's recorded IVR prompts (see asterisk-conf/README.md)",
+    "HOTLINE_DESCRIPTION_WHEN": "waiting (default: only when the wait is long) or always",
 }
 
 
@@ -255,6 +267,14 @@ def load_settings(
         raise SettingsError("HOTLINE_LOG_LEVEL",
                             f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+    prompts = values.get("HOTLINE_PROMPTS_DIR") or None
+    if prompts and not Path(prompts).is_dir():
+        raise SettingsError("HOTLINE_PROMPTS_DIR", f"{prompts!r} is not a directory")
+    description_when = values.get("HOTLINE_DESCRIPTION_WHEN", "waiting").lower()
+    if description_when not in ("waiting", "always"):
+        raise SettingsError("HOTLINE_DESCRIPTION_WHEN",
+                            f"expected waiting or always, got {description_when!r}")
+
     return Settings(
         database_url=database_url,
         ami=ami,
@@ -287,4 +307,8 @@ def load_settings(
         trusted_proxies=_addresses("HOTLINE_TRUSTED_PROXIES",
                                    values.get("HOTLINE_TRUSTED_PROXIES", "")),
         cookie_secure=_flag("HOTLINE_COOKIE_SECURE", values.get("HOTLINE_COOKIE_SECURE", "")),
+        retention_days=int(_number("HOTLINE_RETENTION_DAYS",
+                                   values.get("HOTLINE_RETENTION_DAYS", "365"), int, 0, 36500)),
+        prompts_dir=Path(prompts) if prompts else None,
+        description_when=description_when,
     )

@@ -82,7 +82,7 @@ def test_a_survey_answer_is_never_overwritten_and_unknown_calls_are_left_alone(d
         await run_session(port, "1764950099.2", Script(variables={"QUEUEWAIT": "30"}),
                           agi_script="unanswered")
         satisfaction = await backend.deps.db.run(
-            lambda s: s.get(WorkOrder, order_id).satisfaction)
+            lambda s: s.get(WorkOrder, order_id).survey_answer)
         return satisfaction, await _count(backend, Call), await _count(backend, CallbackTask)
 
     satisfaction, calls, tasks = _run(database_url, tmp_path, body)

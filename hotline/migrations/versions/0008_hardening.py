@@ -1,7 +1,7 @@
 """hardening: failed logins counted for throttling; sessions purged by expiry
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-05 18:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import hotline.db
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
