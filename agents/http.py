@@ -122,7 +122,7 @@ async def supervise(request: web.Request) -> web.Response:
     mode, phone = data.get("mode", "listen"), data.get("phone")
     if mode not in SUPERVISE_MODES:
         return json_error(400, "invalid", f"mode is one of {', '.join(SUPERVISE_MODES)}")
-    if not isinstance(phone, str) or not PHONE_RE.match(phone):
+    if not isinstance(phone, str) or not PHONE_RE.fullmatch(phone):
         return json_error(400, "invalid", "phone is your softphone, e.g. PJSIP/9001")
     def load(s: Session) -> tuple[Agent | None, bool]:
         taken = s.scalar(select(Agent.id).where(Agent.interface == phone)) is not None
@@ -133,7 +133,7 @@ async def supervise(request: web.Request) -> web.Response:
         return json_error(404, "not_found", f"no active agent {agent_id}")
     if agents_phone or phone.split("/", 1)[1].lower() == "trunk":
         return json_error(400, "invalid", "that is an agent's phone or the trunk, not yours")
-    if not PHONE_RE.match(agent.interface) or not agent.number.isdigit():
+    if not PHONE_RE.fullmatch(agent.interface) or not agent.number.isdigit():
         return json_error(409, "unsupported", f"{agent.name}'s phone {agent.interface} cannot "
                                               "be spied on from here")
     state = request.app[STAFFING_KEY].states.state_of(agent_id)

@@ -241,6 +241,16 @@ def mark_ended(
     return call
 
 
+OFFERED = "offered"  # timeline kind: the call rang this agent's phone (detail: agent id)
+
+
+def record_offer(session: Session, uniqueid: str, agent_id: int, at: datetime) -> None:
+    """The call rang ``agent_id``'s phone (an ``offered`` timeline event)."""
+    call = find_call(session, uniqueid)
+    if call is not None:
+        record_event(session, call, OFFERED, at, str(agent_id))
+
+
 def call_timeline(session: Session, call_id: int) -> list[CallEvent]:
     """The call's events, oldest first (ties in insertion order)."""
     rows = session.scalars(

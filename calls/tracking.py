@@ -44,6 +44,7 @@ class CallTracker:
 
     def follow(self, model: PbxModel) -> None:
         model.subscribe(me.CallQueued.NAME, self._guarded(self._queued))
+        model.subscribe(me.AgentRinging.NAME, self._guarded(self._offered))
         model.subscribe(me.CallAnswered.NAME, self._guarded(self._answered))
         model.subscribe(me.AgentCallCompleted.NAME, self._completed)
         model.subscribe(me.CallAbandoned.NAME, self._guarded(self._abandoned))
@@ -73,6 +74,14 @@ class CallTracker:
                 caller_name=name, channel=e.channel or None, linkedid=e.linkedid or None))
         self.deps.bus.publish("call.queued", uniqueid=e.uniqueid, queue=e.queue,
                               caller=mask_number(number), position=e.position)
+
+    async def _offered(self, e: me.AgentRinging) -> None:
+        """An agent's phone rings with the call: they may read its description."""
+        def work(s: Session) -> None:
+            agent_id = records.agent_id_for_member(s, e.member_name)
+            if agent_id is not None:
+                records.record_offer(s, e.uniqueid, agent_id, e.at)
+        await self.deps.db.run(work)
 
     async def _answered(self, e: me.CallAnswered) -> None:
         await self._answer(e.uniqueid, e.queue, e.member_name, e.hold_seconds, e.at)

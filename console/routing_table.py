@@ -84,8 +84,17 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     Anything else ([], null, "x", a number, bad JSON, a wrongly typed field)
     is a 400 naming what is wrong, before the handler sees it.
     """
+    # Only application/json: a form or text/plain body is what another page
+    # can make a browser send without asking (CSRF).
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(
+            text=json.dumps({"error": {"code": "bad_content_type",
+                                       "message": "send the body as application/json"}}),
+            content_type="application/json")
     try:
         data = await request.json()
+    except web.HTTPException:
+        raise  # 413: larger than the app's client_max_size
     except Exception:
         raise bad_request("bad_json", "the body must be a JSON object") from None
     if not isinstance(data, dict):

@@ -17,6 +17,7 @@ from agents.staffing import Staffing
 from calls.followups import CallFollowUps
 from calls.tracking import CallTracker
 from console.app import build_app
+from hotline import accounts, login_throttle
 from hotline.bus import EventBus
 from hotline.clock import Clock
 from hotline.db import Database
@@ -42,6 +43,10 @@ from worksheets.service import follow_calls
 from worksheets.supervision import deadline_warnings
 
 log = logging.getLogger(__name__)
+
+
+def _purge(session: Any, now: Any) -> tuple[int, int]:
+    return accounts.purge_expired_sessions(session, now), login_throttle.purge(session, now)
 
 
 class StartupError(Exception):
@@ -99,6 +104,7 @@ class Backend:
             lambda agi: flows.fallback(agi, deps),
             host=settings.agi_listen.host, port=settings.agi_listen.port,
             command_timeout=settings.agi_command_timeout, max_sessions=settings.agi_max_sessions,
+            allowed=settings.agi_allowed,
         )
         try:
             await self.fastagi.start()
@@ -148,11 +154,28 @@ class Backend:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
         self._tasks.append(asyncio.create_task(self.staffing.shift_changes(),
                                                name="shift-changes"))
+        self._tasks.append(asyncio.create_task(self._purge_logins(), name="purge-logins"))
         self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
         self._tasks.append(asyncio.create_task(deadline_warnings(deps),
                                                name="deadline-warnings"))
         log.info("backend up: http %s:%s, FastAGI %s:%s", settings.http_listen.host,
                  self.http_port, settings.agi_listen.host, self.fastagi.port)
+
+    async def _purge_logins(self, every: float = 3600.0) -> None:
+        """Expired sessions and failed logins past the throttling window are
+        deleted: at start, then hourly."""
+        while True:
+            try:
+                await self._purge_logins_once()
+            except Exception:
+                log.exception("purging expired sessions failed; trying again later")
+            await asyncio.sleep(every)
+
+    async def _purge_logins_once(self) -> None:
+        assert self.deps is not None
+        sessions, failures = await self.deps.db.run(_purge, self.deps.clock.now())
+        if sessions or failures:
+            log.info("purged %d expired sessions, %d old failed logins", sessions, failures)
 
     def status(self) -> dict[str, Any]:
         deps = self.deps
@@ -185,4 +208,5 @@ class Backend:
             # After the IVR and the PBX link: nothing can hand it work any more.
             await self.transcription.close()
         if self.deps:
+            self.deps.hashing.close()
             self.deps.db.close()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.clock import Clock
 from hotline.db import Database
+from hotline.passwords import HashingPool
 from hotline.settings import Settings
 from routing.menu import RoutingTable
 
@@ -27,4 +28,6 @@ class Deps:
     calendar: SharedCalendar  # .fresh(session): the calendar in force
     ami: AmiLink | None = None
     pbx: PbxModel | None = None  # the one model of the PBX and its commands
+    # Password hashing's own threads: never the database's (see hotline.passwords).
+    hashing: HashingPool = field(default_factory=HashingPool)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from agents.models import (
 )
 from calls.models import Call, CallEvent
 from hotline.accounts import LoginSession, User
+from hotline.login_throttle import LoginFailure
 from routing.models import (
     AuditEntry,
     BlockedNumber,
@@ -28,7 +29,7 @@ from worksheets.models import CallbackTask, Department, WorkOrder
 __all__ = [
     "Agent", "AgentStatePeriod", "HandoverNote", "OvertimeGrant", "PauseReason", "RotaRequest",
     "RotaSettings", "StaffingAlert", "Team",
-    "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
+    "LoginSession", "LoginFailure", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",

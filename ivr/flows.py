@@ -115,7 +115,8 @@ async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
             key = await steps.offer_open_order(agi, facts)
             if key == "1":
                 route = deps.routing.for_category(facts.open_order_category)
-                pressed, follows = "follow-up", facts.open_order_id
+                # ivr_choice is 8 characters: "follow-up" failed on PostgreSQL.
+                pressed, follows = "followup", facts.open_order_id
             key = None  # 2 (or nothing): a new matter, the menu
         if route is None:
             route, pressed = await choose_route(agi, deps, key)
@@ -191,7 +192,7 @@ async def unanswered(agi: AgiChannel, deps: Deps) -> None:
         await deps.db.run(
             lambda s: service.mark_abandoned(
                 s, agi.uniqueid, hold_seconds=int(wait) if (wait or "").isdigit() else 0,
-                now=deps.clock.now(),
+                now=deps.clock.now(), known_only=True,
             )
         )
     except records.CallError as exc:

@@ -16,6 +16,7 @@ from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.logmask import mask_number
+from hotline.spreadsheet import safe_cell
 from worksheets import lifecycle, service, visits
 from worksheets.models import Department, WorkOrder
 from worksheets.stats import department_stats, period_stats
@@ -222,7 +223,8 @@ async def submit_order(request: web.Request) -> web.Response:
     try:
         result = await deps.db.run(work)
     except service.WorkOrderError as exc:
-        return json_error(409 if "draft" in str(exc) else 400, "rejected", str(exc))
+        status = 403 if "belongs to" in str(exc) else 409 if "draft" in str(exc) else 400
+        return json_error(status, "rejected", str(exc))
     deps.bus.publish("order.submitted", order_id=result["id"], number=result["number"],
                      status=result["status"], agent_id=result["agent_id"],
                      department_id=result["department_id"])
@@ -291,7 +293,7 @@ async def department_accounts(request: web.Request) -> web.StreamResponse:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["department"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
         return web.Response(body=("\ufeff" + out.getvalue()).encode("utf-8"),
                             content_type="text/csv", charset="utf-8", headers={
                                 "Content-Disposition": 'attachment; filename="departments.csv"'})

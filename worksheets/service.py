@@ -104,6 +104,12 @@ def set_satisfaction(session: Session, uniqueid: str, *, answer: str, now: datet
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
         raise CallError(f"call {uniqueid} has no work order to rate")
+    if order.survey_answer == answer:
+        return order  # the same report again
+    if order.survey_answer is not None:
+        # The caller answers once; another answer for the same Uniqueid is a
+        # replay or a forgery, never a change of mind.
+        raise CallError(f"call {uniqueid} was already rated")
     order.survey_answer = answer
     record_event(session, call, "survey", now, answer)
     return order
@@ -114,10 +120,14 @@ def _check_submission(
     complexity: str | None, department_id: int | None, answered_on_call: bool, title: str,
 ) -> Department | None:
     """Every rule a submission must pass; the department to dispatch to (None: closing)."""
+    # Whose it is, first, and without its number: an agent learns nothing of
+    # other agents' orders, and cannot take a draft that has no agent.
+    if agent_id is not None and order.agent_id != agent_id:
+        raise WorkOrderError("this work order belongs to another agent"
+                             if order.agent_id is not None else
+                             "this work order belongs to no agent: a supervisor submits it")
     if order.status != "draft":
         raise WorkOrderError(f"work order {order.number} is not a draft (it is {order.status})")
-    if agent_id is not None and order.agent_id not in (None, agent_id):
-        raise WorkOrderError(f"work order {order.number} belongs to another agent")
     try:
         deadline_days(category, complexity)
     except DeadlineError as exc:
@@ -276,8 +286,13 @@ def mark_answered(session: Session, uniqueid: str, *, member_name: str, agent_id
 
 
 def mark_abandoned(session: Session, uniqueid: str, *, hold_seconds: int,
-                   now: datetime) -> CallbackTask:
-    """Record the abandon (calls.records) and return the call's callback task."""
+                   now: datetime, known_only: bool = False) -> CallbackTask:
+    """Record the abandon (calls.records) and return the call's callback task.
+
+    ``known_only``: refuse a Uniqueid the backend has no call for (FastAGI
+    reports, which anyone reaching the port could forge) rather than create it."""
+    if known_only and find_call(session, uniqueid) is None:
+        raise CallError(f"unknown call {uniqueid}")
     call = abandon_call(session, uniqueid, hold_seconds=hold_seconds, now=now)
     return callback_for_abandoned(session, call, now=now)
 

@@ -136,11 +136,11 @@ def test_legacy_line_skips_the_menu_and_preselects_the_department(tmp_path):
 
 
 def _open_order(s):
-    records.start_call(s, uniqueid="old.1", now=NOW - timedelta(days=3),
+    records.start_call(s, uniqueid="1700000000.1", now=NOW - timedelta(days=3),
                        caller_number="13800138000")
-    records.record_ivr_choice(s, "old.1", key="1", category="help", queue="hotline-help",
+    records.record_ivr_choice(s, "1700000000.1", key="1", category="help", queue="hotline-help",
                               now=NOW - timedelta(days=3))
-    return service.mark_answered(s, "old.1", member_name="agent-1001", agent_id=None,
+    return service.mark_answered(s, "1700000000.1", member_name="agent-1001", agent_id=None,
                                  hold_seconds=3, now=NOW - timedelta(days=3)).id
 
 
@@ -149,7 +149,7 @@ def test_caller_with_an_open_order_can_add_to_it(tmp_path):
     (session, call), db = run(tmp_path, Script(keys=[None, "1"]), _open_order)
     assert session.played == [prompts.WELCOME, prompts.OPEN_ORDER]
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
-    assert call.follows_order_id is not None and call.ivr_choice == "follow-up"
+    assert call.follows_order_id is not None and call.ivr_choice == "followup"
     db.close()
 
 
@@ -281,9 +281,9 @@ def test_survey_answer_is_stored_and_a_hangup_during_it_is_harmless(tmp_path):
                                host="127.0.0.1", port=0)
         await server.start()
         try:
-            answered = await run_session(server.port, "old.1", Script(keys=["2"]),
+            answered = await run_session(server.port, "1700000000.1", Script(keys=["2"]),
                                          agi_script="survey")
-            cut = await run_session(server.port, "old.1", Script(hang_up_at=1),
+            cut = await run_session(server.port, "1700000000.1", Script(hang_up_at=1),
                                     agi_script="survey")
             await asyncio.sleep(0.1)
             return answered, cut
