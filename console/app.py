@@ -4,19 +4,19 @@ OpenAPI document, the live WebSocket and the console page."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from agents import http as agents_http
 from agents import rota_http as agents_rota_http
 from agents import state_http as agents_state_http
 from agents.staffing import Staffing
 from console import auth
+from console.live import live
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
 from hotline.deps import Deps
@@ -58,59 +58,14 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
-async def live(request: web.Request) -> web.WebSocketResponse:
-    """Live events: ``{"type": ...}`` messages.  Agents see their own orders'
-    events and queue events; departments their orders' events; supervisors
-    and admins see everything."""
-    deps = request.app[auth.DEPS_KEY]
-    p = auth.principal(request)
-    ws = web.WebSocketResponse(heartbeat=30)
-    await ws.prepare(request)
-
-    def accepts(event: dict[str, Any]) -> bool:
-        if p.role in ("supervisor", "admin"):
-            return True
-        if p.role == "agent":
-            if event.get("type") == "transcript.ready":
-                # A citizen's words go to the agent who has the call, no one else.
-                return event.get("agent_id") == p.agent_id
-            return event.get("agent_id") in (None, p.agent_id)
-        if p.role == "department":
-            # Only their own orders' events (dispatched to them, returned ...).
-            return p.department_id is not None and event.get("department_id") == p.department_id
-        return False
-
-    sub = deps.bus.subscribe(accepts, name=p.username)
-    await ws.send_json({"type": "hello", "user": p.to_dict()})
-
-    async def writer() -> None:
-        while True:
-            event = await sub.queue.get()
-            await ws.send_str(json.dumps(event, ensure_ascii=False, default=str))
-
-    task = asyncio.create_task(writer(), name=f"ws-writer-{p.username}")
-    try:
-        async for msg in ws:
-            if msg.type == WSMsgType.TEXT and msg.data == "ping":
-                await ws.send_json({"type": "pong"})
-            elif msg.type == WSMsgType.ERROR:
-                break
-    finally:
-        deps.bus.unsubscribe(sub)
-        task.cancel()
-        try:
-            await task
-        except (asyncio.CancelledError, Exception):
-            pass
-    return ws
-
-
 CORE_ROUTES = [
     RouteSpec("GET", "/healthz", healthz,
               "Liveness: database, AMI link and FastAGI listener (no login)",
               roles=("public",), tags=("health",)),
     RouteSpec("GET", "/api/openapi.json", openapi, "This document", tags=("meta",)),
-    RouteSpec("GET", "/api/ws", live, "WebSocket of live events (calls, orders, agents)",
+    RouteSpec("GET", "/api/ws", live,
+              "WebSocket of live events this user may see: a snapshot, then numbered "
+              "events; ?stream=S&after=N resumes (see console/live.py)",
               tags=("live",)),
     RouteSpec("GET", "/", index, "The console page (its data needs a login)",
               roles=("public",), tags=("console",)),

@@ -20,6 +20,7 @@ from hotline.clock import Clock
 from hotline.db import Database
 from hotline.deps import Deps
 from hotline.migrate import current_revision, head_revision
+from hotline.pg_relay import PgRelay
 from hotline.settings import Settings
 from hotline.tasks import cancel_and_wait
 from ivr import flows
@@ -57,6 +58,7 @@ class Backend:
         self._tasks: list[asyncio.Task[Any]] = []
         self._transcription_options = transcription
         self.transcription: TranscriptionService | None = None
+        self.relay: PgRelay | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -73,6 +75,15 @@ class Backend:
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
                     calendar=WorkingCalendar.default())
         self.deps = deps
+        if db.engine.dialect.name == "postgresql":
+            # Several instances may share this database: their consoles hear
+            # each other's events.  SQLite means one instance, in-process only.
+            self.relay = PgRelay(_libpq_conninfo(db), deps.bus)
+            try:
+                await self.relay.start()
+            except Exception as exc:
+                db.close()
+                raise StartupError(f"live events: cannot LISTEN on PostgreSQL: {exc}") from None
         self.staffing = Staffing(deps)
         if self._transcription_options is not None:
             # Before the IVR can take calls: it hands descriptions to this service.
@@ -80,6 +91,8 @@ class Backend:
             try:
                 await service.start()
             except ModelError as exc:
+                if self.relay:
+                    await self.relay.close()
                 db.close()
                 raise StartupError(str(exc)) from None
             self.transcription = service
@@ -165,5 +178,12 @@ class Backend:
         if self.transcription:
             # After the IVR and the PBX link: nothing can hand it work any more.
             await self.transcription.close()
+        if self.relay:
+            await self.relay.close()
         if self.deps:
             self.deps.db.close()
+
+
+def _libpq_conninfo(db: Database) -> str:
+    """The database URL as libpq reads it (no SQLAlchemy driver name)."""
+    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

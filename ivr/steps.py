@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from hotline.deps import Deps
+from hotline.live_events import CallbackRequested
 from ivr import prompts
 from pbx.ami import AmiError
 from pbx.fastagi import AgiChannel, AgiHangup
@@ -153,6 +154,6 @@ async def offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
         return False
     await deps.db.run(lambda s: ivr_records.request_callback(
         s, agi.uniqueid, queue=queue, priority=priority, now=deps.clock.now()))
-    deps.bus.publish("callback.requested", uniqueid=agi.uniqueid, queue=queue)
+    deps.bus.publish(CallbackRequested(uniqueid=agi.uniqueid, queue=queue))
     await agi.stream_file(prompts.CALLBACK_CONFIRMED)
     return True

@@ -15,13 +15,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from hotline.live_events import PbxView
 from pbx import events as ev
 from pbx.ami import AmiError, AmiLink
 from pbx.state import PbxState
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[..., None]
+Publish = Callable[[PbxView], None]
 
 
 class LiveState:
@@ -35,7 +36,7 @@ class LiveState:
     def on_event(self, event: ev.AmiEvent) -> None:
         self.state.apply(event)
         if isinstance(event, ev.ListResult) and event.name.lower() == "coreshowchannels":
-            self.publish("pbx.state", resync=self.state.resyncs, **self.state.live())
+            self.publish(PbxView(resync=self.state.resyncs, **self.state.live()))
 
     async def resync(self) -> None:
         """Ask Asterisk for its queues and channels (after FullyBooted)."""

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent
 from hotline.deps import Deps
+from hotline.live_events import CallAbandoned, CallAnswered, CallEnded, CallQueued, OrderDrafted
 from hotline.logmask import mask_number
 from pbx import events as ev
 from worksheets import service
@@ -93,8 +94,8 @@ class CallTracker:
                 caller_name=name, channel=e.channel or None, linkedid=e.linkedid or None,
             )
         )
-        self.deps.bus.publish("call.queued", uniqueid=e.uniqueid, queue=e.queue,
-                              caller=mask_number(number), position=e.position)
+        self.deps.bus.publish(CallQueued(uniqueid=e.uniqueid, queue=e.queue,
+                                         caller=mask_number(number), position=e.position))
 
     async def _connected(self, uniqueid: str, queue: str, member: str, hold: int,
                          at: datetime | None = None) -> None:
@@ -108,17 +109,17 @@ class CallTracker:
 
         order_id, number, agent_id = await self.deps.db.run(work)
         log.info("call %s answered by %s; draft order %s", uniqueid, member, number)
-        self.deps.bus.publish("call.answered", uniqueid=uniqueid, queue=queue,
-                              member=member, hold_seconds=hold)
-        self.deps.bus.publish("order.draft", order_id=order_id, number=number,
-                              agent_id=agent_id, uniqueid=uniqueid)
+        self.deps.bus.publish(CallAnswered(uniqueid=uniqueid, queue=queue, member=member,
+                                           hold_seconds=hold, agent_id=agent_id))
+        self.deps.bus.publish(OrderDrafted(order_id=order_id, number=number,
+                                           agent_id=agent_id, uniqueid=uniqueid))
 
     async def _abandoned(self, uniqueid: str, queue: str, hold: int,
                          at: datetime | None = None) -> None:
         now = at or self.deps.clock.now()
         await self.deps.db.run(
             lambda s: service.mark_abandoned(s, uniqueid, hold_seconds=hold, now=now))
-        self.deps.bus.publish("call.abandoned", uniqueid=uniqueid, queue=queue)
+        self.deps.bus.publish(CallAbandoned(uniqueid=uniqueid, queue=queue))
 
     async def _ended(self, uniqueid: str, now: datetime) -> None:
         pending = self._abandons.pop(uniqueid, None)
@@ -132,7 +133,8 @@ class CallTracker:
         call = await self.deps.db.run(
             lambda s: service.mark_ended(s, uniqueid, now=now, talk_seconds=talk))
         if call is not None:
-            self.deps.bus.publish("call.ended", uniqueid=uniqueid, outcome=call.outcome)
+            self.deps.bus.publish(CallEnded(uniqueid=uniqueid, outcome=call.outcome,
+                                            agent_id=call.agent_id))
 
     # ------------------------------------------------------------- resync
     async def _resync(self, result: ev.ListResult) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
+from hotline.live_events import OrderChanged
 from hotline.logmask import mask_number
 from worksheets import lifecycle, service
 from worksheets.models import Call, Department, WorkOrder
@@ -210,9 +211,10 @@ async def submit_order(request: web.Request) -> web.Response:
         result = await deps.db.run(work)
     except service.WorkOrderError as exc:
         return json_error(409 if "draft" in str(exc) else 400, "rejected", str(exc))
-    deps.bus.publish("order.submitted", order_id=result["id"], number=result["number"],
-                     status=result["status"], agent_id=result["agent_id"],
-                     department_id=result["department_id"])
+    deps.bus.publish(OrderChanged(
+        step="submitted", order_id=result["id"], number=result["number"],
+        status=result["status"], agent_id=result["agent_id"],
+        department_id=result["department_id"]))
     return web.json_response(result)
 
 
