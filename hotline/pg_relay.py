@@ -34,7 +34,7 @@ from hotline.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 CHANNEL = "hotline_live"
-PIECE = 7000  # characters of JSON per NOTIFY; the payload limit is 8000 bytes
+PIECE = 7000  # bytes of (ASCII) JSON per NOTIFY; the payload limit is 8000 bytes
 RETRY_SECONDS = 2.0
 
 
@@ -71,8 +71,9 @@ class PgRelay:
     # ------------------------------------------------------------ sending
     def send(self, event: LiveEvent) -> None:
         self._counter += 1
+        # ASCII only, so that characters are bytes and a piece fits the limit.
         body = json.dumps({"o": self.origin, "c": self._counter, "e": event.to_wire()},
-                          ensure_ascii=False, separators=(",", ":"), default=str)
+                          ensure_ascii=True, separators=(",", ":"), default=str)
         pieces = [body[i:i + PIECE] for i in range(0, len(body), PIECE)] or [""]
         for index, piece in enumerate(pieces):
             head = f"{self.origin}:{self._counter}:{index}:{len(pieces)}:"
