@@ -80,7 +80,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
 
     # Subscribe and read the ring in one step (no await between): nothing is
     # missed and nothing is sent twice.
-    sub = bus.subscribe(lambda e: e.audience().admits(p), name=p.username)
+    sub = bus.subscribe(viewer=p, name=p.username)
     stream, after = _resume_point(request)
     missed = bus.since(stream, after)
     upto = bus.seq
@@ -90,7 +90,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
                             "replay": missed is not None, "state": live_state(request, p)},
                            dumps=_dumps)
         for delivery in missed or ():
-            if delivery.seq <= upto and sub.accepts(delivery.event):
+            if delivery.seq <= upto and sub.wants(delivery.event, delivery.event.audience()):
                 await ws.send_str(delivery.json())
         await _serve(ws, sub)
     finally:

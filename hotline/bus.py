@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hotline.events import LiveEvent
+from hotline.events import Audience, LiveEvent, Viewer
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,10 @@ class Subscription:
     """A subscriber's backlog.  :meth:`get` raises SubscriptionClosed once
     the bus has closed it (fell behind, stream restarted)."""
 
-    def __init__(self, accepts: Callable[[LiveEvent], bool], limit: int, name: str,
-                 local_only: bool) -> None:
+    def __init__(self, accepts: Callable[[LiveEvent], bool] | None, viewer: Viewer | None,
+                 limit: int, name: str, local_only: bool) -> None:
         self.accepts = accepts
+        self.viewer = viewer
         self.limit = limit
         self.name = name
         self.local_only = local_only
@@ -69,6 +70,11 @@ class Subscription:
         self.closed = asyncio.Event()
         self._items: deque[Delivery] = deque()
         self._ready = asyncio.Event()
+
+    def wants(self, event: LiveEvent, audience: Audience) -> bool:
+        if self.viewer is not None:
+            return audience.admits(self.viewer)
+        return self.accepts is None or self.accepts(event)
 
     def offer(self, delivery: Delivery) -> bool:
         if len(self._items) >= self.limit:
@@ -114,11 +120,14 @@ class EventBus:
     _subs: list[Subscription] = field(default_factory=list)
     _ring: deque[Delivery] = field(default_factory=deque)
 
-    def subscribe(self, accepts: Callable[[LiveEvent], bool] = lambda _e: True, name: str = "",
-                  *, local_only: bool = False, max_backlog: int | None = None) -> Subscription:
-        """``local_only``: only this instance's own events (work that one
-        instance must do once, such as collecting a call's recording)."""
-        sub = Subscription(accepts, max_backlog or self.max_backlog, name, local_only)
+    def subscribe(self, accepts: Callable[[LiveEvent], bool] | None = None, name: str = "",
+                  *, viewer: Viewer | None = None, local_only: bool = False,
+                  max_backlog: int | None = None) -> Subscription:
+        """Events ``accepts`` takes (all when None), or, with ``viewer``, the
+        events whose audience admits that user.  ``local_only``: only this
+        instance's own events (work that one instance must do once, such as
+        collecting a call's recording)."""
+        sub = Subscription(accepts, viewer, max_backlog or self.max_backlog, name, local_only)
         self._subs.append(sub)
         return sub
 
@@ -144,8 +153,9 @@ class EventBus:
         self._ring.append(delivery)
         if len(self._ring) > self.ring_size:
             self._ring.popleft()
+        audience = event.audience()  # once, not once per console
         for sub in list(self._subs):
-            if (sub.local_only and not local) or not sub.accepts(event):
+            if (sub.local_only and not local) or not sub.wants(event, audience):
                 continue
             if not sub.offer(delivery):
                 self.dropped += 1

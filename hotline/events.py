@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, dataclass_transform
 
 # Roles, as in hotline.accounts.ROLES.
 SUPERVISORS = frozenset({"supervisor", "admin"})
@@ -25,9 +25,12 @@ HOTLINE_STAFF = frozenset({"agent", "supervisor", "admin"})
 class Viewer(Protocol):
     """Who is looking (console.auth.Principal is one)."""
 
-    role: str
-    agent_id: int | None
-    department_id: int | None
+    @property
+    def role(self) -> str: ...
+    @property
+    def agent_id(self) -> int | None: ...
+    @property
+    def department_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +89,10 @@ class LiveEvent:
 E = TypeVar("E", bound=type[LiveEvent])
 
 
+@dataclass_transform(frozen_default=True)
 def live_event(cls: E) -> E:
     """Class decorator: a frozen, slotted dataclass in the catalogue."""
-    made = dataclass(frozen=True, slots=True)(cls)
+    made: E = dataclass(frozen=True, slots=True)(cls)  # type: ignore[assignment]
     if not made.KIND or made.KIND in _CATALOGUE:
         raise TypeError(f"live event {cls.__name__} needs a KIND of its own")
     _CATALOGUE[made.KIND] = made
