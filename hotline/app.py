@@ -159,6 +159,8 @@ class Backend:
             "clock": deps.clock.now().isoformat() if deps else None,
             "transcription": (self.transcription.status() if self.transcription
                               else {"enabled": False}),
+            "live": {**deps.bus.status(),
+                     "relay": self.relay.status() if self.relay else None} if deps else None,
         }
 
     async def stop(self) -> None:

@@ -68,6 +68,10 @@ class PgRelay:
         self._tasks.clear()
         self._release(self._in_flight)
 
+    def status(self) -> dict[str, Any]:
+        return {"kind": "postgresql", "channel": self.channel, "sent": self.sent,
+                "received": self.received, "gaps": self.gaps}
+
     # ------------------------------------------------------------ sending
     def send(self, event: LiveEvent) -> None:
         self._counter += 1
