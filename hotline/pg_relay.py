@@ -118,9 +118,10 @@ class PgRelay:
                     conn = await self._listener()
                     # Whatever was sent meanwhile is lost to this instance.
                     self.bus.restart_stream("the live relay reconnected to PostgreSQL")
-                async with conn:
-                    async for note in conn.notifies():
-                        self._heard_payload(note.payload)
+                try:
+                    raise await self._until_lost(conn)
+                finally:
+                    await conn.close()
             except (psycopg.Error, OSError) as exc:
                 log.error("live relay: lost PostgreSQL LISTEN: %s", exc)
                 self._heard.clear()
@@ -128,6 +129,33 @@ class PgRelay:
                 self._release(set(self._in_flight))
                 await asyncio.sleep(RETRY_SECONDS)
             conn = None
+
+    async def _until_lost(self, conn: psycopg.AsyncConnection[Any]) -> Exception:
+        """Read notifications as the socket has them; return why it stopped.
+
+        A reader callback on the socket rather than ``conn.notifies()``, which
+        wakes up ten times a second to poll even when nothing happens."""
+        loop = asyncio.get_running_loop()
+        lost: asyncio.Future[Exception] = loop.create_future()
+        pgconn = conn.pgconn
+
+        def readable() -> None:
+            try:
+                pgconn.consume_input()
+            except psycopg.Error as exc:
+                if not lost.done():
+                    lost.set_result(exc)
+                return
+            while (note := pgconn.notifies()) is not None:
+                self._heard_payload(note.extra.decode("utf-8", "replace"))
+
+        fd = conn.fileno()
+        loop.add_reader(fd, readable)
+        try:
+            readable()  # what arrived with the LISTEN's answer
+            return await lost
+        finally:
+            loop.remove_reader(fd)
 
     def _heard_payload(self, payload: str) -> None:
         try:
