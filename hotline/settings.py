@@ -67,6 +67,12 @@ class Settings:
     agi_max_sessions: int = 500
     order_target_minutes: int = 10
     log_level: str = "INFO"
+    # The city's own recorded prompts (hotline/welcome.wav...), None: the
+    # espeak-ng ones in asterisk-conf/sounds.
+    prompts_dir: Path | None = None
+    # When the IVR asks for a description: "waiting" (only when the estimated
+    # wait is longer than the description can take) or "always".
+    description_when: str = "waiting"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,6 +95,8 @@ DOCUMENTED = {
     "HOTLINE_SERVICE_LEVEL_TARGET": "share of calls to answer within it (default 0.90)",
     "HOTLINE_COMPLETION_TARGET": "completion rate (办结率) departments are held to (default 0.96)",
     "HOTLINE_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "HOTLINE_PROMPTS_DIR": "the city's recorded IVR prompts (see asterisk-conf/README.md)",
+    "HOTLINE_DESCRIPTION_WHEN": "waiting (default: only when the wait is long) or always",
 }
 
 
@@ -196,6 +204,14 @@ def load_settings(
         raise SettingsError("HOTLINE_LOG_LEVEL",
                             f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+    prompts = values.get("HOTLINE_PROMPTS_DIR") or None
+    if prompts and not Path(prompts).is_dir():
+        raise SettingsError("HOTLINE_PROMPTS_DIR", f"{prompts!r} is not a directory")
+    description_when = values.get("HOTLINE_DESCRIPTION_WHEN", "waiting").lower()
+    if description_when not in ("waiting", "always"):
+        raise SettingsError("HOTLINE_DESCRIPTION_WHEN",
+                            f"expected waiting or always, got {description_when!r}")
+
     return Settings(
         database_url=database_url,
         ami=ami,
@@ -223,4 +239,6 @@ def load_settings(
                     values.get("HOTLINE_COMPLETION_TARGET", "0.96"), float, 0.0, 1.0)
         ),
         log_level=log_level,
+        prompts_dir=Path(prompts) if prompts else None,
+        description_when=description_when,
     )

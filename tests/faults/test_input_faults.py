@@ -44,6 +44,9 @@ def test_given_fastagi_flood_then_call_served_and_ami_and_http_unaffected(tmp_pa
             pong = await backend.deps.ami.send("Ping")
             await until(lambda: call.happened("left queue"), 120)
             connected = backend.deps.ami.connected
+            # The call is queued within seconds now: let the stalled header
+            # reach its deadline before it is closed.
+            await until(lambda: backend.fastagi.status()["bad_requests"] >= 2, 30)
             for w in held:
                 w.close()
             await asyncio.wait_for(call.done, 120)
