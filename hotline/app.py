@@ -32,9 +32,11 @@ from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
 from worksheets import callbacks_http
-from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
+from worksheets.retention import retention_job
+from worksheets.supervision import deadline_warnings
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,10 @@ class Backend:
             )
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
-                    calendar=WorkingCalendar.default())
+                    calendar=SharedCalendar())
+        today = clock.now().astimezone(settings.tz).date()
+        for warning in await db.run(lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
+            log.warning("calendar: %s", warning)
         self.deps = deps
         if db.engine.dialect.name == "postgresql":
             # Several instances may share this database: their consoles hear
@@ -147,6 +152,9 @@ class Backend:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
         self._tasks.append(asyncio.create_task(self.staffing.shift_changes(),
                                                name="shift-changes"))
+        self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
+        self._tasks.append(asyncio.create_task(deadline_warnings(deps),
+                                               name="deadline-warnings"))
         log.info("backend up: http %s:%s, FastAGI %s:%s", settings.http_listen.host,
                  self.http_port, settings.agi_listen.host, self.fastagi.port)
 

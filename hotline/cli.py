@@ -341,6 +341,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_agent_commands(sub)
 
+    from worksheets.calendar_cli import register as register_calendar_commands
+
+    register_calendar_commands(sub)
+
+    from worksheets.retention_cli import register as register_purge_command
+
+    register_purge_command(sub)
+
     p = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")
     user_sub.required = True

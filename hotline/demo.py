@@ -36,6 +36,7 @@ from hotline.settings import AmiTarget, Listen, Settings
 from hotline.tasks import cancel_and_wait
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from speech.options import TranscriptionOptions
+from worksheets.calendar_store import calendar_warnings
 from worksheets.models import Call, WorkOrder
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,12 @@ async def run_demo(settings: Settings, options: DemoOptions,
         for desk in desks:
             desk.start()
         _print_banner(out, base_url, logins, options)
+        today = clock.now().astimezone(settings.tz).date()
+        calendar = backend.deps.calendar
+        for warning in await backend.deps.db.run(
+                lambda s: calendar_warnings(calendar.fresh(s), today)):
+            # The admin's console shows it too (工作日历); `hotline calendar load FILE`.
+            print(f"calendar warning: {warning}", file=out, flush=True)
         staffing_task = asyncio.create_task(_follow_rota(backend, bots), name="demo-rota")
         traffic = asyncio.create_task(_traffic(sim, options, rng, run, out), name="demo-traffic")
         try:

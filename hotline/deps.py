@@ -13,7 +13,7 @@ from routing.menu import RoutingTable
 if TYPE_CHECKING:
     from hotline.bus import EventBus
     from pbx.ami import AmiLink
-    from worksheets.calendar import WorkingCalendar
+    from worksheets.calendar_store import SharedCalendar
 
 
 @dataclass
@@ -23,6 +23,6 @@ class Deps:
     clock: Clock
     routing: RoutingTable
     bus: EventBus
-    calendar: WorkingCalendar
+    calendar: SharedCalendar  # .fresh(session): the calendar in force
     ami: AmiLink | None = None
     extras: dict[str, Any] = field(default_factory=dict)

@@ -9,6 +9,7 @@ audience is what :meth:`audience` says.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from hotline.events import (
@@ -252,6 +253,7 @@ class VisitCallEnded(LiveEvent):
     order_id: int
     result: str
     agent_id: int
+    attempts: int | None = None  # 回访 calls made for this order so far
 
     def audience(self) -> Audience:
         return supervisors_and(agent_id=self.agent_id)
@@ -367,3 +369,50 @@ class RotaRequested(LiveEvent):
 
     def audience(self) -> Audience:
         return supervisors_and(agent_id=self.agent_id)
+
+
+@live_event
+class OrderDeadlineRecomputed(LiveEvent):
+    """The working-day calendar changed an open order's due date."""
+
+    KIND = "order.deadline_recomputed"
+    order_id: int
+    number: str
+    due_date: str | None
+
+    def audience(self) -> Audience:
+        return Audience(SUPERVISORS)
+
+
+@live_event
+class OrderDeadlineWarning(LiveEvent):
+    """80 % of an order's time is gone: its department is warned."""
+
+    KIND = "order.deadline_warning"
+    order_id: int
+    number: str
+    department_id: int | None
+    due_date: str | None
+
+    def audience(self) -> Audience:
+        return supervisors_and(department_id=self.department_id)
+
+
+@live_event
+class RetentionPurged(LiveEvent):
+    """The nightly purge of old recordings and transcripts (PurgeReport's fields)."""
+
+    KIND = "retention.purged"
+    cutoff: str
+    dry_run: bool
+    calls: int = 0
+    files: int = 0
+    bytes: int = 0
+    missing_files: int = 0
+    transcripts: int = 0
+    jobs: int = 0
+    kept_open: int = 0
+    outside: list[str] = dataclasses.field(default_factory=list)
+
+    def audience(self) -> Audience:
+        return Audience(SUPERVISORS)

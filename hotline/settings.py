@@ -67,6 +67,8 @@ class Settings:
     agi_max_sessions: int = 500
     order_target_minutes: int = 10
     log_level: str = "INFO"
+    # Recordings and transcripts older than this are purged (0: never).
+    retention_days: int = 365
     # The city's own recorded prompts (hotline/welcome.wav...), None: the
     # espeak-ng ones in asterisk-conf/sounds.
     prompts_dir: Path | None = None
@@ -95,6 +97,8 @@ DOCUMENTED = {
     "HOTLINE_SERVICE_LEVEL_TARGET": "share of calls to answer within it (default 0.90)",
     "HOTLINE_COMPLETION_TARGET": "completion rate (办结率) departments are held to (default 0.96)",
     "HOTLINE_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "HOTLINE_RETENTION_DAYS": "recordings and transcripts older than this many days are "
+                              "purged daily, except an open order's (default 365; 0: never)",
     "HOTLINE_PROMPTS_DIR": "the city's recorded IVR prompts (see asterisk-conf/README.md)",
     "HOTLINE_DESCRIPTION_WHEN": "waiting (default: only when the wait is long) or always",
 }
@@ -239,6 +243,8 @@ def load_settings(
                     values.get("HOTLINE_COMPLETION_TARGET", "0.96"), float, 0.0, 1.0)
         ),
         log_level=log_level,
+        retention_days=int(_number("HOTLINE_RETENTION_DAYS",
+                                   values.get("HOTLINE_RETENTION_DAYS", "365"), int, 0, 36500)),
         prompts_dir=Path(prompts) if prompts else None,
         description_when=description_when,
     )

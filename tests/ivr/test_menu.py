@@ -18,7 +18,7 @@ from pbx.fastagi import FastAgiServer
 from routing.menu import RoutingTable
 from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
-from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import SharedCalendar
 from worksheets.models import Call
 
 _commands: list[list[str]] = []
@@ -32,7 +32,7 @@ def run_ivr(url, uid, keys, **kwargs):
         deps = Deps(settings=load_settings(env={}), db=db,
                     clock=Clock.for_running_loop(datetime(2026, 11, 30, 2, tzinfo=UTC)),
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
-                    calendar=WorkingCalendar.default())
+                    calendar=SharedCalendar())
         server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
                                host="127.0.0.1", port=0)
         await server.start()
