@@ -53,8 +53,8 @@ def live_state(request: web.Request, p: Principal) -> dict[str, Any]:
     deps: Deps = request.app[auth.DEPS_KEY]
     states = request.app[STAFFING_KEY].states
     if p.role in SUPERVISORS:
-        pbx = deps.extras.get("pbx_live")
-        return {"agents": states.snapshot(), "pbx": pbx.snapshot() if pbx is not None else None}
+        pbx = deps.pbx.live() if deps.pbx is not None else None
+        return {"agents": states.snapshot(), "pbx": pbx}
     if p.role == "agent" and p.agent_id is not None:
         return {"agent": states.state_of(p.agent_id)}
     return {}

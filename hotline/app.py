@@ -14,11 +14,14 @@ from typing import Any
 from aiohttp import web
 
 from agents.staffing import Staffing
+from calls.followups import CallFollowUps
+from calls.tracking import CallTracker
 from console.app import build_app
 from hotline.bus import EventBus
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.deps import Deps
+from hotline.live_events import PbxView
 from hotline.migrate import current_revision, head_revision
 from hotline.pg_relay import PgRelay
 from hotline.settings import Settings
@@ -26,16 +29,17 @@ from hotline.tasks import cancel_and_wait
 from ivr import flows
 from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
-from pbx.live_state import LiveState
+from pbx.model import PbxModel
+from pbx.model_events import Resynced
 from routing.menu import RoutingTable
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
 from worksheets import callbacks_http
 from worksheets.calendar_store import SharedCalendar, calendar_warnings
-from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
 from worksheets.retention import retention_job
+from worksheets.service import follow_calls
 from worksheets.supervision import deadline_warnings
 
 log = logging.getLogger(__name__)
@@ -134,19 +138,21 @@ class Backend:
             ami = AmiLink(settings.ami, action_timeout=settings.ami_action_timeout,
                           ping_interval=settings.ami_ping_interval)
             deps.ami = ami
-            ami.subscribe(CallTracker(deps).on_event)
-            dialer = CallbackDialer(deps, self.staffing)
+            # The one model of the PBX: the link's only subscriber; everybody
+            # else follows its events, by name.
+            model = PbxModel(ami, clock)
+            deps.pbx = model
+            model.attach()
+            CallTracker(deps, follow_calls(CallFollowUps())).follow(model)
+            dialer = CallbackDialer(deps, model, self.staffing)
             await dialer.start()
             deps.extras[callbacks_http.DIALER] = dialer
-            ami.subscribe(dialer.on_event)
-            ami.subscribe(self.staffing.states.on_event)
-            # The live PBX view; resynced (and published) after every reconnect,
-            # once the staffing has put logged-in agents back on their queues.
-            live = LiveState(ami, deps.bus.publish)
-            deps.extras["pbx_live"] = live
-            ami.subscribe(live.on_event)
-            ami.on_ready(self.staffing.resync)
-            ami.on_ready(live.resync)
+            dialer.follow(model)
+            self.staffing.states.follow(model)
+            self.staffing.follow(model)
+            # The live PBX view, published once each resync is complete.
+            model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(PbxView(
+                resync=model.resyncs, **model.live())))
             await ami.start()
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
@@ -176,6 +182,8 @@ class Backend:
         self._tasks.clear()
         if self.staffing:
             await self.staffing.close()
+        if self.deps and self.deps.pbx:
+            await self.deps.pbx.close()
         if self.deps and self.deps.ami:
             await self.deps.ami.close()
         dialer = self.deps.extras.get(callbacks_http.DIALER) if self.deps else None

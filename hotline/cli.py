@@ -158,8 +158,10 @@ def cmd_ami_replay(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from calls.followups import CallFollowUps
+    from calls.reconcile import reconcile
     from hotline.db import Database
-    from worksheets.reconcile import reconcile
+    from worksheets.service import follow_calls
 
     settings = _settings(args)
     path = Path(args.queue_log)
@@ -167,7 +169,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         return _fail(f"no such file: {path}")
     db = Database(settings.database_url)
     try:
-        report = db.call(lambda s: reconcile(s, path.read_text("utf-8", "replace").splitlines()))
+        lines = path.read_text("utf-8", "replace").splitlines()
+        follow_ups = follow_calls(CallFollowUps())
+        report = db.call(lambda s: reconcile(s, lines, follow_ups))
     finally:
         db.close()
     print(f"{report.lines} lines, {len(report.calls)} calls, events: " +

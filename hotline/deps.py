@@ -13,6 +13,7 @@ from routing.menu import RoutingTable
 if TYPE_CHECKING:
     from hotline.bus import EventBus
     from pbx.ami import AmiLink
+    from pbx.model import PbxModel
     from worksheets.calendar_store import SharedCalendar
 
 
@@ -25,4 +26,5 @@ class Deps:
     bus: EventBus
     calendar: SharedCalendar  # .fresh(session): the calendar in force
     ami: AmiLink | None = None
+    pbx: PbxModel | None = None  # the one model of the PBX and its commands
     extras: dict[str, Any] = field(default_factory=dict)

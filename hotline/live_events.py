@@ -112,6 +112,8 @@ class PbxView(LiveEvent):
     queues: dict[str, Any]
     members: dict[str, Any]
     channels_up: int
+    bridges: int = 0
+    phones: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def audience(self) -> Audience:
         return Audience(SUPERVISORS)

@@ -11,6 +11,7 @@ from agents.models import (
     StaffingAlert,
     Team,
 )
+from calls.models import Call, CallEvent
 from hotline.accounts import LoginSession, User
 from routing.models import (
     AuditEntry,
@@ -21,7 +22,7 @@ from routing.models import (
     ServiceQueue,
 )
 from speech.tables import TranscriptionJob, TranscriptRecord
-from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrder
+from worksheets.models import CallbackTask, Department, WorkOrder
 
 __all__ = [
     "Agent", "AgentStatePeriod", "HandoverNote", "OvertimeGrant", "PauseReason", "RotaRequest",

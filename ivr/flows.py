@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 
+from calls import ivr_records, records
 from hotline.deps import Deps
 from hotline.live_events import CallEntered, CallRouted
 from hotline.logmask import mask_number
 from ivr import prompts, steps
 from pbx.fastagi import AgiChannel, AgiHangup
 from routing.menu import Route
-from worksheets import ivr_records, service
+from worksheets import service
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ async def _start_call(agi: AgiChannel, deps: Deps) -> tuple[str, str]:
     number, name = _caller(env)
     dialed = await agi.get_variable("HOTLINE_DIALED") or env.get("agi_extension", "12345")
     await deps.db.run(
-        lambda s: service.start_call(
+        lambda s: records.start_call(
             s, uniqueid=agi.uniqueid, now=deps.clock.now(), channel=env.get("agi_channel"),
             caller_number=number, caller_name=name, dialed_number=dialed, source="agi",
         )
@@ -134,7 +135,7 @@ async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
 
 def _record_choice(s, agi, deps, route, pressed, queue, facts, follows):  # type: ignore[no-untyped-def]
     now = deps.clock.now()
-    service.record_ivr_choice(s, agi.uniqueid, key=pressed, category=route.category,
+    records.record_ivr_choice(s, agi.uniqueid, key=pressed, category=route.category,
                               queue=queue, now=now)
     notes = [f"priority {facts.priority}" if facts.priority else "",
              f"legacy line {facts.legacy_label}" if facts.legacy_label else "",
@@ -177,7 +178,7 @@ async def survey(agi: AgiChannel, deps: Deps) -> None:
                 lambda s: service.set_satisfaction(s, agi.uniqueid, answer=answer,
                                                    now=deps.clock.now())
             )
-        except service.CallError as exc:  # e.g. no order: the AMI link was down
+        except records.CallError as exc:  # e.g. no order: the AMI link was down
             log.warning("survey answer for %s not stored: %s", agi.uniqueid, exc)
     try:
         await agi.stream_file(prompts.THANKS)
@@ -194,7 +195,7 @@ async def unanswered(agi: AgiChannel, deps: Deps) -> None:
                 now=deps.clock.now(),
             )
         )
-    except service.CallError as exc:
+    except records.CallError as exc:
         log.warning("unanswered call %s not recorded as such: %s", agi.uniqueid, exc)
     await agi.stream_file(prompts.CALLBACK_PROMISE)
 

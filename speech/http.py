@@ -11,10 +11,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from calls.models import Call
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error
 from speech.job_store import JobError
-from worksheets.models import Call
 
 
 def _service(request: web.Request) -> Any:

@@ -383,7 +383,7 @@ class TranscriptionService:
 
 
 def _transcripts_for_call(s: Any, call_id: int) -> list[dict[str, Any]] | None:
-    from worksheets.models import Call
+    from calls.models import Call
 
     call = s.get(Call, call_id)
     if call is None:

@@ -11,12 +11,14 @@ from aiohttp import web
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
+from calls import records
+from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.live_events import OrderChanged
 from hotline.logmask import mask_number
 from worksheets import lifecycle, service, visits
-from worksheets.models import Call, Department, WorkOrder
+from worksheets.models import Department, WorkOrder
 from worksheets.stats import department_stats, period_stats
 
 
@@ -110,7 +112,7 @@ async def get_call(request: web.Request) -> web.Response:
         data = call_to_dict(call, full_number=True)
         data["timeline"] = [
             {"at": _iso(e.at), "kind": e.kind, "detail": e.detail}
-            for e in service.call_timeline(s, call_id)
+            for e in records.call_timeline(s, call_id)
         ]
         order = s.scalar(select(WorkOrder).where(WorkOrder.call_id == call_id))
         data["work_order"] = order_to_dict(order) if order is not None else None

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from agents import rota
 from agents.models import Agent, Team
+from calls.models import Call
 from hotline import accounts
 from hotline.app import Backend
 from hotline.clock import Clock, run_simulated
@@ -39,7 +40,7 @@ from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from speech.options import TranscriptionOptions
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.helpers import PASSWORD, prepare_database, settings_for_test
-from worksheets.models import Call, WorkOrder
+from worksheets.models import WorkOrder
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00 in Baoji
 
