@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent, AgentStatePeriod, PauseReason
 from hotline.deps import Deps
+from hotline.live_events import AgentStateChanged
 from hotline.tasks import cancel_and_wait
 from pbx import model_events as me
 from pbx.model_events import agent_number
@@ -230,8 +231,8 @@ class AgentStates:
 
         a.state, a.recorded_reason, a.since, a.overrun_alerted = state, reason, now, False
         await self.deps.db.run(work)
-        self.deps.bus.publish("agent.state", agent_id=a.agent_id, state=state, reason=reason,
-                              since=now.isoformat())
+        self.deps.bus.publish(AgentStateChanged(agent_id=a.agent_id, state=state,
+                                                reason=reason, since=now.isoformat()))
         self._wake.set()
 
     def _idle(self, agent_id: int) -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from calls.models import Call
+from hotline.events import LiveEvent
 
-Notice = tuple[str, dict[str, Any]]
+Notice = LiveEvent  # what a follow-up tells the consoles
 FollowUp = Callable[[Session, Call, datetime], list[Notice]]
 ANSWERED = "answered"
 ABANDONED = "abandoned"

@@ -22,7 +22,9 @@ from hotline.bus import EventBus
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.deps import Deps
+from hotline.live_events import PbxView
 from hotline.migrate import current_revision, head_revision
+from hotline.pg_relay import PgRelay
 from hotline.settings import Settings
 from hotline.tasks import cancel_and_wait
 from ivr import flows
@@ -68,6 +70,7 @@ class Backend:
         self._tasks: list[asyncio.Task[Any]] = []
         self._transcription_options = transcription
         self.transcription: TranscriptionService | None = None
+        self.relay: PgRelay | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -87,6 +90,15 @@ class Backend:
         for warning in await db.run(lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
             log.warning("calendar: %s", warning)
         self.deps = deps
+        if db.engine.dialect.name == "postgresql":
+            # Several instances may share this database: their consoles hear
+            # each other's events.  SQLite means one instance, in-process only.
+            self.relay = PgRelay(_libpq_conninfo(db), deps.bus)
+            try:
+                await self.relay.start()
+            except Exception as exc:
+                db.close()
+                raise StartupError(f"live events: cannot LISTEN on PostgreSQL: {exc}") from None
         self.staffing = Staffing(deps)
         if self._transcription_options is not None:
             # Before the IVR can take calls: it hands descriptions to this service.
@@ -94,6 +106,8 @@ class Backend:
             try:
                 await service.start()
             except ModelError as exc:
+                if self.relay:
+                    await self.relay.close()
                 db.close()
                 raise StartupError(str(exc)) from None
             self.transcription = service
@@ -147,8 +161,8 @@ class Backend:
             self.staffing.states.follow(model)
             self.staffing.follow(model)
             # The live PBX view, published once each resync is complete.
-            model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(
-                "pbx.state", resync=model.resyncs, **model.live()))
+            model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(PbxView(
+                resync=model.resyncs, **model.live())))
             await ami.start()
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
@@ -186,6 +200,8 @@ class Backend:
             "clock": deps.clock.now().isoformat() if deps else None,
             "transcription": (self.transcription.status() if self.transcription
                               else {"enabled": False}),
+            "live": {**deps.bus.status(),
+                     "relay": self.relay.status() if self.relay else None} if deps else None,
         }
 
     async def stop(self) -> None:
@@ -207,6 +223,13 @@ class Backend:
         if self.transcription:
             # After the IVR and the PBX link: nothing can hand it work any more.
             await self.transcription.close()
+        if self.relay:
+            await self.relay.close()
         if self.deps:
             self.deps.hashing.close()
             self.deps.db.close()
+
+
+def _libpq_conninfo(db: Database) -> str:
+    """The database URL as libpq reads it (no SQLAlchemy driver name)."""
+    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hotline.bus import SubscriptionClosed
 from hotline.deps import Deps
+from hotline.live_events import CallAnswered, CallEnded, TranscriptionFailed, TranscriptReady
 from speech import job_store
 from speech.call_recordings import wait_for_call_recording
 from speech.descriptions import Description, follow_description
@@ -110,8 +112,10 @@ class TranscriptionService:
         requeued = await self.deps.db.run(job_store.requeue_unfinished)
         if requeued:
             log.info("%d transcription jobs left unfinished were queued again", requeued)
+        # This instance's calls only: another instance collects its own.
         self._sub = self.deps.bus.subscribe(
-            lambda e: e.get("type") in ("call.ended", "call.answered"), name="transcription")
+            lambda e: isinstance(e, CallEnded | CallAnswered), name="transcription",
+            local_only=True)
         self._main = [asyncio.create_task(self._follow_bus(), name="transcription-bus"),
                       asyncio.create_task(self._dispatch(), name="transcription-dispatch")]
         self._started_at = time.perf_counter()
@@ -291,11 +295,11 @@ class TranscriptionService:
 
     async def _announce(self, record: dict[str, Any]) -> None:
         ctx = await self.deps.db.run(lambda s: job_store.call_context(s, record["uniqueid"]))
-        self.deps.bus.publish(
-            "transcript.ready", uniqueid=record["uniqueid"], call_id=ctx.call_id,
-            order_id=ctx.order_id, agent_id=ctx.agent_id, kind=record["kind"],
-            text=record["text"], final=record["complete"], transcript_id=record["id"],
-            seconds_audio=record["seconds_audio"])
+        self.deps.bus.publish(TranscriptReady(
+            uniqueid=record["uniqueid"], call_id=ctx.call_id, order_id=ctx.order_id,
+            agent_id=ctx.agent_id, kind=record["kind"], text=record["text"],
+            final=record["complete"], transcript_id=record["id"],
+            seconds_audio=record["seconds_audio"]))
 
     async def _dispatch(self) -> None:
         """Hand queued jobs to the batch workers, as many as there are free workers."""
@@ -336,8 +340,9 @@ class TranscriptionService:
             if await self.deps.db.run(lambda s: job_store.fail(s, job.id, job.claim, reason,
                                                                now=now)):
                 log.warning("transcription of %s failed: %s", job.path, reason)
-                self.deps.bus.publish("transcription.failed", job_id=job.id, kind=job.kind,
-                                      uniqueid=job.call_uniqueid, reason=reason)
+                self.deps.bus.publish(TranscriptionFailed(
+                    job_id=job.id, kind=job.kind, uniqueid=job.call_uniqueid,
+                    reason=reason))
         finally:
             if self._running.get(job.id) == job.claim:
                 del self._running[job.id]
@@ -345,21 +350,20 @@ class TranscriptionService:
 
     async def _follow_bus(self) -> None:
         while True:
-            if self._sub.dropped:  # fell behind; never silently stop following calls
-                log.warning("transcription fell behind the event bus; subscribing again")
-                self._sub = self.deps.bus.subscribe(self._sub.accepts, name="transcription")
             try:
-                async with asyncio.timeout(5.0):
-                    event = await self._sub.queue.get()
-            except TimeoutError:
+                delivery = await self._sub.get()
+            except SubscriptionClosed:  # fell behind; never silently stop following calls
+                log.warning("transcription fell behind the event bus; subscribing again")
+                self._sub = self.deps.bus.subscribe(self._sub.accepts, name="transcription",
+                                                    local_only=True)
                 continue
-            uniqueid = str(event.get("uniqueid") or "")
-            if not uniqueid:
-                continue
-            if event["type"] == "call.ended" and event.get("outcome") == "answered":
-                self._spawn(self._collect_call_recording(uniqueid), f"call-recording-{uniqueid}")
-            elif event["type"] == "call.answered":
-                self._spawn(self._announce_descriptions(uniqueid), f"desc-announce-{uniqueid}")
+            event = delivery.event
+            if isinstance(event, CallEnded) and event.outcome == "answered":
+                self._spawn(self._collect_call_recording(event.uniqueid),
+                            f"call-recording-{event.uniqueid}")
+            elif isinstance(event, CallAnswered):
+                self._spawn(self._announce_descriptions(event.uniqueid),
+                            f"desc-announce-{event.uniqueid}")
 
     async def _collect_call_recording(self, uniqueid: str) -> None:
         settings = self.deps.settings

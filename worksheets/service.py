@@ -30,6 +30,7 @@ from calls.records import (
     record_event,
     require_aware,
 )
+from hotline.live_events import OrderDrafted
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
@@ -265,8 +266,8 @@ def follow_calls(follow_ups: CallFollowUps) -> CallFollowUps:
 
     def draft(session: Session, call: Call, now: datetime) -> list[Notice]:
         order = draft_for_answered(session, call, agent_id=call.agent_id, now=now)
-        return [("order.draft", {"order_id": order.id, "number": order.number,
-                                 "agent_id": call.agent_id, "uniqueid": call.uniqueid})]
+        return [OrderDrafted(order_id=order.id, number=order.number, agent_id=call.agent_id,
+                             uniqueid=call.uniqueid)]
 
     def callback(session: Session, call: Call, now: datetime) -> list[Notice]:
         callback_for_abandoned(session, call, now=now)

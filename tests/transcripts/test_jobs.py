@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from hotline.bus import Delivery
 from hotline.deps import Deps
+from hotline.live_events import CallEnded, TranscriptReady
 from pbxsim import media
 from speech import job_store
 from speech.live import LivePool
@@ -43,15 +45,15 @@ def job_status(deps: Deps, job_id: int) -> Any:
 
 
 def ready_events(deps: Deps) -> list[dict[str, Any]]:
-    sub = deps.bus.subscribe(lambda e: e["type"] == "transcript.ready", name="test")
+    sub = deps.bus.subscribe(lambda e: isinstance(e, TranscriptReady), name="test")
     seen: list[dict[str, Any]] = []
-    original = sub.queue.put_nowait
+    original = sub.offer
 
-    def keep(event: dict[str, Any]) -> None:
-        seen.append(event)
-        original(event)
+    def keep(delivery: Delivery) -> bool:
+        seen.append({"type": delivery.event.type, **delivery.event.fields()})
+        return original(delivery)
 
-    sub.queue.put_nowait = keep  # type: ignore[method-assign,assignment]
+    sub.offer = keep  # type: ignore[method-assign]
     return seen
 
 
@@ -66,7 +68,7 @@ async def test_given_duplicate_jobs_and_events_when_transcribed_then_exactly_one
                          (speech_dir / "pothole.wav").read_bytes()[44:])
         ids = await asyncio.gather(*(service.enqueue(path, "call", uniqueid) for _ in range(3)))
         for _ in range(2):  # the bus may repeat itself too
-            deps.bus.publish("call.ended", uniqueid=uniqueid, outcome="answered")
+            deps.bus.publish(CallEnded(uniqueid=uniqueid, outcome="answered"))
         assert len(set(ids)) == 1
         await wait_until(lambda: _is(job_status(deps, ids[0]), DONE))
         await asyncio.sleep(1.5)  # let the duplicate events find the job done
