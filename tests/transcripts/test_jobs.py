@@ -216,11 +216,18 @@ async def test_given_a_corrupt_recording_when_transcribed_then_listed_failed_and
 
 
 async def record_as_asterisk(path: Path, pcm: bytes, *, step: float = 0.5, pace: float = 0.1,
-                             on_half: Any = None) -> None:
-    """Write ``pcm`` as Asterisk records: sizes zero, ``step`` s of audio every ``pace`` s."""
+                             on_half: Any = None, hold_at: int | None = None,
+                             hold_until: Any = None) -> None:
+    """Write ``pcm`` as Asterisk records: sizes zero, ``step`` s of audio every ``pace`` s.
+
+    With ``hold_at``, writing stops once that many bytes are out until
+    ``hold_until()`` is true: the test waits for the recogniser, not for time."""
     wav = media.GrowingWav(path)
     chunk = int(step * 8000) * 2
     for at in range(0, len(pcm), chunk):
+        if hold_at is not None and at >= hold_at:
+            await wait_until(hold_until)
+            hold_at = None
         wav.append(pcm[at:at + chunk])
         if on_half is not None and at >= len(pcm) // 2:
             on_half()
@@ -239,8 +246,8 @@ async def test_given_the_live_worker_killed_mid_description_then_batch_gives_one
     seen = ready_events(deps)
     victim = shared_live.pids()[0]
     # Two sentences with a pause: the first is final (and stored) during the pause.
-    pcm = b"".join([(speech_dir / "pothole.wav").read_bytes()[44:], silence(1.5),
-                    (speech_dir / "bus.wav").read_bytes()[44:], silence(1.0)])
+    first_sentence = (speech_dir / "pothole.wav").read_bytes()[44:] + silence(1.5)
+    pcm = b"".join([first_sentence, (speech_dir / "bus.wav").read_bytes()[44:], silence(1.0)])
     try:
         first = recordings / "desc-1764468000.31.wav"
         await service.description_recording("1764468000.31", first)
@@ -251,7 +258,13 @@ async def test_given_the_live_worker_killed_mid_description_then_batch_gives_one
         await shared_live.start()  # (it is restarted on demand; here, before the caller speaks)
         second = recordings / "desc-1764468000.32.wav"
         await service.description_recording("1764468000.32", second)
-        await record_as_asterisk(second, pcm, pace=0.25)
+        # The second sentence only once the first is announced on its own:
+        # a slow (loaded) recogniser would otherwise read both at once.
+        async def first_announced() -> bool:
+            return any(e["uniqueid"].endswith(".32") for e in seen)
+
+        await record_as_asterisk(second, pcm, pace=0.25, hold_at=len(first_sentence),
+                                 hold_until=first_announced)
         await service.description_finished("1764468000.32")
         await wait_until(lambda: _all_done(deps))
     finally:
