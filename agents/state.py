@@ -232,7 +232,8 @@ class AgentStates:
         a.state, a.recorded_reason, a.since, a.overrun_alerted = state, reason, now, False
         await self.deps.db.run(work)
         self.deps.bus.publish(AgentStateChanged(agent_id=a.agent_id, state=state,
-                                                reason=reason, since=now.isoformat()))
+                                                reason=reason, since=now.isoformat()),
+                              relay=False)
         self._wake.set()
 
     def _idle(self, agent_id: int) -> None:

@@ -45,10 +45,9 @@ def _int(value: str) -> int:
 
 
 def reconcile(session: Session, lines: Iterable[str],
-              follow_ups: CallFollowUps | None = None) -> ReconcileReport:
+              follow_ups: CallFollowUps) -> ReconcileReport:
     """Apply queue_log lines to the call records (and their follow-ups: draft
-    orders, callback tasks); return what was seen."""
-    follow_ups = follow_ups or CallFollowUps()
+    orders, callback tasks, which the caller must pass); return what was seen."""
     report = ReconcileReport()
     for raw in lines:
         report.lines += 1

@@ -65,7 +65,7 @@ class CallTracker:
 
     def _publish(self, notices: list[Notice]) -> None:
         for notice in notices:
-            self.deps.bus.publish(notice)
+            self.deps.bus.publish(notice, relay=False)
 
     async def _queued(self, e: me.CallQueued) -> None:
         number, name = e.caller_number or None, e.caller_name or None
@@ -74,7 +74,8 @@ class CallTracker:
                 s, e.uniqueid, queue=e.queue, now=e.at, caller_number=number,
                 caller_name=name, channel=e.channel or None, linkedid=e.linkedid or None))
         self.deps.bus.publish(CallQueued(uniqueid=e.uniqueid, queue=e.queue,
-                                         caller=mask_number(number), position=e.position))
+                                         caller=mask_number(number), position=e.position),
+                              relay=False)
 
     async def _offered(self, e: me.AgentRinging) -> None:
         """An agent's phone rings with the call: they may read its description."""
@@ -98,7 +99,7 @@ class CallTracker:
         agent_id, notices = await self.deps.db.run(work)
         log.info("call %s answered by %s", uniqueid, member)
         self.deps.bus.publish(CallAnswered(uniqueid=uniqueid, queue=queue, member=member,
-                                           hold_seconds=hold, agent_id=agent_id))
+                                           hold_seconds=hold, agent_id=agent_id), relay=False)
         self._publish(notices)
 
     def _completed(self, e: me.AgentCallCompleted) -> None:
@@ -113,7 +114,7 @@ class CallTracker:
             return self.follow_ups.run(ABANDONED, s, call, at)
 
         notices = await self.deps.db.run(work)
-        self.deps.bus.publish(CallAbandoned(uniqueid=uniqueid, queue=queue))
+        self.deps.bus.publish(CallAbandoned(uniqueid=uniqueid, queue=queue), relay=False)
         self._publish(notices)
 
     async def _ended(self, e: me.CallEnded) -> None:
@@ -125,7 +126,7 @@ class CallTracker:
             lambda s: records.mark_ended(s, uniqueid, now=at, talk_seconds=talk))
         if call is not None:
             self.deps.bus.publish(CallEnded(uniqueid=uniqueid, outcome=call.outcome,
-                                            agent_id=call.agent_id))
+                                            agent_id=call.agent_id), relay=False)
 
     # ------------------------------------------------------------- resync
     async def _reconcile(self, e: me.Resynced) -> None:

@@ -204,6 +204,9 @@ async def logout(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     token = request[TOKEN_KEY]
     await deps.db.run(lambda s: accounts.logout(s, token))
+    from console.live import end_live  # the live socket sits above auth
+
+    await end_live(request.app, principal(request).user_id, token)
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE)
     return response

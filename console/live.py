@@ -27,6 +27,7 @@ import contextlib
 import json
 import logging
 import socket
+from collections.abc import Coroutine
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -35,6 +36,7 @@ from agents.http import STAFFING_KEY
 from console import auth
 from console.auth import Principal
 from console.routing_table import json_error
+from hotline import accounts
 from hotline.bus import FELL_BEHIND, Delivery, EventBus, Subscription, SubscriptionClosed
 from hotline.deps import Deps
 from hotline.events import SUPERVISORS
@@ -50,9 +52,14 @@ SEND_BUFFER_BYTES = 64 * 1024
 # Open live connections per user: a console in a few tabs; 300 from one login
 # is an attack.  Clients only send "ping": a big message closes the
 # connection (1009) rather than being buffered.
-WS_OPEN_KEY: web.AppKey[dict[int, int]] = web.AppKey("ws_open", dict)
+WS_OPEN_KEY: web.AppKey[dict[int, dict[web.WebSocketResponse, str]]] = web.AppKey(
+    "ws_open", dict)
 WS_PER_USER = 8
 WS_MAX_MESSAGE = 4096
+# A session ended on another instance (or expired) is noticed within this
+# many seconds; on this instance, logout and an admin's action close at once.
+SESSION_CHECK_SECONDS = 30.0
+SESSION_ENDED = 4401  # private-use close code: log in again, do not reconnect as is
 
 
 def live_state(request: web.Request, p: Principal) -> dict[str, Any]:
@@ -81,22 +88,42 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     deps: Deps = request.app[auth.DEPS_KEY]
     bus: EventBus = deps.bus
     p = auth.principal(request)
-    open_sockets = request.app[WS_OPEN_KEY]
-    if open_sockets.get(p.user_id, 0) >= WS_PER_USER:
+    sockets = request.app[WS_OPEN_KEY].setdefault(p.user_id, {})
+    if len(sockets) >= WS_PER_USER:
         return json_error(429, "too_many_sockets",  # type: ignore[return-value]
                           f"at most {WS_PER_USER} live connections per user")
-    open_sockets[p.user_id] = open_sockets.get(p.user_id, 0) + 1
-    try:
-        return await _live(request, deps, bus, p)
-    finally:
-        open_sockets[p.user_id] -= 1
-        if not open_sockets[p.user_id]:
-            del open_sockets[p.user_id]
-
-
-async def _live(request: web.Request, deps: Deps, bus: EventBus,
-                p: Principal) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=WS_MAX_MESSAGE)
+    sockets[ws] = request[auth.TOKEN_KEY]
+    try:
+        return await _live(request, deps, bus, p, ws)
+    finally:
+        sockets.pop(ws, None)
+        if not sockets:
+            request.app[WS_OPEN_KEY].pop(p.user_id, None)
+
+
+async def end_live(app: web.Application, user_id: int, token: str | None = None) -> None:
+    """Close the user's live connections on this instance (only the one
+    session's with ``token``): their login ended, so must what they hear."""
+    for ws, ws_token in list(app[WS_OPEN_KEY].get(user_id, {}).items()):
+        if token is None or ws_token == token:
+            with contextlib.suppress(TimeoutError, ConnectionError):
+                await asyncio.wait_for(
+                    ws.close(code=SESSION_ENDED, message=b"session ended; log in again"),
+                    CLOSE_GRACE_SECONDS)
+
+
+async def _session_ended(deps: Deps, token: str) -> None:
+    """Return once the session behind ``token`` is no longer valid."""
+    while True:
+        await asyncio.sleep(SESSION_CHECK_SECONDS)
+        now = deps.clock.now()
+        if await deps.db.run(lambda s, now=now: accounts.user_for_token(s, token, now)) is None:
+            return
+
+
+async def _live(request: web.Request, deps: Deps, bus: EventBus, p: Principal,
+                ws: web.WebSocketResponse) -> web.WebSocketResponse:
     await ws.prepare(request)
     _bound_send_buffer(request)
 
@@ -114,23 +141,31 @@ async def _live(request: web.Request, deps: Deps, bus: EventBus,
         for delivery in missed or ():
             if delivery.seq <= upto and sub.wants(delivery.event, delivery.event.audience()):
                 await ws.send_str(delivery.json())
-        await _serve(ws, sub)
+        await _serve(ws, sub, _session_ended(deps, request[auth.TOKEN_KEY]))
     finally:
         bus.unsubscribe(sub)
     return ws
 
 
-async def _serve(ws: web.WebSocketResponse, sub: Subscription) -> None:
+async def _serve(ws: web.WebSocketResponse, sub: Subscription,
+                 session_ended: Coroutine[Any, Any, None]) -> None:
     pump = asyncio.create_task(_pump(ws, sub), name=f"ws-pump-{sub.name}")
     reader = asyncio.create_task(_read(ws), name=f"ws-read-{sub.name}")
     closed = asyncio.create_task(sub.closed.wait(), name=f"ws-closed-{sub.name}")
+    ended = asyncio.create_task(session_ended, name=f"ws-session-{sub.name}")
+    tasks = (pump, reader, closed, ended)
     try:
-        await asyncio.wait({pump, reader, closed}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (pump, reader, closed):
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(pump, reader, closed, return_exceptions=True)
-    if sub.closed_reason is not None:
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if ended.done() and not ended.cancelled() and ended.exception() is None:
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            await asyncio.wait_for(
+                ws.close(code=SESSION_ENDED, message=b"session ended; log in again"),
+                CLOSE_GRACE_SECONDS)
+    elif sub.closed_reason is not None:
         code = (WSCloseCode.TRY_AGAIN_LATER if sub.closed_reason == FELL_BEHIND
                 else WSCloseCode.SERVICE_RESTART)
         reason = f"{sub.closed_reason}; reconnect to resync"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
+from console.live import end_live
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline import accounts
 from hotline.passwords import HashingBusy
@@ -57,9 +58,12 @@ async def _change(request: web.Request, action: str, change: Any) -> web.Respons
         return {"user": _user_dict(user), **{k: v for k, v in result.items()
                                               if k != "detail"}}
     try:
-        return web.json_response(await deps.db.run(work))
+        answer = await deps.db.run(work)
     except accounts.AuthError as exc:
         return json_error(404, "not_found", str(exc))
+    if action != "user_enable":  # their sessions ended: so do their live connections
+        await end_live(request.app, user_id)
+    return web.json_response(answer)
 
 
 async def disable(request: web.Request) -> web.Response:

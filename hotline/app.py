@@ -162,7 +162,7 @@ class Backend:
             self.staffing.follow(model)
             # The live PBX view, published once each resync is complete.
             model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(PbxView(
-                resync=model.resyncs, **model.live())))
+                resync=model.resyncs, **model.live()), relay=False))
             await ami.start()
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")

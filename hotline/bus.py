@@ -135,12 +135,16 @@ class EventBus:
         if sub in self._subs:
             self._subs.remove(sub)
 
-    def publish(self, event: LiveEvent) -> None:
+    def publish(self, event: LiveEvent, *, relay: bool = True) -> None:
         """Number and fan out an event of this instance, here and, through
-        the relay, on every other instance."""
+        the relay, on every other instance.
+
+        ``relay=False`` for what every instance derives itself from the PBX
+        (each one follows AMI): relayed too, a console would see it once per
+        instance."""
         self.published += 1
         self._deliver(event, local=True)
-        if self.relay is not None:
+        if relay and self.relay is not None:
             self.relay.send(event)
 
     def receive_relayed(self, event: LiveEvent) -> None:

@@ -174,8 +174,8 @@ def submit_work_order(
     as the source of the answer).  ``submitted_at`` is set in both cases,
     since the 10-minute target runs from answer to submission.
     ``agent_id`` None means a supervisor submits on the agent's behalf (no
-    ownership check); an order with no agent yet (answered by an unknown
-    queue member) is taken by the submitting agent.  ``kb_article_id``
+    ownership check); an agent submits only their own drafts (one with no
+    agent yet is a supervisor's to submit).  ``kb_article_id``
     links the knowledge-base article the agent answered from (and its
     version then); a consultation answered from one with no department to
     go to is closed on the call.  Raises :class:`WorkOrderError`.
@@ -195,8 +195,6 @@ def submit_work_order(
     title = title.strip()
     department = _check_submission(session, order, agent_id, category, complexity,
                                    department_id, answered_on_call, title)
-    if order.agent_id is None:
-        order.agent_id = agent_id
     order.title, order.description = title, description.strip()
     order.category, order.complexity = category, complexity
     order.department_id = department.id if department is not None else None

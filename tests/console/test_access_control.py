@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import aiohttp
 from sqlalchemy import func, select
 
 from hotline import accounts
@@ -126,3 +127,41 @@ def test_cli_disables_and_resets_a_password_from_standard_input(tmp_path):
 
     assert agent_active is False
     assert verify_password("from-stdin-99", sup_hash)
+
+
+def test_ending_a_login_closes_its_live_connections(database_url, tmp_path):
+    """A disabled user, or one logged out, hears nothing more: the open
+    WebSockets close with 4401 (on another instance, within a check period)."""
+
+    async def body(http, backend):
+        ids = dict(await backend.deps.db.run(lambda s: s.execute(
+            select(accounts.User.username, accounts.User.id)).all()))
+        admin, out = await login(http, "admin"), {}
+
+        async def opened(head):
+            ws = await http.ws_connect("/api/ws", headers=head)
+            assert (await ws.receive_json())["type"] == "hello"
+            assert (await ws.receive_json())["type"] == "snapshot"
+            return ws
+
+        agent_head, other_head = await login(http, "agent"), await login(http, "agent")
+        agent_ws, other_ws = await opened(agent_head), await opened(other_head)
+        sup_ws = await opened(await login(http, "sup"))
+        # Logout ends one session: its socket closes, the same user's other stays.
+        async with http.post("/api/logout", headers=agent_head) as r:
+            out["logout"] = r.status
+        msg = await agent_ws.receive()
+        out["logged_out"] = (msg.type, msg.data, msg.extra)
+        async with http.post(f"/api/users/{ids['agent']}/disable", headers=admin) as r:
+            out["disable"] = r.status
+        msg = await other_ws.receive()
+        out["disabled"] = (msg.type, msg.data, msg.extra)
+        out["sup_open"] = not sup_ws.closed
+        await sup_ws.close()
+        return out
+
+    out = run_with_backend(database_url, tmp_path, body)
+    closed = (aiohttp.WSMsgType.CLOSE, 4401, "session ended; log in again")
+    assert out["logout"] == 200 and out["logged_out"] == closed
+    assert out["disable"] == 200 and out["disabled"] == closed
+    assert out["sup_open"] is True
