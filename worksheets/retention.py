@@ -85,8 +85,13 @@ def _recently_closed(cutoff: datetime) -> Any:
 
 
 def _has_material() -> Any:
-    return or_(Call.description_recording.is_not(None),
-               exists().where(TranscriptionJob.call_uniqueid == Call.uniqueid))
+    """Something to purge, and no transcription still to run on it (a job
+    queued or running keeps its recording until it is done or failed)."""
+    finished = TranscriptionJob.status.in_((DONE, FAILED))
+    return and_(
+        or_(Call.description_recording.is_not(None),
+            exists().where(TranscriptionJob.call_uniqueid == Call.uniqueid, finished)),
+        ~exists().where(TranscriptionJob.call_uniqueid == Call.uniqueid, ~finished))
 
 
 def _inside(path: str, root: Path) -> Path | None:

@@ -164,3 +164,22 @@ def test_the_backend_purges_once_a_day_at_three_and_reports_it(database_url, tmp
     assert at >= local(2026, 12, 5, 3) and at < local(2026, 12, 5, 3, 5)
     assert (event["calls"], event["files"], event["transcripts"]) == (1, 2, 2)
     assert not any(recordings.iterdir())
+
+
+def test_a_recording_still_to_be_transcribed_is_kept_and_not_counted(db, tmp_path: Path) -> None:
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+
+    def build(s):
+        make_call(s, recordings, "old.pending", OLD, close_at=OLD + timedelta(days=1))
+        for job in s.scalars(select(TranscriptionJob).where(
+                TranscriptionJob.call_uniqueid == "old.pending",
+                TranscriptionJob.kind == "call")):
+            job.status = "queued"  # its worker has not run yet (a long outage, say)
+
+    db.call(build)
+    report = purge(db, now=NOW, retention_days=365, recordings_dir=recordings)
+    assert (report.calls, report.files, report.jobs) == (0, 0, 0)
+    assert material(db, "old.pending")[0] == 2
+    assert (recordings / "desc-old.pending.wav").exists()
+    assert (recordings / "20251101-old.pending.wav").exists()
