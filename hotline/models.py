@@ -12,6 +12,7 @@ from agents.models import (
     Team,
 )
 from hotline.accounts import LoginSession, User
+from hotline.outbox import OutboxItem
 from routing.models import (
     AuditEntry,
     BlockedNumber,
@@ -29,5 +30,5 @@ __all__ = [
     "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
-    "TranscriptionJob", "TranscriptRecord",
+    "TranscriptionJob", "TranscriptRecord", "OutboxItem",
 ]
