@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import IO, Any
 
 from aiohttp import web
 
@@ -19,7 +20,10 @@ from hotline.bus import EventBus
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.deps import Deps
+from hotline.election import Election
+from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
 from hotline.migrate import current_revision, head_revision
+from hotline.outbox import OutboxItem, OutboxWorker
 from hotline.settings import Settings
 from hotline.tasks import cancel_and_wait
 from ivr import flows
@@ -30,12 +34,15 @@ from routing.menu import RoutingTable
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
-from worksheets import callbacks_http
+from speech.tables import TranscriptionJob
 from worksheets.calendar import WorkingCalendar
 from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
+from worksheets.models import CallbackAttempt
 
 log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 10.0  # how often the elected backend looks for attempts of dead backends
 
 
 class StartupError(Exception):
@@ -44,9 +51,11 @@ class StartupError(Exception):
 
 class Backend:
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 transcription: TranscriptionOptions | None = None) -> None:
+                 transcription: TranscriptionOptions | None = None,
+                 instance_name: str | None = None) -> None:
         """``transcription``: run the transcription service (its models are checked and
-        loaded at start); None runs without it (tests that need no transcripts)."""
+        loaded at start); None runs without it (tests that need no transcripts).
+        ``instance_name``: how this backend signs its claims and logs (default: settings)."""
         self.settings = settings
         self._clock = clock
         self.deps: Deps | None = None
@@ -57,33 +66,63 @@ class Backend:
         self._tasks: list[asyncio.Task[Any]] = []
         self._transcription_options = transcription
         self.transcription: TranscriptionService | None = None
+        self.owner = instance_owner(instance_name or settings.instance_name)
+        self.election: Election | None = None
+        self._leases: LeaseKeeper | None = None
+        self._outbox: OutboxWorker | None = None
+        self._sqlite_lock: IO[str] | None = None
+        self._duty_tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopped = False
 
     async def start(self) -> None:
+        """Start everything; a failed or cancelled start stops what it had started."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         clock = self._clock or Clock.for_running_loop()
+        try:
+            self._sqlite_lock = hold_sqlite(settings.database_url)
+        except InstanceRefused as exc:
+            raise StartupError(str(exc)) from None
         db = Database(settings.database_url)
         revision, head = current_revision(db.engine), head_revision()
         if revision != head:
             db.close()
+            self._release_sqlite()
             raise StartupError(
                 f"database schema is at {revision or 'nothing'}, needs {head}: "
                 "run `hotline migrate` first"
             )
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
-                    calendar=WorkingCalendar.default())
+                    calendar=WorkingCalendar.default(), owner=self.owner)
         self.deps = deps
+        self._leases = LeaseKeeper(db, clock, self.owner)
+        for model in (OutboxItem, TranscriptionJob, CallbackAttempt):
+            self._leases.keep(model)
+        if self._sqlite_lock is not None:
+            # Alone on this database (the lock says so): what a previous run held is stale.
+            await db.run(self._leases.expire_others)
+        self._leases.start()
+        deps.outbox = self._outbox = OutboxWorker(db, clock, self.owner)
         self.staffing = Staffing(deps)
+        # Written only once elected (hotline.election), so two backends never both do.
+        self.staffing.states.history = False
+        self.election = Election(db, self.owner)
         if self._transcription_options is not None:
             # Before the IVR can take calls: it hands descriptions to this service.
             service = TranscriptionService(deps, self._transcription_options)
+            self.transcription = deps.transcription = service
             try:
                 await service.start()
             except ModelError as exc:
-                db.close()
                 raise StartupError(str(exc)) from None
-            self.transcription = service
-            deps.extras["transcription"] = service
+        self._outbox.start()
 
         self.fastagi = FastAgiServer(
             flows.routes(deps),  # type: ignore[arg-type]
@@ -119,23 +158,62 @@ class Backend:
             ami.subscribe(CallTracker(deps).on_event)
             dialer = CallbackDialer(deps, self.staffing)
             await dialer.start()
-            deps.extras[callbacks_http.DIALER] = dialer
+            deps.dialer = dialer
             ami.subscribe(dialer.on_event)
             ami.subscribe(self.staffing.states.on_event)
             # The live PBX view; resynced (and published) after every reconnect,
             # once the staffing has put logged-in agents back on their queues.
             live = LiveState(ami, deps.bus.publish)
-            deps.extras["pbx_live"] = live
+            deps.pbx_live = live
             ami.subscribe(live.on_event)
             ami.on_ready(self.staffing.resync)
             ami.on_ready(live.resync)
-            await ami.start()
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
-        self._tasks.append(asyncio.create_task(self.staffing.shift_changes(),
-                                               name="shift-changes"))
-        log.info("backend up: http %s:%s, FastAGI %s:%s", settings.http_listen.host,
-                 self.http_port, settings.agi_listen.host, self.fastagi.port)
+        self._register_duties()
+        # Before the PBX link: a lone backend writes the state history from the first event.
+        await self.election.start()
+        if deps.ami is not None:
+            await deps.ami.start()
+        log.info("backend %s up: http %s:%s, FastAGI %s:%s", self.owner,
+                 settings.http_listen.host, self.http_port, settings.agi_listen.host,
+                 self.fastagi.port)
+
+    def _register_duties(self) -> None:
+        """The once-only duties, started on the elected backend (hotline.election)."""
+        assert self.election is not None and self.staffing is not None and self.deps
+        staffing, deps = self.staffing, self.deps
+
+        async def stop_history() -> None:
+            staffing.states.hand_over_history()
+
+        self.election.duty("agent state history and pause alerts",
+                           staffing.states.take_over_history, stop_history)
+        self._duty("shift changes and no-show checks", staffing.shift_changes)
+        dialer = deps.dialer
+        if dialer is not None:
+            alone = self._sqlite_lock is not None
+
+            async def sweep_forever() -> None:
+                while True:
+                    try:
+                        await dialer.sweep(alone=alone)
+                    except Exception:  # noqa: BLE001 - database away: next round
+                        log.warning("callback attempts not swept (database unavailable?)")
+                    await asyncio.sleep(SWEEP_SECONDS)
+
+            self._duty("callback attempts of backends that are gone", sweep_forever)
+
+    def _duty(self, name: str, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        assert self.election is not None
+
+        async def start() -> None:
+            self._duty_tasks[name] = asyncio.create_task(body(), name=name)
+
+        async def stop() -> None:
+            await cancel_and_wait([self._duty_tasks.pop(name, None)])
+
+        self.election.duty(name, start, stop)
 
     def status(self) -> dict[str, Any]:
         deps = self.deps
@@ -146,24 +224,42 @@ class Backend:
             "clock": deps.clock.now().isoformat() if deps else None,
             "transcription": (self.transcription.status() if self.transcription
                               else {"enabled": False}),
+            "instance": self.election.status() if self.election else {"owner": self.owner},
         }
 
     async def stop(self) -> None:
+        """Stop in reverse order; safe after a failed or cancelled start.  Work in
+        progress is handed back (outbox items, transcription jobs) or left to its
+        lease (callback attempts), so the next start, or another backend, resumes it."""
+        if self._stopped:
+            return
+        self._stopped = True
         await cancel_and_wait(self._tasks)
         self._tasks.clear()
+        if self.election:
+            await self.election.close()
         if self.staffing:
             await self.staffing.close()
         if self.deps and self.deps.ami:
             await self.deps.ami.close()
-        dialer = self.deps.extras.get(callbacks_http.DIALER) if self.deps else None
-        if dialer is not None:
-            dialer.close()
+        if self.deps and self.deps.dialer is not None:
+            self.deps.dialer.close()
         if self.fastagi:
             await self.fastagi.close()
         if self._runner:
             await self._runner.cleanup()
+        if self._outbox:
+            await self._outbox.close()
         if self.transcription:
             # After the IVR and the PBX link: nothing can hand it work any more.
             await self.transcription.close()
+        if self._leases:
+            await self._leases.close()
         if self.deps:
             self.deps.db.close()
+        self._release_sqlite()
+
+    def _release_sqlite(self) -> None:
+        if self._sqlite_lock is not None:
+            self._sqlite_lock.close()  # closing the file drops the lock
+            self._sqlite_lock = None

@@ -1,19 +1,30 @@
-"""The dependencies object handed from the controller to every domain."""
+"""The dependencies object handed from the controller to every domain.
+
+Typed: each optional part (the PBX link, the transcription service, the
+callback dialer, the live PBX view, the outbox) is a field of its own type,
+None when this backend runs without it.  Only the controller
+(``hotline.app``) fills them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hotline.clock import Clock
 from hotline.db import Database
+from hotline.leases import instance_owner
 from hotline.settings import Settings
 from routing.menu import RoutingTable
 
 if TYPE_CHECKING:
     from hotline.bus import EventBus
+    from hotline.outbox import OutboxWorker
     from pbx.ami import AmiLink
+    from pbx.live_state import LiveState
+    from speech.jobs import TranscriptionService
     from worksheets.calendar import WorkingCalendar
+    from worksheets.callback_dialer import CallbackDialer
 
 
 @dataclass
@@ -25,4 +36,9 @@ class Deps:
     bus: EventBus
     calendar: WorkingCalendar
     ami: AmiLink | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    transcription: TranscriptionService | None = None
+    dialer: CallbackDialer | None = None
+    pbx_live: LiveState | None = None
+    outbox: OutboxWorker | None = None
+    # This run of this backend, as it signs the work it claims (hotline.leases).
+    owner: str = field(default_factory=instance_owner)

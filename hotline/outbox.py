@@ -38,6 +38,8 @@ from hotline.leases import LEASE
 log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+# The kinds of work written here, and who handles them.
+CALL_RECORDING = "call.recording"  # an answered call ended: transcribe it (speech.jobs)
 MAX_ATTEMPTS = 8
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]

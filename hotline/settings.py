@@ -8,6 +8,7 @@ bad setting stops start-up with one line naming it.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,6 +68,10 @@ class Settings:
     agi_max_sessions: int = 500
     order_target_minutes: int = 10
     log_level: str = "INFO"
+    order_prefix: str = "BJ"  # work-order numbers: BJ20261129-0001
+    instance_name: str = "backend"  # how this backend signs its claims (several may share a DB)
+    # FastAGI servers the dialplan tries in turn (asterisk-conf render); empty: agi_listen only.
+    agi_servers: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,6 +94,10 @@ DOCUMENTED = {
     "HOTLINE_SERVICE_LEVEL_TARGET": "share of calls to answer within it (default 0.90)",
     "HOTLINE_COMPLETION_TARGET": "completion rate (办结率) departments are held to (default 0.96)",
     "HOTLINE_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "HOTLINE_ORDER_PREFIX": "letters before the date in work-order numbers (default BJ)",
+    "HOTLINE_INSTANCE": "this backend's name when several share a database (default backend)",
+    "HOTLINE_AGI_SERVERS": "host:port,host:port... FastAGI servers the dialplan tries in turn "
+                           "(asterisk-conf render; default HOTLINE_AGI_LISTEN)",
 }
 
 
@@ -196,7 +205,21 @@ def load_settings(
         raise SettingsError("HOTLINE_LOG_LEVEL",
                             f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+    order_prefix = values.get("HOTLINE_ORDER_PREFIX", "BJ")
+    if not re.fullmatch(r"[A-Z]{1,6}", order_prefix):
+        raise SettingsError("HOTLINE_ORDER_PREFIX",
+                            f"expected 1 to 6 capital letters, got {order_prefix!r}")
+    instance_name = values.get("HOTLINE_INSTANCE", "backend")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", instance_name):
+        raise SettingsError("HOTLINE_INSTANCE",
+                            f"expected 1 to 32 letters, digits, '.', '_' or '-', got "
+                            f"{instance_name!r}")
+    agi_servers = tuple(
+        str(_parse_listen("HOTLINE_AGI_SERVERS", part.strip()))
+        for part in values.get("HOTLINE_AGI_SERVERS", "").split(",") if part.strip())
+
     return Settings(
+        order_prefix=order_prefix, instance_name=instance_name, agi_servers=agi_servers,
         database_url=database_url,
         ami=ami,
         agi_listen=_parse_listen(

@@ -1,6 +1,6 @@
 """REST handlers for transcripts and the transcription queue.
 
-The service lives in ``deps.extras["transcription"]``; when the backend runs
+The service is ``deps.transcription``; when the backend runs
 without it these routes answer 503 ``transcription_off``.
 """
 
@@ -18,7 +18,7 @@ from worksheets.models import Call
 
 
 def _service(request: web.Request) -> Any:
-    return request.app[DEPS_KEY].extras.get("transcription")
+    return request.app[DEPS_KEY].transcription
 
 
 def _off() -> web.Response:

@@ -17,7 +17,8 @@ Originate is not idempotent: it is sent once, never re-sent after a
 reconnect (pbx.ami does not re-send either).  An attempt whose end the PBX
 never reports (link lost, backend restarted) is closed as ``lost`` and the
 task reopened: by a timer when no OriginateResponse comes, by the channel
-list after a reconnect, and at start for attempts left by a previous run.
+list after a reconnect, and, for attempts whose backend died or stopped, by
+the elected backend's :meth:`CallbackDialer.sweep` once their lease runs out.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from agents.models import Agent
+from hotline.leases import LEASE
 from pbx import events as ev
 from pbx.ami import AmiError
 from pbx.ami_session import AmiConnectionLost, AmiTimeout
@@ -86,12 +89,23 @@ class CallbackDialer:
         self._reserved: set[str] = set()  # keys being checked before they are placed
 
     async def start(self) -> None:
-        """Close attempts a previous run left open: their end is unknown."""
-        left = await self.deps.db.run(callbacks.open_attempt_ids)
+        """Nothing to do at start any more: attempts left open by a backend that is
+        gone are closed by :meth:`sweep`, on the one elected backend, once their
+        lease runs out (another backend's live calls are left alone)."""
+
+    async def sweep(self, *, alone: bool) -> int:
+        """Close as ``lost`` the attempts whose backend is gone (see
+        :func:`worksheets.callbacks.stale_attempt_ids`); returns how many."""
+        now = self.deps.clock.now()
+        left = await self.deps.db.run(lambda s: callbacks.stale_attempt_ids(
+            s, now, self.deps.owner, alone=alone,
+            max_call=timedelta(seconds=MAX_CALL_SECONDS)))
         for attempt_id in left:
             await self._callback_ended(attempt_id, None, "lost")
         if left:
-            log.warning("%d callback attempt(s) from a previous run closed as lost", len(left))
+            log.warning("%d callback attempt(s) of a backend that is gone closed as lost",
+                        len(left))
+        return len(left)
 
     def close(self) -> None:
         for placed in self._calls.values():
@@ -110,7 +124,8 @@ class CallbackDialer:
         rules = self.deps.routing.rules
         now = self.deps.clock.now()
         claim = await self.deps.db.run(lambda s: callbacks.claim(
-            s, task_id, agent_id, now=now, allowed=rules.callback_allowed))
+            s, task_id, agent_id, now=now, allowed=rules.callback_allowed,
+            owner=self.deps.owner, lease_until=now + LEASE))
         attempt_id = claim.attempt_id
 
         async def on_channel(uniqueid: str) -> None:

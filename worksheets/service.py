@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from hotline import outbox
 from hotline.logmask import mask_number
 from routing.models import ServiceQueue
 from worksheets.calendar import WorkingCalendar
@@ -279,6 +280,11 @@ def mark_ended(
         call.ended_at = now
         _advance(call, "ivr_hangup")
         record_event(session, call, "ended", now, "")
+        if call.outcome == "answered":
+            # Durable with the call's end: the whole-call recording's transcription
+            # (speech.jobs) starts from this, on whichever backend claims it.
+            outbox.add(session, outbox.CALL_RECORDING, f"{outbox.CALL_RECORDING}:{uniqueid}",
+                       {"uniqueid": uniqueid, "ended_at": now.isoformat()}, now)
     session.flush()
     return call
 

@@ -112,7 +112,7 @@ def test_given_pbx_restart_mid_traffic_then_no_call_lost_from_records(tmp_path: 
             await st.sim.restart()
             await st.backend.deps.ami.wait_ready(60)
             await asyncio.sleep(5)
-            live = st.backend.deps.extras["pbx_live"].snapshot()
+            live = st.backend.deps.pbx_live.snapshot()
             return [c.uniqueid for c in (talking, waiting, in_ivr)], live
         finally:
             await st.stop()
