@@ -67,12 +67,17 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
     agents = list(session.scalars(select(Agent).where(Agent.active.is_(True))
                                   .order_by(Agent.number)))
     fastagi = f"agi://{_url_host(backend)}:{settings.agi_listen.port}"
+    failover: list[str] = []
+    if settings.agi_servers:
+        # Several backends: the dialplan tries them in this order ([hotline-agi-failover]).
+        fastagi, *failover = (f"agi://{server}" for server in settings.agi_servers)
     for name in COPIED:
         if not (source / name).is_file():
             continue
         text = (source / name).read_text(encoding="utf-8")
         if name == "extensions.conf":
             text = _set_global(text, "FASTAGI", fastagi)
+            text = _set_global(text, "FASTAGI_FAILOVER", "|".join(failover))
             text = _set_global(text, "GENERAL_QUEUE", general_queue)
         write(name, text)
     write("queues.conf", _queues_conf(source / "queues.conf", queues, general_queue,
