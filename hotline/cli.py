@@ -237,7 +237,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         return _fail(f"no such file: {path}")
     db = Database(settings.database_url)
     try:
-        report = db.call(lambda s: reconcile(s, path.read_text("utf-8", "replace").splitlines()))
+        report = db.call(lambda s: reconcile(s, path.read_text("utf-8", "replace").splitlines(),
+                                             tz=settings.tz, prefix=settings.order_prefix))
     finally:
         db.close()
     print(f"{report.lines} lines, {len(report.calls)} calls, events: " +

@@ -88,15 +88,22 @@ class Claimed:
 
 def claim(s: Session, kinds: list[str], owner: str, now: datetime, limit: int) -> list[Claimed]:
     """Claim up to ``limit`` due items of ``kinds`` that nobody holds a live lease on."""
-    free = (OutboxItem.lease_until.is_(None)) | (OutboxItem.lease_until < now)
-    query = (select(OutboxItem).where(OutboxItem.status == PENDING, OutboxItem.kind.in_(kinds),
-                                      OutboxItem.available_at <= now, free)
-             .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+    due = (OutboxItem.status == PENDING, OutboxItem.available_at <= now,
+           (OutboxItem.lease_until.is_(None)) | (OutboxItem.lease_until < now))
+    ids = list(s.scalars(select(OutboxItem.id).where(OutboxItem.kind.in_(kinds), *due)
+                         .order_by(OutboxItem.id).limit(limit)
+                         .with_for_update(skip_locked=True)))
     claimed = []
-    for item in s.scalars(query):
-        item.owner, item.lease_until = owner, now + LEASE
-        item.attempts += 1
-        claimed.append(Claimed(item.id, item.kind, dict(item.payload), item.attempts))
+    for item_id in ids:
+        # Compare-and-set as well: SQLite has no row locks (and reads outside the
+        # write transaction), so the conditions are checked again as it writes.
+        won = s.execute(update(OutboxItem).where(OutboxItem.id == item_id, *due)
+                        .values(owner=owner, lease_until=now + LEASE,
+                                attempts=OutboxItem.attempts + 1))
+        if won.rowcount == 1:  # type: ignore[attr-defined]
+            item = s.get(OutboxItem, item_id, populate_existing=True)
+            assert item is not None
+            claimed.append(Claimed(item.id, item.kind, dict(item.payload), item.attempts))
     return claimed
 
 

@@ -109,17 +109,22 @@ def claim_next(s: Session, now: datetime, limit: int, owner: str | None = None,
     """Claim up to ``limit`` jobs, oldest first: queued ones, and running ones whose
     backend's lease ran out (taken over).  ``FOR UPDATE SKIP LOCKED``: two backends
     never claim the same job (SQLite, with one backend, ignores it)."""
-    query = (select(TranscriptionJob)
-             .where((TranscriptionJob.status == QUEUED) | _stale(now, owner))
-             .order_by(TranscriptionJob.id).limit(limit).with_for_update(skip_locked=True))
+    free = (TranscriptionJob.status == QUEUED) | _stale(now, owner)
+    ids = list(s.scalars(select(TranscriptionJob.id).where(free).order_by(TranscriptionJob.id)
+                         .limit(limit).with_for_update(skip_locked=True)))
     claimed = []
-    for job in s.scalars(query):
-        job.status, job.claim, job.live = RUNNING, uuid.uuid4().hex, False
-        job.attempts += 1
-        job.started_at, job.owner, job.lease_until = now, owner, lease_until
-        claimed.append(job)
-    s.flush()
-    return [_claimed(job) for job in claimed]
+    for job_id in ids:
+        # Compare-and-set too: SQLite has no row locks.
+        done = s.execute(
+            update(TranscriptionJob).where(TranscriptionJob.id == job_id, free)
+            .values(status=RUNNING, claim=uuid.uuid4().hex, live=False, started_at=now,
+                    attempts=TranscriptionJob.attempts + 1, owner=owner,
+                    lease_until=lease_until))
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            job = s.get(TranscriptionJob, job_id, populate_existing=True)
+            assert job is not None
+            claimed.append(_claimed(job))
+    return claimed
 
 
 def _held(s: Session, job_id: int, claim: str) -> TranscriptionJob | None:

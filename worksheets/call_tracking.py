@@ -103,7 +103,9 @@ class CallTracker:
         def work(s: Session) -> tuple[int, str, int | None]:
             agent_id = agent_id_for_member(s, member)
             order = service.mark_answered(s, uniqueid, member_name=member, agent_id=agent_id,
-                                          hold_seconds=hold, now=now)
+                                          hold_seconds=hold, now=now,
+                                          tz=self.deps.settings.tz,
+                                          prefix=self.deps.settings.order_prefix)
             return order.id, order.number, agent_id
 
         order_id, number, agent_id = await self.deps.db.run(work)

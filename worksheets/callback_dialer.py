@@ -133,8 +133,9 @@ class CallbackDialer:
 
         async def on_answer() -> None:
             now = self.deps.clock.now()
+            settings = self.deps.settings
             order = await self.deps.db.run(lambda s: callbacks.citizen_answered(
-                s, attempt_id, now=now))
+                s, attempt_id, now=now, tz=settings.tz, prefix=settings.order_prefix))
             self.deps.bus.publish("callback.answered", attempt_id=attempt_id,
                                   agent_id=agent_id, order_id=order.id if order else None,
                                   order_number=order.number if order else None)

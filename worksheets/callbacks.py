@@ -11,7 +11,7 @@ stays on the supervisors' list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select, update
@@ -169,7 +169,9 @@ def agent_channel(session: Session, attempt_id: int, uniqueid: str) -> None:
         attempt.uniqueid = uniqueid
 
 
-def citizen_answered(session: Session, attempt_id: int, *, now: datetime) -> WorkOrder | None:
+def citizen_answered(session: Session, attempt_id: int, *, now: datetime,
+                     tz: tzinfo = service.CITY_TZ,
+                     prefix: str = service.ORDER_PREFIX) -> WorkOrder | None:
     """The citizen picked up: the attempt reached them.  The agent gets the
     original call's work order (a draft, unless one exists), as on an
     answered call."""
@@ -183,7 +185,7 @@ def citizen_answered(session: Session, attempt_id: int, *, now: datetime) -> Wor
         return None
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
-        order = service.create_draft(session, call, attempt.agent_id, now, service.CITY_TZ)
+        order = service.create_draft(session, call, attempt.agent_id, now, tz, prefix)
     service.record_event(session, call, "callback_reached", now, f"attempt {attempt.id}")
     return order
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
@@ -43,8 +43,10 @@ def _int(value: str) -> int:
         return 0
 
 
-def reconcile(session: Session, lines: Iterable[str]) -> ReconcileReport:
-    """Apply queue_log lines to the call records; return what was seen."""
+def reconcile(session: Session, lines: Iterable[str], *, tz: tzinfo = service.CITY_TZ,
+              prefix: str = service.ORDER_PREFIX) -> ReconcileReport:
+    """Apply queue_log lines to the call records; return what was seen.  ``tz`` and
+    ``prefix`` number the orders of answered calls (HOTLINE_TIMEZONE, _ORDER_PREFIX)."""
     report = ReconcileReport()
     for raw in lines:
         report.lines += 1
@@ -59,14 +61,14 @@ def reconcile(session: Session, lines: Iterable[str]) -> ReconcileReport:
         report.events[event] += 1
         report.calls.add(callid)
         try:
-            _apply(session, at, callid, queue, agent, event, parts)
+            _apply(session, at, callid, queue, agent, event, parts, tz, prefix)
         except service.CallError as exc:
             report.conflicts.append(f"{callid} {event}: {exc}")
     return report
 
 
 def _apply(session: Session, at: datetime, callid: str, queue: str, agent: str, event: str,
-           parts: list[str]) -> None:
+           parts: list[str], tz: tzinfo, prefix: str) -> None:
     if event == "ENTERQUEUE":
         service.mark_queued(session, callid, queue=queue, now=at,
                             caller_number=_data(parts, 1) or None)
@@ -74,7 +76,8 @@ def _apply(session: Session, at: datetime, callid: str, queue: str, agent: str, 
         service.mark_queued(session, callid, queue=queue, now=at)
         service.mark_answered(session, callid, member_name=agent,
                               agent_id=agent_id_for_member(session, agent),
-                              hold_seconds=_int(_data(parts, 0)), now=at)
+                              hold_seconds=_int(_data(parts, 0)), now=at, tz=tz,
+                              prefix=prefix)
     elif event in ("COMPLETEAGENT", "COMPLETECALLER"):
         service.mark_ended(session, callid, now=at, talk_seconds=_int(_data(parts, 1)))
     elif event in ("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY"):

@@ -34,6 +34,8 @@ from worksheets.models import Call, CallbackTask, CallEvent, Department, OrderEv
 
 log = logging.getLogger(__name__)
 
+# Defaults for code without settings (tests, scripts); the backend passes
+# HOTLINE_TIMEZONE and HOTLINE_ORDER_PREFIX.
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 ORDER_PREFIX = "BJ"
 SATISFACTION_ANSWERS = ("satisfied", "basically_satisfied", "dissatisfied")
@@ -199,11 +201,12 @@ def mark_answered(
     hold_seconds: int,
     now: datetime,
     tz: tzinfo = CITY_TZ,
+    prefix: str = ORDER_PREFIX,
 ) -> WorkOrder:
     """An agent answered: the call is "answered" and gets its draft work order.
 
     Idempotent: a repeated report returns the same order unchanged.  ``tz``
-    decides the local day of the order number.
+    decides the local day of the order number, ``prefix`` its letters.
     """
     call = _ensure_call(session, uniqueid, now, "ami", {})
     if call.outcome == "abandoned":
@@ -217,17 +220,18 @@ def mark_answered(
     record_event(session, call, "answered", now, member_name)
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
-        order = create_draft(session, call, agent_id, now, tz)
+        order = create_draft(session, call, agent_id, now, tz, prefix)
     return order
 
 
 def create_draft(
-    session: Session, call: Call, agent_id: int | None, now: datetime, tz: tzinfo
+    session: Session, call: Call, agent_id: int | None, now: datetime, tz: tzinfo,
+    prefix: str = ORDER_PREFIX,
 ) -> WorkOrder:
     category = call.category if call.category in CATEGORIES else "help"
     for _ in range(_NUMBER_ATTEMPTS):
         _insert_or_ignore(session, WorkOrder, {
-            "number": next_order_number(session, now, tz), "call_id": call.id,
+            "number": next_order_number(session, now, tz, prefix), "call_id": call.id,
             "caller_number": call.caller_number, "caller_name": call.caller_name,
             "category": category, "agent_id": agent_id, "created_at": now,
             # A legacy line pre-selected the department; "add to my order" links it.
@@ -407,7 +411,8 @@ def call_timeline(session: Session, call_id: int) -> list[CallEvent]:
     return list(rows)
 
 
-def next_order_number(session: Session, now: datetime, tz: tzinfo) -> str:
+def next_order_number(session: Session, now: datetime, tz: tzinfo,
+                      prefix: str = ORDER_PREFIX) -> str:
     """The next free order number of ``now``'s local day: "BJ20261129-0001".
 
     Only a proposal: two writers may get the same one.  Order creation
@@ -416,7 +421,7 @@ def next_order_number(session: Session, now: datetime, tz: tzinfo) -> str:
     winner's commit, so the next proposal sees its number.
     """
     _require_aware(now)
-    prefix = f"{ORDER_PREFIX}{now.astimezone(tz):%Y%m%d}-"
+    prefix = f"{prefix}{now.astimezone(tz):%Y%m%d}-"
     # Longest first, then highest: keeps counting right past 9999 a day.
     last = session.scalar(
         select(WorkOrder.number)
