@@ -86,7 +86,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         from speech.options import TranscriptionOptions
 
-        backend = Backend(settings, transcription=TranscriptionOptions())
+        backend = Backend(settings, transcription=None if args.no_transcription
+                          else TranscriptionOptions())
         await backend.start()  # (a failed or cancelled start stops what it started)
         print(f"12345 backend serving: console http://{settings.http_listen.host}:"
               f"{backend.http_port}/  FastAGI {settings.agi_listen}  AMI {settings.ami!r}",
@@ -330,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the backend against the real Asterisk in the settings",
                        description="Run the backend: FastAGI server, AMI link to HOTLINE_AMI_URL, "
                        "console and REST API, until SIGINT/SIGTERM.")
+    p.add_argument("--no-transcription", action="store_true",
+                   help="run without the speech workers (transcripts off on this backend; "
+                        "another backend sharing the database may transcribe)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run the backend with the built-in PBX and simulated callers",
