@@ -155,7 +155,7 @@ async def run_demo(settings: Settings, options: DemoOptions,
     # Every description and every answered call is transcribed, as in production.
     backends = [Backend(replace(
         settings, ami=ami, agi_listen=Listen(host, port), instance_name=f"b{i + 1}",
-        agi_servers=tuple(s.removeprefix("agi://") for s in servers),
+        agi_servers=tuple(Listen(host, p) for p in agi_ports),
         http_listen=settings.http_listen if i == 0 else replace(settings.http_listen, port=0)),
         clock=clock, transcription=TranscriptionOptions() if options.transcription else None)
         for i, port in enumerate(agi_ports)]

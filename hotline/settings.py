@@ -71,7 +71,7 @@ class Settings:
     order_prefix: str = "BJ"  # work-order numbers: BJ20261129-0001
     instance_name: str = "backend"  # how this backend signs its claims (several may share a DB)
     # FastAGI servers the dialplan tries in turn (asterisk-conf render); empty: agi_listen only.
-    agi_servers: tuple[str, ...] = ()
+    agi_servers: tuple[Listen, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -215,7 +215,7 @@ def load_settings(
                             f"expected 1 to 32 letters, digits, '.', '_' or '-', got "
                             f"{instance_name!r}")
     agi_servers = tuple(
-        str(_parse_listen("HOTLINE_AGI_SERVERS", part.strip()))
+        _parse_listen("HOTLINE_AGI_SERVERS", part.strip())
         for part in values.get("HOTLINE_AGI_SERVERS", "").split(",") if part.strip())
 
     return Settings(

@@ -70,7 +70,8 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
     failover: list[str] = []
     if settings.agi_servers:
         # Several backends: the dialplan tries them in this order ([hotline-agi-failover]).
-        fastagi, *failover = (f"agi://{server}" for server in settings.agi_servers)
+        fastagi, *failover = (f"agi://{_url_host(server.host)}:{server.port}"
+                              for server in settings.agi_servers)
     for name in COPIED:
         if not (source / name).is_file():
             continue

@@ -243,3 +243,17 @@ async def test_given_two_backends_on_postgresql_then_one_is_elected_and_the_othe
             for e in elections:
                 await e.close()
             db.close()
+
+
+def test_given_a_prefix_and_a_time_zone_then_orders_are_numbered_by_them(db: Database) -> None:
+    from zoneinfo import ZoneInfo
+
+    def answered(s: Any) -> str:
+        service.start_call(s, uniqueid="7.1", now=NOW)
+        order = service.mark_answered(s, "7.1", member_name="agent-1001", agent_id=None,
+                                      hold_seconds=1, now=NOW, tz=ZoneInfo("America/New_York"),
+                                      prefix="XA")
+        return order.number
+
+    # 02:00 UTC on 1 December is still 30 November in New York.
+    assert db.call(answered) == "XA20261130-0001"
