@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -98,11 +99,16 @@ class Election:
         """Run ``fn`` on the election's own thread; a hang counts as a failure."""
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="election")
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, fn)
+        future = self._pool.submit(fn)
+        # The deadline is in real time: on the tests' virtual-time loop a loop
+        # timeout would expire at once while the thread waits for the server.
+        deadline = time.monotonic() + CHECK_TIMEOUT
         try:
-            async with asyncio.timeout(CHECK_TIMEOUT):
-                return await future
+            while not future.done():
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                await asyncio.sleep(0.01)
+            return future.result()
         except TimeoutError:
             # The thread is stuck on a dead or stalled connection: leave it to
             # finish (or fail) on its own and start afresh with a new one.
