@@ -29,7 +29,7 @@ from pbxsim.callers import SimCall
 from tests.conftest import make_database_url
 from tests.helpers import PASSWORD, prepare_database
 from tests.scale.processes import Proc, base_env, healthz, wait_until
-from worksheets.models import Call, WorkOrder
+from worksheets.models import Call, CallEvent, WorkOrder
 
 SECRET = "two-backends-secret"
 
@@ -146,6 +146,8 @@ async def test_given_two_backends_when_the_elected_one_is_killed_then_nothing_is
             periods = db.call(lambda s: list(s.scalars(select(AgentStatePeriod).order_by(
                 AgentStatePeriod.agent_id, AgentStatePeriod.started_at, AgentStatePeriod.id))))
             alerts = db.call(lambda s: list(s.scalars(select(StaffingAlert))))
+            events = db.call(lambda s: [(e.call_id, e.kind, e.detail)
+                                        for e in s.scalars(select(CallEvent))])
         finally:
             db.close()
     finally:
@@ -157,6 +159,8 @@ async def test_given_two_backends_when_the_elected_one_is_killed_then_nothing_is
     assert sorted(c.uniqueid for c in calls) == sorted(uniqueids)
     assert {c.outcome for c in calls} == {"answered"}, [(c.uniqueid, c.outcome) for c in calls]
     assert sorted(o.call_id for o in orders) == sorted(c.id for c in calls)
+    # Both backends report every AMI event: still one timeline entry per fact.
+    assert len(events) == len(set(events))
     # One outbox item (whole-call transcription) per answered call.
     assert sorted(i.key for i in items) == sorted(f"{CALL_RECORDING}:{u}" for u in uniqueids)
     # Calls placed after the kill went to the survivor, by the dialplan's failover list.
