@@ -10,8 +10,10 @@ At each shift change, agents no longer rostered leave the queues: at once
 if idle, otherwise they are paused (reason ``shift-end``, so no new call
 reaches them) and removed when their call and wrap-up are over.
 ``no_show_minutes`` into a shift, rostered agents not on the queues are
-flagged to supervisors.  After an AMI reconnect (Asterisk restarted:
-dynamic members are gone) the logged-in agents are added again.
+flagged to supervisors (by one backend of several: ``alerts``).  Each
+backend changes shifts for the agents logged in through it.  After an AMI
+reconnect (Asterisk restarted: dynamic members are gone) the logged-in
+agents are added again.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class Staffing:
         self.states = AgentStates(deps, self.policy.wrapup_seconds)
         self.states.on_idle(self._agent_idle)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Whether this backend raises the no-show alerts (the elected one of several).
+        self.alerts = True
 
     # ---------------------------------------------------------------- life
     async def start(self) -> None:
@@ -290,7 +294,11 @@ class Staffing:
         task.add_done_callback(self._tasks.discard)
 
     async def _check_no_shows(self, key: SlotKey) -> None:
-        absent = sorted((await self.rostered(key)) - set(self.logged_in))
+        if not self.alerts:
+            return
+        # On Asterisk's queues counts too: another backend may have logged them in.
+        present = set(self.logged_in) | self.states.on_queues()
+        absent = sorted((await self.rostered(key)) - present)
         if not absent:
             return
         names = await self.deps.db.run(lambda s: {

@@ -148,6 +148,10 @@ class AgentStates:
         agent = self.agents.get(agent_id)
         return agent is None or agent.state in IDLE_STATES
 
+    def on_queues(self) -> set[int]:
+        """Agents Asterisk has on at least one queue (whoever put them there)."""
+        return {a.agent_id for a in self.agents.values() if a.queues}
+
     def state_of(self, agent_id: int) -> dict[str, Any] | None:
         """One agent's entry of :meth:`snapshot` (None: not followed)."""
         agent = self.agents.get(agent_id)

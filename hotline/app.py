@@ -113,6 +113,7 @@ class Backend:
         self.staffing = Staffing(deps)
         # Written only once elected (hotline.election), so two backends never both do.
         self.staffing.states.history = False
+        self.staffing.alerts = False
         self.election = Election(db, self.owner)
         if self._transcription_options is not None:
             # Before the IVR can take calls: it hands descriptions to this service.
@@ -189,7 +190,17 @@ class Backend:
 
         self.election.duty("agent state history and pause alerts",
                            staffing.states.take_over_history, stop_history)
-        self._duty("shift changes and no-show checks", staffing.shift_changes)
+
+        async def raise_no_shows() -> None:
+            staffing.alerts = True
+
+        async def leave_no_shows() -> None:
+            staffing.alerts = False
+
+        # Each backend changes shifts for the agents logged in through it (that
+        # state is its own); the no-show alerts are raised by the elected one.
+        self.election.duty("no-show alerts", raise_no_shows, leave_no_shows)
+        self._tasks.append(asyncio.create_task(staffing.shift_changes(), name="shift-changes"))
         dialer = deps.dialer
         if dialer is not None:
             alone = self._sqlite_lock is not None
