@@ -22,7 +22,7 @@ from console.routing_table import RouteSpec
 from hotline.deps import Deps
 from routing import http as routing_http
 from speech import http as speech_http
-from worksheets import callbacks_http, lifecycle_http
+from worksheets import calendar_http, callbacks_http, lifecycle_http
 from worksheets import http as worksheets_http
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += routing_http.ROUTES
     specs += agents_rota_http.rota_routes() + agents_state_http.ROUTES
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
+    specs += calendar_http.ROUTES
     app[auth.DEPS_KEY] = deps
     registered: dict[tuple[str, str], RouteSpec] = {}
     app[agents_http.STAFFING_KEY] = staffing

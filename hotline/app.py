@@ -35,10 +35,12 @@ from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
 from speech.tables import TranscriptionJob
-from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
 from worksheets.models import CallbackAttempt
+from worksheets.retention import retention_job
+from worksheets.supervision import deadline_warnings
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,10 @@ class Backend:
             )
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
-                    calendar=WorkingCalendar.default(), owner=self.owner)
+                    calendar=SharedCalendar(), owner=self.owner)
+        today = clock.now().astimezone(settings.tz).date()
+        for warning in await db.run(lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
+            log.warning("calendar: %s", warning)
         self.deps = deps
         self._leases = LeaseKeeper(db, clock, self.owner)
         for model in (OutboxItem, TranscriptionJob, CallbackAttempt):
@@ -176,6 +181,10 @@ class Backend:
         await self.election.start()
         if deps.ami is not None:
             await deps.ami.start()
+        # Safe on every backend: idempotent, or set by compare-and-set.
+        self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
+        self._tasks.append(asyncio.create_task(deadline_warnings(deps),
+                                               name="deadline-warnings"))
         log.info("backend %s up: http %s:%s, FastAGI %s:%s", self.owner,
                  settings.http_listen.host, self.http_port, settings.agi_listen.host,
                  self.fastagi.port)

@@ -306,7 +306,8 @@ def cmd_conf_check(args: argparse.Namespace) -> int:
                          "run `hotline migrate`, or pass --no-database")
         finally:
             db.close()
-    problems = check(Path(args.dir), settings if args.against_settings else None, queues)
+    problems = check(Path(args.dir), settings if args.against_settings else None, queues,
+                     settings.prompts_dir)
     for p in problems:
         print(f"{p.file}:{p.line}: {p.severity}: {p.message}")
     errors = sum(1 for p in problems if p.severity == "error")
@@ -406,8 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_conf_render)
     c = conf_sub.add_parser("check", help="lint a directory of .conf files",
                             description="Lint Asterisk .conf files: syntax, contexts, queues, "
-                            "sounds, AGI addresses, AMI privileges, options valid for Asterisk 22."
-                            " Exit status 1 if any error.")
+                            "sounds, AGI addresses, AMI privileges, options valid for Asterisk 22;"
+                            " with HOTLINE_PROMPTS_DIR, the city's recording of every prompt the "
+                            "IVR plays. Exit status 1 if any error.")
     c.add_argument("dir", nargs="?", default="asterisk-conf")
     c.add_argument("--against-settings", action="store_true",
                    help="also check that AGI addresses point at HOTLINE_AGI_LISTEN")
@@ -418,6 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
     from agents.cli import register as register_agent_commands
 
     register_agent_commands(sub)
+
+    from worksheets.calendar_cli import register as register_calendar_commands
+
+    register_calendar_commands(sub)
+
+    from worksheets.retention_cli import register as register_purge_command
+
+    register_purge_command(sub)
 
     p = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")

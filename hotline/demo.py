@@ -37,6 +37,7 @@ from hotline.tasks import cancel_and_wait
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.callers import SimCall
 from speech.options import TranscriptionOptions
+from worksheets.calendar_store import calendar_warnings
 from worksheets.models import Call, WorkOrder
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,12 @@ async def run_demo(settings: Settings, options: DemoOptions,
         for name, url in zip((b.settings.instance_name for b in backends[1:]), urls[1:],
                              strict=True):
             print(f"  instance {name}: console {url}/", file=out, flush=True)
+        today = clock.now().astimezone(settings.tz).date()
+        calendar = backend.deps.calendar
+        for warning in await backend.deps.db.run(
+                lambda s: calendar_warnings(calendar.fresh(s), today)):
+            # The admin's console shows it too (工作日历); `hotline calendar load FILE`.
+            print(f"calendar warning: {warning}", file=out, flush=True)
         staffing_task = asyncio.create_task(_follow_rota(backend, bots), name="demo-rota")
         traffic = asyncio.create_task(_traffic(sim, options, rng, run, out), name="demo-traffic")
         try:

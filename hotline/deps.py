@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pbx.ami import AmiLink
     from pbx.live_state import LiveState
     from speech.jobs import TranscriptionService
-    from worksheets.calendar import WorkingCalendar
+    from worksheets.calendar_store import SharedCalendar
     from worksheets.callback_dialer import CallbackDialer
 
 
@@ -34,7 +34,7 @@ class Deps:
     clock: Clock
     routing: RoutingTable
     bus: EventBus
-    calendar: WorkingCalendar
+    calendar: SharedCalendar  # .fresh(session): the calendar in force
     ami: AmiLink | None = None
     transcription: TranscriptionService | None = None
     dialer: CallbackDialer | None = None

@@ -72,6 +72,14 @@ class Settings:
     instance_name: str = "backend"  # how this backend signs its claims (several may share a DB)
     # FastAGI servers the dialplan tries in turn (asterisk-conf render); empty: agi_listen only.
     agi_servers: tuple[Listen, ...] = ()
+    # Recordings and transcripts older than this are purged (0: never).
+    retention_days: int = 365
+    # The city's own recorded prompts (hotline/welcome.wav...), None: the
+    # espeak-ng ones in asterisk-conf/sounds.
+    prompts_dir: Path | None = None
+    # When the IVR asks for a description: "waiting" (only when the estimated
+    # wait is longer than the description can take) or "always".
+    description_when: str = "waiting"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,6 +106,10 @@ DOCUMENTED = {
     "HOTLINE_INSTANCE": "this backend's name when several share a database (default backend)",
     "HOTLINE_AGI_SERVERS": "host:port,host:port... FastAGI servers the dialplan tries in turn "
                            "(asterisk-conf render; default HOTLINE_AGI_LISTEN)",
+    "HOTLINE_RETENTION_DAYS": "recordings and transcripts older than this many days are "
+                              "purged daily, except an open order's (default 365; 0: never)",
+    "HOTLINE_PROMPTS_DIR": "the city's recorded IVR prompts (see asterisk-conf/README.md)",
+    "HOTLINE_DESCRIPTION_WHEN": "waiting (default: only when the wait is long) or always",
 }
 
 
@@ -217,6 +229,13 @@ def load_settings(
     agi_servers = tuple(
         _parse_listen("HOTLINE_AGI_SERVERS", part.strip())
         for part in values.get("HOTLINE_AGI_SERVERS", "").split(",") if part.strip())
+    prompts = values.get("HOTLINE_PROMPTS_DIR") or None
+    if prompts and not Path(prompts).is_dir():
+        raise SettingsError("HOTLINE_PROMPTS_DIR", f"{prompts!r} is not a directory")
+    description_when = values.get("HOTLINE_DESCRIPTION_WHEN", "waiting").lower()
+    if description_when not in ("waiting", "always"):
+        raise SettingsError("HOTLINE_DESCRIPTION_WHEN",
+                            f"expected waiting or always, got {description_when!r}")
 
     return Settings(
         order_prefix=order_prefix, instance_name=instance_name, agi_servers=agi_servers,
@@ -246,4 +265,8 @@ def load_settings(
                     values.get("HOTLINE_COMPLETION_TARGET", "0.96"), float, 0.0, 1.0)
         ),
         log_level=log_level,
+        retention_days=int(_number("HOTLINE_RETENTION_DAYS",
+                                   values.get("HOTLINE_RETENTION_DAYS", "365"), int, 0, 36500)),
+        prompts_dir=Path(prompts) if prompts else None,
+        description_when=description_when,
     )

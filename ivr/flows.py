@@ -1,8 +1,9 @@
 """The caller's path through the IVR, served over FastAGI.
 
-``ivr``: greeting, menu (three tries: no input or a wrong key repeats the
-menu twice, then the general queue), and the queue choice, which the
-dialplan then acts on (``HOTLINE_QUEUE``; see asterisk-conf/extensions.conf).
+``ivr``: greeting (it takes the menu's keys), menu (a wrong key repeats it,
+three tries; no key goes to an operator), the description when it costs
+the caller nothing, and the queue choice, which the dialplan then acts on
+(``HOTLINE_QUEUE``; see asterisk-conf/extensions.conf).
 ``survey``: after the agent hangs up, the satisfaction question.
 ``unanswered``: the caller left the queue unanswered (timeout, full):
 leave a callback task.
@@ -23,8 +24,8 @@ from worksheets import ivr_records, service
 
 log = logging.getLogger(__name__)
 
-MENU_TRIES = 3
-DIGIT_WAIT_MS = 5000
+MENU_TRIES = 3  # wrong keys; no key at all goes to an operator after the first menu
+DIGIT_WAIT_MS = 4000
 ALL_KEYS = "0123456789*#"
 ENGLISH_KEY = "9"
 SURVEY_ANSWERS = {"1": "satisfied", "2": "basically_satisfied", "3": "dissatisfied"}
@@ -52,22 +53,27 @@ async def _start_call(agi: AgiChannel, deps: Deps) -> tuple[str, str]:
     return number, dialed
 
 
-async def choose_route(agi: AgiChannel, deps: Deps) -> tuple[Route, str]:
-    """Play the menu until a valid key; return the route and what was pressed.
+async def choose_route(agi: AgiChannel, deps: Deps, key: str | None = None
+                       ) -> tuple[Route, str]:
+    """The menu; return the route and what was pressed.
 
-    9 switches the menu to English once.  No input or a wrong key repeats
-    the menu, twice at most; then the general queue."""
+    ``key``: pressed during the greeting, a choice made before the menu
+    (which is then not played).  Every prompt takes keys.  9 switches the
+    menu to English once.  A wrong key: "wrong input" and the menu again,
+    MENU_TRIES in all.  No key after the whole menu: an operator (the
+    general queue) at once, for whoever cannot use a menu is best served
+    by a person, soon."""
     routing = deps.routing
-    await agi.stream_file(prompts.WELCOME)
     pressed = "none"
     menu = prompts.MENU
     attempt = 0
     while attempt < MENU_TRIES:
-        key = await agi.stream_file(menu, ALL_KEYS)
+        if key is None:
+            key = await agi.stream_file(menu, ALL_KEYS)
         if key is None:
             key = await agi.wait_for_digit(DIGIT_WAIT_MS)
         if key == ENGLISH_KEY and menu != prompts.MENU_EN:
-            menu = prompts.MENU_EN  # the same menu in English; not a failed try
+            menu, key = prompts.MENU_EN, None  # the same menu in English; not a failed try
             # Asterisk's queue announcements follow the channel's language.
             await agi.set_variable("CHANNEL(language)", "en")
             continue
@@ -75,16 +81,20 @@ async def choose_route(agi: AgiChannel, deps: Deps) -> tuple[Route, str]:
         route = routing.for_key(key)
         if route is not None:
             return route, key or ""
-        if key is not None:
-            pressed = "invalid"  # a wrong key on any try is what the record keeps
-        if attempt < MENU_TRIES:
-            await agi.stream_file(prompts.NO_INPUT if key is None else prompts.INVALID)
+        if key is None:
+            break
+        pressed = "invalid"  # a wrong key on any try is what the record keeps
+        # A key pressed during "wrong input" is the next try.
+        key = await agi.stream_file(prompts.INVALID, ALL_KEYS) if attempt < MENU_TRIES else None
     await agi.stream_file(prompts.TO_OPERATOR)
     return routing.general, pressed
 
 
 async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
-    """The whole path before the queue; leaves HOTLINE_QUEUE (or HOTLINE_ACTION=hangup)."""
+    """The whole path before the queue; leaves HOTLINE_QUEUE (or HOTLINE_ACTION=hangup).
+
+    Nothing is said twice and nothing stands between a choice and the
+    queue: "please hold" is the queue's own announcement (queues.conf)."""
     if not agi.uniqueid:
         log.warning("IVR request without agi_uniqueid; sending the caller to the general queue")
         await agi.set_variable("HOTLINE_QUEUE", deps.routing.general.queue)
@@ -96,24 +106,29 @@ async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
         return
     route, pressed, follows = None, "", None
     if facts.legacy_category is not None:
-        await agi.stream_file(prompts.LEGACY)
+        await agi.stream_file(prompts.LEGACY)  # its own greeting; no menu follows
         route, pressed = deps.routing.for_category(facts.legacy_category), "legacy"
-    elif facts.open_order_id is not None and await steps.offer_open_order(agi, facts):
-        route = deps.routing.for_category(facts.open_order_category)
-        pressed, follows = "follow-up", facts.open_order_id
-    if route is None:
-        route, pressed = await choose_route(agi, deps)
+    else:
+        key = await agi.stream_file(prompts.WELCOME, ALL_KEYS)  # a key here is a menu choice
+        if key is None and facts.open_order_id is not None:
+            key = await steps.offer_open_order(agi, facts)
+            if key == "1":
+                route = deps.routing.for_category(facts.open_order_category)
+                pressed, follows = "follow-up", facts.open_order_id
+            key = None  # 2 (or nothing): a new matter, the menu
+        if route is None:
+            route, pressed = await choose_route(agi, deps, key)
     queue = deps.routing.rules.queue_for(route.category, route.queue,
                                          deps.clock.now().astimezone(deps.settings.tz))
     await deps.db.run(lambda s: _record_choice(s, agi, deps, route, pressed, queue, facts,
                                                follows))
-    await steps.record_description(agi, deps)
+    wait = steps.wait_for(deps, queue)
+    if pressed not in ("none", "invalid") and steps.description_pays(deps, wait):
+        await steps.record_description(agi, deps)
+        wait = steps.wait_for(deps, queue)  # a minute may have passed: the offer needs now's
     await _set_queue_variables(agi, deps, route, queue, facts.priority)
-    if await steps.offer_callback(agi, deps, number, queue, facts.priority):
+    if await steps.offer_callback(agi, deps, number, queue, facts.priority, wait):
         await agi.set_variable("HOTLINE_ACTION", "hangup")
-        return
-    if pressed not in ("none", "invalid"):  # the failed menu already said "to an operator"
-        await agi.stream_file(prompts.PLEASE_HOLD)
 
 
 def _record_choice(s, agi, deps, route, pressed, queue, facts, follows):  # type: ignore[no-untyped-def]

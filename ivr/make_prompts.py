@@ -12,6 +12,10 @@ from hotline.settings import PROJECT_ROOT
 from ivr.prompts import TEXTS
 
 SOUNDS = PROJECT_ROOT / "asterisk-conf" / "sounds"
+SPEED = 175  # words per minute; espeak-ng's default 175, brisk but clear
+# Leading and trailing silence cut (the caller hears nothing there, and the
+# next prompt or the queue waits for it): below 0.5 % for 50 ms.
+TRIM = ["silence", "1", "0.05", "0.5%", "reverse", "silence", "1", "0.05", "0.5%", "reverse"]
 
 
 def make(target: Path = SOUNDS, *, missing_only: bool = False) -> list[Path]:
@@ -28,10 +32,10 @@ def make(target: Path = SOUNDS, *, missing_only: bool = False) -> list[Path]:
             raw = Path(tmp) / "raw.wav"
             out = target / f"{name}.wav"
             out.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text],
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(SPEED), "-w", str(raw), text],
                            check=True)
             subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e",
-                            "signed-integer", str(out), "gain", "-3"], check=True)
+                            "signed-integer", str(out), "gain", "-3", *TRIM], check=True)
             shown = out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out
             print(f"[{i}/{len(todo)}] {shown}", file=sys.stderr)
             written.append(out)

@@ -29,6 +29,12 @@ CALLBACK_CONFIRMED = "hotline/callback-confirmed"
 DIGITS = [f"hotline/digits/{n}" for n in range(11)]  # 0..9 and 10 (十)
 CHINESE_DIGITS = "零一二三四五六七八九十"
 
+# Every prompt the IVR plays over FastAGI (a city's own recordings must
+# cover them all: `hotline asterisk-conf check` with HOTLINE_PROMPTS_DIR).
+PLAYED = (WELCOME, MENU, MENU_EN, INVALID, TO_OPERATOR, LEGACY, BLOCKED, OPEN_ORDER,
+          STATUS_DRAFT, STATUS_DISPATCHED, ADD_OR_NEW, DESCRIBE, CALLBACK_OFFER,
+          CALLBACK_CONFIRMED, CALLBACK_PROMISE, SURVEY, THANKS, *DIGITS)
+
 # Asterisk's own queue announcements (app_queue's position, hold time and
 # periodic announcements, while the caller waits) in Mandarin: the stock
 # sound names under the language directory zh/, which Asterisk uses for
@@ -47,8 +53,8 @@ QUEUE_SOUNDS: dict[str, str] = {
     "queue-minutes": "分钟。",
     "queue-seconds": "秒。",
     "queue-thankyou": "感谢您的耐心等待。",
-    "queue-periodic-announce": "所有话务员正忙，请不要挂机，我们将按顺序为您服务。"
-                               "如遇报警、火警或急救，请挂机后拨打幺幺零、幺幺九或幺二零。",
+    # The queue's "please hold" (periodic-announce, first 10 s after joining).
+    "queue-periodic-announce": "话务员正忙，请不要挂机。紧急情况请拨幺幺零、幺幺九、幺二零。",
 }
 QUEUE_DIGITS: dict[str, str] = {
     **{f"digits/{n}": CHINESE_DIGITS[n] for n in range(10)},
@@ -66,34 +72,42 @@ def number_prompts(n: int) -> list[str]:
     words = ([] if tens == 1 else [DIGITS[tens]]) + [DIGITS[10]]
     return words + ([DIGITS[units]] if units else [])
 
-# name -> (espeak-ng voice, text)
+# name -> (espeak-ng voice, text).  Short on purpose: every second of a
+# prompt is a second before the queue (see asterisk-conf/README.md for the
+# texts a city's voice artist records instead).
 TEXTS: dict[str, tuple[str, str]] = {
-    WELCOME: ("cmn", "您好，欢迎致电宝鸡市一二三四五政务服务便民热线。"
-                     "如遇报警、火警或急救，请挂机后拨打幺幺零、幺幺九或幺二零。"),
-    MENU: ("cmn", "求助请按一，投诉请按二，举报请按三，咨询请按四，建议请按五，"
-                  "人工服务请按零。For English, press nine."),
-    INVALID: ("cmn", "您的输入有误，请重新选择。"),
+    # The greeting takes the menu's keys: a caller who knows their key
+    # presses it here.  The recording notice is said once, here.
+    WELCOME: ("cmn", "您好，宝鸡一二三四五热线，通话将被录音。"
+                     "紧急情况请拨幺幺零、幺幺九、幺二零。"),
+    MENU: ("cmn", "求助按一，投诉按二，举报按三，咨询按四，建议按五，人工按零。"
+                  "For English, press nine."),
+    INVALID: ("cmn", "输入有误。"),
+    # Not played since the first-minute rework (no input goes to an
+    # operator); kept for the previous release during an upgrade.
     NO_INPUT: ("cmn", "没有听到您的选择。"),
-    TO_OPERATOR: ("cmn", "正在为您转接人工服务。"),
-    PLEASE_HOLD: ("cmn", "正在为您转接话务员，请稍候。通话可能被录音。"),
+    TO_OPERATOR: ("cmn", "为您转接人工服务。"),
+    # "Please hold" is the queue's own announcement now (queues.conf
+    # periodic-announce); this file stays for the previous release.
+    PLEASE_HOLD: ("cmn", "正在为您转接话务员，请稍候。"),
     SURVEY: ("cmn", "请对本次服务进行评价：满意请按一，基本满意请按二，不满意请按三。"),
     THANKS: ("cmn", "感谢您的来电，再见。"),
     CALLBACK_PROMISE: ("cmn", "很抱歉，目前话务员繁忙，我们会尽快给您回电。"),
     BLOCKED: ("cmn", "很抱歉，您的号码暂时无法接入本热线。"
                      "如有紧急情况，请拨打幺幺零、幺幺九或幺二零。再见。"),
-    LEGACY: ("cmn", "您拨打的部门热线已并入一二三四五政务服务便民热线。"),
-    OPEN_ORDER: ("cmn", "您有一件工单，编号尾号是"),
-    STATUS_DRAFT: ("cmn", "目前正在受理中。"),
-    STATUS_DISPATCHED: ("cmn", "目前正在办理中。"),
-    ADD_OR_NEW: ("cmn", "补充该工单请按一，反映新的问题请按二。"),
-    DESCRIBE: ("cmn", "请在提示音后简要说明您的诉求，说完请按井号键。"),
-    CALLBACK_OFFER: ("cmn", "当前来电较多。如需保留排队位置并挂机等待回电，请按一；"
-                            "继续等待请按二。"),
-    CALLBACK_CONFIRMED: ("cmn", "已为您登记回电，我们会按您的排队顺序尽快回电。再见。"),
+    # A legacy department line's greeting (no menu follows).
+    LEGACY: ("cmn", "您拨打的热线已并入一二三四五热线，通话将被录音。"),
+    OPEN_ORDER: ("cmn", "您有一件工单，尾号"),
+    STATUS_DRAFT: ("cmn", "正在受理。"),
+    STATUS_DISPATCHED: ("cmn", "正在办理。"),
+    ADD_OR_NEW: ("cmn", "补充该工单请按一，反映新问题请按二。"),
+    # Names its skip key: # before the tone skips, # after it ends.
+    DESCRIBE: ("cmn", "可在提示音后先说明诉求，说完或跳过都请按井号键。"),
+    CALLBACK_OFFER: ("cmn", "当前等候较长。挂机等回电请按一，继续等待请按二。"),
+    CALLBACK_CONFIRMED: ("cmn", "已登记回电，我们会按排队顺序给您回电。再见。"),
     **{DIGITS[n]: ("cmn", CHINESE_DIGITS[n]) for n in range(11)},
     **{f"{QUEUE_LANGUAGE}/{name}": ("cmn", text)
        for name, text in {**QUEUE_SOUNDS, **QUEUE_DIGITS}.items()},
-    MENU_EN: ("en", "For help, press one. For a complaint, press two. To report a problem, "
-                    "press three. For information, press four. For a suggestion, press five. "
-                    "For an operator, press zero."),
+    MENU_EN: ("en", "For help, press one. Complaint, two. Report, three. Information, four. "
+                    "Suggestion, five. Operator, zero."),
 }

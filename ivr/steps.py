@@ -1,6 +1,7 @@
 """The IVR's steps before the queue, each small and separately tested:
 who is calling (blocked, registered vulnerable, legacy line, open order),
-the description recording, and the wait estimate with the callback offer.
+the description recording (asked when it pays), and the callback offer
+(estimates from pbx.estimates).
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from sqlalchemy.orm import Session
 
 from hotline.deps import Deps
 from ivr import prompts
-from pbx.ami import AmiError
+from pbx import estimates
 from pbx.fastagi import AgiChannel, AgiHangup
 from routing import lists
 from routing.rules import normalize_number
 from worksheets import ivr_records
 
 log = logging.getLogger(__name__)
-ASSUMED_HANDLE_SECONDS = 180  # until the queue has its own average
 
 
 @dataclass
@@ -60,17 +60,19 @@ def lookup_caller(session: Session, number: str, dialed: str, deps: Deps) -> Cal
     return facts
 
 
-async def offer_open_order(agi: AgiChannel, facts: CallerFacts) -> bool:
-    """Tell the caller about their open order; True if they add to it."""
-    await agi.stream_file(prompts.OPEN_ORDER)
-    for digit in facts.open_order_number[-4:]:
-        await agi.stream_file(prompts.DIGITS[int(digit)] if digit.isdigit() else prompts.DIGITS[0])
-    await agi.stream_file(prompts.STATUS_DRAFT if facts.open_order_status == "draft"
-                          else prompts.STATUS_DISPATCHED)
-    key = await agi.stream_file(prompts.ADD_OR_NEW, "12")
-    if key is None:
-        key = await agi.wait_for_digit(5000)
-    return key == "1"
+async def offer_open_order(agi: AgiChannel, facts: CallerFacts) -> str | None:
+    """Tell the caller about their open order; return their key (1 adds to
+    it, 2 is a new matter).  A caller who knows presses during the read-back."""
+    parts = [prompts.OPEN_ORDER]
+    parts += [prompts.DIGITS[int(d)] if d.isdigit() else prompts.DIGITS[0]
+              for d in facts.open_order_number[-4:]]
+    parts += [prompts.STATUS_DRAFT if facts.open_order_status == "draft"
+              else prompts.STATUS_DISPATCHED, prompts.ADD_OR_NEW]
+    for part in parts:
+        key = await agi.stream_file(part, "12")
+        if key is not None:
+            return key
+    return await agi.wait_for_digit(4000)
 
 
 def has_speech(path: Path, threshold: int = 600) -> bool:
@@ -85,13 +87,24 @@ def has_speech(path: Path, threshold: int = 600) -> bool:
     return any(abs(s) > threshold for s in samples)
 
 
+def description_pays(deps: Deps, wait: tuple[int, int]) -> bool:
+    """Ask for the description?  Always (HOTLINE_DESCRIPTION_WHEN=always), or
+    only when the caller would wait longer than it can take (its longest
+    recording and the silence that ends it): then it costs them nothing."""
+    if deps.settings.description_when == "always":
+        return True
+    rules = deps.routing.rules
+    return wait[1] > rules.description_max_seconds + rules.description_silence_seconds
+
+
 async def record_description(agi: AgiChannel, deps: Deps) -> Path | None:
-    """Ask for the matter after a tone; keep the recording if it holds speech."""
+    """Ask for the matter after a tone (# skips it); keep the recording if it holds speech."""
+    if await agi.stream_file(prompts.DESCRIBE, "#") == "#":
+        return None
     rules = deps.routing.rules
     base = deps.settings.recordings_dir / f"desc-{agi.uniqueid}"
     path = base.parent / f"{base.name}.wav"  # not with_suffix: Uniqueids contain a dot
     transcription = deps.transcription
-    await agi.stream_file(prompts.DESCRIBE)
     if transcription is not None:
         await transcription.description_recording(agi.uniqueid, path)
     try:
@@ -111,35 +124,24 @@ async def record_description(agi: AgiChannel, deps: Deps) -> Path | None:
     return path if kept else None
 
 
-async def estimate_wait(deps: Deps, queue: str) -> tuple[int, int]:
-    """(callers ahead, estimated seconds) from the PBX's queue summary."""
-    if deps.ami is None or not deps.ami.connected:
+def wait_for(deps: Deps, queue: str) -> tuple[int, int]:
+    """(callers ahead, estimated seconds) from the backend's model of the PBX;
+    (0, 0) without a PBX link."""
+    live = deps.pbx_live
+    if live is None or deps.ami is None or not deps.ami.connected:
         return 0, 0
-    try:
-        result = await deps.ami.send("QueueSummary", {"Queue": queue}, timeout=3.0)
-    except AmiError as exc:
-        log.warning("queue summary for %s failed: %s", queue, exc)
-        return 0, 0
-    for event in result.events:
-        if event.get("Queue") == queue:
-            ahead = int(event.get("Callers") or 0)
-            available = int(event.get("Available") or 0)
-            logged_in = int(event.get("LoggedIn") or 0)
-            hold = int(event.get("HoldTime") or 0)
-            if available > ahead:
-                return ahead, 0
-            per_caller = ASSUMED_HANDLE_SECONDS / max(logged_in, 1)
-            return ahead, max(hold, int((ahead + 1) * per_caller))
-    return 0, 0
+    return estimates.callers_waiting(live.state, queue), estimates.estimated_wait(live.state,
+                                                                                   queue)
 
 
 async def offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
-                         priority: int) -> bool:
-    """Offer a callback when the estimated wait is long.  True if taken.
+                         priority: int, wait: tuple[int, int]) -> bool:
+    """Offer a callback when the estimated ``wait`` (ahead, seconds) is long.
+    True if taken.
 
     Position and hold time are announced by Asterisk while the caller
     waits in the queue (queues.conf, in the channel's language)."""
-    ahead, seconds = await estimate_wait(deps, queue)
+    ahead, seconds = wait
     if ahead == 0:
         return False
     rules = deps.routing.rules

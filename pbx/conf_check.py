@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import wave
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 
 from pbx import asterisk_conf as ast
 from pbx.asterisk_conf import Problem
+from pbx.conf_prompts import check_city_prompts, wav_samples
 from pbx.conf_reader import ConfFile, Dialplan, Step, is_dynamic, read_conf, split_top
 
 if TYPE_CHECKING:
@@ -82,13 +82,16 @@ class _Conf:
 
 
 def check(conf_dir: Path, settings: Settings | None = None,
-          queue_names: Iterable[str] | None = None) -> list[Problem]:
+          queue_names: Iterable[str] | None = None, prompts_dir: Path | None = None
+          ) -> list[Problem]:
     """Lint the Asterisk configuration in ``conf_dir`` (sounds in ``conf_dir/sounds``).
 
     ``settings`` adds the checks that need them (AGI addresses against
     ``agi_listen``, the AMI user against ``ami``); ``queue_names`` are the
     queues the routing table sends callers to (for example
-    ``RoutingTable.load(session).queues()``), each of which must exist.
+    ``RoutingTable.load(session).queues()``), each of which must exist;
+    ``prompts_dir`` (else ``settings.prompts_dir``), the city's recorded
+    prompts, must hold every prompt the IVR plays.
     Returns the problems sorted by file and line; errors make Asterisk or
     the backend misbehave, warnings are worth a look.
     """
@@ -120,6 +123,9 @@ def check(conf_dir: Path, settings: Settings | None = None,
     _check_logger(report, c)
     _check_sounds(report, c)
     _check_queue_languages(report, c)
+    city = prompts_dir or (settings.prompts_dir if settings is not None else None)
+    if city is not None:
+        check_city_prompts(report, city)
     return report.problems()
 
 
@@ -409,17 +415,7 @@ def _check_sounds(report: _Report, c: _Conf) -> None:
                                          "is missing (scripts/make-prompts makes it)")
     sounds = c.dir / "sounds"
     for path in sorted(sounds.rglob("*.wav")) if sounds.is_dir() else []:
-        rel = path.relative_to(c.dir).as_posix()
-        try:
-            with wave.open(str(path), "rb") as wav:
-                shape = (wav.getnchannels(), wav.getsampwidth(), wav.getframerate())
-        except (wave.Error, EOFError) as exc:
-            report.error(rel, None, f"not a WAV file Asterisk can play: {exc}")
-            continue
-        if shape != (1, 2, 8000):
-            # format_wav plays 8 kHz 16-bit mono only; anything else is refused or garbled.
-            report.error(rel, None, f"{shape[0]} channel(s), {shape[1] * 8}-bit, {shape[2]} Hz: "
-                                    "Asterisk's .wav must be mono 16-bit 8000 Hz")
+        wav_samples(report, path, path.relative_to(c.dir).as_posix())
 
 
 # ------------------------------------------------- queue announcements' language

@@ -90,6 +90,9 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
     sounds = source / "sounds"
     if sounds.is_dir():
         shutil.copytree(sounds, out_dir / "sounds", dirs_exist_ok=True)
+    if settings.prompts_dir is not None:  # the city's voice replaces the synthetic one
+        shutil.copytree(settings.prompts_dir, out_dir / "sounds", dirs_exist_ok=True)
+    if (out_dir / "sounds").is_dir():
         written.extend(sorted(p for p in (out_dir / "sounds").rglob("*") if p.is_file()))
     return written
 

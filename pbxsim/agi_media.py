@@ -57,7 +57,7 @@ class MediaCommands:
         endpos = int(pos * media.RATE)
         if digit == "":
             timeout = int(argv[4]) / 1000 if len(argv) > 4 else 5.0
-            got = await self.chan.read_digit(timeout)
+            got = await self.chan.read_digit(timeout, argv[3])
             digit = got if got is None or got in argv[3] else ""
         if digit is None:
             return format_result(200, -1, endpos=endpos)

@@ -27,6 +27,12 @@ class CallerScript:
     * ``keys``: digits pressed one at a time, each ``key_delay`` seconds
       after the IVR starts listening (STREAM FILE with escape digits,
       WAIT FOR DIGIT, GET DATA, Background, Read); exhausted = no input.
+      With ``press_when_taken`` the caller waits for a prompt that takes
+      their next key (one that names it), as a caller who knows the menu.
+    * ``press_at``: (seconds after the answer, key) pressed whatever is
+      playing.  As in Asterisk 22, a key is acted on only by a listener
+      that takes it (a prompt's escape digits, WAIT FOR DIGIT...); during a
+      prompt without escape digits, or between AGI commands, it is lost.
     * ``hangup_in_ivr_after``: seconds after answer at which the caller
       hangs up if it has not reached a queue yet (None = never).
     * ``patience``: seconds waited in a queue before abandoning.
@@ -40,6 +46,8 @@ class CallerScript:
 
     keys: str = ""
     key_delay: float = 1.5
+    press_when_taken: bool = False
+    press_at: tuple[tuple[float, str], ...] = ()
     patience: float = 120.0
     hangup_in_ivr_after: float | None = None
     speech: Path | str | None = None
@@ -92,7 +100,11 @@ class CallerParty(FarEnd):
         return s.keys[self.key_index] if self.key_index < len(s.keys) else None
 
     def listening(self, chan: Channel) -> None:
-        if self._press is not None or self._next_key() is None:
+        key = self._next_key()
+        if self._press is not None or key is None:
+            return
+        if (self.script.press_when_taken and not self.after_agent and chan.takes is not None
+                and key not in chan.takes):
             return
         self._press = self.sim.loop.call_later(
             max(0.0, self.script.key_delay), self._do_press, chan
@@ -110,6 +122,11 @@ class CallerParty(FarEnd):
         self.note(f"dtmf {key}")
         chan.receive_dtmf(key)
 
+    def _press_now(self, chan: Channel, key: str) -> None:
+        if not chan.hungup:
+            self.note(f"dtmf {key}")
+            chan.receive_dtmf(key)
+
     def stopped_listening(self, chan: Channel) -> None:
         if self._press is not None:
             self._press.cancel()
@@ -117,6 +134,8 @@ class CallerParty(FarEnd):
 
     def answered(self, chan: Channel) -> None:
         self.note("answered")
+        for at, key in self.script.press_at:
+            self.sim.loop.call_later(at, self._press_now, chan, key)
         t = self.script.hangup_in_ivr_after
         if t is not None:
             self.sim.loop.call_later(t, self._ivr_hangup, chan)

@@ -127,6 +127,7 @@ class Channel:
         self.done: asyncio.Future[None] = sim.loop.create_future()
         self.far_end: FarEnd | None = None
         self._digit_waiter: asyncio.Future[str] | None = None
+        self.takes: str | None = None  # the keys the current listener acts on
         self.on_hangup: list[Callable[[Channel], None]] = []
         # Run by finish() before the Hangup event (ast_hangup detaches the
         # channel's audiohooks first: a ChanSpy on it stops there).
@@ -297,12 +298,17 @@ class Channel:
             await asyncio.wait([self.hangup_future], timeout=seconds)
         return not self.hungup
 
-    async def read_digit(self, timeout: float | None) -> str | None:
-        """Listen for one key: the digit, "" on timeout, None on hangup."""
+    async def read_digit(self, timeout: float | None, takes: str | None = None) -> str | None:
+        """Listen for one key: the digit, "" on timeout, None on hangup.
+
+        ``takes``: the keys the listener acts on (a prompt's escape digits),
+        None for any; a key it does not take is read and dropped by the
+        caller of this method, as Asterisk's waitstream does."""
         if self.hungup:
             return None
         fut: asyncio.Future[str] = self.sim.loop.create_future()
         self._digit_waiter = fut
+        self.takes = takes
         if self.far_end is not None:
             self.far_end.listening(self)
         try:

@@ -66,7 +66,7 @@ async def play(chan: Channel, files: str, escape: str = "") -> tuple[str | None,
         if escape:
             remaining = length
             while remaining > 0:
-                digit = await chan.read_digit(remaining)
+                digit = await chan.read_digit(remaining, escape)
                 if digit is None:
                     return None, chan.sim.loop_time() - start
                 if digit == "":
@@ -235,7 +235,11 @@ async def record(
     reason = "timeout"
     try:
         if escape:
-            digit = await chan.read_digit(wait_for)
+            # res_agi's RECORD FILE stops on its escape digits only; other keys are dropped.
+            digit = await chan.read_digit(wait_for, escape)
+            while digit and digit not in escape:
+                left = None if wait_for is None else wait_for - (chan.sim.loop_time() - start)
+                digit = await chan.read_digit(left, escape) if left is None or left > 0 else ""
             if digit is None:
                 reason = "hangup"
             elif digit:

@@ -60,20 +60,25 @@ def prepare_database(url: str, now: datetime | None = None) -> dict[str, int]:
         db.close()
 
 
-async def start_stack(url: str, tmp_path: Path, start: datetime, **backend_options: object
-                      ) -> tuple[PbxSim, Backend]:
+async def start_stack(url: str, tmp_path: Path, start: datetime, *, sounds: bool = False,
+                      settings_overrides: dict[str, object] | None = None,
+                      **backend_options: object) -> tuple[PbxSim, Backend]:
     """The built-in PBX and the backend over real sockets, on a clock starting
-    at ``start`` (the running loop's: virtual time under run_simulated)."""
+    at ``start`` (the running loop's: virtual time under run_simulated).
+
+    ``sounds``: prompts last as long as the committed WAVs (else 2 s each)."""
     clock = Clock.for_running_loop(start)
     agi_port = free_port("127.0.0.1")
     sim = PbxSim(PROJECT_ROOT / "asterisk-conf", clock=clock,
                  globals_override={"FASTAGI": f"agi://127.0.0.1:{agi_port}"},
                  ami_secret_override={"hotline": "test-secret"},
-                 recordings_dir=tmp_path / "recordings", queue_log_path=tmp_path / "queue_log")
+                 recordings_dir=tmp_path / "recordings", queue_log_path=tmp_path / "queue_log",
+                 sounds_dir=PROJECT_ROOT / "asterisk-conf" / "sounds" if sounds else None)
     await sim.start()
     settings = replace(settings_for_test(url, tmp_path),
                        ami=AmiTarget("127.0.0.1", sim.ami_port, "hotline", "test-secret"),
-                       agi_listen=Listen("127.0.0.1", agi_port))
+                       agi_listen=Listen("127.0.0.1", agi_port),
+                       **(settings_overrides or {}))  # type: ignore[arg-type]
     backend = Backend(settings, clock=clock, **backend_options)  # type: ignore[arg-type]
     await backend.start()
     assert backend.deps is not None and backend.deps.ami is not None

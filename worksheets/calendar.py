@@ -8,7 +8,10 @@ admin adds later years with :meth:`WorkingCalendar.load_file` (same
 format) as soon as the notice is out.
 
 A year without an arrangement does not stop the hotline: it falls back to
-"Monday to Friday are working days" and logs one warning per year.
+"Monday to Friday are working days" and logs one warning per year; a
+deadline counted over such a year says so (``Deadline.fallback``), the
+order is flagged and recomputed when the year is loaded
+(worksheets/calendar_store.py keeps loaded years in the database).
 """
 
 from __future__ import annotations
@@ -28,7 +31,27 @@ OFFICIAL_ARRANGEMENTS = Path(__file__).resolve().with_name("holidays_cn.json")
 
 
 class CalendarDataError(ValueError):
-    """An arrangement file is malformed or contradicts itself."""
+    """An arrangement file is malformed or contradicts itself; ``problems``
+    names every problem found, not only the first."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+# Statutory days off a year (全国年节及纪念日放假办法): 11 until 2024, 13 from
+# 2025 (春节 and 劳动节 one more each).  A whole year's arrangement gives
+# exactly these, net of make-up days: weekday holidays - make-up days.
+STATUTORY_DAYS_OFF = {2024: 11}
+STATUTORY_DAYS_OFF_FROM_2025 = 13
+# Days every arrangement must give off (元旦, 劳动节, 国庆节) and a block
+# every one must name (春节 moves with the moon).
+FIXED_HOLIDAYS = ((1, 1, "元旦 New Year's Day"), (5, 1, "劳动节 Labour Day"),
+                  (10, 1, "国庆节 National Day"))
+
+
+def statutory_days_off(year: int) -> int:
+    return STATUTORY_DAYS_OFF.get(year, 11 if year < 2025 else STATUTORY_DAYS_OFF_FROM_2025)
 
 
 @dataclass(frozen=True)
@@ -41,61 +64,151 @@ class YearArrangement:
     source: str = ""
 
 
-def _parse_date(value: Any, where: str) -> date:
+def _parse_date(value: Any, where: str, problems: list[str]) -> date | None:
     try:
         return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise CalendarDataError(f"{where}: {value!r} is not a YYYY-MM-DD date") from exc
+    except ValueError:
+        problems.append(f"{where}: {value!r} is not a YYYY-MM-DD date")
+        return None
 
 
-def _parse_year(entry: Mapping[str, Any]) -> YearArrangement:
-    try:
-        year = int(entry["year"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CalendarDataError(f"arrangement without a valid 'year': {entry!r}") from exc
-    holidays: set[date] = set()
-    for block in entry.get("holidays", []):
-        start = _parse_date(block.get("start"), f"{year} holiday {block.get('name', '')}")
-        end = _parse_date(block.get("end", block.get("start")), f"{year} holiday end")
+def _items(year: int, entry: Mapping[str, Any], key: str,
+           problems: list[str]) -> list[Mapping[str, Any]]:
+    """The objects of ``entry[key]``; anything else is a problem."""
+    items = entry.get(key, [])
+    if not isinstance(items, list):
+        problems.append(f"{year}: '{key}' must be a list")
+        return []
+    good = [item for item in items if isinstance(item, Mapping)]
+    problems.extend(f"{year}: {key} entry {item!r} is not an object"
+                    for item in items if not isinstance(item, Mapping))
+    return good
+
+
+def _holiday_days(year: int, entry: Mapping[str, Any], problems: list[str]) -> dict[date, str]:
+    """Every day off, named by its block; a day in two blocks is a problem."""
+    days: dict[date, str] = {}
+    for block in _items(year, entry, "holidays", problems):
+        name = str(block.get("name", ""))
+        start = _parse_date(block.get("start"), f"{year} holiday {name}", problems)
+        end = _parse_date(block.get("end", block.get("start")), f"{year} holiday {name} end",
+                          problems)
+        if start is None or end is None:
+            continue
         if end < start:
-            raise CalendarDataError(
-                f"{year} holiday {block.get('name', '')} ends before it starts"
-            )
+            problems.append(f"{year} holiday {name} ends before it starts")
+            continue
+        if (end - start).days > 15:
+            problems.append(f"{year} holiday {name} is {(end - start).days + 1} days long")
+            continue
         day = start
         while day <= end:
-            holidays.add(day)
+            if day in days:
+                problems.append(f"{year}: {day} is listed twice as a holiday "
+                                f"({days[day]} and {name})")
+            days[day] = name
             day += timedelta(days=1)
-    workdays: set[date] = set()
-    for item in entry.get("workdays", []):
-        day = _parse_date(item.get("date"), f"{year} make-up day {item.get('name', '')}")
+    return days
+
+
+def _makeup_days(year: int, entry: Mapping[str, Any], problems: list[str]) -> dict[date, str]:
+    days: dict[date, str] = {}
+    for item in _items(year, entry, "workdays", problems):
+        name = str(item.get("name", ""))
+        day = _parse_date(item.get("date"), f"{year} make-up day {name}", problems)
+        if day is None:
+            continue
         # A make-up day only means something on a weekend; a weekday here
         # is almost certainly a typo in the file.
         if day.weekday() < 5:
-            raise CalendarDataError(f"{year} make-up day {day} is not a Saturday or Sunday")
-        workdays.add(day)
-    clash = holidays & workdays
+            problems.append(f"{year} make-up day {day} is not a Saturday or Sunday")
+        if day in days:
+            problems.append(f"{year}: make-up day {day} is listed twice")
+        days[day] = name
+    return days
+
+
+def _check_whole_year(year: int, holidays: dict[date, str], workdays: dict[date, str],
+                      problems: list[str]) -> None:
+    """The arrangement is the whole year's, not a part of it."""
+    outside = sorted(d for d in (*holidays, *workdays) if d.year != year)
+    if outside:
+        problems.append(f"{year}: dates outside {year}: " + ", ".join(map(str, outside)))
+    for month, day, name in FIXED_HOLIDAYS:
+        if date(year, month, day) not in holidays:
+            problems.append(f"{year}: {date(year, month, day)} ({name}) is not a holiday")
+    if not any("春节" in name or "spring" in name.lower() for name in holidays.values()):
+        problems.append(f"{year}: no 春节 (Spring Festival) holiday block")
+    net = sum(1 for d in holidays if d.weekday() < 5) - len(workdays)
+    expected = statutory_days_off(year)
+    if net != expected:
+        problems.append(f"{year}: weekday holidays minus make-up days is {net}, the statutory "
+                        f"days off are {expected}; is a holiday or make-up day missing?")
+
+
+def _parse_year(entry: Mapping[str, Any], problems: list[str],
+                whole_year: bool) -> YearArrangement | None:
+    try:
+        year = int(entry["year"])
+    except (KeyError, TypeError, ValueError):
+        problems.append(f"arrangement without a valid 'year': {str(entry)[:80]}")
+        return None
+    if not 2000 <= year <= 2100:
+        problems.append(f"year {year} is out of range")
+        return None
+    holidays = _holiday_days(year, entry, problems)
+    workdays = _makeup_days(year, entry, problems)
+    clash = sorted(set(holidays) & set(workdays))
     if clash:
-        days = ", ".join(str(d) for d in sorted(clash))
-        raise CalendarDataError(f"{year}: days listed both as holiday and as make-up day: {days}")
+        days = ", ".join(str(d) for d in clash)
+        problems.append(f"{year}: days listed both as holiday and as make-up day: {days}")
+    if whole_year:
+        _check_whole_year(year, holidays, workdays, problems)
     source = str(entry.get("source", ""))
     return YearArrangement(year, frozenset(holidays), frozenset(workdays), source)
 
 
-def parse_arrangements(data: Mapping[str, Any]) -> list[YearArrangement]:
-    """Parse the JSON structure of ``holidays_cn.json`` (``{"years": [...]}``)."""
-    years = data.get("years")
-    if not isinstance(years, list):
-        raise CalendarDataError("arrangement data needs a 'years' list")
-    return [_parse_year(entry) for entry in years]
+def parse_arrangements(data: Mapping[str, Any], *,
+                       whole_year: bool = True) -> list[YearArrangement]:
+    """Parse the JSON structure of ``holidays_cn.json`` (``{"years": [...]}``).
+
+    Raises :class:`CalendarDataError` naming every problem: bad dates, a
+    date listed twice, a day both off and on, a make-up day on a weekday,
+    a year given twice, and (``whole_year``) an arrangement that is not the
+    whole year's (dates of another year, 元旦/劳动节/国庆节 or 春节 missing,
+    days off not adding up to the statutory total).
+    """
+    years = data.get("years") if isinstance(data, Mapping) else None
+    if not isinstance(years, list) or not years:
+        raise CalendarDataError("arrangement data needs a non-empty 'years' list")
+    problems: list[str] = []
+    parsed: list[YearArrangement] = []
+    for entry in years:
+        if not isinstance(entry, Mapping):
+            problems.append(f"arrangement {entry!r} is not an object")
+            continue
+        arrangement = _parse_year(entry, problems, whole_year)
+        if arrangement is None:
+            continue
+        if any(a.year == arrangement.year for a in parsed):
+            problems.append(f"{arrangement.year} is given twice")
+        parsed.append(arrangement)
+    if problems:
+        raise CalendarDataError("; ".join(problems), problems)
+    return parsed
 
 
-def load_arrangements(path: str | Path) -> list[YearArrangement]:
-    """Read an arrangement file in the format of ``holidays_cn.json``."""
+def read_arrangement_file(path: str | Path) -> Any:
+    """The JSON of an arrangement file (not yet checked)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CalendarDataError(f"cannot read holiday arrangements from {path}: {exc}") from exc
-    return parse_arrangements(data)
+
+
+def load_arrangements(path: str | Path, *, whole_year: bool = True) -> list[YearArrangement]:
+    """Read an arrangement file in the format of ``holidays_cn.json``."""
+    return parse_arrangements(read_arrangement_file(path), whole_year=whole_year)
 
 
 class WorkingCalendar:
@@ -148,6 +261,14 @@ class WorkingCalendar:
     def years(self) -> frozenset[int]:
         """The years with an official arrangement loaded."""
         return frozenset(self._years)
+
+    def arrangement(self, year: int) -> YearArrangement | None:
+        return self._years.get(year)
+
+    def covers(self, first: date, last: date) -> bool:
+        """True when every year from ``first`` to ``last`` has its arrangement
+        loaded: counting over those days rests on no fallback."""
+        return all(y in self._years for y in range(first.year, last.year + 1))
 
     def _check_year(self, year: int) -> None:
         if year in self._years or year in self._warned:

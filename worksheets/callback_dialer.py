@@ -36,7 +36,7 @@ from pbx import events as ev
 from pbx.ami import AmiError
 from pbx.ami_session import AmiConnectionLost, AmiTimeout
 from routing.rules import normalize_number
-from worksheets import callbacks
+from worksheets import callbacks, visits
 from worksheets.callbacks import CallbackError
 from worksheets.models import OrderEvent, WorkOrder
 
@@ -105,6 +105,17 @@ class CallbackDialer:
         if left:
             log.warning("%d callback attempt(s) of a backend that is gone closed as lost",
                         len(left))
+        if alone:
+            # 回访 calls carry no owner yet: alone, the ones not placed here were left
+            # by a previous run.  (Several backends: left to a lease, still to come.)
+            now = self.deps.clock.now()
+            for order_id in await self.deps.db.run(visits.left_calling):
+                key = f"visit:{order_id}"
+                if key in self._calls or key in self._reserved:
+                    continue
+                await self.deps.db.run(lambda s, o=order_id: visits.finish(
+                    s, o, "lost", now=now, user_id=None))
+                log.warning("回访 call of order %s from a previous run closed as lost", order_id)
         return len(left)
 
     def close(self) -> None:
@@ -187,40 +198,42 @@ class CallbackDialer:
         rules = self.deps.routing.rules
 
         def check(s: Any) -> tuple[str, str, str]:
-            order = s.get(WorkOrder, order_id)
-            if order is None:
-                raise CallbackError("not_found", f"no work order {order_id}")
-            if order.status != "closed" or order.answered_on_call or order.visited_at:
-                raise CallbackError("not_open", f"work order {order.number} has no 回访 to "
-                                                "make")
             agent = s.get(Agent, agent_id)
             if agent is None or not agent.active:
                 raise CallbackError("no_agent", "this login is not an active agent")
-            number = normalize_number(order.caller_number)
-            if not number or not rules.callback_allowed(number):
+            order = s.get(WorkOrder, order_id)
+            number = normalize_number(order.caller_number) if order is not None else ""
+            if order is not None and (not number or not rules.callback_allowed(number)):
                 raise CallbackError("number_not_allowed", "callbacks may not dial this "
                                                           "number (routing rules)")
-            return order.number, number, agent.interface
+            claimed = visits.claim(s, order_id, now=self.deps.clock.now())
+            return claimed.number, number, agent.interface
 
         order_number, number, interface = await self.deps.db.run(check)
 
-        async def log_event(kind: str, detail: str) -> None:
+        async def on_answer() -> None:
             now = self.deps.clock.now()
             await self.deps.db.run(lambda s: s.add(OrderEvent(
-                order_id=order_id, at=now, kind=kind, user_id=user_id, detail=detail)))
-
-        async def on_answer() -> None:
-            await log_event("visit_call_answered", "")
+                order_id=order_id, at=now, kind="visit_call_answered", user_id=user_id,
+                detail="")))
             self.deps.bus.publish("visit.answered", order_id=order_id, number=order_number,
                                   agent_id=agent_id)
 
         async def on_end(result: str) -> None:
-            await log_event("visit_call", result)
+            now = self.deps.clock.now()
+            order = await self.deps.db.run(lambda s: visits.finish(
+                s, order_id, result, now=now, user_id=user_id))
             self.deps.bus.publish("visit.call_ended", order_id=order_id, result=result,
-                                  agent_id=agent_id)
+                                  agent_id=agent_id,
+                                  attempts=order.visit_attempts if order else None)
 
-        _action, status = await self._place(key, _Placed(agent_id, on_answer, on_end),
-                                            interface, number, f"HOTLINE_VISIT={order_id}")
+        try:
+            _action, status = await self._place(key, _Placed(agent_id, on_answer, on_end),
+                                                interface, number, f"HOTLINE_VISIT={order_id}")
+        except CallbackError as exc:
+            if exc.code == "busy":  # not placed: the claimed call ends here
+                await on_end("pbx_error")
+            raise
         return {"order_id": order_id, "status": status}
 
     # ------------------------------------------------------------ placing

@@ -9,7 +9,7 @@ local time) of the Nth working day after it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from worksheets.calendar import WorkingCalendar
 
@@ -35,11 +35,16 @@ class DeadlineError(ValueError):
 
 @dataclass(frozen=True)
 class Deadline:
-    """``days`` working days, due at ``due_at`` (aware, UTC), the end of local ``due_date``."""
+    """``days`` working days, due at ``due_at`` (aware, UTC), the end of local ``due_date``.
+
+    ``fallback``: some day counted lies in a year without a loaded
+    arrangement (Monday-Friday assumed), so the date may move once the
+    year is loaded."""
 
     days: int
     due_date: date
     due_at: datetime
+    fallback: bool = False
 
 
 def deadline_days(category: str, complexity: str | None) -> int:
@@ -75,9 +80,19 @@ def deadline_for(
     if submitted_at.tzinfo is None:
         raise ValueError("submitted_at must be timezone-aware")
     days = deadline_days(category, complexity)
-    dispatch_day = submitted_at.astimezone(tz).date()
+    return deadline_from(submitted_at, days, calendar, tz)
+
+
+def deadline_from(dispatched_at: datetime, days: int, calendar: WorkingCalendar,
+                  tz: tzinfo) -> Deadline:
+    """``days`` working days from a dispatch at ``dispatched_at`` (aware).
+
+    An extended order's deadline is this with its extended ``days``: N more
+    working days after the Mth working day is the (M+N)th."""
+    dispatch_day = dispatched_at.astimezone(tz).date()
     due_date = calendar.add_working_days(dispatch_day, days)
-    return Deadline(days, due_date, end_of_local_day(due_date, tz))
+    fallback = not calendar.covers(dispatch_day + timedelta(days=1), due_date)
+    return Deadline(days, due_date, end_of_local_day(due_date, tz), fallback)
 
 
 def extend_deadline(
@@ -106,4 +121,6 @@ def extend_deadline(
             f"an extension is 1 to {MAX_EXTENSION_DAYS} working days, not {extra_days}"
         )
     due_date = calendar.add_working_days(current.due_date, extra_days)
-    return Deadline(current.days + extra_days, due_date, end_of_local_day(due_date, tz))
+    fallback = current.fallback or not calendar.covers(current.due_date, due_date)
+    return Deadline(current.days + extra_days, due_date, end_of_local_day(due_date, tz),
+                    fallback)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.logmask import mask_number
-from worksheets import lifecycle, service
+from worksheets import lifecycle, service, visits
 from worksheets.models import Call, Department, WorkOrder
 from worksheets.stats import department_stats, period_stats
 
@@ -51,6 +51,11 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "accepted_at": _iso(order.accepted_at), "reply": order.reply, "returns": order.returns,
         "extension_days": order.extension_days, "extension_reason": order.extension_reason,
         "visited_at": _iso(order.visited_at), "visit_result": order.visit_result,
+        "deadline_fallback": order.deadline_fallback, "survey_answer": order.survey_answer,
+        "visit_attempts": order.visit_attempts, "visit_next_try": _iso(visits.next_try(order)),
+        "visit_calling": order.visit_calling_since is not None,
+        "warned_at": _iso(order.warned_at), "urged_at": _iso(order.urged_at),
+        "urge_note": order.urge_note,
     }
 
 
@@ -202,7 +207,7 @@ async def submit_order(request: web.Request) -> web.Response:
             category=data.get("category", ""), complexity=data.get("complexity"),
             department_id=data.get("department_id"),
             answered_on_call=bool(data.get("answered_on_call", False)),
-            now=deps.clock.now(), calendar=deps.calendar, tz=deps.settings.tz,
+            now=deps.clock.now(), calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
         )
         return order_to_dict(order)
 

@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import Deadline, DeadlineError, deadline_for, extend_deadline
 from worksheets.models import Department, OrderEvent, WorkOrder
 
@@ -77,11 +78,6 @@ def _log(session: Session, order: WorkOrder, kind: str, now: datetime, user_id: 
          detail: str = "") -> None:
     session.add(OrderEvent(order_id=order.id, at=now, kind=kind, user_id=user_id,
                            department_id=order.department_id, detail=detail))
-
-
-def _set_deadline(order: WorkOrder, deadline: Deadline) -> None:
-    order.deadline_days, order.due_date, order.due_at = (
-        deadline.days, deadline.due_date, deadline.due_at)
 
 
 # ------------------------------------------------------------ the department
@@ -129,17 +125,25 @@ def request_extension(session: Session, order_id: int, *, department_id: int, da
     if order.extension_days is not None:
         raise LifecycleError("pending", "an extension request is already waiting for a "
                                         "supervisor")
-    _check_extension(order, days, calendar, tz)
+    _check_extension(session, order, days, calendar, tz)
     order.extension_days, order.extension_reason = days, reason
     _log(session, order, "extension_requested", now, user_id, f"{days} working days: {reason}")
     return order
 
 
-def _check_extension(order: WorkOrder, days: int, calendar: WorkingCalendar,
+def _check_extension(session: Session, order: WorkOrder, days: int, calendar: WorkingCalendar,
                      tz: tzinfo) -> Deadline:
     if order.due_date is None or order.due_at is None or order.deadline_days is None:
         raise LifecycleError("invalid", f"work order {order.number} has no deadline")
-    current = Deadline(order.deadline_days, order.due_date, order.due_at)
+    # Once in the order's whole life: a redispatch or a reopen starts the
+    # deadline again at the base days, but does not allow a second extension.
+    granted = session.scalar(select(OrderEvent.id).where(
+        OrderEvent.order_id == order.id, OrderEvent.kind == "extension_approved").limit(1))
+    if granted is not None:
+        raise LifecycleError("not_extendable", f"work order {order.number} has had its one "
+                                               "extension")
+    current = Deadline(order.deadline_days, order.due_date, order.due_at,
+                       order.deadline_fallback)
     try:
         return extend_deadline(current, category=order.category, complexity=order.complexity,
                                extra_days=days, calendar=calendar, tz=tz)
@@ -159,7 +163,7 @@ def decide_extension(session: Session, order_id: int, *, approve: bool, user_id:
     _expect(order, "dispatched", "accepted", doing="extended")
     days = order.extension_days
     if approve:
-        _set_deadline(order, _check_extension(order, days, calendar, tz))
+        set_order_deadline(order, _check_extension(session, order, days, calendar, tz))
         _log(session, order, "extension_approved", now, user_id,
              f"{days} working days, due {order.due_date}" + (f": {note}" if note else ""))
     else:
@@ -188,7 +192,8 @@ def redispatch(session: Session, order_id: int, *, department_id: int | None,
     if department is None or not department.active:
         raise LifecycleError("invalid", f"no active department {department_id}")
     order.department_id = department.id
-    _set_deadline(order, deadline_for(order.category, order.complexity, now, calendar, tz))
+    set_order_deadline(order, deadline_for(order.category, order.complexity, now, calendar, tz),
+                       dispatched_at=now)
     order.status, order.accepted_at, order.closed_at = "dispatched", None, None
     if reopen:
         # A new answer will need a new 回访; the old verdict stays in the history.
@@ -225,10 +230,11 @@ def visit(session: Session, order_id: int, *, result: str, note: str, user_id: i
 # ------------------------------------------------------------------ queries
 
 def worklist(session: Session, kind: str, *, department_id: int | None = None,
-             limit: int = 100) -> list[WorkOrder]:
+             limit: int = 100, now: datetime | None = None) -> list[WorkOrder]:
     """The orders waiting for someone, oldest deadline first:
     ``department`` (theirs, open), ``extensions`` and ``returned`` (for
-    supervisors), ``visits`` (closed, not yet visited, 回访 for agents),
+    supervisors), ``overdue`` (督办: open past their deadline at ``now``),
+    ``visits`` (closed, not yet visited, 回访 for agents),
     ``dissatisfied`` (visited, not satisfied, not reopened)."""
     stmt = select(WorkOrder)
     if kind == "department":
@@ -239,6 +245,9 @@ def worklist(session: Session, kind: str, *, department_id: int | None = None,
                           WorkOrder.status.in_(("dispatched", "accepted")))
     elif kind == "returned":
         stmt = stmt.where(WorkOrder.status == "returned")
+    elif kind == "overdue" and now is not None:
+        stmt = stmt.where(WorkOrder.status.in_(("dispatched", "accepted")),
+                          WorkOrder.due_at < now)
     elif kind == "visits":
         stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visited_at.is_(None),
                           WorkOrder.answered_on_call.is_(False))
@@ -246,7 +255,7 @@ def worklist(session: Session, kind: str, *, department_id: int | None = None,
         stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visit_result == "dissatisfied")
     else:
         raise LifecycleError("invalid", "list is one of department, extensions, returned, "
-                                        "visits, dissatisfied")
+                                        "overdue, visits, dissatisfied")
     order = WorkOrder.closed_at if kind in ("visits", "dissatisfied") else WorkOrder.due_at
     return list(session.scalars(stmt.order_by(order, WorkOrder.id).limit(limit)))
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from worksheets import lifecycle
+from worksheets import lifecycle, supervision
 from worksheets.http import order_to_dict
 from worksheets.lifecycle import LifecycleError
 
@@ -22,7 +22,8 @@ HTTP_STATUS = {"not_found": 404, "wrong_status": 409, "pending": 409, "no_reques
 # 回访 is a pool of work for every agent (they call the citizen, so they see
 # the number); deciding where a returned order goes is the supervisor's.
 WORKLISTS = {"department": ("department",), "extensions": ("supervisor",),
-             "returned": ("supervisor",), "visits": ("supervisor", "agent"),
+             "returned": ("supervisor",), "overdue": ("supervisor",),
+             "visits": ("supervisor", "agent"),
              "dissatisfied": ("supervisor",)}
 
 Step = Callable[[Session, int, Principal, dict[str, Any], Any], Any]
@@ -103,7 +104,7 @@ def _extension(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     return lifecycle.request_extension(
         s, order_id, department_id=_department(p), days=_int(data, "days"),
         reason=_str(data, "reason"), user_id=p.user_id, now=deps.clock.now(),
-        calendar=deps.calendar, tz=deps.settings.tz)
+        calendar=deps.calendar.fresh(s), tz=deps.settings.tz)
 
 
 def _decide(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
@@ -111,21 +112,27 @@ def _decide(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     if not isinstance(approve, bool):
         raise LifecycleError("invalid", "approve must be true or false")
     return lifecycle.decide_extension(s, order_id, approve=approve, user_id=p.user_id,
-                                      now=deps.clock.now(), calendar=deps.calendar,
+                                      now=deps.clock.now(), calendar=deps.calendar.fresh(s),
                                       tz=deps.settings.tz, note=_str(data, "note"))
 
 
 def _redispatch(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     return lifecycle.redispatch(s, order_id, department_id=_int(data, "department_id"),
-                                user_id=p.user_id, now=deps.clock.now(), calendar=deps.calendar,
-                                tz=deps.settings.tz, note=_str(data, "note"))
+                                user_id=p.user_id, now=deps.clock.now(),
+                                calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
+                                note=_str(data, "note"))
 
 
 def _reopen(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     department_id = _int(data, "department_id") if "department_id" in data else None
     return lifecycle.redispatch(s, order_id, department_id=department_id, user_id=p.user_id,
-                                now=deps.clock.now(), calendar=deps.calendar,
+                                now=deps.clock.now(), calendar=deps.calendar.fresh(s),
                                 tz=deps.settings.tz, note=_str(data, "note"), reopen=True)
+
+
+def _urge(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    return supervision.urge(s, order_id, note=_str(data, "note"), user_id=p.user_id,
+                            now=deps.clock.now())
 
 
 def _visit(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
@@ -145,7 +152,7 @@ async def worklist(request: web.Request) -> web.Response:
     if kind == "department" and p.department_id is None:
         return json_error(403, "no_department", "this login is not linked to a department")
     orders = await deps.db.run(lambda s: [order_to_dict(o) for o in lifecycle.worklist(
-        s, kind, department_id=p.department_id)])
+        s, kind, department_id=p.department_id, now=deps.clock.now())])
     return web.json_response({"work_orders": orders})
 
 
@@ -188,6 +195,9 @@ ROUTES = [
            "to its department unless another is given", ("supervisor",),
            {"type": "object", "properties": {"department_id": {"type": "integer"},
                                              "note": TEXT}}),
+    _route("urge", _urge, "order.urged",
+           "催办: press the department about an open order; the note is recorded and shown "
+           "to it (live and on its list): supervisor", ("supervisor",), _obj(note=TEXT)),
     _route("visit", _visit, "order.visited",
            "Record the 回访 (reply call to the citizen): satisfied, basically_satisfied, "
            "dissatisfied or unreachable", ("agent", "supervisor"),
@@ -195,7 +205,7 @@ ROUTES = [
             "properties": {"result": {"enum": list(lifecycle.VISIT_RESULTS)}, "note": TEXT}}),
     RouteSpec("GET", "/api/worklists/{kind}", worklist,
               "Orders waiting for you, most urgent first: department (its open orders), "
-              "extensions, returned, visits (回访 to make), dissatisfied",
+              "extensions, returned, overdue (督办), visits (回访 to make), dissatisfied",
               roles=("department", "supervisor", "agent"), tags=("work orders",),
               params=(("kind", "path", ", ".join(WORKLISTS)),)),
 ]

@@ -121,6 +121,25 @@ class WorkOrder(Base):
     extension_reason: Mapped[str] = mapped_column(Text, default="")
     visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)  # 回访
     visit_result: Mapped[str | None] = mapped_column(String(24), default=None)
+    # The dispatch the deadline runs from (first dispatch, redispatch or
+    # reopen), so the deadline can be counted again when a year is loaded.
+    deadline_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The deadline was counted over a year without a loaded arrangement
+    # (Monday-Friday assumed): provisional until that year is loaded.
+    deadline_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The caller's answer to the post-call survey: the hotline's own service
+    # rating.  ``satisfaction`` is the 回访 verdict only (the department's).
+    survey_answer: Mapped[str | None] = mapped_column(String(24), default=None)
+    # 回访 calls: citizen not reached so far, the last try, and a call under
+    # way (set while the PBX places it; one left by a stopped backend is lost).
+    visit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    visit_last_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    visit_calling_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The department was warned that 80 % of its time is used (once per dispatch).
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The latest 催办 (a supervisor urging the department), shown on its list.
+    urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    urge_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class OrderEvent(Base):
@@ -193,3 +212,23 @@ class CallbackAttempt(Base):
     # whose backend died is closed as lost once its lease runs out.
     owner: Mapped[str | None] = mapped_column(String(80), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class CalendarYear(Base):
+    """A year's official holiday arrangement loaded by an admin (the shipped
+    holidays_cn.json years apply when no row replaces them).
+
+    ``arrangement`` is the year's entry in the holidays_cn.json format, as
+    validated; ``version`` is the highest so far plus one at each load, so
+    the sum over the rows rises with every committed load and each backend
+    instance sees a change with one cheap query (worksheets/calendar_store.py).
+    """
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    arrangement: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    loaded_by: Mapped[str] = mapped_column(String(80), default="")

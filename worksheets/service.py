@@ -29,6 +29,7 @@ from hotline import outbox
 from hotline.logmask import mask_number
 from routing.models import ServiceQueue
 from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
 from worksheets.models import Call, CallbackTask, CallEvent, Department, OrderEvent, WorkOrder
 
@@ -296,7 +297,9 @@ def mark_ended(
 
 
 def set_satisfaction(session: Session, uniqueid: str, *, answer: str, now: datetime) -> WorkOrder:
-    """Store the caller's survey answer on the call's work order."""
+    """Store the caller's survey answer on the call's work order: the
+    hotline's own service rating, never the department's satisfaction
+    (that comes from the 回访 only)."""
     _require_aware(now)
     if answer not in SATISFACTION_ANSWERS:
         raise CallError(f"unknown survey answer {answer!r}; expected one of "
@@ -307,7 +310,7 @@ def set_satisfaction(session: Session, uniqueid: str, *, answer: str, now: datet
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
         raise CallError(f"call {uniqueid} has no work order to rate")
-    order.satisfaction = answer
+    order.survey_answer = answer
     record_event(session, call, "survey", now, answer)
     return order
 
@@ -391,8 +394,7 @@ def submit_work_order(
         assert department is not None
         deadline = deadline_for(category, complexity, now, calendar, tz)
         order.status = "dispatched"
-        order.deadline_days, order.due_date, order.due_at = (
-            deadline.days, deadline.due_date, deadline.due_at)
+        set_order_deadline(order, deadline, dispatched_at=now)
         detail = f"{order.number} dispatched to {department.name}, due {deadline.due_date}"
     if order.call_id is not None:
         call = session.get(Call, order.call_id)

@@ -19,7 +19,7 @@ from pbx.ami_protocol import AmiMessage
 from pbx.events import parse_event
 from routing.menu import RoutingTable
 from tests.helpers import settings_for_test
-from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import SharedCalendar
 
 START = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
 QUEUES = ("hotline-help", "hotline-general")
@@ -45,7 +45,7 @@ def run_scenario(url: str, tmp_path) -> tuple[list[str], list[tuple[str, str]], 
         db = Database(url)
         deps = Deps(settings=settings_for_test(url, tmp_path), db=db,
                     clock=Clock.for_running_loop(START), routing=RoutingTable(), bus=EventBus(),
-                    calendar=WorkingCalendar.default())
+                    calendar=SharedCalendar())
         states = AgentStates(deps, wrapup_seconds=10)
         states.on_idle(idle.append)
         await states.start()

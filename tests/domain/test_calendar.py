@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from worksheets.calendar import CalendarDataError, WorkingCalendar
+from worksheets.calendar import OFFICIAL_ARRANGEMENTS, CalendarDataError, WorkingCalendar
 
 # Statutory holiday days per year (全国年节及纪念日放假办法): 11 until 2024,
 # 13 from 2025.  With make-up days, every arrangement keeps
@@ -116,24 +116,33 @@ def write_year(path: Path, year: int, holidays: list[dict[str, str]],
     return path
 
 
+FIXTURE_2027 = Path(__file__).resolve().parents[1] / "fixtures" / "calendar" / "2027-test.json"
+
+
 def test_given_extra_file_when_loaded_then_next_year_follows_it(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture
 ) -> None:
-    extra = write_year(tmp_path / "2027.json", 2027,
-                       [{"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"}],
-                       [{"name": "元旦", "date": "2027-01-09"}])
-    calendar = WorkingCalendar.official(extra_files=[extra])
+    calendar = WorkingCalendar.official(extra_files=[FIXTURE_2027])
     with caplog.at_level(logging.WARNING, logger="worksheets.calendar"):
         assert not calendar.is_working_day(date(2027, 1, 1))
-        assert calendar.is_working_day(date(2027, 1, 9))
+        assert calendar.is_working_day(date(2027, 1, 31))  # Sunday, 调休上班
     assert 2027 in calendar.years
     assert not caplog.records
 
 
 def test_given_file_for_loaded_year_when_loaded_then_it_replaces_that_year(tmp_path: Path) -> None:
     calendar = WorkingCalendar.official()
-    calendar.load_file(write_year(tmp_path / "2026.json", 2026, [], []))
-    assert calendar.is_working_day(date(2026, 10, 8))  # Thursday, no longer a holiday
+    shipped = next(y for y in json.loads(OFFICIAL_ARRANGEMENTS.read_text(encoding="utf-8"))
+                   ["years"] if y["year"] == 2026)
+    # A corrected 2026: National Day 1-5 October without make-up days (still 13 days off).
+    holidays = [h for h in shipped["holidays"] if h["name"] != "国庆节"] + [
+        {"name": "国庆节", "start": "2026-10-01", "end": "2026-10-05"}]
+    workdays = [w for w in shipped["workdays"] if w["name"] != "国庆节"]
+    with pytest.raises(CalendarDataError, match="statutory days off are 13"):
+        calendar.load_file(write_year(tmp_path / "short.json", 2026, holidays[:-1], workdays))
+    assert not calendar.is_working_day(date(2026, 10, 6))  # refused: 2026 unchanged
+    calendar.load_file(write_year(tmp_path / "2026.json", 2026, holidays, workdays))
+    assert calendar.is_working_day(date(2026, 10, 6))  # Tuesday, no longer a holiday
     assert not calendar.is_working_day(date(2026, 10, 10))  # make-up day gone
     assert not calendar.is_working_day(date(2025, 10, 8))  # other years untouched
 

@@ -332,7 +332,8 @@ def test_given_survey_answer_then_stored_on_order_once(
     for _ in range(2):
         rated = service.set_satisfaction(db_session, "1759190400.50", answer="basically_satisfied",
                                          now=T0 + timedelta(minutes=5))
-    assert rated.id == order.id and rated.satisfaction == "basically_satisfied"
+    assert rated.id == order.id and rated.survey_answer == "basically_satisfied"
+    assert rated.satisfaction is None  # a department's satisfaction comes from the 回访 only
     events = db_session.scalars(select(CallEvent).where(CallEvent.kind == "survey")).all()
     assert len(events) == 1
     with pytest.raises(service.CallError, match="unknown survey answer"):

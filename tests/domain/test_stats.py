@@ -58,5 +58,7 @@ def test_period_figures(database_url):
     assert stats.asa_seconds == 17.5 and stats.aht_seconds == 100.5
     assert stats.orders_accepted == 2 and stats.orders_closed == 1
     assert stats.completion_rate == 0.5 and stats.on_time_rate == 1.0
-    assert stats.satisfaction_rate == 0.5 and stats.within_target_minutes == 0.5
+    # The survey is the hotline's service rating; no 回访 yet, so no satisfaction.
+    assert stats.service_rating == 0.5 and stats.surveyed == 2
+    assert stats.satisfaction_rate is None and stats.within_target_minutes == 0.5
     assert [b.hour for b in stats.hours] == ["2026-11-30 10:00"]

@@ -118,7 +118,7 @@ def test_four_calls_leave_the_right_records(database_url, tmp_path):
                 assert kind in kinds, (kind, kinds)
             assert kinds.index("entered") < kinds.index("queued") < kinds.index("answered")
             order_a = s.scalar(select(WorkOrder).where(WorkOrder.call_id == a.id))
-            assert order_a.status == "dispatched" and order_a.satisfaction == "satisfied"
+            assert order_a.status == "dispatched" and order_a.survey_answer == "satisfied"
             assert (b.outcome, b.queue) == ("abandoned", "hotline-help")
             assert s.scalar(select(CallbackTask).where(CallbackTask.call_id == b.id)) is not None
             assert s.scalar(select(WorkOrder).where(WorkOrder.call_id == b.id)) is None

@@ -44,6 +44,9 @@ def test_given_fastagi_flood_then_call_served_and_ami_and_http_unaffected(tmp_pa
             pong = await backend.deps.ami.send("Ping")
             await until(lambda: call.happened("left queue"), 120)
             connected = backend.deps.ami.connected
+            # The call is queued within seconds now: let the stalled header
+            # reach its deadline before it is closed.
+            await until(lambda: backend.fastagi.status()["bad_requests"] >= 2, 30)
             for w in held:
                 w.close()
             await asyncio.wait_for(call.done, 120)
@@ -129,7 +132,7 @@ def test_given_duplicated_and_reordered_events_then_same_call_records(tmp_path: 
     from pbx import events as ev
     from routing.menu import RoutingTable
     from tests.faults.stack import START
-    from worksheets.calendar import WorkingCalendar
+    from worksheets.calendar_store import SharedCalendar
     from worksheets.call_tracking import CallTracker
 
     data = (fixtures_dir / "scenarios" / "three-calls.ami.raw").read_bytes()
@@ -157,7 +160,7 @@ def test_given_duplicated_and_reordered_events_then_same_call_records(tmp_path: 
             db = Database(url)
             deps = Deps(settings=None, db=db, clock=Clock.for_running_loop(START),  # type: ignore[arg-type]
                         routing=await db.run(RoutingTable.load), bus=EventBus(),
-                        calendar=WorkingCalendar.default())
+                        calendar=SharedCalendar())
             tracker = CallTracker(deps)
             for e in stream:
                 await tracker.on_event(e)

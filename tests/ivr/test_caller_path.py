@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -16,38 +17,42 @@ from hotline.db import Database
 from hotline.deps import Deps
 from hotline.settings import load_settings
 from ivr import flows, prompts
-from pbx.ami import AmiResult
-from pbx.ami_protocol import AmiMessage
 from pbx.fastagi import FastAgiServer
+from pbx.state import MemberState, PbxState
 from routing import lists
 from routing.menu import RoutingTable
 from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
 from worksheets import service
-from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import SharedCalendar
 from worksheets.models import Call, CallbackTask, Department, WorkOrder
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
 
 
 @dataclass
-class QueueSummaryStub:
-    """Stands in for the AMI link: answers QueueSummary only."""
+class LinkStub:
+    """Stands in for the AMI link: connected, and never asked anything (the
+    wait comes from the backend's own model of the queues)."""
 
-    callers: int
-    available: int = 0
-    logged_in: int = 2
     connected: bool = True
 
     async def send(self, action, headers=(), **_):
-        assert action == "QueueSummary"
-        queue = dict(headers)["Queue"]
-        return AmiResult(AmiMessage.of({"Response": "Success"}), [AmiMessage.of({
-            "Event": "QueueSummary", "Queue": queue, "LoggedIn": self.logged_in,
-            "Available": self.available, "Callers": self.callers, "HoldTime": 0})])
+        raise AssertionError(f"the IVR sent {action}: it must read its own PBX model")
 
 
-def run(tmp_path: Path, script: Script, setup=None, ami=None, number="13800138000", now=NOW):
+def busy_queues(callers: int, staffed: int = 2) -> SimpleNamespace:
+    """The live PBX view: every member of hotline-help on a call, ``callers`` waiting."""
+    state = PbxState()
+    for n in range(staffed):
+        state.members[("hotline-help", f"PJSIP/10{n:02d}")] = MemberState(
+            "hotline-help", f"PJSIP/10{n:02d}", f"agent-10{n:02d}", status=2, in_call=True)
+    state.queue("hotline-help").waiting.update({f"9.{n}": n + 1 for n in range(callers)})
+    return SimpleNamespace(state=state)
+
+
+def run(tmp_path: Path, script: Script, setup=None, live=None, number="13800138000", now=NOW,
+        env=None):
     url = f"sqlite:///{tmp_path / 'ivr.db'}"
     prepare_database(url, now)
     db = Database(url)
@@ -55,11 +60,14 @@ def run(tmp_path: Path, script: Script, setup=None, ami=None, number="1380013800
         db.call(setup)
 
     async def main():
-        settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path)})
+        settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path), **(env or {})})
         settings.recordings_dir.mkdir(parents=True, exist_ok=True)
         deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(now),
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
-                    calendar=WorkingCalendar.default(), ami=ami)
+                    calendar=SharedCalendar(),
+                    ami=LinkStub() if live is not None else None)  # type: ignore[arg-type]
+        if live is not None:
+            deps.pbx_live = live
         server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
                                host="127.0.0.1", port=0)
         await server.start()
@@ -132,43 +140,83 @@ def _open_order(s):
 
 
 def test_caller_with_an_open_order_can_add_to_it(tmp_path):
-    (session, call), db = run(tmp_path, Script(keys=["1"]), _open_order)
-    assert prompts.OPEN_ORDER in session.played and prompts.MENU not in session.played
+    # No key in the greeting; 1 pressed as soon as the read-back starts stops it.
+    (session, call), db = run(tmp_path, Script(keys=[None, "1"]), _open_order)
+    assert session.played == [prompts.WELCOME, prompts.OPEN_ORDER]
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
     assert call.follows_order_id is not None and call.ivr_choice == "follow-up"
     db.close()
 
 
 def test_caller_with_an_open_order_can_start_a_new_one(tmp_path):
-    (session, call), db = run(tmp_path, Script(keys=["2", "3"]), _open_order)
-    assert prompts.MENU in session.played
+    (session, call), db = run(tmp_path, Script(keys=[None, "2", "3"]), _open_order)
+    assert session.played == [prompts.WELCOME, prompts.OPEN_ORDER, prompts.MENU]
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-report"
     assert call.follows_order_id is None
     db.close()
 
 
+def test_caller_with_an_open_order_who_presses_in_the_greeting_chose_from_the_menu(tmp_path):
+    (session, call), db = run(tmp_path, Script(keys=["3"]), _open_order)
+    assert session.played == [prompts.WELCOME]
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-report"
+    assert call.follows_order_id is None
+    db.close()
+
+
+ALWAYS = {"HOTLINE_DESCRIPTION_WHEN": "always"}
+
+
 def test_description_with_speech_is_kept_and_silence_is_not(tmp_path):
-    (session, call), db = run(tmp_path, Script(keys=["1"], record="speech"))
+    (session, call), db = run(tmp_path, Script(keys=["1"], record="speech"), env=ALWAYS)
     record = next(c for c in session.commands if c.startswith("RECORD FILE"))
     assert record.endswith(" 60000 0 BEEP s=3")  # 60 s at most, stops after 3 s of silence
     assert call.description_recording and Path(call.description_recording).exists()
     db.close()
-    (session, call), db = run(tmp_path / "b", Script(keys=["1"], record="silence"))
+    (session, call), db = run(tmp_path / "b", Script(keys=["1"], record="silence"), env=ALWAYS)
     assert call.description_recording is None
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"  # still queued
     db.close()
 
 
 def test_hangup_during_description_keeps_what_was_said_and_does_not_queue(tmp_path):
-    (session, call), db = run(tmp_path, Script(keys=["1"], record="hangup"))
+    (session, call), db = run(tmp_path, Script(keys=["1"], record="hangup"), env=ALWAYS)
     assert "HOTLINE_QUEUE" not in session.set_vars
     assert call.description_recording is not None
     db.close()
 
 
+def test_the_description_prompt_names_its_skip_key_and_takes_it(tmp_path):
+    assert "跳过" in prompts.TEXTS[prompts.DESCRIBE][1] and "井号" in prompts.TEXTS[
+        prompts.DESCRIBE][1]
+    (session, call), db = run(tmp_path, Script(keys=["1", "#"], record="speech"), env=ALWAYS)
+    assert session.played == [prompts.WELCOME, prompts.DESCRIBE]
+    assert not any(c.startswith("RECORD FILE") for c in session.commands)
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
+    db.close()
+
+
+def test_description_asked_only_when_the_wait_is_longer_than_it_can_take(tmp_path):
+    # A free agent (no PBX view says otherwise): straight to the queue.
+    (session, call), db = run(tmp_path, Script(keys=["1"], record="speech"))
+    assert session.played == [prompts.WELCOME]
+    assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
+    db.close()
+    # Everyone busy, nobody waiting: 180 s / 2 agents = 90 s > 60 s + 3 s: asked.
+    (session, call), db = run(tmp_path / "b", Script(keys=["1"], record="speech"),
+                              live=busy_queues(0))
+    assert prompts.DESCRIBE in session.played and call.description_recording
+    db.close()
+    # Four agents busy: 45 s < 63 s, the description would cost the caller: not asked.
+    (session, call), db = run(tmp_path / "c", Script(keys=["1"], record="speech"),
+                              live=busy_queues(0, staffed=4))
+    assert prompts.DESCRIBE not in session.played
+    db.close()
+
+
 def test_long_wait_offers_a_callback_and_it_is_taken(tmp_path):
-    (session, call), db = run(tmp_path, Script(keys=["1", "1"]), ami=QueueSummaryStub(callers=6))
-    assert prompts.CALLBACK_OFFER in session.played
+    (session, call), db = run(tmp_path, Script(keys=["1", "#", "1"]), live=busy_queues(6))
+    assert session.played[-2:] == [prompts.CALLBACK_OFFER, prompts.CALLBACK_CONFIRMED]
     assert session.set_vars.get("HOTLINE_ACTION") == "hangup"
     assert call.outcome == "callback"
     task = db.call(lambda s: s.scalar(select(CallbackTask).where(CallbackTask.call_id == call.id)))
@@ -179,15 +227,14 @@ def test_long_wait_offers_a_callback_and_it_is_taken(tmp_path):
 def test_short_wait_goes_to_the_queue_without_offer(tmp_path):
     # Position and hold time are Asterisk's to announce, in the queue
     # (tests/pbxsim/test_announcements.py); the IVR only offers callbacks.
-    (session, call), db = run(tmp_path, Script(keys=["1"]), ami=QueueSummaryStub(callers=1,
-                                                                                 logged_in=4))
+    (session, call), db = run(tmp_path, Script(keys=["1"]), live=busy_queues(1, staffed=4))
     assert prompts.CALLBACK_OFFER not in session.played
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
     db.close()
 
 
 def test_no_callback_offer_for_numbers_callbacks_may_not_dial(tmp_path):
-    (session, call), db = run(tmp_path, Script(keys=["1"]), ami=QueueSummaryStub(callers=6),
+    (session, call), db = run(tmp_path, Script(keys=["1", "#"]), live=busy_queues(6),
                               number="0085212345678")
     assert prompts.CALLBACK_OFFER not in session.played
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
@@ -206,7 +253,8 @@ def test_overflow_and_time_of_day_rules_set_the_queue(tmp_path):
 
 
 def test_a_recording_cut_at_the_limit_is_kept(tmp_path):
-    (session, call), db = run(tmp_path, Script(keys=["1"], record="speech", record_seconds=60))
+    (session, call), db = run(tmp_path, Script(keys=["1"], record="speech", record_seconds=60),
+                              env=ALWAYS)
     record = next(c for c in session.commands if c.startswith("RECORD FILE"))
     assert " 60000 " in record  # the PBX stops it at 60 s
     assert call.description_recording is not None
@@ -223,7 +271,7 @@ def test_survey_answer_is_stored_and_a_hangup_during_it_is_harmless(tmp_path):
         settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path)})
         deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(NOW),
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
-                    calendar=WorkingCalendar.default())
+                    calendar=SharedCalendar())
         server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
                                host="127.0.0.1", port=0)
         await server.start()
@@ -241,5 +289,5 @@ def test_survey_answer_is_stored_and_a_hangup_during_it_is_harmless(tmp_path):
     order = db.call(lambda s: s.get(WorkOrder, order_id))
     db.close()
     assert prompts.SURVEY in answered.played and prompts.THANKS in answered.played
-    assert order.satisfaction == "basically_satisfied"
+    assert order.survey_answer == "basically_satisfied" and order.satisfaction is None
     assert cut.commands and not cut.set_vars

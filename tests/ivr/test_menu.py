@@ -18,8 +18,10 @@ from pbx.fastagi import FastAgiServer
 from routing.menu import RoutingTable
 from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
-from worksheets.calendar import WorkingCalendar
+from worksheets.calendar_store import SharedCalendar
 from worksheets.models import Call
+
+_commands: list[list[str]] = []
 
 
 def run_ivr(url, uid, keys, **kwargs):
@@ -30,7 +32,7 @@ def run_ivr(url, uid, keys, **kwargs):
         deps = Deps(settings=load_settings(env={}), db=db,
                     clock=Clock.for_running_loop(datetime(2026, 11, 30, 2, tzinfo=UTC)),
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
-                    calendar=WorkingCalendar.default())
+                    calendar=SharedCalendar())
         server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
                                host="127.0.0.1", port=0)
         await server.start()
@@ -39,6 +41,7 @@ def run_ivr(url, uid, keys, **kwargs):
                 keys=list(keys), record="none", hang_up_at=kwargs.get("hang_up_at")),
                 **{k: v for k, v in kwargs.items() if k in ("number", "name")})
             played, variables = session.played, session.set_vars
+            _commands.append(session.commands)
             await asyncio.sleep(0.1)
             call = await db.run(lambda s: s.scalar(select(Call).where(Call.uniqueid == uid)))
             return played, variables, call
@@ -50,16 +53,21 @@ def run_ivr(url, uid, keys, **kwargs):
 
 
 @pytest.mark.parametrize("keys,queue,choice,menus", [
-    (["1"], "hotline-help", "1", 1),
-    (["2"], "hotline-complaint", "2", 1),
-    (["3"], "hotline-report", "3", 1),
-    (["4"], "hotline-consult", "4", 1),
-    (["5"], "hotline-suggest", "5", 1),
-    (["0"], "hotline-general", "0", 1),
-    ([None, None, None, None, None, None], "hotline-general", "none", 3),
-    (["7", "8", "*"], "hotline-general", "invalid", 3),
-    (["7", "2"], "hotline-complaint", "2", 2),
-    ([None, None, "#", None], "hotline-general", "invalid", 3),
+    # A key during the greeting chooses: the menu is not played.
+    (["1"], "hotline-help", "1", 0),
+    (["2"], "hotline-complaint", "2", 0),
+    (["0"], "hotline-general", "0", 0),
+    # ... or during the menu.
+    ([None, "3"], "hotline-report", "3", 1),
+    ([None, "4"], "hotline-consult", "4", 1),
+    ([None, "5"], "hotline-suggest", "5", 1),
+    # No key after the whole menu: an operator at once.
+    ([None, None, None, None, None, None], "hotline-general", "none", 1),
+    # Wrong keys: "wrong input", the menu again, three tries in all.
+    (["7", None, "8", None, "*"], "hotline-general", "invalid", 2),
+    (["7", None, "2"], "hotline-complaint", "2", 1),
+    (["7", "2"], "hotline-complaint", "2", 0),  # pressed during "wrong input"
+    ([None, "#", None, None, None], "hotline-general", "invalid", 2),
 ])
 def test_menu_paths(tmp_path, keys, queue, choice, menus):
     played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.1", keys)
@@ -67,14 +75,24 @@ def test_menu_paths(tmp_path, keys, queue, choice, menus):
     assert call.queue == queue and call.ivr_choice == choice and call.outcome == "in_ivr"
     assert played[0] == prompts.WELCOME
     assert played.count(prompts.MENU) == menus
-    if menus == 3:
-        assert played.index(prompts.TO_OPERATOR) < played.index(prompts.DESCRIBE)
+    assert prompts.PLEASE_HOLD not in played and prompts.NO_INPUT not in played
+    if choice in ("none", "invalid"):
+        assert played[-1] == prompts.TO_OPERATOR and prompts.DESCRIBE not in played
+    else:
+        assert prompts.TO_OPERATOR not in played
+
+
+def test_every_prompt_before_the_queue_takes_keys(tmp_path):
+    run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.5", ["7", None, "2"])
+    commands = _commands[-1]
+    streams = [c for c in commands if c.startswith("STREAM FILE")]
+    assert streams and all(not c.endswith(' ""') for c in streams), streams
 
 
 def test_nine_switches_to_english_without_using_a_try(tmp_path):
     played, variables, call = run_ivr(f"sqlite:///{tmp_path / 'ivr.db'}", "1.2", ["9", "4"])
     assert variables["HOTLINE_QUEUE"] == "hotline-consult"
-    assert played[:3] == [prompts.WELCOME, prompts.MENU, prompts.MENU_EN]
+    assert played[:2] == [prompts.WELCOME, prompts.MENU_EN]
     # Asterisk's queue announcements follow the channel's language
     assert variables["CHANNEL(language)"] == "en"
 

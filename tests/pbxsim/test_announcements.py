@@ -255,3 +255,11 @@ def test_production_dialplan_and_queues_announce_only_shipped_mandarin_sounds(tm
     assert "zh/queue-youarenext" in names(next_up)
     assert names(third)[:3] == ["zh/queue-thereare", "zh/digits/2", "zh/queue-callswaiting"]
     assert "zh/queue-periodic-announce" in names(third)  # 200 s > 90 s
+    # "Please hold" is the queue's own announcement: 10 s after joining
+    # (periodic-announce-startdelay), not 90 s, and never for the caller
+    # answered at once (the IVR says none before the queue).
+    for caller in (next_up, third):
+        joined = next(t for t, e in caller.events if e.startswith("queued"))
+        first = next(t for t, n in heard(caller) if n == "zh/queue-periodic-announce")
+        # app_queue counts whole seconds of time(): up to one second early.
+        assert 9 <= first - joined <= 25, (caller.events, first - joined)

@@ -107,7 +107,10 @@ async def scenario(url: str, tmp_path: Path, speech_dir: Path) -> dict[str, Any]
                  ami_secret_override={"hotline": "test-secret"},
                  recordings_dir=recordings, queue_log_path=tmp_path / "queue_log")
     await sim.start()
+    # The description is asked of every caller here (by default only when the
+    # wait is long, and the agent is free): it is what this test follows.
     settings = replace(settings_for_test(url, tmp_path), recordings_dir=recordings,
+                       description_when="always",
                        ami=AmiTarget("127.0.0.1", sim.ami_port, "hotline", "test-secret"),
                        agi_listen=Listen("127.0.0.1", agi_port))
     backend = Backend(settings, clock=clock,

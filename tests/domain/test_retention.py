@@ -1,0 +1,163 @@
+"""Retention: old recordings and transcripts go with their rows, together;
+an open order's (and what follows it) are kept, whatever their age
+(SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from speech.tables import TranscriptionJob, TranscriptRecord
+from tests.domain.conftest import SHANGHAI, local
+from worksheets import lifecycle, service
+from worksheets.calendar import WorkingCalendar
+from worksheets.models import Call, Department
+from worksheets.retention import purge
+
+NOW = local(2026, 12, 5, 10)
+OLD = NOW - timedelta(days=400)
+RECENT = NOW - timedelta(days=10)
+
+
+def make_call(s, recordings: Path, uid: str, at, *, close_at=None, follows=None) -> int:
+    """A dispatched order with a description and a call recording, each transcribed."""
+    dept = s.scalar(select(Department.id).order_by(Department.id))
+    call = service.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
+    call.follows_order_id = follows
+    order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
+                                  hold_seconds=2, now=at)
+    service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮", description="",
+                              category="help", complexity="ordinary", department_id=dept,
+                              answered_on_call=False, now=at,
+                              calendar=WorkingCalendar.official(), tz=SHANGHAI)
+    if close_at is not None:
+        lifecycle.reply(s, order.id, department_id=dept, text="已修复", user_id=None,
+                        now=close_at)
+    for kind, name in (("description", f"desc-{uid}.wav"), ("call", f"20251101-{uid}.wav")):
+        path = recordings / name
+        path.write_bytes(b"RIFF" + b"\0" * 96)
+        if kind == "description":
+            call.description_recording = str(path)
+        job = TranscriptionJob(recording_key=name, path=str(path), kind=kind,
+                               call_uniqueid=uid, status="done", created_at=at)
+        s.add(job)
+        s.flush()
+        s.add(TranscriptRecord(job_id=job.id, call_uniqueid=uid, kind=kind, text="路灯不亮",
+                               words=[], created_at=at, updated_at=at))
+    s.flush()
+    return order.id
+
+
+def material(db, uid: str) -> tuple[int, int, str | None]:
+    def count(s):
+        jobs = s.scalars(select(TranscriptionJob.id).where(
+            TranscriptionJob.call_uniqueid == uid)).all()
+        transcripts = s.scalars(select(TranscriptRecord.id).where(
+            TranscriptRecord.call_uniqueid == uid)).all()
+        desc = s.scalar(select(Call.description_recording).where(Call.uniqueid == uid))
+        return len(jobs), len(transcripts), desc
+    return db.call(count)
+
+
+def test_old_closed_material_goes_with_its_rows_and_open_orders_keep_theirs(
+    db, tmp_path: Path,
+) -> None:
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+
+    def build(s):
+        make_call(s, recordings, "old.closed", OLD, close_at=OLD + timedelta(days=3))
+        open_order = make_call(s, recordings, "old.open", OLD)
+        make_call(s, recordings, "old.follows", OLD + timedelta(days=1), follows=open_order,
+                  close_at=OLD + timedelta(days=2))
+        make_call(s, recordings, "old.late", OLD, close_at=RECENT)  # closed 10 days ago
+        make_call(s, recordings, "recent", RECENT, close_at=RECENT + timedelta(days=1))
+
+    db.call(build)
+    files_before = sorted(p.name for p in recordings.iterdir())
+    dry = purge(db, now=NOW, retention_days=365, recordings_dir=recordings, dry_run=True)
+    assert (dry.calls, dry.files, dry.jobs, dry.transcripts) == (1, 2, 2, 2)
+    assert sorted(p.name for p in recordings.iterdir()) == files_before
+    assert material(db, "old.closed")[:2] == (2, 2)
+
+    report = purge(db, now=NOW, retention_days=365, recordings_dir=recordings)
+    assert (report.calls, report.files, report.jobs, report.transcripts) == (1, 2, 2, 2)
+    assert report.bytes == 200 and report.kept_open == 3 and report.outside == []
+    assert "removed 2 recording file(s)" in report.summary()
+    assert material(db, "old.closed") == (0, 0, None)
+    assert not (recordings / "desc-old.closed.wav").exists()
+    assert not (recordings / "20251101-old.closed.wav").exists()
+    assert db.call(lambda s: s.scalar(select(Call.id).where(Call.uniqueid == "old.closed")))
+    for kept in ("old.open", "old.follows", "old.late", "recent"):
+        jobs, transcripts, desc = material(db, kept)
+        assert (jobs, transcripts) == (2, 2) and desc is not None, kept
+        assert (recordings / f"desc-{kept}.wav").exists(), kept
+    again = purge(db, now=NOW, retention_days=365, recordings_dir=recordings)
+    assert (again.calls, again.files) == (0, 0)
+
+
+def test_a_file_that_cannot_be_removed_keeps_its_rows(db, tmp_path: Path) -> None:
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    db.call(lambda s: make_call(s, recordings, "stuck", OLD, close_at=OLD))
+    # The call recording's path is now a directory with a file in it: unlink fails.
+    call_rec = recordings / "20251101-stuck.wav"
+    call_rec.unlink()
+    call_rec.mkdir()
+    (call_rec / "x").write_bytes(b"x")
+    with pytest.raises(OSError):
+        purge(db, now=NOW, retention_days=365, recordings_dir=recordings)
+    assert material(db, "stuck")[:2] == (2, 2)  # rolled back with the failure
+
+
+def test_paths_outside_the_recordings_directory_are_never_removed(db, tmp_path: Path) -> None:
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    db.call(lambda s: make_call(s, elsewhere, "outside", OLD, close_at=OLD))
+    report = purge(db, now=NOW, retention_days=365, recordings_dir=recordings)
+    assert len(report.outside) == 2 and (report.files, report.calls) == (0, 0)
+    assert (elsewhere / "desc-outside.wav").exists()
+    assert material(db, "outside")[:2] == (2, 2)  # its rows stay with its files
+
+
+def test_the_backend_purges_once_a_day_at_three_and_reports_it(database_url, tmp_path) -> None:
+    import asyncio
+    from dataclasses import replace
+
+    from hotline.app import Backend
+    from hotline.clock import Clock, run_simulated
+    from hotline.db import Database
+    from tests.helpers import prepare_database, settings_for_test
+
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    prepare_database(database_url, OLD)
+    db = Database(database_url)
+    try:
+        db.call(lambda s: make_call(s, recordings, "nightly", OLD, close_at=OLD))
+    finally:
+        db.close()
+    settings = replace(settings_for_test(database_url, tmp_path), retention_days=365,
+                       recordings_dir=recordings)
+    start = local(2026, 12, 5, 2, 30)  # half an hour before the purge
+
+    async def main():
+        backend = Backend(settings, clock=Clock.for_running_loop(start))
+        await backend.start()
+        try:
+            assert backend.deps is not None
+            sub = backend.deps.bus.subscribe(lambda e: e["type"] == "retention.purged")
+            event = await asyncio.wait_for(sub.queue.get(), timeout=2 * 3600)
+            return event, backend.deps.clock.now()
+        finally:
+            await backend.stop()
+
+    event, at = run_simulated(main())
+    assert at >= local(2026, 12, 5, 3) and at < local(2026, 12, 5, 3, 5)
+    assert (event["calls"], event["files"], event["transcripts"]) == (1, 2, 2)
+    assert not any(recordings.iterdir())
