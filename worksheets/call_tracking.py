@@ -104,8 +104,7 @@ class CallTracker:
             agent_id = agent_id_for_member(s, member)
             order = service.mark_answered(s, uniqueid, member_name=member, agent_id=agent_id,
                                           hold_seconds=hold, now=now,
-                                          tz=self.deps.settings.tz,
-                                          prefix=self.deps.settings.order_prefix)
+                                          **service.numbering(self.deps.settings))
             return order.id, order.number, agent_id
 
         order_id, number, agent_id = await self.deps.db.run(work)

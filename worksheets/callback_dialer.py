@@ -36,7 +36,7 @@ from pbx import events as ev
 from pbx.ami import AmiError
 from pbx.ami_session import AmiConnectionLost, AmiTimeout
 from routing.rules import normalize_number
-from worksheets import callbacks, visits
+from worksheets import callbacks, service, visits
 from worksheets.callbacks import CallbackError
 from worksheets.models import OrderEvent, WorkOrder
 
@@ -144,9 +144,9 @@ class CallbackDialer:
 
         async def on_answer() -> None:
             now = self.deps.clock.now()
-            settings = self.deps.settings
+            numbering = service.numbering(self.deps.settings)
             order = await self.deps.db.run(lambda s: callbacks.citizen_answered(
-                s, attempt_id, now=now, tz=settings.tz, prefix=settings.order_prefix))
+                s, attempt_id, now=now, **numbering))
             self.deps.bus.publish("callback.answered", attempt_id=attempt_id,
                                   agent_id=agent_id, order_id=order.id if order else None,
                                   order_number=order.number if order else None)

@@ -415,6 +415,13 @@ def call_timeline(session: Session, call_id: int) -> list[CallEvent]:
     return list(rows)
 
 
+def numbering(settings: Any) -> dict[str, Any]:
+    """``tz`` and ``prefix`` of order numbers from the settings (defaults without)."""
+    if settings is None:
+        return {"tz": CITY_TZ, "prefix": ORDER_PREFIX}
+    return {"tz": settings.tz, "prefix": settings.order_prefix}
+
+
 def next_order_number(session: Session, now: datetime, tz: tzinfo,
                       prefix: str = ORDER_PREFIX) -> str:
     """The next free order number of ``now``'s local day: "BJ20261129-0001".

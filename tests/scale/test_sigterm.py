@@ -50,7 +50,9 @@ def stop_and_check(proc: Proc) -> None:
     proc.signal_group(signal.SIGTERM)
     code = proc.ended(90)
     assert "took longer than" not in proc.output(), proc.output()[-3000:]
-    assert code == 0, proc.output()[-3000:]
+    # 0, or 1 when the demo's report found answered calls still without an order
+    # (stopped mid-traffic); never the watchdog's cut (checked above).
+    assert code in (0, 1), proc.output()[-3000:]
     deadline = time.monotonic() + 10
     while not proc.group_gone():
         assert time.monotonic() < deadline, f"{proc.name}: processes left behind"
