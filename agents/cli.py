@@ -27,15 +27,9 @@ T = TypeVar("T")
 
 def _with_db(args: argparse.Namespace, fn: Callable[[Session, Any], T]) -> T:
     """Run ``fn(session, settings)`` in one transaction on the configured database."""
-    from hotline.db import Database
-    from hotline.settings import load_settings as load_hotline_settings
+    from hotline.db import call_on_configured
 
-    settings = load_hotline_settings(config_file=getattr(args, "config", None))
-    db = Database(settings.database_url)
-    try:
-        return db.call(lambda s: fn(s, settings))
-    finally:
-        db.close()
+    return call_on_configured(getattr(args, "config", None), fn)
 
 
 def _today(args: argparse.Namespace) -> date:

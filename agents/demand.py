@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from agents import erlang, rota
 from agents.roster import Roster
-from worksheets.models import Call
+from calls.models import Call
 
 DEFAULT_AHT_SECONDS = 240.0  # when there is no answered call in the window yet
 

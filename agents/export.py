@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from agents import rota
 from agents.models import Agent, Team
 from agents.roster import load_roster
+from hotline.spreadsheet import safe_row
 
 WEEKDAYS = "一二三四五六日"
 COLUMNS = ("date", "weekday", "shift", "start", "end", "team", "agents", "count", "short")
@@ -69,7 +70,7 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADINGS)
     for row in rows:
-        writer.writerow(_cells(row))
+        writer.writerow(safe_row(_cells(row)))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
@@ -13,8 +14,7 @@ from agents.models import Agent, Team
 from agents.staffing import Staffing, StaffingError, UnknownPauseReason
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from pbx.ami import AmiError
-from pbx.ami_session import AmiConnectionLost, AmiTimeout
+from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
 from routing.lists import audit
 
 STAFFING_KEY: web.AppKey[Staffing] = web.AppKey("staffing", Staffing)
@@ -93,21 +93,14 @@ async def list_agents(request: web.Request) -> web.Response:
 
 
 async def live_queues(request: web.Request) -> web.Response:
-    deps = request.app[DEPS_KEY]
-    if deps.ami is None or not deps.ami.connected:
+    pbx = request.app[DEPS_KEY].pbx
+    if pbx is None or not pbx.connected:
         return json_error(503, "pbx_down", "the PBX is not connected")
     try:
-        result = await deps.ami.send("QueueSummary")
+        figures = await pbx.commands.queue_summary()
     except AmiError as exc:
         return json_error(503, "pbx_error", str(exc))
-    queues = [
-        {"queue": e.get("Queue"), "logged_in": int(e.get("LoggedIn") or 0),
-         "available": int(e.get("Available") or 0), "callers": int(e.get("Callers") or 0),
-         "hold_time": int(e.get("HoldTime") or 0),
-         "longest_hold_time": int(e.get("LongestHoldTime") or 0)}
-        for e in result.events if e.event == "QueueSummary"
-    ]
-    return web.json_response({"queues": queues})
+    return web.json_response({"queues": [asdict(f) for f in figures]})
 
 
 SUPERVISE_MODES = ("listen", "whisper", "barge")
@@ -129,7 +122,7 @@ async def supervise(request: web.Request) -> web.Response:
     mode, phone = data.get("mode", "listen"), data.get("phone")
     if mode not in SUPERVISE_MODES:
         return json_error(400, "invalid", f"mode is one of {', '.join(SUPERVISE_MODES)}")
-    if not isinstance(phone, str) or not PHONE_RE.match(phone):
+    if not isinstance(phone, str) or not PHONE_RE.fullmatch(phone):
         return json_error(400, "invalid", "phone is your softphone, e.g. PJSIP/9001")
     def load(s: Session) -> tuple[Agent | None, bool]:
         taken = s.scalar(select(Agent.id).where(Agent.interface == phone)) is not None
@@ -140,13 +133,14 @@ async def supervise(request: web.Request) -> web.Response:
         return json_error(404, "not_found", f"no active agent {agent_id}")
     if agents_phone or phone.split("/", 1)[1].lower() == "trunk":
         return json_error(400, "invalid", "that is an agent's phone or the trunk, not yours")
-    if not PHONE_RE.match(agent.interface) or not agent.number.isdigit():
+    if not PHONE_RE.fullmatch(agent.interface) or not agent.number.isdigit():
         return json_error(409, "unsupported", f"{agent.name}'s phone {agent.interface} cannot "
                                               "be spied on from here")
     state = request.app[STAFFING_KEY].states.state_of(agent_id)
     if state is None or state["state"] != "on_call":
         return json_error(409, "not_on_call", f"{agent.name} is not on a call now")
-    if deps.ami is None or not deps.ami.connected:
+    pbx = deps.pbx
+    if pbx is None or not pbx.connected:
         return json_error(503, "pbx_down", "the PBX is not connected")
     now = deps.clock.now()
     # Audited before the PBX is asked: a listen must never go unrecorded.
@@ -156,11 +150,8 @@ async def supervise(request: web.Request) -> web.Response:
                                       now=now))
     status = "ringing your phone"
     try:
-        await deps.ami.send("Originate", [
-            ("Channel", phone), ("Context", "supervisor-spy"), ("Exten", "s"),
-            ("Priority", "1"), ("Async", "true"), ("Timeout", "30000"),
-            ("CallerID", f'"{SUPERVISE_LABEL[mode]} {agent.number}" <{agent.number}>'),
-            ("Variable", f"SPY_TARGET={agent.interface}"), ("Variable", f"SPY_MODE={mode}")])
+        await pbx.commands.spy(phone, agent.interface, mode,
+                               f'"{SUPERVISE_LABEL[mode]} {agent.number}" <{agent.number}>')
     except (AmiTimeout, AmiConnectionLost):
         status = "unconfirmed: your phone may still ring"  # never re-sent
     except AmiError as exc:

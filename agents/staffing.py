@@ -11,16 +11,20 @@ if idle, otherwise they are paused (reason ``shift-end``, so no new call
 reaches them) and removed when their call and wrap-up are over.
 ``no_show_minutes`` into a shift, rostered agents not on the queues are
 flagged to supervisors (by one backend of several: ``alerts``).  Each
-backend changes shifts for the agents logged in through it.  After an AMI
-reconnect (Asterisk restarted: dynamic members are gone) the logged-in
-agents are added again.
+backend changes shifts for the agents it follows.
+
+Who is on the queues is Asterisk's to say: after every resync of the PBX
+model, agents on its queues whom this process did not log in (it
+restarted, or another backend logged them in) are adopted (and taken off
+if their shift is over), and logged-in agents missing from them (Asterisk
+restarted: dynamic members are gone) are added again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -33,7 +37,11 @@ from agents.roster import ShiftPolicy, SlotKey, load_roster, load_settings
 from agents.state import SHIFT_END_REASON, AgentStates
 from hotline.deps import Deps
 from hotline.tasks import cancel_and_wait
-from pbx.ami import AmiError, AmiLink
+from pbx import model_events as me
+from pbx.commands import AmiError, PbxCommands
+from pbx.model import PbxModel
+from pbx.model_events import agent_number
+from pbx.state import MemberState
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +85,10 @@ class AgentOnQueues:
 
 
 class Staffing:
-    def __init__(self, deps: Deps, config: rota.RotaConfig | None = None) -> None:
+    def __init__(self, deps: Deps, config: rota.RotaConfig | None = None,
+                 model: PbxModel | None = None) -> None:
         self.deps = deps
+        self.model = model
         self.config = config or rota.RotaConfig(min_on_duty=5)
         self.policy = ShiftPolicy()
         self.logged_in: dict[int, AgentOnQueues] = {}
@@ -89,6 +99,8 @@ class Staffing:
         self._tasks: set[asyncio.Task[None]] = set()
         # Whether this backend raises the no-show alerts (the elected one of several).
         self.alerts = True
+        self._resync_lock = asyncio.Lock()
+        self._joining: set[int] = set()
 
     # ---------------------------------------------------------------- life
     async def start(self) -> None:
@@ -163,22 +175,23 @@ class Staffing:
 
     async def _join(self, member: AgentOnQueues) -> None:
         member.starts_at = None
-        await self._add(member)
+        # Joining: a resync meanwhile sees them on some queues; not to be adopted.
+        self._joining.add(member.agent_id)
+        try:
+            await self._add(member)
+        finally:
+            self._joining.discard(member.agent_id)
         self.logged_in[member.agent_id] = member
         self.deps.bus.publish("agent.login", agent_id=member.agent_id, member=member.member_name,
                               queues=sorted(member.queues))
 
     async def _add(self, member: AgentOnQueues) -> None:
-        ami = self._ami()
+        pbx = self._pbx()
         for queue, penalty in member.queues.items():
             try:
-                await ami.send("QueueAdd", {
-                    "Queue": queue, "Interface": member.interface, "Penalty": penalty,
-                    "MemberName": member.member_name, "Paused": "false",
-                })
+                await pbx.queue_add(queue, member.interface, member.member_name, penalty)
             except AmiError as exc:
-                if "already" not in exc.message.lower():
-                    raise StaffingError(f"QueueAdd {queue}: {exc.message}") from exc
+                raise StaffingError(f"QueueAdd {queue}: {exc.message}") from exc
 
     async def queue_logout(self, agent_id: int) -> None:
         """Leave the queues now (a waiting check-in is simply dropped)."""
@@ -187,10 +200,10 @@ class Staffing:
         member = self.logged_in.pop(agent_id, None)
         if member is None:
             return
-        ami = self._ami()
+        pbx = self._pbx()
         for queue in member.queues:
             try:
-                await ami.send("QueueRemove", {"Queue": queue, "Interface": member.interface})
+                await pbx.queue_remove(queue, member.interface)
             except AmiError as exc:
                 log.warning("QueueRemove %s %s: %s", queue, member.member_name, exc.message)
         self.deps.bus.publish("agent.logout", agent_id=agent_id, member=member.member_name)
@@ -217,18 +230,71 @@ class Staffing:
         return row.code
 
     async def _pause_member(self, member: AgentOnQueues, paused: bool, reason: str) -> None:
-        await self._ami().send("QueuePause", {
-            "Interface": member.interface, "Paused": "true" if paused else "false",
-            "Reason": reason,
-        })
+        await self._pbx().pause(member.interface, paused, reason)
+
+    # ---------------------------------------------------------------- resync
+    def follow(self, model: PbxModel) -> None:
+        """After each resync of the model: adopt the agents Asterisk has on its
+        queues (this backend restarted), put back those it lost (it restarted)."""
+        self.model = model
+        model.subscribe(me.Resynced.NAME, self._resynced)
+
+    def _resynced(self, _event: me.Resynced) -> None:
+        # Not on the model's dispatcher: the QueueAdds' own events must flow.
+        task = asyncio.create_task(self.resync(), name="staffing-resync")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def resync(self) -> None:
-        """After a (re)connect: put the logged-in agents back on their queues."""
+        """Make staffing and Asterisk's queues agree, from the model's members."""
+        async with self._resync_lock:  # two resyncs in a row: one after the other
+            await self._agree_with_pbx()
+
+    async def _agree_with_pbx(self) -> None:
+        assert self.model is not None
+        on_pbx: dict[str, dict[str, MemberState]] = {}
+        for m in self.model.state.members.values():
+            # Static members (queues.conf) are the configuration's, not staffing's.
+            if m.dynamic and agent_number(m.name) is not None:
+                on_pbx.setdefault(m.name, {})[m.queue] = m
+        known = {m.member_name for m in self.logged_in.values()}
+        for member_name, queues in sorted(on_pbx.items()):
+            if member_name not in known:
+                await self._adopt(member_name, queues)
         for member in list(self.logged_in.values()):
-            try:
-                await self._add(member)
-            except (StaffingError, AmiError) as exc:
-                log.error("could not restore %s to the queues: %s", member.member_name, exc)
+            missing = {q: p for q, p in member.queues.items()
+                       if q not in on_pbx.get(member.member_name, {})}
+            if missing:  # Asterisk restarted: it forgets dynamic members
+                log.warning("%s is missing from %d queue(s) at the PBX; adding again",
+                            member.member_name, len(missing))
+                await self._guarded(self._add(replace(member, queues=missing)), member,
+                                    "rejoin the queues")
+
+    async def _adopt(self, member_name: str, queues: dict[str, MemberState]) -> None:
+        """An agent on Asterisk's queues whom this process did not log in."""
+        number = agent_number(member_name)
+        agent_id = await self.deps.db.run(lambda s: s.scalar(
+            select(Agent.id).where(Agent.number == number)))
+        if agent_id is None:
+            return
+        try:
+            member = await self._member(agent_id)
+        except StaffingError as exc:
+            log.warning("%s is on the queues but %s; left as Asterisk has it", member_name, exc)
+            return
+        if agent_id in self.logged_in or agent_id in self._joining:
+            return  # logged in here while we looked them up
+        member.queues = {q: member.queues.get(q, 2) for q in queues}
+        self.logged_in[agent_id] = member
+        log.info("%s found on %d queue(s) at the PBX; following them", member_name, len(queues))
+        if all(m.paused and m.paused_reason == SHIFT_END_REASON for m in queues.values()):
+            self.leaving.add(agent_id)
+            if self.states.is_idle(agent_id):
+                await self._guarded(self.queue_logout(agent_id), member, "leave the queues")
+            return
+        current = rota.shift_at(self.config, self.local_now())
+        if agent_id not in await self.rostered((current.day, current.index)):
+            await self._end_shift_for(agent_id, member)
 
     # --------------------------------------------------------- shift changes
     async def shift_changes(self) -> None:
@@ -270,14 +336,18 @@ class Staffing:
         for agent_id, member in list(self.logged_in.items()):
             if agent_id in on or agent_id in self.leaving:
                 continue
-            if self.states.is_idle(agent_id):
-                log.info("shift over for %s; removing from the queues", member.member_name)
-                await self._guarded(self.queue_logout(agent_id), member, "leave the queues")
-            else:
-                log.info("shift over for %s; leaves after the call", member.member_name)
-                self.leaving.add(agent_id)
-                await self._guarded(self._pause_member(member, True, SHIFT_END_REASON),
-                                    member, "pause at shift end")
+            await self._end_shift_for(agent_id, member)
+
+    async def _end_shift_for(self, agent_id: int, member: AgentOnQueues) -> None:
+        """Off the queues now if idle, else paused and off after the call."""
+        if self.states.is_idle(agent_id):
+            log.info("shift over for %s; removing from the queues", member.member_name)
+            await self._guarded(self.queue_logout(agent_id), member, "leave the queues")
+        else:
+            log.info("shift over for %s; leaves after the call", member.member_name)
+            self.leaving.add(agent_id)
+            await self._guarded(self._pause_member(member, True, SHIFT_END_REASON),
+                                member, "pause at shift end")
 
     async def _guarded(self, action: object, member: AgentOnQueues, what: str) -> None:
         """One agent's AMI failure must not stop the shift change for the others."""
@@ -309,10 +379,10 @@ class Staffing:
                               f"{key[0]} #{key[1] + 1} and not on the queues "
                               f"{self.policy.no_show_minutes} minutes in")
 
-    def _ami(self) -> AmiLink:
-        if self.deps.ami is None or not self.deps.ami.connected:
+    def _pbx(self) -> PbxCommands:
+        if self.model is None or not self.model.connected:
             raise StaffingError("the PBX is not connected")
-        return self.deps.ami
+        return self.model.commands
 
 
 def handover_notes(session: Session, shift: rota.ShiftSlot) -> list[dict[str, object]]:

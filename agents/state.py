@@ -1,4 +1,4 @@
-"""What each agent is doing, from AMI, with the time in each state.
+"""What each agent is doing, from the PBX model's events, with the time in each state.
 
 States: logged_out, available, ringing, on_call, wrap_up, paused (with a
 reason).  Asterisk reports membership and pause per queue and the call per
@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -35,8 +35,11 @@ from sqlalchemy.orm import Session
 from agents.models import Agent, AgentStatePeriod, PauseReason
 from hotline.deps import Deps
 from hotline.tasks import cancel_and_wait
-from pbx.ami_protocol import AmiMessage
-from pbx.events import AmiEvent, ListResult
+from pbx import model_events as me
+from pbx.model_events import agent_number
+
+if TYPE_CHECKING:
+    from pbx.model import PbxModel
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +84,7 @@ class LiveAgent:
 
 
 class AgentStates:
-    """AMI consumer: subscribe :meth:`on_event`; start and close with the backend."""
+    """Follows the PBX model (:meth:`follow`); start and close with the backend."""
 
     def __init__(self, deps: Deps, wrapup_seconds: float = 10.0) -> None:
         self.deps = deps
@@ -162,72 +165,64 @@ class AgentStates:
         return [a.to_dict(now) for a in sorted(self.agents.values(), key=lambda a: a.agent_id)]
 
     # --------------------------------------------------------------- events
-    async def on_event(self, event: AmiEvent | AmiMessage) -> None:
-        """Handle one event from the link (typed, or a bare message in replays)."""
-        if isinstance(event, ListResult):
-            # QueueStatus after a reconnect: the members as Asterisk has them now.
-            for item in event.items:
-                if item.name == "QueueMember":
-                    await self._apply("QueueMemberStatus", item.message)
-            return
-        if isinstance(event, AmiEvent):
-            await self._apply(event.name, event.message)
-        else:
-            await self._apply(event.event or "", event)
+    def follow(self, model: PbxModel) -> None:
+        """Subscribe to the PBX model's member and queue-call events."""
+        for event_type, handler in _HANDLED.items():
+            model.subscribe(event_type.NAME, self._handler(handler))
 
-    async def _apply(self, event: str, m: AmiMessage) -> None:
-        if event not in _HANDLED:
-            return
-        agent = await self._agent_for(m.get("MemberName") or "")
-        if agent is None:
-            return
-        was_busy = agent.state not in IDLE_STATES
-        _HANDLED[event](self, agent, m)
-        await self._record(agent)
-        if was_busy and agent.state in IDLE_STATES:
-            self._idle(agent.agent_id)
+    def _handler(self, apply: Callable[[AgentStates, LiveAgent, Any], None]
+                 ) -> Callable[[Any], Awaitable[None]]:
+        async def handle(event: Any) -> None:
+            agent = await self._agent_for(event.member_name)
+            if agent is None:
+                return
+            was_busy = agent.state not in IDLE_STATES
+            apply(self, agent, event)
+            await self._record(agent)
+            if was_busy and agent.state in IDLE_STATES:
+                self._idle(agent.agent_id)
+        return handle
 
-    def _added(self, a: LiveAgent, m: AmiMessage) -> None:
-        a.queues.add(m.get("Queue") or "")
-        self._paused(a, m)
+    def _added(self, a: LiveAgent, e: me.MemberEvent) -> None:
+        a.queues.add(e.queue)
+        self._paused(a, e)
+        if e.in_call and a.call is None:  # found mid-call by a resync (we restarted)
+            a.call = "on_call"
 
-    def _removed(self, a: LiveAgent, m: AmiMessage) -> None:
-        queue = m.get("Queue") or ""
-        a.queues.discard(queue)
-        a.paused_in.discard(queue)
+    def _removed(self, a: LiveAgent, e: me.MemberEvent) -> None:
+        a.queues.discard(e.queue)
+        a.paused_in.discard(e.queue)
         if not a.queues:
             a.paused_in, a.reason, a.call, a.wrapup_until = set(), "", None, None
 
-    def _paused(self, a: LiveAgent, m: AmiMessage) -> None:
+    def _paused(self, a: LiveAgent, e: me.MemberEvent) -> None:
         # Asterisk pauses per queue; one QueuePause for all queues gives one event each.
-        queue = m.get("Queue") or ""
-        if m.get("Paused") == "1":
-            a.paused_in.add(queue)
-            a.reason = m.get("PausedReason") or m.get("Reason") or ""
+        if e.paused:
+            a.paused_in.add(e.queue)
+            a.reason = e.paused_reason
         else:
-            a.paused_in.discard(queue)
+            a.paused_in.discard(e.queue)
 
-    def _called(self, a: LiveAgent, m: AmiMessage) -> None:
+    def _called(self, a: LiveAgent, e: me.AgentRinging) -> None:
         if a.call is None:
-            a.call, a.uniqueid = "ringing", m.get("Uniqueid")
+            a.call, a.uniqueid = "ringing", e.uniqueid
 
-    def _not_answered(self, a: LiveAgent, m: AmiMessage) -> None:
+    def _not_answered(self, a: LiveAgent, e: me.AgentRingStopped) -> None:
         if a.call == "ringing":
             a.call, a.uniqueid = None, None
 
-    def _member_status(self, a: LiveAgent, m: AmiMessage) -> None:
-        # Also how we learn of members added before we connected (a restart).
-        a.queues.add(m.get("Queue") or "")
-        self._paused(a, m)
+    def _member_status(self, a: LiveAgent, e: me.MemberEvent) -> None:
+        a.queues.add(e.queue)
+        self._paused(a, e)
         # A caller who hangs up while the phone rings leaves no AgentRingNoAnswer;
         # the phone going idle again ends the ringing.
-        if a.call == "ringing" and m.get("Status") in ("1", "5"):
+        if a.call == "ringing" and e.status in (1, 5):
             a.call, a.uniqueid = None, None
 
-    def _connected(self, a: LiveAgent, m: AmiMessage) -> None:
-        a.call, a.uniqueid = "on_call", m.get("Uniqueid")
+    def _connected(self, a: LiveAgent, e: me.CallAnswered) -> None:
+        a.call, a.uniqueid = "on_call", e.uniqueid
 
-    def _completed(self, a: LiveAgent, m: AmiMessage) -> None:
+    def _completed(self, a: LiveAgent, e: me.AgentCallCompleted) -> None:
         if self.wrapup_seconds > 0:
             a.call = "wrap_up"
             a.wrapup_until = self.deps.clock.monotonic() + self.wrapup_seconds
@@ -238,9 +233,9 @@ class AgentStates:
 
     # ------------------------------------------------------------ internals
     async def _agent_for(self, member_name: str) -> LiveAgent | None:
-        if not member_name.startswith("agent-"):
+        number = agent_number(member_name)
+        if number is None:
             return None
-        number = member_name.removeprefix("agent-")
         agent_id = self._numbers.get(number)
         if agent_id is None:
             agent_id = await self.deps.db.run(
@@ -335,13 +330,13 @@ class AgentStates:
         return max(min(waits), 0.001) if waits else None
 
 
-_HANDLED: dict[str, Callable[[AgentStates, LiveAgent, AmiMessage], None]] = {
-    "QueueMemberAdded": AgentStates._added,
-    "QueueMemberRemoved": AgentStates._removed,
-    "QueueMemberPause": AgentStates._paused,
-    "QueueMemberStatus": AgentStates._member_status,
-    "AgentCalled": AgentStates._called,
-    "AgentRingNoAnswer": AgentStates._not_answered,
-    "AgentConnect": AgentStates._connected,
-    "AgentComplete": AgentStates._completed,
+_HANDLED: dict[type[me.PbxEvent], Callable[[AgentStates, LiveAgent, Any], None]] = {
+    me.MemberAdded: AgentStates._added,
+    me.MemberRemoved: AgentStates._removed,
+    me.MemberPaused: AgentStates._paused,
+    me.MemberStateChanged: AgentStates._member_status,
+    me.AgentRinging: AgentStates._called,
+    me.AgentRingStopped: AgentStates._not_answered,
+    me.CallAnswered: AgentStates._connected,
+    me.AgentCallCompleted: AgentStates._completed,
 }

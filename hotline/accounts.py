@@ -2,24 +2,27 @@
 
 Roles follow DOMAIN.md: agent (话务员), supervisor (班长/值班长),
 department (承办单位 staffer or leader), admin.  Passwords are hashed with
-PBKDF2-SHA256 (stdlib); login sessions are random tokens stored hashed, so
-a copy of the database gives no working token.
+argon2id (:mod:`hotline.passwords`); login sessions are random tokens
+stored hashed, so a copy of the database gives no working token.
+
+A login is three steps so that the slow hash never holds a database
+thread: :func:`password_hash_for` (database), the check (the hashing
+pool), then :func:`open_session` (database).
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hotline.db import Base, UTCDateTime
+from hotline.passwords import hash_password
 
-PBKDF2_ROUNDS = 200_000
 SESSION_LIFETIME = timedelta(hours=12)
 
 
@@ -58,23 +61,6 @@ class AuthError(Exception):
     pass
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PBKDF2_ROUNDS)
-    return f"pbkdf2_sha256${PBKDF2_ROUNDS}${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, rounds, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "pbkdf2_sha256":
-        return False
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt_hex), int(rounds))
-    return hmac.compare_digest(digest.hex(), digest_hex)
-
-
 def generate_password() -> str:
     return secrets.token_urlsafe(9)
 
@@ -94,8 +80,7 @@ def create_user(
     plain = username.replace("-", "").replace("_", "").replace(".", "")
     if not username or len(username) > 64 or not plain.isalnum():
         raise AuthError("username must be 1-64 letters, digits, '-', '_' or '.'")
-    if len(password) < 8:
-        raise AuthError("password must have at least 8 characters")
+    check_new_password(password)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise AuthError(f"user {username!r} already exists")
     user = User(
@@ -116,11 +101,22 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def login(session: Session, username: str, password: str, now: datetime) -> tuple[User, str]:
-    """Check credentials; return the user and a new session token."""
+def password_hash_for(session: Session, username: str) -> str | None:
+    """The stored hash of an active user, or None (unknown or disabled)."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not verify_password(password, user.password_hash):
+    return user.password_hash if user is not None and user.active else None
+
+
+def open_session(session: Session, username: str, now: datetime,
+                 upgraded_hash: str | None = None) -> tuple[User, str]:
+    """After the password was checked: a new session token for ``username``.
+
+    ``upgraded_hash`` replaces a stored hash of an older scheme."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:  # disabled between the check and now
         raise AuthError("wrong username or password")
+    if upgraded_hash is not None:
+        user.password_hash = upgraded_hash
     token = secrets.token_urlsafe(32)
     session.add(
         LoginSession(
@@ -145,3 +141,48 @@ def logout(session: Session, token: str) -> None:
     row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
     if row is not None:
         session.delete(row)
+
+
+def end_sessions(session: Session, user_id: int) -> int:
+    """Log a user out everywhere; returns how many sessions ended."""
+    result = session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def set_active(session: Session, user_id: int, active: bool) -> User:
+    """Disable (and log out everywhere) or enable a user."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthError(f"no user {user_id}")
+    user.active = active
+    if not active:
+        end_sessions(session, user_id)
+    return user
+
+
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> User:
+    """A new password (hashed by the caller, off the database thread); every
+    session of the user ends."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthError(f"no user {user_id}")
+    user.password_hash = password_hash
+    end_sessions(session, user_id)
+    return user
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < 8:
+        raise AuthError("password must have at least 8 characters")
+    if len(password) > 1024:
+        raise AuthError("password must have at most 1024 characters")
+
+
+def purge_expired_sessions(session: Session, now: datetime) -> int:
+    result = session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def session_count(session: Session, user_id: int) -> int:
+    return len(session.scalars(select(LoginSession.id).where(
+        LoginSession.user_id == user_id)).all())

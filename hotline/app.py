@@ -15,7 +15,10 @@ from typing import IO, Any
 from aiohttp import web
 
 from agents.staffing import Staffing
+from calls.followups import CallFollowUps
+from calls.tracking import CallTracker
 from console.app import build_app
+from hotline import accounts, login_throttle, outbox
 from hotline.bus import EventBus
 from hotline.clock import Clock
 from hotline.db import Database
@@ -29,22 +32,28 @@ from hotline.tasks import cancel_and_wait
 from ivr import flows
 from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
-from pbx.live_state import LiveState
+from pbx.model import PbxModel
+from pbx.model_events import Resynced
 from routing.menu import RoutingTable
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
 from speech.tables import TranscriptionJob
 from worksheets.calendar_store import SharedCalendar, calendar_warnings
-from worksheets.call_tracking import CallTracker
 from worksheets.callback_dialer import CallbackDialer
+from worksheets.knowledge_search import segmenter
 from worksheets.models import CallbackAttempt
 from worksheets.retention import retention_job
+from worksheets.service import follow_calls, numbering
 from worksheets.supervision import deadline_warnings
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 10.0  # how often the elected backend looks for attempts of dead backends
+
+
+def _purge(session: Any, now: Any) -> tuple[int, int]:
+    return accounts.purge_expired_sessions(session, now), login_throttle.purge(session, now)
 
 
 class StartupError(Exception):
@@ -135,6 +144,7 @@ class Backend:
             lambda agi: flows.fallback(agi, deps),
             host=settings.agi_listen.host, port=settings.agi_listen.port,
             command_timeout=settings.agi_command_timeout, max_sessions=settings.agi_max_sessions,
+            allowed=settings.agi_allowed,
         )
         try:
             await self.fastagi.start()
@@ -142,6 +152,9 @@ class Backend:
             raise StartupError(f"HOTLINE_AGI_LISTEN: cannot listen on {settings.agi_listen}: "
                                f"{exc.strerror}") from None
 
+        # jieba's dictionary (~0.5 s, ~40 MB) loads now, off the loop, so the
+        # first knowledge-base search during a call does not wait for it.
+        await asyncio.get_running_loop().run_in_executor(None, segmenter().warm_up)
         app = build_app(deps, self.staffing, self.status)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -161,19 +174,22 @@ class Backend:
             ami = AmiLink(settings.ami, action_timeout=settings.ami_action_timeout,
                           ping_interval=settings.ami_ping_interval)
             deps.ami = ami
-            ami.subscribe(CallTracker(deps).on_event)
-            dialer = CallbackDialer(deps, self.staffing)
+            # The one model of the PBX: the link's only subscriber; everybody
+            # else follows its events, by name.
+            model = PbxModel(ami, clock)
+            deps.pbx = model
+            model.attach()
+            follow_ups = follow_calls(CallFollowUps(), **numbering(settings))
+            CallTracker(deps, outbox.follow_calls(follow_ups)).follow(model)
+            dialer = CallbackDialer(deps, model, self.staffing)
             await dialer.start()
             deps.dialer = dialer
-            ami.subscribe(dialer.on_event)
-            ami.subscribe(self.staffing.states.on_event)
-            # The live PBX view; resynced (and published) after every reconnect,
-            # once the staffing has put logged-in agents back on their queues.
-            live = LiveState(ami, deps.bus.publish)
-            deps.pbx_live = live
-            ami.subscribe(live.on_event)
-            ami.on_ready(self.staffing.resync)
-            ami.on_ready(live.resync)
+            dialer.follow(model)
+            self.staffing.states.follow(model)
+            self.staffing.follow(model)
+            # The live PBX view, published once each resync is complete.
+            model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(
+                "pbx.state", resync=model.resyncs, **model.live()))
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
         self._register_duties()
@@ -182,6 +198,7 @@ class Backend:
         if deps.ami is not None:
             await deps.ami.start()
         # Safe on every backend: idempotent, or set by compare-and-set.
+        self._tasks.append(asyncio.create_task(self._purge_logins(), name="purge-logins"))
         self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
         self._tasks.append(asyncio.create_task(deadline_warnings(deps),
                                                name="deadline-warnings"))
@@ -235,6 +252,22 @@ class Backend:
 
         self.election.duty(name, start, stop)
 
+    async def _purge_logins(self, every: float = 3600.0) -> None:
+        """Expired sessions and failed logins past the throttling window are
+        deleted: at start, then hourly."""
+        while True:
+            try:
+                await self._purge_logins_once()
+            except Exception:
+                log.exception("purging expired sessions failed; trying again later")
+            await asyncio.sleep(every)
+
+    async def _purge_logins_once(self) -> None:
+        assert self.deps is not None
+        sessions, failures = await self.deps.db.run(_purge, self.deps.clock.now())
+        if sessions or failures:
+            log.info("purged %d expired sessions, %d old failed logins", sessions, failures)
+
     def status(self) -> dict[str, Any]:
         deps = self.deps
         ami = deps.ami if deps else None
@@ -260,6 +293,8 @@ class Backend:
             await self.election.close()
         if self.staffing:
             await self.staffing.close()
+        if self.deps and self.deps.pbx:
+            await self.deps.pbx.close()
         if self.deps and self.deps.ami:
             await self.deps.ami.close()
         if self.deps and self.deps.dialer is not None:
@@ -276,6 +311,7 @@ class Backend:
         if self._leases:
             await self._leases.close()
         if self.deps:
+            self.deps.hashing.close()
             self.deps.db.close()
         self._release_sqlite()
 

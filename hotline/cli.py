@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import logging
 import signal
 import sys
@@ -43,35 +42,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
               f"is at revision {current_revision(db.engine)}")
     finally:
         db.close()
-    return 0
-
-
-def cmd_user_create(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from hotline import accounts
-    from hotline.db import Database
-
-    settings = _settings(args)
-    password = args.password
-    generated = False
-    if password is None:
-        if sys.stdin.isatty():
-            password = getpass.getpass("password (empty: generate one): ") or None
-        if password is None:
-            password, generated = accounts.generate_password(), True
-    db = Database(settings.database_url)
-    try:
-        user = db.call(lambda s: accounts.create_user(
-            s, username=args.username, password=password, role=args.role,
-            now=datetime.now(UTC), display_name=args.display_name,
-            agent_id=args.agent_id, department_id=args.department_id))
-    except accounts.AuthError as exc:
-        return _fail(str(exc))
-    finally:
-        db.close()
-    print(f"created {user.role} {user.username!r}" +
-          (f" with password {password}" if generated else ""))
     return 0
 
 
@@ -229,8 +199,10 @@ def cmd_ami_replay(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from calls.followups import CallFollowUps
+    from calls.reconcile import reconcile
     from hotline.db import Database
-    from worksheets.reconcile import reconcile
+    from worksheets.service import follow_calls, numbering
 
     settings = _settings(args)
     path = Path(args.queue_log)
@@ -238,8 +210,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         return _fail(f"no such file: {path}")
     db = Database(settings.database_url)
     try:
-        report = db.call(lambda s: reconcile(s, path.read_text("utf-8", "replace").splitlines(),
-                                             tz=settings.tz, prefix=settings.order_prefix))
+        lines = path.read_text("utf-8", "replace").splitlines()
+        follow_ups = follow_calls(CallFollowUps(), **numbering(settings))
+        report = db.call(lambda s: reconcile(s, lines, follow_ups))
     finally:
         db.close()
     print(f"{report.lines} lines, {len(report.calls)} calls, events: " +
@@ -271,13 +244,19 @@ def cmd_conf_render(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from hotline.db import Database
+    from hotline.settings import read_secret_file
     from pbx.asterisk_conf import render
 
     settings = _settings(args)
+    try:
+        ami_secret = (read_secret_file("--ami-secret-file", args.ami_secret_file)
+                      if args.ami_secret_file else args.ami_secret)
+    except SettingsError as exc:
+        return _fail(str(exc))
     db = Database(settings.database_url)
     try:
         written = db.call(lambda s: render(settings, s, Path(args.out), agi_host=args.agi_host,
-                                           ami_secret=args.ami_secret,
+                                           ami_secret=ami_secret,
                                            ami_permit=args.ami_permit))
     except ValueError as exc:
         return _fail(str(exc))
@@ -402,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "the rest into --out, with the sounds.")
     c.add_argument("--out", required=True, help="output directory")
     c.add_argument("--agi-host", help="address Asterisk uses to reach our FastAGI server")
-    c.add_argument("--ami-secret", help="AMI secret (default: from HOTLINE_AMI_URL)")
+    c.add_argument("--ami-secret-file", help="file whose first line is the AMI secret "
+                   "(default: from HOTLINE_AMI_URL or HOTLINE_AMI_SECRET_FILE)")
+    c.add_argument("--ami-secret", help=argparse.SUPPRESS)  # shows in ps: kept for scripts
     c.add_argument("--ami-permit", help="the backend's IP address, the only one AMI admits")
     c.set_defaults(func=cmd_conf_render)
     c = conf_sub.add_parser("check", help="lint a directory of .conf files",
@@ -429,19 +410,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_purge_command(sub)
 
-    p = sub.add_parser("user", help="manage users", description="Manage users.")
-    user_sub = p.add_subparsers(dest="user_command", metavar="ACTION")
-    user_sub.required = True
-    c = user_sub.add_parser("create", help="create a user (the first admin, for example)",
-                            description="Create a user. Without --password, asks for one on a "
-                            "terminal, or generates one and prints it.")
-    c.add_argument("--username", required=True)
-    c.add_argument("--role", required=True, choices=["agent", "supervisor", "department", "admin"])
-    c.add_argument("--password", help="at least 8 characters")
-    c.add_argument("--display-name")
-    c.add_argument("--agent-id", type=int, help="link an agent login to agents.id")
-    c.add_argument("--department-id", type=int, help="link a department login to departments.id")
-    c.set_defaults(func=cmd_user_create)
+    from worksheets.knowledge_cli import register as register_kb_commands
+
+    register_kb_commands(sub)
+
+    from hotline.user_cli import register as register_user_commands
+
+    register_user_commands(sub)
     return parser
 
 

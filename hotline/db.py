@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -35,6 +35,30 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+class FieldTooLong(ValueError):
+    """A text longer than its column: refused on every database, as PostgreSQL
+    would (SQLite would store it whole).  The HTTP layer answers 400."""
+
+    def __init__(self, field: str, limit: int, length: int) -> None:
+        super().__init__(f"{field}: at most {limit} characters (got {length})")
+        self.field, self.limit = field, limit
+
+
+@event.listens_for(Session, "before_flush")
+def _check_lengths(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in (*session.new, *session.dirty):
+        table = getattr(obj, "__table__", None)
+        if table is None:
+            continue
+        for column in table.columns:
+            limit = getattr(column.type, "length", None)
+            if not limit or not isinstance(column.type, String):
+                continue
+            value = getattr(obj, column.key, None)
+            if isinstance(value, str) and len(value) > limit:
+                raise FieldTooLong(f"{table.name}.{column.key}", limit, len(value))
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -128,3 +152,16 @@ class Database:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.engine.dispose()
+
+
+def call_on_configured(config_file: str | None, fn: Callable[[Session, Any], T]) -> T:
+    """For one-shot commands: ``fn(session, settings)`` in one transaction on
+    the database the settings name (``config_file`` as ``--config``)."""
+    from hotline.settings import load_settings
+
+    settings = load_settings(config_file=config_file)
+    db = Database(settings.database_url)
+    try:
+        return db.call(lambda s: fn(s, settings))
+    finally:
+        db.close()

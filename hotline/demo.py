@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from agents.models import Agent
+from calls.models import Call
 from hotline.app import Backend
 from hotline.clock import Clock
 from hotline.db import Database
@@ -38,7 +39,7 @@ from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.callers import SimCall
 from speech.options import TranscriptionOptions
 from worksheets.calendar_store import calendar_warnings
-from worksheets.models import Call, WorkOrder
+from worksheets.models import WorkOrder
 
 log = logging.getLogger(__name__)
 

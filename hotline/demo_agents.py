@@ -168,6 +168,8 @@ class AgentBot:
             "department_id": None if on_call else self.rng.choice(self._departments)["id"],
             "answered_on_call": on_call,
         }
+        if on_call:
+            body["kb_article_id"] = await self._answer_from_kb(http, body["title"])
         async with http.post(f"/api/work-orders/{order_id}/submit", json=body) as r:
             if r.status == 200:
                 self.orders_submitted += 1
@@ -177,6 +179,12 @@ class AgentBot:
         # The next call will be a different conversation.
         self.sim.set_phone_behaviour(self.interface, PhoneBehaviour(
             answer_after=self.rng.uniform(1.0, 4.0), talk_seconds=self.rng.uniform(60, 180)))
+
+    async def _answer_from_kb(self, http: aiohttp.ClientSession, said: str) -> int | None:
+        """The article a real agent would answer this consultation from, if any."""
+        async with http.post("/api/kb/suggest", json={"text": said, "limit": 1}) as r:
+            found = (await r.json()).get("articles", []) if r.status == 200 else []
+        return found[0]["id"] if found else None
 
     async def close(self) -> None:
         await cancel_and_wait([self._listener, self._callbacks, *self._work])

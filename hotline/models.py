@@ -11,7 +11,9 @@ from agents.models import (
     StaffingAlert,
     Team,
 )
+from calls.models import Call, CallEvent
 from hotline.accounts import LoginSession, User
+from hotline.login_throttle import LoginFailure
 from hotline.outbox import OutboxItem
 from routing.models import (
     AuditEntry,
@@ -22,13 +24,15 @@ from routing.models import (
     ServiceQueue,
 )
 from speech.tables import TranscriptionJob, TranscriptRecord
-from worksheets.models import Call, CallbackTask, CallEvent, Department, WorkOrder
+from worksheets.knowledge_models import KnowledgeArticle, KnowledgeArticleVersion
+from worksheets.models import CallbackTask, Department, WorkOrder
 
 __all__ = [
     "Agent", "AgentStatePeriod", "HandoverNote", "OvertimeGrant", "PauseReason", "RotaRequest",
     "RotaSettings", "StaffingAlert", "Team",
-    "LoginSession", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
+    "LoginSession", "LoginFailure", "User", "ServiceQueue", "AuditEntry", "BlockedNumber",
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
-    "TranscriptionJob", "TranscriptRecord", "OutboxItem",
+    "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
+    "OutboxItem",
 ]

@@ -31,6 +31,8 @@ from sqlalchemy import JSON, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from calls.followups import ENDED, CallFollowUps, Notice
+from calls.models import Call
 from hotline.clock import Clock
 from hotline.db import Base, Database, UTCDateTime
 from hotline.leases import LEASE
@@ -76,6 +78,22 @@ def add(s: Session, kind: str, key: str, payload: dict[str, Any], now: datetime)
     except IntegrityError:  # another backend added it a moment ago
         return False
     return True
+
+
+def follow_calls(follow_ups: CallFollowUps) -> CallFollowUps:
+    """Register the outbox's follow-up of call records: an answered call that
+    ended gets a :data:`CALL_RECORDING` item (its whole-call recording's
+    transcription, speech.jobs), in the same transaction as the call's end,
+    on whichever backend records it; repeated reports add nothing (the key)."""
+
+    def recording(session: Session, call: Call, now: datetime) -> list[Notice]:
+        if call.outcome == "answered" and call.ended_at is not None:
+            add(session, CALL_RECORDING, f"{CALL_RECORDING}:{call.uniqueid}",
+                {"uniqueid": call.uniqueid, "ended_at": call.ended_at.isoformat()}, now)
+        return []
+
+    follow_ups.on(ENDED, recording)
+    return follow_ups
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from agents.models import Agent, Team
 from routing.menu import DEFAULT_ROUTES
 from routing.models import LegacyLine, ServiceQueue
+from worksheets.knowledge_import import seed_starter_articles
 from worksheets.models import Department
 
 M = TypeVar("M")
@@ -84,6 +85,7 @@ class DemoSeed:
     agents: list[Agent] = field(default_factory=list)
     departments: list[Department] = field(default_factory=list)
     created: int = 0
+    articles_created: int = 0  # knowledge-base articles (counted apart from ``created``)
 
 
 def _get_or_add(
@@ -101,8 +103,8 @@ def _get_or_add(
 def seed_demo_city(session: Session, now: datetime) -> DemoSeed:
     """Create whatever demo rows are missing; flushes, does not commit.
 
-    ``now`` is accepted for symmetry with the other services (no seeded
-    table records a creation time today).
+    ``now`` stamps the starter knowledge-base articles (the only seeded rows
+    that record a time).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -136,4 +138,5 @@ def seed_demo_city(session: Session, now: datetime) -> DemoSeed:
             _get_or_add(session, seed, LegacyLine, LegacyLine.number, department.legacy_number,
                         label=label, category=category, department_id=department.id)
     session.flush()
+    seed.articles_created = seed_starter_articles(session, now)
     return seed

@@ -7,6 +7,7 @@ bad setting stops start-up with one line naming it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -72,6 +73,12 @@ class Settings:
     instance_name: str = "backend"  # how this backend signs its claims (several may share a DB)
     # FastAGI servers the dialplan tries in turn (asterisk-conf render); empty: agi_listen only.
     agi_servers: tuple[Listen, ...] = ()
+    # Addresses allowed to open FastAGI sessions (the Asterisk servers).
+    agi_allowed: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Reverse proxies whose X-Forwarded-For names the client (login throttling).
+    trusted_proxies: tuple[str, ...] = ()
+    # Send the session cookie only over HTTPS (set behind the TLS proxy).
+    cookie_secure: bool = False
     # Recordings and transcripts older than this are purged (0: never).
     retention_days: int = 365
     # The city's own recorded prompts (hotline/welcome.wav...), None: the
@@ -106,11 +113,40 @@ DOCUMENTED = {
     "HOTLINE_INSTANCE": "this backend's name when several share a database (default backend)",
     "HOTLINE_AGI_SERVERS": "host:port,host:port... FastAGI servers the dialplan tries in turn "
                            "(asterisk-conf render; default HOTLINE_AGI_LISTEN)",
+    "HOTLINE_AMI_SECRET_FILE": "file whose first line is the AMI secret (then HOTLINE_AMI_URL "
+                               "is ami://user@host:port, and no secret sits in the environment)",
+    "HOTLINE_AGI_ALLOW": "comma-separated IP addresses of the Asterisk servers allowed to "
+                         "use FastAGI (default 127.0.0.1,::1)",
+    "HOTLINE_TRUSTED_PROXIES": "comma-separated IP addresses of reverse proxies whose "
+                               "X-Forwarded-For is believed (default none)",
+    "HOTLINE_COOKIE_SECURE": "true: the session cookie is sent over HTTPS only (production)",
     "HOTLINE_RETENTION_DAYS": "recordings and transcripts older than this many days are "
                               "purged daily, except an open order's (default 365; 0: never)",
     "HOTLINE_PROMPTS_DIR": "the city's recorded IVR prompts (see asterisk-conf/README.md)",
     "HOTLINE_DESCRIPTION_WHEN": "waiting (default: only when the wait is long) or always",
 }
+
+
+def _addresses(name: str, value: str) -> tuple[str, ...]:
+    out = []
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise SettingsError(name, f"not an IP address: {item!r}") from None
+    return tuple(out)
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(name, f"expected true or false, got {value!r}")
 
 
 def _parse_listen(name: str, value: str) -> Listen:
@@ -127,12 +163,33 @@ def _parse_listen(name: str, value: str) -> Listen:
     return Listen(host, number)
 
 
-def parse_ami_url(name: str, value: str) -> AmiTarget:
+def read_secret_file(name: str, path: str) -> str:
+    """A secret from the first line of a file (never from the command line or
+    the environment, where ps and /proc show it)."""
+    try:
+        secret = Path(path).read_text(encoding="utf-8").splitlines()[0].strip()
+    except (OSError, IndexError, UnicodeDecodeError) as exc:
+        raise SettingsError(name, f"cannot read a secret from {path}: "
+                                  f"{getattr(exc, 'strerror', None) or 'empty file'}") from None
+    if not secret:
+        raise SettingsError(name, f"{path} holds no secret on its first line")
+    return secret
+
+
+def parse_ami_url(name: str, value: str, secret: str | None = None) -> AmiTarget:
+    """``secret`` (from HOTLINE_AMI_SECRET_FILE) stands in for the URL's own."""
     parts = urlsplit(value)
     if parts.scheme != "ami":
         raise SettingsError(name, "expected ami://user:secret@host:port")
+    if secret is not None and parts.username and parts.hostname:
+        try:
+            port = parts.port or 5038
+        except ValueError:
+            raise SettingsError(name, "the port must be a number from 0 to 65535") from None
+        return AmiTarget(parts.hostname, port, unquote(parts.username), secret)
     if not parts.username or parts.password is None or not parts.hostname:
-        raise SettingsError(name, "expected ami://user:secret@host:port (user, secret and host)")
+        raise SettingsError(name, "expected ami://user:secret@host:port (user, secret and host;"
+                                  " or ami://user@host:port with HOTLINE_AMI_SECRET_FILE)")
     try:
         port = parts.port or 5038
     except ValueError:
@@ -199,7 +256,9 @@ def load_settings(
         values.get("HOTLINE_DATABASE_URL", f"sqlite:///{var_dir / 'hotline.db'}"),
     )
     ami_url = values.get("HOTLINE_AMI_URL", "")
-    ami = parse_ami_url("HOTLINE_AMI_URL", ami_url) if ami_url else None
+    secret_file = values.get("HOTLINE_AMI_SECRET_FILE", "")
+    secret = read_secret_file("HOTLINE_AMI_SECRET_FILE", secret_file) if secret_file else None
+    ami = parse_ami_url("HOTLINE_AMI_URL", ami_url, secret) if ami_url else None
 
     vosk_models: dict[str, Path] = {}
     for key, value in values.items():
@@ -265,6 +324,11 @@ def load_settings(
                     values.get("HOTLINE_COMPLETION_TARGET", "0.96"), float, 0.0, 1.0)
         ),
         log_level=log_level,
+        agi_allowed=_addresses("HOTLINE_AGI_ALLOW",
+                               values.get("HOTLINE_AGI_ALLOW", "127.0.0.1,::1")),
+        trusted_proxies=_addresses("HOTLINE_TRUSTED_PROXIES",
+                                   values.get("HOTLINE_TRUSTED_PROXIES", "")),
+        cookie_secure=_flag("HOTLINE_COOKIE_SECURE", values.get("HOTLINE_COOKIE_SECURE", "")),
         retention_days=int(_number("HOTLINE_RETENTION_DAYS",
                                    values.get("HOTLINE_RETENTION_DAYS", "365"), int, 0, 36500)),
         prompts_dir=Path(prompts) if prompts else None,

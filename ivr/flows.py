@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 
+from calls import ivr_records, records
 from hotline.deps import Deps
 from hotline.logmask import mask_number
 from ivr import prompts, steps
 from pbx.fastagi import AgiChannel, AgiHangup
 from routing.menu import Route
-from worksheets import ivr_records, service
+from worksheets import service
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ async def _start_call(agi: AgiChannel, deps: Deps) -> tuple[str, str]:
     number, name = _caller(env)
     dialed = await agi.get_variable("HOTLINE_DIALED") or env.get("agi_extension", "12345")
     await deps.db.run(
-        lambda s: service.start_call(
+        lambda s: records.start_call(
             s, uniqueid=agi.uniqueid, now=deps.clock.now(), channel=env.get("agi_channel"),
             caller_number=number, caller_name=name, dialed_number=dialed, source="agi",
         )
@@ -114,7 +115,8 @@ async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
             key = await steps.offer_open_order(agi, facts)
             if key == "1":
                 route = deps.routing.for_category(facts.open_order_category)
-                pressed, follows = "follow-up", facts.open_order_id
+                # ivr_choice is 8 characters: "follow-up" failed on PostgreSQL.
+                pressed, follows = "followup", facts.open_order_id
             key = None  # 2 (or nothing): a new matter, the menu
         if route is None:
             route, pressed = await choose_route(agi, deps, key)
@@ -133,7 +135,7 @@ async def ivr_main(agi: AgiChannel, deps: Deps) -> None:
 
 def _record_choice(s, agi, deps, route, pressed, queue, facts, follows):  # type: ignore[no-untyped-def]
     now = deps.clock.now()
-    service.record_ivr_choice(s, agi.uniqueid, key=pressed, category=route.category,
+    records.record_ivr_choice(s, agi.uniqueid, key=pressed, category=route.category,
                               queue=queue, now=now)
     notes = [f"priority {facts.priority}" if facts.priority else "",
              f"legacy line {facts.legacy_label}" if facts.legacy_label else "",
@@ -176,7 +178,7 @@ async def survey(agi: AgiChannel, deps: Deps) -> None:
                 lambda s: service.set_satisfaction(s, agi.uniqueid, answer=answer,
                                                    now=deps.clock.now())
             )
-        except service.CallError as exc:  # e.g. no order: the AMI link was down
+        except records.CallError as exc:  # e.g. no order: the AMI link was down
             log.warning("survey answer for %s not stored: %s", agi.uniqueid, exc)
     try:
         await agi.stream_file(prompts.THANKS)
@@ -190,10 +192,10 @@ async def unanswered(agi: AgiChannel, deps: Deps) -> None:
         await deps.db.run(
             lambda s: service.mark_abandoned(
                 s, agi.uniqueid, hold_seconds=int(wait) if (wait or "").isdigit() else 0,
-                now=deps.clock.now(),
+                now=deps.clock.now(), known_only=True,
             )
         )
-    except service.CallError as exc:
+    except records.CallError as exc:
         log.warning("unanswered call %s not recorded as such: %s", agi.uniqueid, exc)
     await agi.stream_file(prompts.CALLBACK_PROMISE)
 

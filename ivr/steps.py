@@ -14,13 +14,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from calls import ivr_records
 from hotline.deps import Deps
 from ivr import prompts
 from pbx import estimates
 from pbx.fastagi import AgiChannel, AgiHangup
 from routing import lists
 from routing.rules import normalize_number
-from worksheets import ivr_records
+from worksheets import service
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def lookup_caller(session: Session, number: str, dialed: str, deps: Deps) -> Cal
         facts.legacy_category, facts.legacy_department_id = line.category, line.department_id
         facts.legacy_label = line.label
         return facts
-    order = ivr_records.open_order_for(session, number, now=now)
+    order = service.open_order_for(session, number, now=now)
     if order is not None:
         facts.open_order_id, facts.open_order_number = order.id, order.number
         facts.open_order_status, facts.open_order_category = order.status, order.category
@@ -127,11 +128,11 @@ async def record_description(agi: AgiChannel, deps: Deps) -> Path | None:
 def wait_for(deps: Deps, queue: str) -> tuple[int, int]:
     """(callers ahead, estimated seconds) from the backend's model of the PBX;
     (0, 0) without a PBX link."""
-    live = deps.pbx_live
-    if live is None or deps.ami is None or not deps.ami.connected:
+    model = deps.pbx
+    if model is None or not model.connected:
         return 0, 0
-    return estimates.callers_waiting(live.state, queue), estimates.estimated_wait(live.state,
-                                                                                   queue)
+    return (estimates.callers_waiting(model.state, queue),
+            estimates.estimated_wait(model.state, queue))
 
 
 async def offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
@@ -153,7 +154,7 @@ async def offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
         key = await agi.wait_for_digit(5000)
     if key != "1":
         return False
-    await deps.db.run(lambda s: ivr_records.request_callback(
+    await deps.db.run(lambda s: service.request_callback(
         s, agi.uniqueid, queue=queue, priority=priority, now=deps.clock.now()))
     deps.bus.publish("callback.requested", uniqueid=agi.uniqueid, queue=queue)
     await agi.stream_file(prompts.CALLBACK_CONFIRMED)

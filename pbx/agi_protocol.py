@@ -19,6 +19,16 @@ from dataclasses import dataclass
 MAX_ENV_BYTES = 16 * 1024
 MAX_LINE_BYTES = 8 * 1024
 
+# Asterisk's channel Uniqueid: "<epoch>.<n>", or "<systemname>-<epoch>.<n>" when
+# asterisk.conf sets systemname (main/channel_internal_api.c, __ast_channel_alloc_ap).
+_UNIQUEID = re.compile(r"(?:[A-Za-z0-9_.-]{1,40}-)?\d{1,12}\.\d{1,10}")
+
+
+def valid_uniqueid(value: str) -> bool:
+    """True for a Uniqueid of the form Asterisk gives the channels it creates."""
+    return _UNIQUEID.fullmatch(value) is not None
+
+
 _RESULT = re.compile(r"^(?P<code>\d{3})(?P<sep>[ -])(?P<rest>.*)$")
 _NEEDS_ESCAPE = re.compile(r'[\\"\r\n\x00]')
 _RESULT_KV = re.compile(r"result=(?P<result>-?\d*)(?:\s+\((?P<data>[^)]*)\))?(?P<tail>.*)$")

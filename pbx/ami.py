@@ -99,6 +99,7 @@ class AmiLink(Manager):  # type: ignore[misc]
         self._ids = itertools.count(1)
         self._handlers: list[EventHandler] = []
         self._ready_callbacks: list[Callable[[], Awaitable[None]]] = []
+        self._lost_callbacks: list[Callable[[], None]] = []
         self.boot_wait = action_timeout if boot_wait is None else boot_wait
         self._events: asyncio.Queue[AmiMessage | ListResult] = asyncio.Queue(
             maxsize=event_queue_size)
@@ -119,6 +120,16 @@ class AmiLink(Manager):  # type: ignore[misc]
 
     def on_ready(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._ready_callbacks.append(callback)
+
+    def on_events_lost(self, callback: Callable[[], None]) -> None:
+        """``callback()`` runs (on the reading path: it must not block) each
+        time events are dropped because the queue is full."""
+        self._lost_callbacks.append(callback)
+
+    @property
+    def backlog(self) -> tuple[int, int]:
+        """(events queued for the dispatcher, the queue's size)."""
+        return self._events.qsize(), self._events.maxsize
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -215,6 +226,7 @@ class AmiLink(Manager):  # type: ignore[misc]
             self.events_dropped += 1
             if self.events_dropped in (1, 10, 100) or self.events_dropped % 1000 == 0:
                 log.error("AMI event queue full: %d events dropped", self.events_dropped)
+            self._events_lost()
 
     def enqueue_list_result(self, action: str, result: AmiResult) -> None:
         """Called by the protocol when an ``in_stream`` answer is complete."""
@@ -225,6 +237,14 @@ class AmiLink(Manager):  # type: ignore[misc]
         except asyncio.QueueFull:
             self.events_dropped += 1
             log.error("AMI event queue full: %s answer not delivered", action)
+            self._events_lost()
+
+    def _events_lost(self) -> None:
+        for callback in self._lost_callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("AMI events-lost callback failed")
 
     async def _dispatch_loop(self) -> None:
         while True:

@@ -127,8 +127,8 @@ def parse(buffer: bytes) -> tuple[list[AmiMessage], bytes]:
     Returns the messages and the unconsumed remainder (an incomplete
     message, possibly ending inside a multi-byte character).  The banner
     line, if present at the front, is returned as a message with the single
-    header ``Banner``.  Raises :class:`AmiProtocolError` when an unfinished
-    message grows beyond ``MAX_MESSAGE_BYTES``.
+    header ``Banner``.  Raises :class:`AmiProtocolError` when a message,
+    finished or not, is larger than ``MAX_MESSAGE_BYTES``.
     """
     messages: list[AmiMessage] = []
     pos = 0
@@ -145,6 +145,8 @@ def parse(buffer: bytes) -> tuple[list[AmiMessage], bytes]:
         end = buffer.find(END, pos)
         if end < 0:
             break
+        if end - pos > MAX_MESSAGE_BYTES:  # whether its end came in this read or not
+            raise AmiProtocolError(f"message larger than {MAX_MESSAGE_BYTES} bytes")
         messages.append(_decode(buffer[pos:end]))
         pos = end + 4
     rest = buffer[pos:]

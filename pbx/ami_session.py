@@ -66,6 +66,12 @@ class _Pending:
     in_stream: bool = False  # also put the whole answer into the event stream
 
 
+def _is_ami(message: AmiMessage) -> bool:
+    """Asterisk sends the banner, events and responses; nothing else."""
+    return message.event is not None or message.response is not None or (
+        message.get("Banner") is not None)
+
+
 class HotlineAMIProtocol(AMIProtocol):  # type: ignore[misc]
     """AMIProtocol with whole-message decoding and exact response matching."""
 
@@ -85,11 +91,21 @@ class HotlineAMIProtocol(AMIProtocol):  # type: ignore[misc]
         try:
             messages, self.buffer = ami_protocol.parse(self.buffer)
         except ami_protocol.AmiProtocolError as exc:
-            log.error("AMI stream unusable (%s); closing the link", exc)
-            self.transport.close()
+            self._unusable(str(exc))
             return
         for message in messages:
+            if not _is_ami(message):
+                # Lines that are neither an event nor a response: the framing is
+                # lost (or the peer is not Asterisk), so nothing after them can
+                # be trusted.  A new connection and a resync can.
+                self._unusable(f"junk instead of a message: {message.headers[:1]!r}")
+                return
             self.on_message(message)
+
+    def _unusable(self, why: str) -> None:
+        log.error("AMI stream unusable (%s); closing the link to reconnect", why[:120])
+        self.buffer = b""
+        self.transport.abort()  # connection_lost follows: reconnect and resync
 
     def on_message(self, message: AmiMessage) -> None:
         banner = message.get("Banner")

@@ -383,6 +383,26 @@ def acl_allows(rules: list[tuple[bool, IPNetwork]], address: IPAddress) -> bool:
     return allowed
 
 
+AMI_SECRET_MIN = 16
+_GUESSED = ("password", "secret", "admin", "amp111", "asterisk", "manager", "hotline", "12345",
+            "change-me", "changeme")
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why an AMI secret is too easy to guess (None: strong enough).  AMI
+    answers every login attempt, so a short or well-known secret falls."""
+    if len(secret) < AMI_SECRET_MIN:
+        return f"shorter than {AMI_SECRET_MIN} characters"
+    if len(set(secret)) < 8:
+        return "fewer than 8 different characters"
+    rest = secret.lower()
+    for word in _GUESSED:
+        rest = rest.replace(word, "")
+    if len(rest.strip("-_. 0123456789")) < 8:
+        return "mostly well-known words and digits"
+    return None
+
+
 def ami_user_problems(file: str, user: Section, backend: IPAddress | None) -> list[Problem]:
     """What is wrong with one manager.conf user for the backend's use.
 
@@ -402,6 +422,9 @@ def ami_user_problems(file: str, user: Section, backend: IPAddress | None) -> li
     elif secret.value.startswith("change-me"):
         add(secret.line, f"[{name}] secret is the placeholder; `hotline asterisk-conf render` "
                          "writes a real one", "warning")
+    elif (weak := weak_secret(secret.value)) is not None:
+        add(secret.line, f"[{name}] secret is weak ({weak}): `hotline asterisk-conf render` "
+                         "refuses it", "warning")
     read_opt, write_opt = user.option("read"), user.option("write")
     read_line = read_opt.line if read_opt else line
     write_line = write_opt.line if write_opt else line

@@ -22,6 +22,7 @@ from pbx import asterisk_conf as ast
 from pbx.asterisk_conf import Problem
 from pbx.conf_prompts import check_city_prompts, wav_samples
 from pbx.conf_reader import ConfFile, Dialplan, Step, is_dynamic, read_conf, split_top
+from routing import dial_patterns
 
 if TYPE_CHECKING:
     from hotline.settings import Settings
@@ -189,6 +190,12 @@ def _check_step(report: _Report, c: _Conf, step: Step, settings: Settings | None
         target = plan.resolve(match.group(2))
         if not is_dynamic(target) and not c.has_context(target):
             report.error(file, step.line, f"Local/...@{target}: no such context")
+    if app == "dial" and "@trunk" in step.data and "${EXTEN}" in step.data:
+        # Toll fraud: whatever reaches this extension is dialled out.
+        why = dial_patterns.problem(step.exten.split("/")[0])
+        if why is not None:
+            report.error(file, step.line, f"Dial through the trunk from extension "
+                                          f"'{step.exten}': {why}")
     if app == "dial" and "pjsip.conf" in c.files:
         for match in PJSIP_RE.finditer(step.data):
             endpoint = plan.resolve(match.group(1))

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from agents.models import Agent
-from pbx.asterisk_conf import BACKEND_WRITE
+from pbx.asterisk_conf import BACKEND_WRITE, weak_secret
 from pbx.conf_reader import read_conf
+from routing.dial_patterns import callback_out_context
 from routing.menu import GENERAL_QUEUE
 from routing.models import ServiceQueue
+from routing.rules import load_rules
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from hotline.settings import Settings
 
 PASSWORDS_FILE = "agent-sip-passwords.txt"
+SECRET_MODE = 0o640
 COPIED = ("extensions.conf", "logger.conf", "cdr.conf", "musiconhold.conf")
 QUEUE_TEMPLATE = "hotline-queue"
 AMI_READ = "system,call,agent,user,dtmf,reporting,cdr,dialplan"
@@ -56,9 +59,12 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
     backend = _backend_host(settings, agi_host)
     written: list[Path] = []
 
-    def write(name: str, text: str) -> None:
+    def write(name: str, text: str, mode: int = 0o644) -> None:
         path = out_dir / name
-        path.write_text(text, encoding="utf-8")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(path, mode)  # an existing file keeps its old mode through O_CREAT
         written.append(path)
 
     queues = list(session.scalars(select(ServiceQueue).order_by(ServiceQueue.menu_key,
@@ -80,12 +86,14 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
             text = _set_global(text, "FASTAGI", fastagi)
             text = _set_global(text, "FASTAGI_FAILOVER", "|".join(failover))
             text = _set_global(text, "GENERAL_QUEUE", general_queue)
+            text = _set_callback_out(text, load_rules(session).callback_patterns)
         write(name, text)
     write("queues.conf", _queues_conf(source / "queues.conf", queues, general_queue,
                                       settings.service_level_seconds))
     passwords = _passwords(out_dir / PASSWORDS_FILE, agents)
-    write("pjsip.conf", _pjsip_conf(source / "pjsip.conf", agents, passwords))
-    write("manager.conf", _manager_conf(settings, backend, ami_secret, ami_permit))
+    # Secrets inside: readable by root and Asterisk's group, not by every user.
+    write("pjsip.conf", _pjsip_conf(source / "pjsip.conf", agents, passwords), SECRET_MODE)
+    write("manager.conf", _manager_conf(settings, backend, ami_secret, ami_permit), SECRET_MODE)
     written.append(_write_passwords(out_dir / PASSWORDS_FILE, agents, passwords))
     sounds = source / "sounds"
     if sounds.is_dir():
@@ -107,6 +115,24 @@ def _backend_host(settings: Settings, agi_host: str | None) -> str:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _set_callback_out(text: str, patterns: list[str]) -> str:
+    """Replace [callback-out] (and the comment above it) with the context
+    rendered from the routing rules' dial patterns; add it when absent."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith("[callback-out]")), None)
+    if start is None:
+        return text.rstrip("\n") + "\n\n" + callback_out_context(patterns)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")),
+               len(lines))
+    while start > 0 and lines[start - 1].startswith(";"):
+        start -= 1
+    while end > start and lines[end - 1].startswith(";"):  # the next context's comment
+        end -= 1
+    tail = "".join(lines[end:])
+    return "".join(lines[:start]) + callback_out_context(patterns) + ("\n" + tail if tail
+                                                                       else "")
 
 
 def _set_global(text: str, name: str, value: str) -> str:
@@ -215,7 +241,12 @@ def _manager_conf(settings: Settings, backend: str, ami_secret: str | None,
                   ami_permit: str | None) -> str:
     secret = ami_secret or (settings.ami.secret if settings.ami else None)
     if not secret:
-        raise ValueError("no AMI secret: set HOTLINE_AMI_URL or pass ami_secret / --ami-secret")
+        raise ValueError("no AMI secret: set HOTLINE_AMI_URL (or HOTLINE_AMI_SECRET_FILE) or "
+                         "pass --ami-secret-file")
+    weak = weak_secret(secret)
+    if weak is not None:
+        raise ValueError(f"the AMI secret is weak ({weak}); make one with "
+                         "`python3 -c 'import secrets; print(secrets.token_urlsafe(24))'`")
     user = settings.ami.username if settings.ami else "hotline"
     port = settings.ami.port if settings.ami else 5038
     try:

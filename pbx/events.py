@@ -154,6 +154,7 @@ class QueueMemberEvent(AmiEvent):
     in_call: bool = False
     calls_taken: int = 0
     penalty: int = 0
+    dynamic: bool = True  # Membership: dynamic (QueueAdd) or static/realtime
 
 
 @dataclass(slots=True)
@@ -206,6 +207,33 @@ class OriginateResponse(AmiEvent):
 
 
 @dataclass(slots=True)
+class ContactStatus(AmiEvent):
+    """A softphone's registration, as res_pjsip reports it: ContactStatus
+    (Created, Removed, Reachable, Unreachable, NonQualified, Updated,
+    Unknown), PJSIPShowContacts's ContactList (Status Reachable, Unknown,
+    NonQualified...), or PeerStatus (Peer ``PJSIP/1001``; Reachable,
+    Unreachable)."""
+
+    endpoint: str = ""
+    uri: str = ""
+    status: str = ""
+
+    @property
+    def reachable(self) -> bool:
+        """A contact a call can be sent to (Unknown: not qualified yet)."""
+        return self.status not in ("Removed", "Unreachable", "Unregistered", "Rejected")
+
+
+@dataclass(slots=True)
+class DeviceState(AmiEvent):
+    """DeviceStateChange, live or listed by DeviceStateList: ``PJSIP/1001``
+    is UNAVAILABLE while the phone has no reachable contact."""
+
+    device: str = ""
+    state: str = ""  # NOT_INUSE, INUSE, RINGING, UNAVAILABLE, UNKNOWN ...
+
+
+@dataclass(slots=True)
 class ListResult(AmiEvent):
     """The whole answer to a list action (QueueStatus, CoreShowChannels),
     placed in the event stream where the answer was read, so that a
@@ -254,7 +282,8 @@ def _member(name: str, m: AmiMessage, h: dict[str, str]) -> QueueMemberEvent:
         state_interface=h.get("StateInterface", ""), paused=h.get("Paused") == "1",
         paused_reason=h.get("PausedReason") or h.get("Reason", ""),
         status=_int(h.get("Status")), in_call=h.get("InCall") == "1",
-        calls_taken=_int(h.get("CallsTaken")), penalty=_int(h.get("Penalty")))
+        calls_taken=_int(h.get("CallsTaken")), penalty=_int(h.get("Penalty")),
+        dynamic=h.get("Membership", "dynamic") == "dynamic")
 
 
 def _varset(name: str, m: AmiMessage, h: dict[str, str]) -> AmiEvent:
@@ -316,6 +345,15 @@ _BUILDERS: dict[str, _Builder] = {
         n, m, action_id=h.get("ActionID", ""), response=h.get("Response", ""),
         channel=h.get("Channel", ""), uniqueid=h.get("Uniqueid", ""),
         reason=_int(h.get("Reason"))),
+    "ContactStatus": lambda n, m, h: ContactStatus(
+        n, m, endpoint=h.get("EndpointName", ""), uri=h.get("URI", ""),
+        status=h.get("ContactStatus", "")),
+    "ContactList": lambda n, m, h: ContactStatus(
+        n, m, endpoint=h.get("Endpoint", ""), uri=h.get("Uri", ""), status=h.get("Status", "")),
+    "PeerStatus": lambda n, m, h: ContactStatus(
+        n, m, endpoint=h.get("Peer", "").partition("/")[2], status=h.get("PeerStatus", "")),
+    "DeviceStateChange": lambda n, m, h: DeviceState(
+        n, m, device=h.get("Device", ""), state=h.get("State", "")),
     "FullyBooted": lambda n, m, h: FullyBooted(
         n, m, uptime=_int(h.get("Uptime")), last_reload=_int(h.get("LastReload"))),
     "Shutdown": lambda n, m, h: Shutdown(

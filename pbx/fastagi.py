@@ -26,6 +26,7 @@ line.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -192,6 +193,18 @@ def script_of(env: dict[str, str]) -> str:
 Handler = Callable[[AgiChannel], Awaitable[None]]
 
 
+def _peer_address(transport: asyncio.BaseTransport) -> str:
+    """The client's IP address; an IPv4-mapped IPv6 address as plain IPv4."""
+    peer = transport.get_extra_info("peername")
+    host = str(peer[0]) if peer else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
 class _Connection(asyncio.Protocol):
     """One FastAGI connection: the header block, then the answers to the
     running command of its :class:`AgiChannel`."""
@@ -216,6 +229,15 @@ class _Connection(asyncio.Protocol):
     # ---------------------------------------------------------- transport
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         server = self.server
+        peer = _peer_address(transport)
+        if server.allowed is not None and peer not in server.allowed:
+            # Anyone who reaches the port could otherwise create calls and
+            # callback tasks: only the configured Asterisk servers may talk.
+            server.sessions_rejected += 1
+            server._complain(logging.WARNING, "address", "FastAGI connection from %s refused: "
+                             "not in HOTLINE_AGI_ALLOW", peer)
+            transport.close()
+            return
         if len(server._connections) >= server.max_sessions:
             server.sessions_rejected += 1
             server._complain(logging.ERROR, "cap", "FastAGI session cap (%d) reached; "
@@ -424,8 +446,12 @@ class FastAgiServer:
         header_timeout: float = 5.0,
         command_timeout: float = 30.0,
         max_sessions: int = 500,
+        allowed: tuple[str, ...] | None = None,
     ) -> None:
+        """``allowed``: the only client addresses served (None: any, for tests
+        and benchmarks of the protocol alone)."""
         self.routes = routes
+        self.allowed = frozenset(allowed) if allowed is not None else None
         self.fallback = fallback
         self.host = host
         self.port = port
@@ -515,6 +541,14 @@ class FastAgiServer:
 
     async def _session(self, conn: _Connection, channel: AgiChannel) -> None:
         script = channel.script
+        if not agi_protocol.valid_uniqueid(channel.uniqueid):
+            self.bad_requests += 1
+            self._complain(logging.WARNING, "uniqueid", "FastAGI session with a malformed "
+                           "agi_uniqueid refused (script %r)", script)
+            self._tasks.discard(conn.task)  # type: ignore[arg-type]
+            assert conn.transport is not None
+            conn.transport.close()
+            return
         handler = self.routes.get(script)
         if handler is None:
             log.warning("FastAGI request for unknown script %r (channel %s); using the fallback",

@@ -33,6 +33,7 @@ class MemberState:
     paused_reason: str = ""
     status: int = 0  # AST_DEVICE_* as app_queue reports it
     in_call: bool = False
+    dynamic: bool = True  # added by QueueAdd (Asterisk forgets it on restart)
 
 
 @dataclass
@@ -102,6 +103,19 @@ class PbxState:
         if e.uniqueid in self.channels:
             self.channels[e.uniqueid]["state"] = e.state
 
+    def _on_bridge(self, e: ev.BridgeEvent) -> None:
+        info = self.channels.get(e.uniqueid)
+        if info is not None:
+            info["bridge"] = e.bridge_uniqueid if e.name == "BridgeEnter" else ""
+
+    def bridges(self) -> dict[str, list[str]]:
+        """Bridge id -> the uniqueids of the live channels in it."""
+        out: dict[str, list[str]] = {}
+        for uniqueid, info in self.channels.items():
+            if info.get("bridge"):
+                out.setdefault(info["bridge"], []).append(uniqueid)
+        return out
+
     def _on_hangup(self, e: ev.Hangup) -> None:
         self._gone(e.uniqueid)
 
@@ -154,7 +168,7 @@ class PbxState:
         if member is None:
             member = self.members[key] = MemberState(e.queue, e.interface, e.member_name)
         member.paused, member.paused_reason = e.paused, e.paused_reason
-        member.status, member.in_call = e.status, e.in_call
+        member.status, member.in_call, member.dynamic = e.status, e.in_call, e.dynamic
 
     # --- resync
     def _resync(self, result: ev.ListResult) -> None:
@@ -179,12 +193,14 @@ class PbxState:
             for uniqueid, item in live.items():
                 self.ended.discard(uniqueid)
                 self._on_channel(item)
+                self.channels[uniqueid]["bridge"] = item.bridge_id
 
     _HANDLERS: ClassVar[dict[type, Any]] = {
         ev.Newchannel: _on_channel, ev.Newstate: _on_newstate, ev.Hangup: _on_hangup,
         ev.QueueCallerJoin: _on_join, ev.QueueCallerLeave: _on_leave,
         ev.QueueCallerAbandon: _on_abandon, ev.AgentConnect: _on_connect,
         ev.AgentComplete: _on_complete, ev.QueueMemberEvent: _on_member,
+        ev.BridgeEvent: _on_bridge,
     }
 
     # --- reports
@@ -205,4 +221,5 @@ class PbxState:
                                      "in_call": s.in_call}
                         for (q, i), s in sorted(self.members.items())},
             "channels_up": len(self.channels),
+            "bridges": len(self.bridges()),
         }

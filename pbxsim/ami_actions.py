@@ -11,6 +11,7 @@ from pbxsim.channels import storage_order
 
 if TYPE_CHECKING:
     from pbxsim.ami_server import AmiSession
+    from pbxsim.channels import Channel
 
 Handler = Callable[["AmiSession", AmiMessage], Awaitable[bool | None]]
 # action -> (write classes any of which allows it; empty = anyone logged in)
@@ -214,6 +215,77 @@ def _variable_target(s: AmiSession, m: AmiMessage) -> tuple[str, Any] | None:
     return var, chan
 
 
+def _priority(s: AmiSession, context: str, exten: str, priority: str) -> int:
+    """A number, or a label looked up as ast_findlabel_extension does (0: none)."""
+    if priority.lstrip("-").isdigit():
+        return int(priority)
+    ext = s.sim.dialplan.find(context, exten)
+    return ext.labels.get(priority, 0) if ext is not None else 0
+
+
+def _channel_up(s: AmiSession, m: AmiMessage, name: str, missing: str,
+                down: str) -> Channel | None:
+    chan = s.sim.channels.get(name)
+    if chan is None:
+        s.error(m, f"{missing}: {name}")
+    elif chan.hungup:
+        s.error(m, f"Redirect failed, {down}.")
+    else:
+        return chan
+    return None
+
+
+@action("Redirect", "call")
+async def redirect(s: AmiSession, m: AmiMessage) -> None:
+    """manager.c action_redirect: its checks in its order, with its words.
+    A channel in a bridge is refused here ("Redirect failed"): the stand-in
+    does not take a channel out of a bridge; see pbxsim/STATUS.md."""
+    def header(name: str) -> str:
+        return (m.get(name) or "").strip()
+
+    name, name2 = header("Channel"), header("ExtraChannel")
+    context, exten, priority = header("Context"), header("Exten"), header("Priority")
+    for value, what in ((name, "Channel"), (context, "Context"), (exten, "Exten"),
+                        (priority, "Priority")):
+        if not value:
+            s.error(m, f"{what} not specified")
+            return
+    pi = _priority(s, context, exten, priority)
+    if pi < 1:
+        s.error(m, "Priority is invalid")
+        return
+    second = (context, exten, pi)
+    context2 = header("ExtraContext")
+    if name2 and context2:
+        exten2, priority2 = header("ExtraExten"), header("ExtraPriority")
+        for value, what in ((exten2, "ExtraExten"), (priority2, "ExtraPriority")):
+            if not value:
+                s.error(m, f"{what} not specified")
+                return
+        second = (context2, exten2, _priority(s, context2, exten2, priority2))
+        if second[2] < 1:
+            s.error(m, "ExtraPriority is invalid")
+            return
+    chan = _channel_up(s, m, name, "Channel does not exist", "channel not up")
+    if chan is None:
+        return
+    if not name2:
+        if chan.async_goto(context, exten, pi):
+            s.ack(m, "Redirect successful")
+        else:
+            s.error(m, "Redirect failed")
+        return
+    chan2 = _channel_up(s, m, name2, "ExtraChannel does not exist", "extra channel not up")
+    if chan2 is None:
+        return
+    if not chan.async_goto(context, exten, pi):
+        s.error(m, "Redirect failed")
+    elif not chan2.async_goto(*second):
+        s.error(m, "Secondary redirect failed")
+    else:
+        s.ack(m, "Dual Redirect successful")
+
+
 @action("Getvar", "call", "reporting")
 async def getvar(s: AmiSession, m: AmiMessage) -> None:
     target = _variable_target(s, m)
@@ -301,6 +373,23 @@ async def pjsip_show_contacts(s: AmiSession, m: AmiMessage) -> None:
         ],
         "ContactListComplete",
     )
+
+
+@action("DeviceStateList", "call", "reporting")
+async def device_state_list(s: AmiSession, m: AmiMessage) -> None:
+    # res/res_manager_devicestate.c: every cached device state as a
+    # DeviceStateChange (ActionID right after Event), then the Complete event.
+    states = {**s.sim.device_states,
+              **{iface: phone.device_state() for iface, phone in s.sim.phones.items()}}
+    aid = m.get("ActionID")
+    s.respond(m, "Success", ("EventList", "start"), message="Device State Changes will follow")
+    from pbxsim.ami_server import render
+
+    for device, state in sorted(states.items()):
+        s.send(render([("Event", "DeviceStateChange"), *([("ActionID", aid)] if aid else []),
+                       ("Device", device), ("State", state)]))
+    s.send(render([("Event", "DeviceStateListComplete"), *([("ActionID", aid)] if aid else []),
+                   ("EventList", "Complete"), ("ListItems", len(states))]))
 
 
 @action("UserEvent", "user")

@@ -260,6 +260,12 @@ class AmiServer:
     def stall(self, seconds: float) -> None:
         self._stall_until = max(self._stall_until, self.sim.loop_time() + seconds)
 
+    def inject(self, data: bytes) -> None:
+        """Fault injection: raw bytes into every session's stream, in order."""
+        for session in list(self.sessions):
+            if not session.closed:
+                session.send(data)
+
     def close_all(self) -> None:
         for session in list(self.sessions):
             session.close()

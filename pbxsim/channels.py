@@ -123,6 +123,8 @@ class Channel:
         self.hungup = False  # hangup requested (channel is dead for apps)
         self.gone = False  # Hangup event sent
         self.soft_requested = False  # SoftHangupRequest sent
+        self.in_pbx = False  # the dialplan runs on it (ast_channel_pbx)
+        self.pending_goto: tuple[str, str, int] | None = None  # AMI Redirect
         self.hangup_future: asyncio.Future[None] = sim.loop.create_future()
         self.done: asyncio.Future[None] = sim.loop.create_future()
         self.far_end: FarEnd | None = None
@@ -343,8 +345,9 @@ class Channel:
         """Ask the channel to hang up.  ``soft`` = from our side (Hangup(),
         AMI), else the far end hung up.  Whoever runs the channel finishes it
         with :meth:`finish`."""
-        if self.hungup or self.gone:
+        if (self.hungup and self.pending_goto is None) or self.gone:
             return
+        self.pending_goto = None  # a real hangup wins over a redirect
         self.hungup = True
         self.hangup_cause = cause
         self.soft_requested = self.soft_requested or soft
@@ -352,6 +355,30 @@ class Channel:
         self.emit(event, "call", [("Cause", str(cause))] if show_cause else [])
         if not self.hangup_future.done():
             self.hangup_future.set_result(None)
+
+    def async_goto(self, context: str, exten: str, priority: int) -> bool:
+        """pbx.c ast_async_goto on a channel running the dialplan: its
+        application returns as on a hangup (AST_SOFTHANGUP_ASYNCGOTO, which
+        sends no event), then the dialplan goes on at the new place (see
+        pbx.run_steps).  False for a channel in a bridge (not simulated),
+        not running the dialplan, or hanging up."""
+        if self.hungup or self.gone or self.bridge is not None or not self.in_pbx:
+            return False
+        self.pending_goto = (context, exten, priority)
+        self.hungup = True
+        if not self.hangup_future.done():
+            self.hangup_future.set_result(None)
+        return True
+
+    def take_goto(self) -> bool:
+        """Go on at a pending async goto (pbx.c clears the flag): True if there was one."""
+        target, self.pending_goto = self.pending_goto, None
+        if target is None or self.gone:
+            return False
+        self.hungup = False
+        self.hangup_future = self.sim.loop.create_future()
+        self.context, self.exten, self.priority = target
+        return True
 
     def pbx_ended(self) -> None:
         """The dialplan stopped running on this channel.  pbx.c then soft-hangs

@@ -20,7 +20,7 @@ from pbxsim.ami_server import AmiServer
 from pbxsim.callers import CallerScript, SimCall, start_call
 from pbxsim.channels import Channel
 from pbxsim.config import Dialplan, load_manager, load_queues, read_conf
-from pbxsim.phones import Phone, PhoneBehaviour
+from pbxsim.phones import Phone, PhoneBehaviour, announce_registration
 from pbxsim.queues import QueueManager
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,10 @@ class PbxSim:
         """Fault injection: stop reading and writing AMI for ``seconds``."""
         self.ami.stall(seconds)
 
+    def inject_ami(self, data: bytes) -> None:
+        """Fault injection: send ``data`` (garbage, say) on every AMI socket."""
+        self.ami.inject(data)
+
     def fragment_ami(self, size: int) -> None:
         """Fault injection: send AMI in ``size``-byte TCP segments (0 = off)."""
         self.ami.fragment = size
@@ -298,6 +302,8 @@ class PbxSim:
         """Register a simulated PJSIP softphone (e.g. ``PJSIP/1001``)."""
         phone = Phone(self, interface, behaviour or PhoneBehaviour())
         self.phones[interface] = phone
+        if phone.behaviour.registered:
+            announce_registration(self, interface, True)
         self.set_device_state(interface, phone.device_state())
         return phone
 
@@ -307,12 +313,17 @@ class PbxSim:
         if phone is None:
             self.add_phone(interface, behaviour)
             return
+        if phone.behaviour.registered != behaviour.registered:
+            announce_registration(self, interface, behaviour.registered)
         phone.behaviour = behaviour
         self.set_device_state(interface, phone.device_state())
 
     def remove_phone(self, interface: str) -> None:
         """Unregister a phone: its device becomes UNAVAILABLE."""
-        if self.phones.pop(interface, None) is not None:
+        phone = self.phones.pop(interface, None)
+        if phone is not None:
+            if phone.behaviour.registered:
+                announce_registration(self, interface, False)
             self.set_device_state(interface, "UNAVAILABLE")
 
     def place_call(

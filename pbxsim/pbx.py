@@ -133,6 +133,8 @@ async def run_steps(chan: Channel, *, until_depth: int | None = None) -> int:
     res = 0
     while True:
         if chan.hungup and until_depth is None:
+            if chan.take_goto():  # redirected (AMI Redirect), not hung up
+                continue
             return -1
         ext = chan.sim.dialplan.find(chan.context, chan.exten)
         step = ext.steps.get(chan.priority) if ext else None
@@ -146,6 +148,8 @@ async def run_steps(chan: Channel, *, until_depth: int | None = None) -> int:
                 return 0
             continue
         if res < 0:
+            if until_depth is None and chan.take_goto():
+                continue
             return res
         chan.priority += 1
 
@@ -163,9 +167,11 @@ async def run_subroutine(chan: Channel, target: str) -> int:
 
 async def run_pbx(chan: Channel) -> None:
     """Run ``chan`` from its current location to the end, then hang it up."""
+    chan.in_pbx = True
     try:
         await run_steps(chan)
     finally:
+        chan.in_pbx = False
         chan.pbx_ended()
         await run_h_extension(chan)
         chan.finish()

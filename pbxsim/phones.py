@@ -153,3 +153,20 @@ def phone_for(sim: PbxSim, interface: str) -> Phone | None:
 
 async def first_of(*futures: asyncio.Future[object], timeout: float | None = None) -> None:
     await asyncio.wait(list(futures), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+
+
+def announce_registration(sim: PbxSim, interface: str, registered: bool) -> None:
+    """What res_pjsip reports when a phone's contact comes or goes:
+    ContactStatus (main/stasis_endpoints.c contactstatus_to_ami; the status
+    label of res_pjsip/pjsip_options.c, shown here after the first qualify)
+    and PeerStatus (the endpoint going online/offline,
+    res_pjsip/pjsip_configuration.c).  The DeviceStateChange that follows
+    comes from :meth:`PbxSim.set_device_state`."""
+    endpoint = interface.split("/", 1)[1]
+    sim.emit("ContactStatus", "system", [
+        ("URI", f"sip:{endpoint}@127.0.0.1:5060"),
+        ("ContactStatus", "Reachable" if registered else "Removed"),
+        ("AOR", endpoint), ("EndpointName", endpoint), ("RoundtripUsec", "0")])
+    sim.emit("PeerStatus", "system", [
+        ("ChannelType", "PJSIP"), ("Peer", interface),
+        ("PeerStatus", "Reachable" if registered else "Unreachable")])

@@ -11,6 +11,7 @@ is reported at once, each with the path of the value at fault.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -19,7 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing import dial_patterns
+from routing.dial_patterns import DEFAULT_CALLBACK_PATTERNS
 from routing.models import RoutingRuleSet
+
+log = logging.getLogger(__name__)
 
 CATEGORIES = ("help", "complaint", "report", "consult", "suggest", "general")
 
@@ -36,8 +41,10 @@ DEFAULT_RULES: dict[str, Any] = {
     ],
     # Offer a callback when the estimated wait is longer than this (seconds).
     "callback_offer_seconds": 180,
-    # Numbers a callback may dial: mainland mobiles and the city's landlines.
-    "callback_numbers": [r"^1[3-9]\d{9}$", r"^(0917)?[2-9]\d{6,7}$"],
+    # Numbers a callback or 回访 may dial, as Asterisk dial patterns (routing/
+    # dial_patterns.py): mainland mobiles and the city's landlines.  The same
+    # list renders [callback-out].
+    "callback_numbers": list(DEFAULT_CALLBACK_PATTERNS),
     # Extra queue priority for registered vulnerable callers (QUEUE_PRIO).
     "vulnerable_priority": 5,
     "description_max_seconds": 60,
@@ -107,7 +114,12 @@ class RoutingRules:
         return default_queue
 
     def callback_allowed(self, number: str) -> bool:
-        return any(p.match(number) for p in self.callback_numbers)
+        return dial_patterns.allowed(number, self.callback_numbers)
+
+    @property
+    def callback_patterns(self) -> list[str]:
+        """The dial patterns as written (what [callback-out] is rendered from)."""
+        return list(self.source["callback_numbers"])
 
     def to_json(self) -> str:
         return json.dumps(self.source, ensure_ascii=False, sort_keys=True)
@@ -173,15 +185,30 @@ def _time_rules(value: Any, known_queues: set[str] | None, problems: list[str]) 
 
 def _patterns(value: Any, problems: list[str]) -> list[re.Pattern[str]]:
     if not isinstance(value, list) or not value:
-        problems.append("callback_numbers: a non-empty list of regular expressions")
+        problems.append("callback_numbers: a non-empty list of Asterisk dial patterns "
+                        "(such as _1[3-9]XXXXXXXXX)")
         return []
     out = []
     for i, item in enumerate(value):
-        try:
-            out.append(re.compile(str(item)))
-        except re.error as exc:
-            problems.append(f"callback_numbers[{i}]: not a regular expression ({exc})")
+        why = dial_patterns.problem(item)
+        if why is not None:
+            problems.append(f"callback_numbers[{i}]: {why}")
+        else:
+            out.append(dial_patterns.to_regex(item))
     return out
+
+
+def _from_an_older_release(data: Any) -> Any:
+    """Rules stored before callback_numbers were dial patterns held regular
+    expressions ("^1[3-9]\\d{9}$"), which are no longer trusted: the
+    default patterns serve until an admin states the list again."""
+    numbers = data.get("callback_numbers") if isinstance(data, dict) else None
+    # Only an older release can have stored what is not a valid pattern.
+    if isinstance(numbers, list) and any(dial_patterns.problem(n) for n in numbers):
+        log.warning("routing rules: callback_numbers are regular expressions from an older "
+                    "release; using the default dial patterns until they are saved again")
+        return {**data, "callback_numbers": list(DEFAULT_CALLBACK_PATTERNS)}
+    return data
 
 
 def load_rules(session: Session, known_queues: set[str] | None = None) -> RoutingRules:
@@ -189,7 +216,7 @@ def load_rules(session: Session, known_queues: set[str] | None = None) -> Routin
     row = session.scalars(select(RoutingRuleSet).order_by(RoutingRuleSet.id.desc())).first()
     if row is None:
         return RoutingRules.from_dict({}, known_queues)
-    return RoutingRules.from_dict(json.loads(row.data), known_queues)
+    return RoutingRules.from_dict(_from_an_older_release(json.loads(row.data)), known_queues)
 
 
 def store_rules(session: Session, data: Any, *, user_id: int | None, now: datetime,

@@ -11,10 +11,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from calls.models import Call
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error
 from speech.job_store import JobError
-from worksheets.models import Call
+from worksheets import call_access
 
 
 def _service(request: web.Request) -> Any:
@@ -34,27 +35,30 @@ def _int(request: web.Request, name: str) -> int | None:
 
 async def call_transcripts(request: web.Request) -> web.Response:
     """The call's transcripts: its description (while it grows) and the whole call."""
-    service = _service(request)
-    if service is None:
-        return _off()
     call_id = _int(request, "call_id")
     if call_id is None:
         return json_error(400, "invalid", "call id must be a number")
     p = principal(request)
-    agent_of_call = await request.app[DEPS_KEY].db.run(
-        lambda s: _agent_of_call(s, call_id))
-    if agent_of_call is False:
+    visible = await request.app[DEPS_KEY].db.run(
+        lambda s: _visible(s, call_id, p.role, p.agent_id))
+    if visible is None:
         return json_error(404, "not_found", f"no call {call_id}")
-    # Agents see calls not yet answered (as their screens do) and their own.
-    if p.role == "agent" and agent_of_call not in (None, p.agent_id):
-        return json_error(403, "forbidden", "this call was answered by another agent")
+    if not visible:
+        return json_error(403, "forbidden",
+                          "only the agent the call was offered to or answered by reads it")
+    service = _service(request)
+    if service is None:
+        return _off()
     transcripts = await service.transcripts_for_call(call_id)
     return web.json_response({"call_id": call_id, "transcripts": transcripts or []})
 
 
-def _agent_of_call(s: Session, call_id: int) -> int | None | bool:
+def _visible(s: Session, call_id: int, role: str, agent_id: int | None) -> bool | None:
+    """None: no such call; supervisors and admins read every call."""
     call = s.get(Call, call_id)
-    return False if call is None else call.agent_id
+    if call is None:
+        return None
+    return role != "agent" or call_access.agent_may_see_call(s, call, agent_id)
 
 
 async def stats(request: web.Request) -> web.Response:

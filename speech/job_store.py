@@ -23,9 +23,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from calls.models import Call
 from speech.tables import DONE, FAILED, QUEUED, RUNNING, TranscriptionJob, TranscriptRecord
 from speech.transcript import Transcript
-from worksheets.models import Call, WorkOrder
+from worksheets.models import WorkOrder
 
 
 class JobError(Exception):

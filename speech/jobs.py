@@ -7,7 +7,7 @@ Two kinds of recording reach it:
   is stored and announced about a second after the caller stops speaking;
 * the whole call, recorded by MixMonitor from the answer (asterisk-conf's
   ``[hotline-record]``): the answered call's end writes an outbox item
-  ``call.recording`` in the same transaction (``worksheets.service.mark_ended``);
+  ``call.recording`` in the same transaction (``hotline.outbox.follow_calls``, a follow-up of the call's end);
   its handler here finds the recording in the recordings directory and
   queues it for the batch workers.  So a backend killed between the hangup
   and the job loses nothing: another backend, or the next start, runs the
@@ -398,7 +398,7 @@ class TranscriptionService:
 
 
 def _transcripts_for_call(s: Any, call_id: int) -> list[dict[str, Any]] | None:
-    from worksheets.models import Call
+    from calls.models import Call
 
     call = s.get(Call, call_id)
     if call is None:

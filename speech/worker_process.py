@@ -50,6 +50,10 @@ def worker_main(choices: list[ModelChoice], max_seconds: float, conn: Connection
                 audio = decode_bytes(source, fmt, model.sample_rate, max_seconds)
             else:
                 audio = decode_file(source, model.sample_rate, max_seconds)
+            # Tell the parent the recognizer has the audio: the pool shows it
+            # (``worker_pids(decoding_only=True)``), tests kill a worker mid-job
+            # on it instead of sleeping and hoping.
+            conn.send(("decoding",))
             transcript = transcribe_pcm(model, audio.pcm16, audio.sample_rate)
             conn.send(("done", transcript.to_dict()))
         except AudioError as exc:

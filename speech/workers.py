@@ -97,6 +97,7 @@ class _Slot:
     process: Any = None  # multiprocessing.Process (context-specific class)
     conn: Connection | None = None
     busy: bool = False
+    decoding: bool = False  # the worker said it has the audio and is recognising it
     task: asyncio.Task[None] | None = None
 
 
@@ -208,11 +209,12 @@ class TranscriptionPool:
             real_time_factor=round(c.spent / c.audio, 4) if c.audio else 0.0,
         )
 
-    def worker_pids(self, busy_only: bool = False) -> list[int]:
-        """Process ids of the live workers (for monitoring, and for tests that kill one)."""
+    def worker_pids(self, busy_only: bool = False, decoding_only: bool = False) -> list[int]:
+        """Process ids of the live workers (for monitoring, and for tests that kill one):
+        all, those given a job, or those that said they are recognising its audio."""
         return [slot.process.pid for slot in self._slots
                 if slot.process is not None and slot.process.is_alive()
-                and (slot.busy or not busy_only)]
+                and (slot.busy or not busy_only) and (slot.decoding or not decoding_only)]
 
     async def close(self) -> None:
         """Stop the workers; jobs not yet finished fail with :class:`PoolClosed`.
@@ -304,11 +306,15 @@ class TranscriptionPool:
                 slot.conn.send(("job", job.source, job.fmt, job.language))
                 message = await loop.run_in_executor(
                     self._threads, receive, slot.conn, slot.process, self._job_timeout)
+                if message is not None and message[0] == "decoding":
+                    slot.decoding = True
+                    message = await loop.run_in_executor(
+                        self._threads, receive, slot.conn, slot.process, self._job_timeout)
             except OSError:
                 message = None
             # Not in a finally: when close() cancels us mid-job the worker is still
             # busy, and close() must know it so it kills rather than waits.
-            slot.busy = False
+            slot.busy = slot.decoding = False
             if message is not None:
                 self._finish(job, message, pid)
                 return

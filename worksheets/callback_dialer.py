@@ -32,9 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from agents.models import Agent
 from hotline.leases import LEASE
-from pbx import events as ev
-from pbx.ami import AmiError
-from pbx.ami_session import AmiConnectionLost, AmiTimeout
+from pbx import model_events as me
+from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
 from routing.rules import normalize_number
 from worksheets import callbacks, service, visits
 from worksheets.callbacks import CallbackError
@@ -43,6 +42,7 @@ from worksheets.models import OrderEvent, WorkOrder
 if TYPE_CHECKING:
     from agents.staffing import Staffing
     from hotline.deps import Deps
+    from pbx.model import PbxModel
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,11 @@ class _Placed:
 
 
 class CallbackDialer:
-    """Places callback and 回访 calls; subscribe :meth:`on_event` to the AMI link."""
+    """Places callback and 回访 calls; follows the PBX model (:meth:`follow`)."""
 
-    def __init__(self, deps: Deps, staffing: Staffing | None = None) -> None:
+    def __init__(self, deps: Deps, model: PbxModel, staffing: Staffing | None = None) -> None:
         self.deps = deps
+        self.model = model
         self.staffing = staffing
         self._calls: dict[str, _Placed] = {}  # "callback:<attempt>" / "visit:<order>"
         self._by_action: dict[str, str] = {}  # ActionID -> key
@@ -158,7 +159,7 @@ class CallbackDialer:
         try:
             action_id, status = await self._place(
                 key, _Placed(agent_id, on_answer, on_end, on_channel), claim.interface,
-                claim.number, f"HOTLINE_CALLBACK={task_id}")
+                claim.number, ("HOTLINE_CALLBACK", str(task_id)))
         except CallbackError as exc:
             if exc.code == "busy":  # not placed: the claimed attempt ends here
                 await self._callback_ended(attempt_id, agent_id, "pbx_error")
@@ -229,7 +230,7 @@ class CallbackDialer:
 
         try:
             _action, status = await self._place(key, _Placed(agent_id, on_answer, on_end),
-                                                interface, number, f"HOTLINE_VISIT={order_id}")
+                                                interface, number, ("HOTLINE_VISIT", str(order_id)))
         except CallbackError as exc:
             if exc.code == "busy":  # not placed: the claimed call ends here
                 await on_end("pbx_error")
@@ -238,18 +239,16 @@ class CallbackDialer:
 
     # ------------------------------------------------------------ placing
     def _check_pbx(self, agent_id: int) -> None:
-        ami = self.deps.ami
-        if ami is None or not ami.connected:
+        if not self.model.connected:
             raise CallbackError("pbx_down", "the PBX is not connected; try again shortly")
         if self.busy(agent_id):
             raise CallbackError("busy", "you are already on a callback or 回访 call")
 
     async def _place(self, key: str, placed: _Placed, interface: str, number: str,
-                     variable: str) -> tuple[str, str]:
+                     variable: tuple[str, str]) -> tuple[str, str]:
         """Pause the agent, Originate to their phone into [callback-out];
         returns (ActionID, "calling" | "unconfirmed")."""
-        ami = self.deps.ami
-        assert ami is not None
+        pbx = self.model.commands
         if self.busy(placed.agent_id) or key in self._calls:
             # a second click while the first was being checked: nothing placed
             raise CallbackError("busy", "you are already on a callback or 回访 call")
@@ -257,16 +256,14 @@ class CallbackDialer:
         await self._pause(placed)
         # Registered before sending: the OriginateResponse may come right
         # behind the answer (an unregistered phone fails at once).
-        action_id = ami.new_action_id()
+        action_id = pbx.new_action_id()
         self._by_action[action_id] = key
         self._start_timer(key, AGENT_RING_SECONDS + RESPONSE_GRACE_SECONDS)
         status = "calling"
         try:
-            await ami.send("Originate", [
-                ("Channel", interface), ("Context", CONTEXT), ("Exten", number),
-                ("Priority", "1"), ("CallerID", CALLER_ID), ("Async", "true"),
-                ("Timeout", str(AGENT_RING_SECONDS * 1000)), ("Variable", variable)],
-                action_id=action_id)
+            await pbx.originate(interface, CONTEXT, number, caller_id=CALLER_ID,
+                                ring_seconds=AGENT_RING_SECONDS, variables=[variable],
+                                action_id=action_id)
         except (AmiTimeout, AmiConnectionLost) as exc:
             # It may have been placed: never re-sent; it stays open until its
             # OriginateResponse, the channel list or the timer settles it.
@@ -306,54 +303,68 @@ class CallbackDialer:
             log.warning("could not resume agent %s after a callback: %s", placed.agent_id, exc)
 
     # ------------------------------------------------------------- events
-    async def on_event(self, event: ev.AmiEvent) -> None:
-        if isinstance(event, ev.OriginateResponse):
-            key = self._by_action.pop(event.action_id, None)
-            placed = self._calls.get(key) if key else None
-            if key is None or placed is None:
-                return
-            if event.response.lower() != "success" or not event.uniqueid:
-                await self._finish(key, "agent_no_answer")
-                return
-            if event.uniqueid in self._gone:  # its Hangup overtook the response
-                if placed.on_channel is not None:
-                    await placed.on_channel(event.uniqueid)
-                await self._finish(key, "agent_hangup")
-                return
-            self._by_channel[event.uniqueid] = key
-            self._start_timer(key, MAX_CALL_SECONDS)  # a safety net only
+    def follow(self, model: PbxModel) -> None:
+        model.subscribe(me.OriginateOutcome.NAME, self._originated)
+        model.subscribe(me.DialStarted.NAME, self._dial_started)
+        model.subscribe(me.DialEnded.NAME, self._dial_ended)
+        model.subscribe(me.CallEnded.NAME, self._channel_ended)
+        model.subscribe(me.Resynced.NAME, self._resynced)
+
+    async def _originated(self, e: me.OriginateOutcome) -> None:
+        key = self._by_action.pop(e.action_id, None)
+        placed = self._calls.get(key) if key else None
+        if key is None or placed is None:
+            return
+        if not e.success or not e.uniqueid:
+            await self._finish(key, "agent_no_answer")
+            return
+        if e.uniqueid in self._gone:  # its Hangup overtook the response
             if placed.on_channel is not None:
-                await placed.on_channel(event.uniqueid)
-        elif isinstance(event, ev.DialEvent):
-            key = self._by_channel.get(event.uniqueid)
-            placed = self._calls.get(key) if key else None
-            if key is None or placed is None:
-                return
-            if event.name == "DialBegin":
-                placed.dialled = True
-            elif event.dial_status == "ANSWER":
-                if not placed.answered:
-                    placed.answered = True
-                    await placed.on_answer()
-            else:
-                placed.dial_result = DIAL_RESULTS.get(event.dial_status, "unreachable")
-        elif isinstance(event, ev.Hangup):
-            self._gone[event.uniqueid] = None
-            while len(self._gone) > RECENT_HANGUPS:
-                self._gone.pop(next(iter(self._gone)))
-            key = self._by_channel.pop(event.uniqueid, None)
-            placed = self._calls.get(key) if key else None
-            if key is not None and placed is not None:
-                # No Dial to the citizen began: the agent hung up first, or the
-                # trunk channel could not be made; not the citizen's doing.
-                default = "unreachable" if placed.dialled else "agent_hangup"
-                await self._finish(key, placed.dial_result or default)
-        elif isinstance(event, ev.ListResult) and event.name == "CoreShowChannels":
-            alive = {item.get("Uniqueid") for item in event.items}
-            for uniqueid, key in list(self._by_channel.items()):
-                if uniqueid not in alive:  # it ended while the link was down
-                    del self._by_channel[uniqueid]
-                    await self._finish(key, "lost")
+                await placed.on_channel(e.uniqueid)
+            await self._finish(key, "agent_hangup")
+            return
+        self._by_channel[e.uniqueid] = key
+        self._start_timer(key, MAX_CALL_SECONDS)  # a safety net only
+        if placed.on_channel is not None:
+            await placed.on_channel(e.uniqueid)
+
+    def _placed_on(self, uniqueid: str) -> _Placed | None:
+        key = self._by_channel.get(uniqueid)
+        return self._calls.get(key) if key else None
+
+    def _dial_started(self, e: me.DialStarted) -> None:
+        placed = self._placed_on(e.uniqueid)
+        if placed is not None:
+            placed.dialled = True
+
+    async def _dial_ended(self, e: me.DialEnded) -> None:
+        placed = self._placed_on(e.uniqueid)
+        if placed is None:
+            return
+        if e.dial_status == "ANSWER":
+            if not placed.answered:
+                placed.answered = True
+                await placed.on_answer()
+        else:
+            placed.dial_result = DIAL_RESULTS.get(e.dial_status, "unreachable")
+
+    async def _channel_ended(self, e: me.CallEnded) -> None:
+        self._gone[e.uniqueid] = None
+        while len(self._gone) > RECENT_HANGUPS:
+            self._gone.pop(next(iter(self._gone)))
+        key = self._by_channel.pop(e.uniqueid, None)
+        placed = self._calls.get(key) if key else None
+        if key is not None and placed is not None:
+            # No Dial to the citizen began: the agent hung up first, or the
+            # trunk channel could not be made; not the citizen's doing.
+            default = "unreachable" if placed.dialled else "agent_hangup"
+            await self._finish(key, placed.dial_result or default)
+
+    async def _resynced(self, e: me.Resynced) -> None:
+        for uniqueid, key in list(self._by_channel.items()):
+            if uniqueid not in e.channels:  # it ended while the link was down
+                del self._by_channel[uniqueid]
+                await self._finish(key, "lost")
 
     def _start_timer(self, key: str, seconds: float) -> None:
         placed = self._calls.get(key)

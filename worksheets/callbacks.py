@@ -18,10 +18,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent
+from calls import records
+from calls.models import Call
 from hotline.logmask import mask_number
 from routing.rules import normalize_number
 from worksheets import service
-from worksheets.models import Call, CallbackAttempt, CallbackTask, WorkOrder
+from worksheets.models import CallbackAttempt, CallbackTask, WorkOrder
 
 MAX_ATTEMPTS = 3
 # A citizen not reached is not tried again sooner than this.
@@ -186,7 +188,7 @@ def citizen_answered(session: Session, attempt_id: int, *, now: datetime,
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
         order = service.create_draft(session, call, attempt.agent_id, now, tz, prefix)
-    service.record_event(session, call, "callback_reached", now, f"attempt {attempt.id}")
+    records.record_event(session, call, "callback_reached", now, f"attempt {attempt.id}")
     return order
 
 
@@ -220,7 +222,7 @@ def finish(session: Session, attempt_id: int, result: str, *, now: datetime) -> 
         task.status = "open"
     call = session.get(Call, task.call_id)
     if call is not None:
-        service.record_event(session, call, "callback_attempt", now, result)
+        records.record_event(session, call, "callback_attempt", now, result)
     return task
 
 

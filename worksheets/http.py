@@ -11,11 +11,14 @@ from aiohttp import web
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
+from calls import records
+from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.logmask import mask_number
+from hotline.spreadsheet import safe_cell
 from worksheets import lifecycle, service, visits
-from worksheets.models import Call, Department, WorkOrder
+from worksheets.models import Department, WorkOrder
 from worksheets.stats import department_stats, period_stats
 
 
@@ -51,6 +54,7 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "accepted_at": _iso(order.accepted_at), "reply": order.reply, "returns": order.returns,
         "extension_days": order.extension_days, "extension_reason": order.extension_reason,
         "visited_at": _iso(order.visited_at), "visit_result": order.visit_result,
+        "kb_article_id": order.kb_article_id, "kb_article_version": order.kb_article_version,
         "deadline_fallback": order.deadline_fallback, "survey_answer": order.survey_answer,
         "visit_attempts": order.visit_attempts, "visit_next_try": _iso(visits.next_try(order)),
         "visit_calling": order.visit_calling_since is not None,
@@ -109,7 +113,7 @@ async def get_call(request: web.Request) -> web.Response:
         data = call_to_dict(call, full_number=True)
         data["timeline"] = [
             {"at": _iso(e.at), "kind": e.kind, "detail": e.detail}
-            for e in service.call_timeline(s, call_id)
+            for e in records.call_timeline(s, call_id)
         ]
         order = s.scalar(select(WorkOrder).where(WorkOrder.call_id == call_id))
         data["work_order"] = order_to_dict(order) if order is not None else None
@@ -167,6 +171,9 @@ SUBMIT_SCHEMA = {
         "complexity": {"enum": ["ordinary", "complex", None]},
         "department_id": {"type": ["integer", "null"]},
         "answered_on_call": {"type": "boolean"},
+        "kb_article_id": {"type": ["integer", "null"],
+                          "description": "the knowledge-base article answered from; a "
+                                         "consultation with it and no department is closed"},
     },
 }
 
@@ -178,9 +185,10 @@ def _check_submit(data: dict[str, Any]) -> str | None:
             return f"{key} must be a string"
     if data.get("complexity") is not None and not isinstance(data["complexity"], str):
         return "complexity must be 'ordinary', 'complex' or null"
-    dept = data.get("department_id")
-    if dept is not None and (not isinstance(dept, int) or isinstance(dept, bool)):
-        return "department_id must be an integer or null"
+    for key in ("department_id", "kb_article_id"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            return f"{key} must be an integer or null"
     if not isinstance(data.get("answered_on_call", False), bool):
         return "answered_on_call must be true or false"
     return None
@@ -208,13 +216,15 @@ async def submit_order(request: web.Request) -> web.Response:
             department_id=data.get("department_id"),
             answered_on_call=bool(data.get("answered_on_call", False)),
             now=deps.clock.now(), calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
+            kb_article_id=data.get("kb_article_id"),
         )
         return order_to_dict(order)
 
     try:
         result = await deps.db.run(work)
     except service.WorkOrderError as exc:
-        return json_error(409 if "draft" in str(exc) else 400, "rejected", str(exc))
+        status = 403 if "belongs to" in str(exc) else 409 if "draft" in str(exc) else 400
+        return json_error(status, "rejected", str(exc))
     deps.bus.publish("order.submitted", order_id=result["id"], number=result["number"],
                      status=result["status"], agent_id=result["agent_id"],
                      department_id=result["department_id"])
@@ -283,7 +293,7 @@ async def department_accounts(request: web.Request) -> web.StreamResponse:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["department"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
         return web.Response(body=("\ufeff" + out.getvalue()).encode("utf-8"),
                             content_type="text/csv", charset="utf-8", headers={
                                 "Content-Disposition": 'attachment; filename="departments.csv"'})

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from calls.models import Call
 from speech.tables import DONE, FAILED, TranscriptionJob, TranscriptRecord
-from worksheets.models import Call, CallbackTask, WorkOrder
+from worksheets.models import CallbackTask, WorkOrder
 
 if TYPE_CHECKING:
     from hotline.db import Database

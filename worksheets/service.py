@@ -1,230 +1,77 @@
-"""Call records and work orders: what the IVR, the AMI handler and the API call.
+"""Work orders: the draft a call starts, submission, the survey, numbering.
 
 Every function takes a ``Session`` first and an aware ``now``; none reads
 the clock, commits or rolls back (the caller owns the transaction, see
-``hotline.db.Database``).  AMI events can arrive twice and AGI and AMI
-both report the same call, so the ``start_call``/``mark_*`` functions are
-idempotent: rows are created with INSERT ... ON CONFLICT DO NOTHING on
-their unique key (calls.uniqueid, work_orders.call_id,
-callback_tasks.call_id) and then read back, which is race-free on
-PostgreSQL and needs no SAVEPOINT (pysqlite's SAVEPOINT handling is
-unreliable).  Timeline events are not repeated for a repeated report.
-
-Outcomes only move forward: in_ivr < ivr_hangup < queued < answered |
-abandoned, so a late or reordered report never undoes a later one.
+``hotline.db.Database``).  The call record itself is calls.records';
+:func:`draft_for_answered` and :func:`callback_for_abandoned` are the
+follow-ups worksheets registers for its events (calls.followups), run in
+the same transaction as the record.  Both are idempotent (INSERT ... ON
+CONFLICT DO NOTHING on work_orders.call_id and callback_tasks.call_id).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hotline import outbox
-from hotline.logmask import mask_number
-from routing.models import ServiceQueue
+from calls.followups import ABANDONED, ANSWERED, CallFollowUps, Notice
+from calls.ivr_records import end_in_ivr
+from calls.models import Call
+from calls.records import (
+    CallError,
+    abandon_call,
+    answer_call,
+    find_call,
+    insert_or_ignore,
+    record_event,
+    require_aware,
+)
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
-from worksheets.models import Call, CallbackTask, CallEvent, Department, OrderEvent, WorkOrder
+from worksheets.knowledge import KnowledgeError, article_for_order
+from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 
 log = logging.getLogger(__name__)
 
 # Defaults for code without settings (tests, scripts); the backend passes
-# HOTLINE_TIMEZONE and HOTLINE_ORDER_PREFIX.
+# HOTLINE_TIMEZONE and HOTLINE_ORDER_PREFIX (see :func:`numbering`).
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 ORDER_PREFIX = "BJ"
 SATISFACTION_ANSWERS = ("satisfied", "basically_satisfied", "dissatisfied")
-# blocked: refused by the block list; callback: took the callback offer in
-# the IVR.  Both end the call before any queue, like a hangup in the IVR.
-_OUTCOME_RANK = {"in_ivr": 0, "ivr_hangup": 1, "blocked": 1, "callback": 1, "queued": 2,
-                 "answered": 3, "abandoned": 3}
 _NUMBER_ATTEMPTS = 20
-
-
-class CallError(ValueError):
-    """A call report that cannot apply: unknown call, or one contradicting its state."""
 
 
 class WorkOrderError(ValueError):
     """A work order cannot be submitted; the message says why, for the agent."""
 
 
-def _require_aware(now: datetime) -> None:
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-
-
-def _insert_or_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; False when a unique clash kept another row."""
-    session.flush()
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(model.__table__)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(model.__table__)
-    else:  # pragma: no cover - only the two supported stores
-        raise NotImplementedError(f"unsupported database {dialect}")
-    # RETURNING yields no row when the conflict kept the other row; rowcount
-    # is not reliable across drivers here.
-    table = model.__table__
-    returned = session.execute(
-        stmt.values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
-    ).first()
-    return returned is not None
-
-
-def _find_call(session: Session, uniqueid: str) -> Call | None:
-    # Locked: several backends report the same AMI events at once, and their
-    # check-then-write steps (timeline events, the end, the outbox) take turns.
-    return session.scalar(select(Call).where(Call.uniqueid == uniqueid).with_for_update())
-
-
-def record_event(session: Session, call: Call, kind: str, at: datetime, detail: str = "") -> None:
-    """Add a timeline event unless the same (kind, detail) is already there."""
-    seen = session.scalar(
-        select(CallEvent.id).where(
-            CallEvent.call_id == call.id, CallEvent.kind == kind, CallEvent.detail == detail
-        )
-    )
-    if seen is None:
-        session.add(CallEvent(call_id=call.id, at=at, kind=kind, detail=detail))
-        session.flush()
-
-
-def _fill_missing(call: Call, fields: dict[str, str | None]) -> None:
-    for name, value in fields.items():
-        if value and not getattr(call, name):
-            setattr(call, name, value)
-
-
-def _advance(call: Call, outcome: str) -> None:
-    if _OUTCOME_RANK[outcome] > _OUTCOME_RANK.get(call.outcome, 0):
-        call.outcome = outcome
-
-
-def _ensure_call(
-    session: Session, uniqueid: str, now: datetime, source: str, fields: dict[str, str | None]
-) -> Call:
-    """The call with this uniqueid, created (with an "entered" event) if unknown."""
-    _require_aware(now)
-    call = _find_call(session, uniqueid)
-    if call is None:
-        values = {k: v for k, v in fields.items() if v}
-        inserted = _insert_or_ignore(
-            session, Call, {**values, "uniqueid": uniqueid, "entered_at": now, "source": source}
-        )
-        call = _find_call(session, uniqueid)
-        assert call is not None
-        if inserted:
-            record_event(session, call, "entered", now, source)
-    _fill_missing(call, fields)
-    # AGI reports the call first; if AMI got here earlier, keep the earlier
-    # entry time so queue and IVR durations and the timeline stay right.
-    if now < call.entered_at:
-        call.entered_at = now
-        entered = session.scalar(
-            select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.kind == "entered")
-        )
-        if entered is not None:
-            entered.at = now
-    return call
-
-
-def start_call(
-    session: Session,
-    *,
-    uniqueid: str,
-    now: datetime,
-    linkedid: str | None = None,
-    channel: str | None = None,
-    caller_number: str = "",
-    caller_name: str = "",
-    dialed_number: str = "12345",
-    source: str = "agi",
-) -> Call:
-    """Record a call entering the hotline (idempotent by uniqueid; fills blanks)."""
-    fields = {"linkedid": linkedid, "channel": channel, "caller_number": caller_number,
-              "caller_name": caller_name, "dialed_number": dialed_number}
-    call = _ensure_call(session, uniqueid, now, source, fields)
-    session.flush()
-    return call
-
-
-def record_ivr_choice(
-    session: Session, uniqueid: str, *, key: str, category: str, queue: str, now: datetime
-) -> Call:
-    """The caller's menu choice; the latest choice wins, repeats add no event."""
-    call = _ensure_call(session, uniqueid, now, "agi", {})
-    call.ivr_choice, call.category, call.queue = key, category, queue
-    record_event(session, call, "ivr_choice", now, f"{key} {category}")
-    return call
-
-
-def mark_queued(
-    session: Session,
-    uniqueid: str,
-    *,
-    queue: str,
-    now: datetime,
-    caller_number: str | None = None,
-    caller_name: str | None = None,
-    channel: str | None = None,
-    linkedid: str | None = None,
-) -> Call:
-    """The caller joined ``queue`` (AMI QueueCallerJoin); creates an unknown call (source ami)."""
-    fields = {"caller_number": caller_number, "caller_name": caller_name,
-              "channel": channel, "linkedid": linkedid}
-    call = _ensure_call(session, uniqueid, now, "ami", fields)
-    call.queue = queue
-    if call.category is None:
-        # The call skipped our IVR (backend restarted, direct transfer): the
-        # queue still says what kind of call it is.
-        call.category = session.scalar(
-            select(ServiceQueue.category).where(ServiceQueue.name == queue)
-        )
-    if call.queued_at is None:
-        call.queued_at = now
-    _advance(call, "queued")
-    record_event(session, call, "queued", now, queue)
-    return call
-
-
-def mark_answered(
-    session: Session,
-    uniqueid: str,
-    *,
-    member_name: str,
-    agent_id: int | None,
-    hold_seconds: int,
-    now: datetime,
-    tz: tzinfo = CITY_TZ,
-    prefix: str = ORDER_PREFIX,
-) -> WorkOrder:
-    """An agent answered: the call is "answered" and gets its draft work order.
-
-    Idempotent: a repeated report returns the same order unchanged.  ``tz``
-    decides the local day of the order number, ``prefix`` its letters.
-    """
-    call = _ensure_call(session, uniqueid, now, "ami", {})
-    if call.outcome == "abandoned":
-        raise CallError(f"call {uniqueid} was abandoned; it cannot be answered")
-    if call.outcome != "answered":
-        call.outcome = "answered"
-        call.answered_at = now
-        call.agent_id = agent_id
-        call.member_name = member_name
-        call.hold_seconds = hold_seconds
-    record_event(session, call, "answered", now, member_name)
+def draft_for_answered(session: Session, call: Call, *, agent_id: int | None, now: datetime,
+                       tz: tzinfo = CITY_TZ, prefix: str = ORDER_PREFIX) -> WorkOrder:
+    """Follow-up of an answered call: its draft work order, on the agent's
+    screen (idempotent: a repeated answer returns the same order unchanged).
+    ``tz`` decides the local day of the order number, ``prefix`` its letters."""
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
-    if order is None:
-        order = create_draft(session, call, agent_id, now, tz, prefix)
-    return order
+    return (order if order is not None
+            else create_draft(session, call, agent_id, now, tz, prefix))
+
+
+def callback_for_abandoned(session: Session, call: Call, *, now: datetime,
+                           priority: int = 0) -> CallbackTask:
+    """Follow-up of a call abandoned in the queue, or of a caller who took the
+    IVR's callback offer: one callback task (idempotent)."""
+    insert_or_ignore(session, CallbackTask, {
+        "call_id": call.id, "caller_number": call.caller_number, "queue": call.queue,
+        "priority": priority, "created_at": now,
+    })
+    task = session.scalar(select(CallbackTask).where(CallbackTask.call_id == call.id))
+    assert task is not None
+    return task
 
 
 def create_draft(
@@ -233,7 +80,7 @@ def create_draft(
 ) -> WorkOrder:
     category = call.category if call.category in CATEGORIES else "help"
     for _ in range(_NUMBER_ATTEMPTS):
-        _insert_or_ignore(session, WorkOrder, {
+        insert_or_ignore(session, WorkOrder, {
             "number": next_order_number(session, now, tz, prefix), "call_id": call.id,
             "caller_number": call.caller_number, "caller_name": call.caller_name,
             "category": category, "agent_id": agent_id, "created_at": now,
@@ -248,68 +95,26 @@ def create_draft(
     raise RuntimeError("could not allocate a work-order number; too much contention")
 
 
-def mark_abandoned(
-    session: Session, uniqueid: str, *, hold_seconds: int, now: datetime
-) -> CallbackTask:
-    """The caller hung up in the queue: "abandoned" plus one callback task (idempotent)."""
-    call = _ensure_call(session, uniqueid, now, "ami", {})
-    if call.outcome == "answered":
-        raise CallError(f"call {uniqueid} was answered; it cannot be abandoned")
-    if call.outcome != "abandoned":
-        call.outcome = "abandoned"
-        call.hold_seconds = hold_seconds
-        log.info("call %s abandoned after %ss; callback for %s",
-                 uniqueid, hold_seconds, mask_number(call.caller_number))
-    record_event(session, call, "abandoned", now, call.queue or "")
-    _insert_or_ignore(session, CallbackTask, {
-        "call_id": call.id, "caller_number": call.caller_number, "queue": call.queue,
-        "created_at": now,
-    })
-    task = session.scalar(select(CallbackTask).where(CallbackTask.call_id == call.id))
-    assert task is not None
-    return task
-
-
-def mark_ended(
-    session: Session, uniqueid: str, *, now: datetime, talk_seconds: int | None = None
-) -> Call | None:
-    """The caller hung up.  None for a channel that is no call of ours.
-
-    ``ended_at`` is set once; a call still in the IVR becomes "ivr_hangup".
-    """
-    _require_aware(now)
-    call = _find_call(session, uniqueid)
-    if call is None:
-        return None
-    if talk_seconds is not None and call.talk_seconds is None:
-        call.talk_seconds = talk_seconds
-    if call.ended_at is None:
-        call.ended_at = now
-        _advance(call, "ivr_hangup")
-        record_event(session, call, "ended", now, "")
-        if call.outcome == "answered":
-            # Durable with the call's end: the whole-call recording's transcription
-            # (speech.jobs) starts from this, on whichever backend claims it.
-            outbox.add(session, outbox.CALL_RECORDING, f"{outbox.CALL_RECORDING}:{uniqueid}",
-                       {"uniqueid": uniqueid, "ended_at": now.isoformat()}, now)
-    session.flush()
-    return call
-
-
 def set_satisfaction(session: Session, uniqueid: str, *, answer: str, now: datetime) -> WorkOrder:
     """Store the caller's survey answer on the call's work order: the
     hotline's own service rating, never the department's satisfaction
     (that comes from the 回访 only)."""
-    _require_aware(now)
+    require_aware(now)
     if answer not in SATISFACTION_ANSWERS:
         raise CallError(f"unknown survey answer {answer!r}; expected one of "
                         + ", ".join(SATISFACTION_ANSWERS))
-    call = _find_call(session, uniqueid)
+    call = find_call(session, uniqueid)
     if call is None:
         raise CallError(f"unknown call {uniqueid}")
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
         raise CallError(f"call {uniqueid} has no work order to rate")
+    if order.survey_answer == answer:
+        return order  # the same report again
+    if order.survey_answer is not None:
+        # The caller answers once; another answer for the same Uniqueid is a
+        # replay or a forgery, never a change of mind.
+        raise CallError(f"call {uniqueid} was already rated")
     order.survey_answer = answer
     record_event(session, call, "survey", now, answer)
     return order
@@ -320,10 +125,14 @@ def _check_submission(
     complexity: str | None, department_id: int | None, answered_on_call: bool, title: str,
 ) -> Department | None:
     """Every rule a submission must pass; the department to dispatch to (None: closing)."""
+    # Whose it is, first, and without its number: an agent learns nothing of
+    # other agents' orders, and cannot take a draft that has no agent.
+    if agent_id is not None and order.agent_id != agent_id:
+        raise WorkOrderError("this work order belongs to another agent"
+                             if order.agent_id is not None else
+                             "this work order belongs to no agent: a supervisor submits it")
     if order.status != "draft":
         raise WorkOrderError(f"work order {order.number} is not a draft (it is {order.status})")
-    if agent_id is not None and order.agent_id not in (None, agent_id):
-        raise WorkOrderError(f"work order {order.number} belongs to another agent")
     try:
         deadline_days(category, complexity)
     except DeadlineError as exc:
@@ -360,6 +169,7 @@ def submit_work_order(
     now: datetime,
     calendar: WorkingCalendar,
     tz: tzinfo,
+    kb_article_id: int | None = None,
 ) -> WorkOrder:
     """Submit a draft: close a consultation answered on the call, else dispatch it.
 
@@ -369,10 +179,19 @@ def submit_work_order(
     since the 10-minute target runs from answer to submission.
     ``agent_id`` None means a supervisor submits on the agent's behalf (no
     ownership check); an order with no agent yet (answered by an unknown
-    queue member) is taken by the submitting agent.  Raises
-    :class:`WorkOrderError`.
+    queue member) is taken by the submitting agent.  ``kb_article_id``
+    links the knowledge-base article the agent answered from (and its
+    version then); a consultation answered from one with no department to
+    go to is closed on the call.  Raises :class:`WorkOrderError`.
     """
-    _require_aware(now)
+    require_aware(now)
+    article = None
+    if kb_article_id is not None:
+        try:
+            article = article_for_order(session, kb_article_id, now.astimezone(tz).date())
+        except KnowledgeError as exc:
+            raise WorkOrderError(str(exc)) from None
+        answered_on_call = answered_on_call or (category == "consult" and department_id is None)
     # FOR UPDATE: a double-clicked submit on PostgreSQL waits, then sees "closed"/"dispatched".
     order = session.get(WorkOrder, order_id, with_for_update=True)
     if order is None:
@@ -387,6 +206,8 @@ def submit_work_order(
     order.department_id = department.id if department is not None else None
     order.answered_on_call = answered_on_call
     order.submitted_at = now
+    if article is not None:
+        order.kb_article_id, order.kb_article_version = article.id, article.version
     if answered_on_call:
         order.status, order.closed_at = "closed", now
         detail = f"{order.number} closed on the call"
@@ -396,6 +217,8 @@ def submit_work_order(
         order.status = "dispatched"
         set_order_deadline(order, deadline, dispatched_at=now)
         detail = f"{order.number} dispatched to {department.name}, due {deadline.due_date}"
+    if article is not None:
+        detail += f"; answered from article {article.id} v{article.version} ({article.title})"
     if order.call_id is not None:
         call = session.get(Call, order.call_id)
         assert call is not None
@@ -407,12 +230,16 @@ def submit_work_order(
     return order
 
 
-def call_timeline(session: Session, call_id: int) -> list[CallEvent]:
-    """The call's events, oldest first (ties in insertion order)."""
-    rows = session.scalars(
-        select(CallEvent).where(CallEvent.call_id == call_id).order_by(CallEvent.at, CallEvent.id)
-    )
-    return list(rows)
+def open_order_for(session: Session, number: str, *, now: datetime,
+                   days: int = 30) -> WorkOrder | None:
+    """The caller's newest order from the last ``days`` days that is still open."""
+    if not number:
+        return None
+    return session.scalars(
+        select(WorkOrder).where(WorkOrder.caller_number == number,
+                                WorkOrder.status.in_(("draft", "dispatched")),
+                                WorkOrder.created_at >= now - timedelta(days=days))
+        .order_by(WorkOrder.created_at.desc())).first()
 
 
 def numbering(settings: Any) -> dict[str, Any]:
@@ -431,7 +258,7 @@ def next_order_number(session: Session, now: datetime, tz: tzinfo,
     ``create_draft``); on PostgreSQL the losing INSERT waits for the
     winner's commit, so the next proposal sees its number.
     """
-    _require_aware(now)
+    require_aware(now)
     prefix = f"{prefix}{now.astimezone(tz):%Y%m%d}-"
     # Longest first, then highest: keeps counting right past 9999 a day.
     last = session.scalar(
@@ -443,3 +270,53 @@ def next_order_number(session: Session, now: datetime, tz: tzinfo,
     sequence = int(last[len(prefix):]) + 1 if last else 1
     return f"{prefix}{sequence:04d}"
 
+
+
+def follow_calls(follow_ups: CallFollowUps, *, tz: tzinfo = CITY_TZ,
+                 prefix: str = ORDER_PREFIX) -> CallFollowUps:
+    """Register worksheets' follow-ups of call records: a draft order for an
+    answered call (numbered with ``tz`` and ``prefix``: pass
+    ``**numbering(settings)``), a callback task for an abandoned one."""
+
+    def draft(session: Session, call: Call, now: datetime) -> list[Notice]:
+        order = draft_for_answered(session, call, agent_id=call.agent_id, now=now, tz=tz,
+                                   prefix=prefix)
+        return [("order.draft", {"order_id": order.id, "number": order.number,
+                                 "agent_id": call.agent_id, "uniqueid": call.uniqueid})]
+
+    def callback(session: Session, call: Call, now: datetime) -> list[Notice]:
+        callback_for_abandoned(session, call, now=now)
+        return []  # the list of callbacks is read, not pushed
+
+    follow_ups.on(ANSWERED, draft)
+    follow_ups.on(ABANDONED, callback)
+    return follow_ups
+
+
+def mark_answered(session: Session, uniqueid: str, *, member_name: str, agent_id: int | None,
+                  hold_seconds: int, now: datetime, tz: tzinfo = CITY_TZ,
+                  prefix: str = ORDER_PREFIX) -> WorkOrder:
+    """Record the answer (calls.records) and return the call's draft order."""
+    call = answer_call(session, uniqueid, member_name=member_name, agent_id=agent_id,
+                       hold_seconds=hold_seconds, now=now)
+    return draft_for_answered(session, call, agent_id=agent_id, now=now, tz=tz, prefix=prefix)
+
+
+def mark_abandoned(session: Session, uniqueid: str, *, hold_seconds: int,
+                   now: datetime, known_only: bool = False) -> CallbackTask:
+    """Record the abandon (calls.records) and return the call's callback task.
+
+    ``known_only``: refuse a Uniqueid the backend has no call for (FastAGI
+    reports, which anyone reaching the port could forge) rather than create it."""
+    if known_only and find_call(session, uniqueid) is None:
+        raise CallError(f"unknown call {uniqueid}")
+    call = abandon_call(session, uniqueid, hold_seconds=hold_seconds, now=now)
+    return callback_for_abandoned(session, call, now=now)
+
+
+def request_callback(session: Session, uniqueid: str, *, queue: str, priority: int,
+                     now: datetime) -> CallbackTask:
+    """The caller took the IVR's callback offer instead of waiting (idempotent)."""
+    call = end_in_ivr(session, uniqueid, outcome="callback", now=now, detail=queue)
+    call.queue = call.queue or queue
+    return callback_for_abandoned(session, call, now=now, priority=priority)

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from worksheets.models import Call, CallbackTask, Department, OrderEvent, WorkOrder
+from calls.models import Call
+from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 
 SATISFIED = ("satisfied", "basically_satisfied")
 

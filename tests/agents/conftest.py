@@ -8,7 +8,6 @@ skipped (failed under CI=true).
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from hotline.db import Database
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, _postgres_available, postgres_unavailable
 from tests.helpers import prepare_database
 
 PG_SERVER = PG_ADMIN_URL.rsplit("/", 1)[0]
@@ -75,9 +74,7 @@ def seeded_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     template = request.getfixturevalue("_pg_template")
     if template is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is required in CI")
-        pytest.skip("PostgreSQL not available")
+        postgres_unavailable(_postgres_available() or "no template database")
     name = f"hotline_agents_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -14,7 +14,7 @@ import pytest
 
 from agents import demand, erlang, export, rota
 from agents.roster import load_roster
-from worksheets.models import Call
+from calls.models import Call
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 12, 10)

@@ -1,4 +1,4 @@
-"""Agent states from AMI events, their history, the time report and the
+"""Agent states from AMI events (through the PBX model), their history, the time report and the
 pause-limit alert, on virtual time."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from hotline.db import Database
 from hotline.deps import Deps
 from pbx.ami_protocol import AmiMessage
 from pbx.events import parse_event
+from pbx.model import PbxModel
 from routing.menu import RoutingTable
 from tests.helpers import settings_for_test
 from worksheets.calendar_store import SharedCalendar
@@ -47,12 +48,14 @@ def run_scenario(url: str, tmp_path) -> tuple[list[str], list[tuple[str, str]], 
                     clock=Clock.for_running_loop(START), routing=RoutingTable(), bus=EventBus(),
                     calendar=SharedCalendar())
         states = AgentStates(deps, wrapup_seconds=10)
+        model = PbxModel(None, deps.clock)
+        states.follow(model)
         states.on_idle(idle.append)
         await states.start()
         seen: list[str] = []
 
         async def send(message: AmiMessage, wait: float = 0.0) -> None:
-            await states.on_event(parse_event(message))
+            await model.on_ami(parse_event(message))
             await asyncio.sleep(wait)
             seen.append(states.agents[1].state if 1 in states.agents else "?")
 

@@ -112,9 +112,9 @@ def test_manager_permits_only_the_backend(session: Session, tmp_path: Path) -> N
 
 
 def test_ami_secret_argument_wins(session: Session, tmp_path: Path) -> None:
-    render(load_settings({}), session, tmp_path, ami_secret="from-the-cli")
+    render(load_settings({}), session, tmp_path, ami_secret="from-the-cli-Qx7wE2rT9")
     user = read_conf(tmp_path / "manager.conf").first("hotline")
-    assert user is not None and user.get("secret") == "from-the-cli"
+    assert user is not None and user.get("secret") == "from-the-cli-Qx7wE2rT9"
     assert user.all("permit")[0].value == "127.0.0.1/255.255.255.255"
 
 
@@ -158,3 +158,27 @@ def test_several_backends_are_tried_in_turn_and_the_files_still_check(
     assert plan.globals["FASTAGI_FAILOVER"].value == "agi://10.20.0.6:4573|agi://[fd00::7]:4573"
     queues = RoutingTable.load(session).queues()
     assert [p for p in check(tmp_path, settings, queues) if p.severity == "error"] == []
+
+
+def test_files_with_secrets_are_0640_and_a_weak_ami_secret_is_refused(session: Session,
+                                                                      tmp_path: Path) -> None:
+    render(settings_for(), session, tmp_path)
+    for name in ("manager.conf", "pjsip.conf"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o640, name
+    assert stat.S_IMODE((tmp_path / "extensions.conf").stat().st_mode) == 0o644
+    for weak in ("amp111", "hotline-secret-2024", "aaaaaaaaaaaaaaaaaaaa"):
+        with pytest.raises(ValueError, match="weak"):
+            render(settings_for(), session, tmp_path / "weak", ami_secret=weak)
+    manager = tmp_path / "manager.conf"
+    manager.write_text(manager.read_text().replace(SECRET, "amp111"))
+    problems = check(tmp_path, None, RoutingTable.load(session).queues())
+    assert any("weak" in p.message and p.file == "manager.conf" for p in problems)
+
+
+def test_the_ami_secret_comes_from_a_file_not_the_environment(tmp_path: Path) -> None:
+    secret_file = tmp_path / "ami.secret"
+    secret_file.write_text("Zx8-kQ2mP9aLwR4tYu\n")
+    settings = load_settings({"HOTLINE_AMI_URL": "ami://hotline@10.20.0.9:5038",
+                              "HOTLINE_AMI_SECRET_FILE": str(secret_file)})
+    assert settings.ami is not None and settings.ami.secret == "Zx8-kQ2mP9aLwR4tYu"
+    assert settings.ami.username == "hotline" and settings.ami.host == "10.20.0.9"

@@ -58,7 +58,8 @@ def test_login_roles_and_openapi(database_url, tmp_path):
         out = {}
         async with http.post("/api/login", json={"username": "agent", "password": "nope"}) as r:
             out["bad"] = r.status
-        async with http.post("/api/login", data=b"not json") as r:
+        async with http.post("/api/login", data=b"not json",
+                             headers={"Content-Type": "application/json"}) as r:
             out["garbage"] = (r.status, (await r.json())["error"]["code"])
         agent, sup = await login(http, "agent"), await login(http, "sup")
         async with http.get("/api/calls", headers=agent) as r:
@@ -93,12 +94,15 @@ def test_login_roles_and_openapi(database_url, tmp_path):
     assert documented == out["routes"]
 
 
-def test_healthz_reports_each_part_without_login(database_url, tmp_path):
+def test_healthz_reports_each_part_to_a_login_and_only_ok_to_anyone(database_url, tmp_path):
     async def body(http, backend):
         async with http.get("/healthz") as r:
-            return r.status, await r.json()
+            anonymous = r.status, await r.json()
+        async with http.get("/healthz", headers=await login(http, "sup")) as r:
+            return anonymous, r.status, await r.json()
 
-    status, data = run_with_backend(database_url, tmp_path, body)
+    anonymous, status, data = run_with_backend(database_url, tmp_path, body)
+    assert anonymous == (503, {"ok": False})  # no AMI host, port or counters
     assert data["database"]["up"] is True
     assert data["fastagi"]["listening"] is True
     assert data["ami"]["connected"] is False  # no PBX configured in this test

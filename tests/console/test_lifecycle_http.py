@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from sqlalchemy import select
 
+from calls import records
+from calls.models import Call
 from hotline.app import Backend
 from hotline.clock import Clock, run_simulated
 from hotline.db import Database
@@ -17,7 +19,7 @@ from tests.console.test_http import login
 from tests.helpers import prepare_database, settings_for_test
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Call, Department
+from worksheets.models import Department
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)
 
@@ -31,7 +33,7 @@ def seed_orders(url: str) -> tuple[list[int], int, int]:
             ids = []
             for i, complexity in enumerate(("ordinary", "complex", "ordinary")):
                 uid = f"9.{i}"
-                service.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
+                records.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
                 order = service.mark_answered(s, uid, member_name="m", agent_id=None,
                                               hold_seconds=1, now=NOW)
                 service.submit_work_order(
@@ -174,7 +176,7 @@ def test_logins_not_linked_see_no_orders_and_agents_only_their_own_calls(tmp_pat
                                            role="department", now=NOW))
 
     def draft(s):  # a draft: no department yet
-        service.start_call(s, uniqueid="8.1", now=NOW, caller_number="13900000000")
+        records.start_call(s, uniqueid="8.1", now=NOW, caller_number="13900000000")
         return service.mark_answered(s, "8.1", member_name="m", agent_id=None,
                                      hold_seconds=1, now=NOW).department_id
     assert db.call(draft) is None

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import Database, make_engine
 from hotline.migrate import upgrade
+from tests.conftest import postgres_unavailable
 from tests.helpers import prepare_database
 from worksheets.calendar import WorkingCalendar
 
@@ -36,9 +37,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _postgres_unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"PostgreSQL is required in CI: {reason}")
-    pytest.skip(f"PostgreSQL not available: {reason}")
+    postgres_unavailable(reason)
 
 
 def _sqlite_engine(tmp_path: Path) -> Iterator[Engine]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from calls import records
 from tests.domain.conftest import SHANGHAI, local
 from worksheets import lifecycle, service
 from worksheets.calendar import CalendarDataError, WorkingCalendar, parse_arrangements
@@ -145,7 +146,7 @@ def test_given_a_refused_file_then_nothing_is_stored(db_sessions) -> None:
 
 def _dispatch(s, uid: str, at, category="help", complexity="ordinary") -> WorkOrder:
     dept = s.scalar(select(Department.id).order_by(Department.id))
-    service.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
+    records.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
     order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
                                   hold_seconds=2, now=at)
     return service.submit_work_order(

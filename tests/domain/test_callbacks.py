@@ -9,24 +9,26 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import Agent
-from worksheets import callbacks, ivr_records, service
+from calls import records
+from calls.models import CallEvent
+from worksheets import callbacks, service
 from worksheets.callbacks import MAX_ATTEMPTS, RETRY_GAP, CallbackError
-from worksheets.models import CallbackAttempt, CallbackTask, CallEvent, WorkOrder
+from worksheets.models import CallbackAttempt, CallbackTask, WorkOrder
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)
 
 
 def abandoned(s, uid: str, number: str, at: datetime) -> int:
-    service.start_call(s, uniqueid=uid, now=at, channel="PJSIP/trunk-1", caller_number=number,
+    records.start_call(s, uniqueid=uid, now=at, channel="PJSIP/trunk-1", caller_number=number,
                        caller_name="", dialed_number="12345", source="agi")
-    service.mark_queued(s, uid, queue="hotline-help", now=at)
+    records.mark_queued(s, uid, queue="hotline-help", now=at)
     return service.mark_abandoned(s, uid, hold_seconds=30, now=at).id
 
 
 def took_offer(s, uid: str, number: str, at: datetime, priority: int) -> int:
-    service.start_call(s, uniqueid=uid, now=at, channel="PJSIP/trunk-1", caller_number=number,
+    records.start_call(s, uniqueid=uid, now=at, channel="PJSIP/trunk-1", caller_number=number,
                        caller_name="", dialed_number="12345", source="agi")
-    return ivr_records.request_callback(s, uid, queue="hotline-help", priority=priority,
+    return service.request_callback(s, uid, queue="hotline-help", priority=priority,
                                         now=at).id
 
 

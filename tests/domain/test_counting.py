@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from calls import records
 from tests.domain.conftest import SHANGHAI, local
 from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
@@ -20,7 +21,7 @@ CAL = WorkingCalendar.official()
 
 def answered(s, uid: str, at, *, submit_after: timedelta | None, survey: str | None):
     dept = s.scalar(select(Department.id).order_by(Department.id))
-    service.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
+    records.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
     order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
                                   hold_seconds=2, now=at)
     if submit_after is not None:

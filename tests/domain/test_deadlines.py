@@ -113,3 +113,39 @@ def test_given_extension_out_of_rules_then_refused(
     with pytest.raises(DeadlineError, match=message):
         extend_deadline(current, category=category, complexity=complexity, extra_days=extra,
                         calendar=calendar, tz=tz)
+
+
+def test_given_complex_help_when_extended_by_one_day_then_next_working_day(
+    calendar: WorkingCalendar, tz: ZoneInfo,
+) -> None:
+    first = due(calendar, tz, "help", "complex", local(2025, 9, 26, 16, 0))
+    one = extend_deadline(first, category="help", complexity="complex", extra_days=1,
+                          calendar=calendar, tz=tz)
+    # The day after Friday Oct 10 is Saturday Oct 11, a make-up working day.
+    assert one == Deadline(6, date(2025, 10, 11), local(2025, 10, 11, 23, 59, 59))
+    assert one.due_at.tzinfo is UTC and first.due_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda c, tz: due(c, tz, "praise", None, local(2026, 3, 2)),
+         "unknown category 'praise'; expected one of help, complaint, report, consult, suggest"),
+        (lambda c, tz: due(c, tz, "help", None, local(2026, 3, 2)),
+         "a help order needs complexity 'ordinary' or 'complex'"),
+        (lambda c, tz: due(c, tz, "consult", None, datetime(2026, 3, 2)),
+         "submitted_at must be timezone-aware"),
+        (lambda c, tz: extend_deadline(due(c, tz, "help", "ordinary", local(2026, 3, 2)),
+                                       category="help", complexity="ordinary", extra_days=1,
+                                       calendar=c, tz=tz),
+         "only complex help orders can be extended"),
+        (lambda c, tz: extend_deadline(Deadline(6, date(2026, 3, 10), local(2026, 3, 10)),
+                                       category="help", complexity="complex", extra_days=1,
+                                       calendar=c, tz=tz),
+         "this order's deadline has already been extended once"),
+    ],
+)
+def test_refusals_say_exactly_why(calendar: WorkingCalendar, tz: ZoneInfo, call, message) -> None:
+    with pytest.raises((DeadlineError, ValueError)) as caught:
+        call(calendar, tz)
+    assert str(caught.value) == message

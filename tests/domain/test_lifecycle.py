@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from calls import records
 from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.lifecycle import LifecycleError
@@ -29,7 +30,7 @@ def dispatched(db, uid: str, *, category="help", complexity="ordinary", dept=Non
     dept = dept or departments(db)[0]
 
     def work(s):
-        service.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
+        records.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
         order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
                                       hold_seconds=3, now=NOW)
         service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮", description="",

@@ -6,11 +6,14 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
+from calls import records
+from calls.followups import CallFollowUps
+from calls.models import Call
+from calls.reconcile import reconcile
 from hotline.db import Database
 from hotline.migrate import upgrade
-from worksheets import service
-from worksheets.models import Call, CallbackTask, WorkOrder
-from worksheets.reconcile import reconcile
+from worksheets.models import CallbackTask, WorkOrder
+from worksheets.service import follow_calls
 
 
 def test_load_run_queue_log_gives_one_record_per_call_and_reapplying_changes_nothing(
@@ -21,11 +24,11 @@ def test_load_run_queue_log_gives_one_record_per_call_and_reapplying_changes_not
         upgrade(db.engine)
         # One call was seen live before the backend went down.
         from datetime import UTC, datetime
-        db.call(lambda s: service.start_call(s, uniqueid="1795946579.1",
+        db.call(lambda s: records.start_call(s, uniqueid="1795946579.1",
                                              now=datetime.fromtimestamp(1795946580, UTC),
                                              caller_number="13900000000"))
-        report = db.call(lambda s: reconcile(s, lines))
-        again = db.call(lambda s: reconcile(s, lines))
+        report = db.call(lambda s: reconcile(s, lines, follow_calls(CallFollowUps())))
+        again = db.call(lambda s: reconcile(s, lines, follow_calls(CallFollowUps())))
 
         def counts(s):
             outcomes = Counter(s.scalars(select(Call.outcome)))

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from calls import records
+from calls.models import Call
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.domain.conftest import SHANGHAI, local
 from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Call, Department
+from worksheets.models import Department
 from worksheets.retention import purge
 
 NOW = local(2026, 12, 5, 10)
@@ -25,7 +27,7 @@ RECENT = NOW - timedelta(days=10)
 def make_call(s, recordings: Path, uid: str, at, *, close_at=None, follows=None) -> int:
     """A dispatched order with a description and a call recording, each transcribed."""
     dept = s.scalar(select(Department.id).order_by(Department.id))
-    call = service.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
+    call = records.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
     call.follows_order_id = follows
     order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
                                   hold_seconds=2, now=at)

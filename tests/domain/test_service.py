@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.models import Agent
+from calls import records
+from calls.models import Call, CallEvent
 from hotline.seed import DemoSeed, seed_demo_city
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Call, CallbackTask, CallEvent, WorkOrder
+from worksheets.models import CallbackTask, WorkOrder
 
 from .conftest import local
 
@@ -35,16 +37,16 @@ def count(session: Session, model: type[Any]) -> int:
 
 
 def kinds(session: Session, call: Call) -> list[str]:
-    return [e.kind for e in service.call_timeline(session, call.id)]
+    return [e.kind for e in records.call_timeline(session, call.id)]
 
 
 def answered_call(session: Session, uniqueid: str, agent: Agent, *, key: str = "2",
                   category: str = "complaint", at: datetime = T0) -> WorkOrder:
-    service.start_call(session, uniqueid=uniqueid, now=at, caller_number="13800138000",
+    records.start_call(session, uniqueid=uniqueid, now=at, caller_number="13800138000",
                        channel=f"PJSIP/trunk-{uniqueid}")
-    service.record_ivr_choice(session, uniqueid, key=key, category=category,
+    records.record_ivr_choice(session, uniqueid, key=key, category=category,
                               queue=f"hotline-{category}", now=at + timedelta(seconds=20))
-    service.mark_queued(session, uniqueid, queue=f"hotline-{category}",
+    records.mark_queued(session, uniqueid, queue=f"hotline-{category}",
                         now=at + timedelta(seconds=25))
     return service.mark_answered(session, uniqueid, member_name=agent.member_name,
                                  agent_id=agent.id, hold_seconds=8, now=at + timedelta(seconds=33))
@@ -64,9 +66,9 @@ def submit(session: Session, order: WorkOrder, calendar: WorkingCalendar, tz: Zo
 def test_given_start_call_twice_then_one_call_one_entered_event_and_blanks_filled(
     db_session: Session,
 ) -> None:
-    first = service.start_call(db_session, uniqueid="1759190400.1", now=T0,
+    first = records.start_call(db_session, uniqueid="1759190400.1", now=T0,
                                caller_number="13800138000")
-    again = service.start_call(db_session, uniqueid="1759190400.1", now=T0 + timedelta(seconds=1),
+    again = records.start_call(db_session, uniqueid="1759190400.1", now=T0 + timedelta(seconds=1),
                                caller_number="13900000000", caller_name="张先生",
                                channel="PJSIP/trunk-00000001", linkedid="1759190400.1")
     assert again.id == first.id
@@ -80,16 +82,16 @@ def test_given_start_call_twice_then_one_call_one_entered_event_and_blanks_fille
 def test_given_ami_reports_first_when_agi_arrives_then_one_record_completed(
     db_session: Session,
 ) -> None:
-    call = service.mark_queued(db_session, "1759190400.2", queue="hotline-help", now=T0,
+    call = records.mark_queued(db_session, "1759190400.2", queue="hotline-help", now=T0,
                                caller_number="13800138000")
     assert call.source == "ami" and call.outcome == "queued"
-    service.start_call(db_session, uniqueid="1759190400.2", now=T0 - timedelta(seconds=30),
+    records.start_call(db_session, uniqueid="1759190400.2", now=T0 - timedelta(seconds=30),
                        caller_name="李女士", channel="PJSIP/trunk-2")
     db_session.commit()
     call = db_session.scalars(select(Call)).one()
     assert call.entered_at == T0 - timedelta(seconds=30)
     assert call.caller_name == "李女士" and call.outcome == "queued"
-    events = service.call_timeline(db_session, call.id)
+    events = records.call_timeline(db_session, call.id)
     assert [(e.kind, e.at) for e in events] == [
         ("entered", T0 - timedelta(seconds=30)), ("queued", T0)]
 
@@ -97,7 +99,7 @@ def test_given_ami_reports_first_when_agi_arrives_then_one_record_completed(
 def test_given_call_that_skipped_the_ivr_then_category_comes_from_its_queue(
     db_session: Session, seeded: DemoSeed,
 ) -> None:
-    service.mark_queued(db_session, "1759190400.7", queue="hotline-report", now=T0)
+    records.mark_queued(db_session, "1759190400.7", queue="hotline-report", now=T0)
     order = service.mark_answered(db_session, "1759190400.7", member_name="agent-1001",
                                   agent_id=seeded.agents[0].id, hold_seconds=3, now=T0)
     assert order.category == "report"
@@ -117,12 +119,12 @@ def test_given_full_answered_call_then_draft_order_and_timeline_in_order(
     assert call.outcome == "answered" and call.member_name == "agent-1001"
     assert call.answered_at == T0 + timedelta(seconds=33) and call.hold_seconds == 8
     assert call.ivr_choice == "2" and call.queue == "hotline-complaint"
-    ended = service.mark_ended(db_session, "1759190400.3", now=T0 + timedelta(minutes=4),
+    ended = records.mark_ended(db_session, "1759190400.3", now=T0 + timedelta(minutes=4),
                                talk_seconds=207)
-    service.mark_ended(db_session, "1759190400.3", now=T0 + timedelta(minutes=5))
+    records.mark_ended(db_session, "1759190400.3", now=T0 + timedelta(minutes=5))
     assert ended is not None and ended.ended_at == T0 + timedelta(minutes=4)
     assert ended.talk_seconds == 207 and ended.outcome == "answered"
-    events = service.call_timeline(db_session, call.id)
+    events = records.call_timeline(db_session, call.id)
     assert [e.kind for e in events] == ["entered", "ivr_choice", "queued", "answered", "ended"]
     assert events[1].detail == "2 complaint"
     assert [e.at for e in events] == sorted(e.at for e in events)
@@ -138,7 +140,7 @@ def test_given_duplicate_ami_answer_reports_then_one_order(
                                       agent_id=seeded.agents[1].id, hold_seconds=9,
                                       now=T0 + timedelta(seconds=33 + delay))
         assert again.id == first.id and again.agent_id == agent.id
-    service.mark_queued(db_session, "1759190400.4", queue="hotline-complaint",
+    records.mark_queued(db_session, "1759190400.4", queue="hotline-complaint",
                         now=T0 + timedelta(seconds=40))
     db_session.commit()
     assert count(db_session, WorkOrder) == 1
@@ -190,8 +192,8 @@ def test_given_number_above_9999_then_counting_continues(
 def test_given_abandoned_call_reported_twice_then_one_callback_task(
     db_session: Session, seeded: DemoSeed,
 ) -> None:
-    service.start_call(db_session, uniqueid="1759190400.20", now=T0, caller_number="09173212345")
-    service.mark_queued(db_session, "1759190400.20", queue="hotline-help", now=T0)
+    records.start_call(db_session, uniqueid="1759190400.20", now=T0, caller_number="09173212345")
+    records.mark_queued(db_session, "1759190400.20", queue="hotline-help", now=T0)
     tasks = [service.mark_abandoned(db_session, "1759190400.20", hold_seconds=41,
                                     now=T0 + timedelta(seconds=41 + i)) for i in range(2)]
     db_session.commit()
@@ -202,7 +204,7 @@ def test_given_abandoned_call_reported_twice_then_one_callback_task(
     call = db_session.scalars(select(Call)).one()
     assert call.outcome == "abandoned" and call.hold_seconds == 41
     assert count(db_session, WorkOrder) == 0
-    with pytest.raises(service.CallError, match="abandoned"):
+    with pytest.raises(records.CallError, match="abandoned"):
         service.mark_answered(db_session, "1759190400.20", member_name="agent-1001",
                               agent_id=seeded.agents[0].id, hold_seconds=50, now=T0)
 
@@ -211,23 +213,23 @@ def test_given_answered_call_when_abandon_reported_then_refused(
     db_session: Session, seeded: DemoSeed,
 ) -> None:
     answered_call(db_session, "1759190400.21", seeded.agents[0])
-    with pytest.raises(service.CallError, match="answered"):
+    with pytest.raises(records.CallError, match="answered"):
         service.mark_abandoned(db_session, "1759190400.21", hold_seconds=5, now=T0)
 
 
 def test_given_hangup_in_ivr_then_record_only(db_session: Session) -> None:
-    service.start_call(db_session, uniqueid="1759190400.30", now=T0)
-    call = service.mark_ended(db_session, "1759190400.30", now=T0 + timedelta(seconds=12))
+    records.start_call(db_session, uniqueid="1759190400.30", now=T0)
+    call = records.mark_ended(db_session, "1759190400.30", now=T0 + timedelta(seconds=12))
     assert call is not None and call.outcome == "ivr_hangup"
     assert count(db_session, WorkOrder) == 0 and count(db_session, CallbackTask) == 0
     assert kinds(db_session, call) == ["entered", "ended"]
     # A late queue report (reordered events) still moves the call forward.
-    assert service.mark_queued(db_session, "1759190400.30", queue="hotline-help",
+    assert records.mark_queued(db_session, "1759190400.30", queue="hotline-help",
                                now=T0).outcome == "queued"
 
 
 def test_given_hangup_of_unknown_channel_then_none(db_session: Session) -> None:
-    assert service.mark_ended(db_session, "agent-leg.99", now=T0) is None
+    assert records.mark_ended(db_session, "agent-leg.99", now=T0) is None
     assert count(db_session, Call) == 0
 
 
@@ -245,7 +247,7 @@ def test_given_complaint_when_submitted_then_dispatched_with_deadline_across_hol
     assert done.department_id == department.id and done.closed_at is None
     call = db_session.get(Call, done.call_id)
     assert call is not None
-    last = service.call_timeline(db_session, call.id)[-1]
+    last = records.call_timeline(db_session, call.id)[-1]
     assert last.kind == "order_submitted" and department.name in last.detail
     with pytest.raises(service.WorkOrderError, match="not a draft"):
         submit(db_session, done, calendar, tz, department_id=department.id)
@@ -336,16 +338,16 @@ def test_given_survey_answer_then_stored_on_order_once(
     assert rated.satisfaction is None  # a department's satisfaction comes from the 回访 only
     events = db_session.scalars(select(CallEvent).where(CallEvent.kind == "survey")).all()
     assert len(events) == 1
-    with pytest.raises(service.CallError, match="unknown survey answer"):
+    with pytest.raises(records.CallError, match="unknown survey answer"):
         service.set_satisfaction(db_session, "1759190400.50", answer="great", now=T0)
-    service.start_call(db_session, uniqueid="1759190400.51", now=T0)
-    with pytest.raises(service.CallError, match="no work order"):
+    records.start_call(db_session, uniqueid="1759190400.51", now=T0)
+    with pytest.raises(records.CallError, match="no work order"):
         service.set_satisfaction(db_session, "1759190400.51", answer="satisfied", now=T0)
 
 
 def test_given_naive_now_then_refused(db_session: Session) -> None:
     with pytest.raises(ValueError, match="aware"):
-        service.start_call(db_session, uniqueid="x", now=datetime(2025, 9, 30, 9))
+        records.start_call(db_session, uniqueid="x", now=datetime(2025, 9, 30, 9))
 
 
 def run_in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
@@ -367,19 +369,19 @@ def test_given_two_writers_racing_then_one_call_and_distinct_order_numbers(
 ) -> None:
     with db_sessions() as setup:
         for uid in ("race.1", "race.2"):
-            service.start_call(setup, uniqueid=uid, now=T0, caller_number="13800138000")
+            records.start_call(setup, uniqueid=uid, now=T0, caller_number="13800138000")
         setup.commit()
     agent_id = seeded.agents[0].id
     first, second = db_sessions(), db_sessions()
     try:
         # The first writer holds its new call and order uncommitted while the
         # second reports the same new call and answers another one.
-        service.mark_queued(first, "race.3", queue="hotline-help", now=T0)
+        records.mark_queued(first, "race.3", queue="hotline-help", now=T0)
         order_one = service.mark_answered(first, "race.1", member_name="agent-1001",
                                           agent_id=agent_id, hold_seconds=1, now=T0)
 
         def other() -> str:
-            service.mark_queued(second, "race.3", queue="hotline-help", now=T0,
+            records.mark_queued(second, "race.3", queue="hotline-help", now=T0,
                                 caller_number="13900139000")
             number = service.mark_answered(second, "race.2", member_name="agent-1001",
                                            agent_id=agent_id, hold_seconds=1, now=T0).number
@@ -400,14 +402,14 @@ def test_given_two_writers_racing_then_one_call_and_distinct_order_numbers(
                             .where(Call.uniqueid == "race.3")) == 1
         call = check.scalars(select(Call).where(Call.uniqueid == "race.3")).one()
         assert call.caller_number == "13900139000"
-        assert [e.kind for e in service.call_timeline(check, call.id)] == ["entered", "queued"]
+        assert [e.kind for e in records.call_timeline(check, call.id)] == ["entered", "queued"]
 
 
 def test_given_time_in_utc_then_stored_and_read_back_aware(
     db_sessions: sessionmaker[Session],
 ) -> None:
     with db_sessions() as s:
-        service.start_call(s, uniqueid="tz.1", now=datetime(2025, 9, 30, 1, 0, tzinfo=UTC))
+        records.start_call(s, uniqueid="tz.1", now=datetime(2025, 9, 30, 1, 0, tzinfo=UTC))
         s.commit()
     with db_sessions() as s:
         call = s.scalars(select(Call)).one()

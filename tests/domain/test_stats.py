@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from calls import records
 from hotline.db import Database
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
@@ -25,19 +26,19 @@ def test_period_figures(database_url):
             for i, (hold, outcome) in enumerate([(5, "answered"), (30, "answered"),
                                                  (10, "abandoned"), (None, "ivr")]):
                 uid, at = f"c.{i}", T0 + timedelta(minutes=i)
-                service.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
+                records.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
                 if outcome == "ivr":
-                    service.mark_ended(s, uid, now=at + timedelta(seconds=5))
+                    records.mark_ended(s, uid, now=at + timedelta(seconds=5))
                     continue
-                service.record_ivr_choice(s, uid, key="1", category="help",
+                records.record_ivr_choice(s, uid, key="1", category="help",
                                           queue="hotline-help", now=at)
-                service.mark_queued(s, uid, queue="hotline-help", now=at)
+                records.mark_queued(s, uid, queue="hotline-help", now=at)
                 if outcome == "abandoned":
                     service.mark_abandoned(s, uid, hold_seconds=hold, now=at)
                     continue
                 order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
                                               hold_seconds=hold, now=at)
-                service.mark_ended(s, uid, now=at + timedelta(minutes=3), talk_seconds=100 + i)
+                records.mark_ended(s, uid, now=at + timedelta(minutes=3), talk_seconds=100 + i)
                 late = timedelta(minutes=4 if i == 0 else 30)
                 service.submit_work_order(
                     s, order.id, agent_id=None, title="t", description="", category="consult",

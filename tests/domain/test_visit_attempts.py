@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from calls import records
 from tests.domain.conftest import SHANGHAI, local
 from worksheets import lifecycle, service, visits
 from worksheets.calendar import WorkingCalendar
@@ -20,7 +21,7 @@ T0 = local(2026, 12, 1, 10)
 
 def closed_order(s) -> int:
     dept = s.scalar(select(Department.id).order_by(Department.id))
-    service.start_call(s, uniqueid="v.1", now=T0, caller_number="13800138000")
+    records.start_call(s, uniqueid="v.1", now=T0, caller_number="13800138000")
     order = service.mark_answered(s, "v.1", member_name="agent-1001", agent_id=None,
                                   hold_seconds=2, now=T0)
     service.submit_work_order(s, order.id, agent_id=None, title="噪音扰民", description="",

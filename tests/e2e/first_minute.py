@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from calls import records
 from hotline.clock import run_simulated
 from hotline.db import Database
 from hotline.settings import PROJECT_ROOT
@@ -88,8 +89,8 @@ class Measured:
 
 def _open_order(s: Any) -> None:
     when = START - timedelta(days=3)
-    service.start_call(s, uniqueid="old.1", now=when, caller_number=OPEN_ORDER_CALLER)
-    service.record_ivr_choice(s, "old.1", key="1", category="help", queue="hotline-help",
+    records.start_call(s, uniqueid="old.1", now=when, caller_number=OPEN_ORDER_CALLER)
+    records.record_ivr_choice(s, "old.1", key="1", category="help", queue="hotline-help",
                               now=when)
     service.mark_answered(s, "old.1", member_name="agent-1001", agent_id=None,
                           hold_seconds=3, now=when)

@@ -18,14 +18,15 @@ from sqlalchemy import select
 
 from agents import rota
 from agents.models import Agent, Team
+from calls import records
+from calls.models import Call
 from hotline import accounts
 from hotline.clock import run_simulated
 from hotline.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.helpers import PASSWORD, prepare_database
 from tests.helpers import start_stack as stack_at
-from worksheets import service
-from worksheets.models import Call, CallbackTask, WorkOrder
+from worksheets.models import CallbackTask, WorkOrder
 
 # Monday 30 November 2026, 10:00 in Baoji.
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -112,7 +113,7 @@ def test_four_calls_leave_the_right_records(database_url, tmp_path):
             assert (a.outcome, a.ivr_choice, a.queue, a.member_name) == (
                 "answered", "2", "hotline-complaint", member)
             assert a.caller_name == "张三" and a.agent_id == agent_id
-            kinds = [e.kind for e in service.call_timeline(s, a.id)]
+            kinds = [e.kind for e in records.call_timeline(s, a.id)]
             for kind in ("entered", "ivr_choice", "queued", "answered", "order_submitted",
                          "ended"):
                 assert kind in kinds, (kind, kinds)

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
+from calls import records
 from hotline.app import Backend
 from hotline.clock import run_simulated
 from hotline.db import Database
@@ -284,7 +285,7 @@ def test_visit_by_click_to_call_reaches_the_citizen_of_a_closed_order(tmp_path):
     db = Database(url)
 
     def closed_order(s, uid: str, *, close: bool) -> int:
-        service.start_call(s, uniqueid=uid, now=START, caller_number=CITIZEN)
+        records.start_call(s, uniqueid=uid, now=START, caller_number=CITIZEN)
         order = service.mark_answered(s, uid, member_name="m", agent_id=None, hold_seconds=1,
                                       now=START)
         service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮", description="",

@@ -8,14 +8,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from calls import records
+from calls.models import Call, CallEvent
 from hotline.clock import run_simulated
 from hotline.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from routing import lists
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
 from tests.helpers import prepare_database
-from worksheets import service
-from worksheets.models import Call, CallEvent, WorkOrder
+from worksheets.models import WorkOrder
 
 
 def _calls(url):
@@ -65,7 +66,7 @@ def test_legacy_number_blocked_caller_and_overflow(tmp_path):
         assert blocked.outcome == "blocked" and blocked.queue is None
         assert db.call(lambda s: s.scalar(select(WorkOrder).where(
             WorkOrder.call_id == blocked.id))) is None
-        queued = db.call(lambda s: [e.detail for e in service.call_timeline(s, overflow.id)
+        queued = db.call(lambda s: [e.detail for e in records.call_timeline(s, overflow.id)
                                     if e.kind == "queued"])
         assert queued[0] == "hotline-help" and queued[-1] == "hotline-general"
         assert overflow.outcome == "answered" and overflow.queue == "hotline-general"

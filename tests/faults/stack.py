@@ -10,13 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from calls.models import Call
 from hotline.app import Backend
 from hotline.db import Database
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.callers import SimCall
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
 from tests.helpers import prepare_database
-from worksheets.models import Call, CallbackTask, WorkOrder
+from worksheets.models import CallbackTask, WorkOrder
 
 
 @dataclass

@@ -112,7 +112,7 @@ def test_given_pbx_restart_mid_traffic_then_no_call_lost_from_records(tmp_path: 
             await st.sim.restart()
             await st.backend.deps.ami.wait_ready(60)
             await asyncio.sleep(5)
-            live = st.backend.deps.pbx_live.snapshot()
+            live = st.backend.deps.pbx.live()
             return [c.uniqueid for c in (talking, waiting, in_ivr)], live
         finally:
             await st.stop()
@@ -127,3 +127,39 @@ def test_given_pbx_restart_mid_traffic_then_no_call_lost_from_records(tmp_path: 
     # and the agent is back on the queues (staffing resync).
     assert live["channels_up"] == 0
     assert any(m["name"] == agent[2] for m in live["members"].values())
+
+
+def test_given_garbage_on_the_ami_stream_mid_call_then_reconnect_and_record_complete(
+        tmp_path: Path):
+    """Junk lines, an invalid UTF-8 block and an oversized message arrive while a
+    caller waits: the backend drops the stream, reconnects, resyncs from the
+    PBX's state, and the call's record still comes out whole."""
+    from pbx.ami_protocol import MAX_MESSAGE_BYTES
+
+    url = database(tmp_path)
+    agent = on_duty_agent(url)
+
+    async def main():
+        st = await stack(url, tmp_path, agent)
+        try:
+            link = st.backend.deps.ami
+            call = st.call(keys="2", key_delay=1.0, patience=300)
+            await until(lambda: call.happened("queued"))
+            reconnects = link.reconnects
+            st.sim.inject_ami(b"junk line\r\n\xff\xfe not utf-8\r\n\r\n")
+            await until(lambda: link.reconnects > reconnects, 60)
+            await link.wait_ready(60)
+            st.sim.inject_ami(b"Event: Huge\r\nData: " + b"x" * (MAX_MESSAGE_BYTES + 1))
+            await until(lambda: link.reconnects > reconnects + 1, 60)
+            await link.wait_ready(60)
+            await asyncio.wait_for(call.done, 120)
+            await asyncio.sleep(2)
+            return call.uniqueid, link.reconnects - reconnects, call.outcome
+        finally:
+            await st.stop()
+
+    uniqueid, reconnects, outcome = run_simulated(main())
+    assert reconnects >= 2 and outcome == "connected"
+    [rec] = records(url, [uniqueid])
+    assert rec["outcome"] == "answered" and rec["member"] == agent[2]
+    assert rec["order"] == "draft" and rec["ended"] and not rec["callback"]

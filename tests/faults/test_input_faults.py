@@ -116,7 +116,8 @@ def test_given_hostile_caller_ids_then_stored_intact_and_nothing_injected(
         else:  # AMI cannot carry a line break: it arrives as spaces, nothing more
             assert rec["caller_name"] == sent.replace("\r", " ").replace("\n", " ")
     assert "Originate" not in actions and set(actions) <= {
-        "Login", "Ping", "QueueAdd", "QueueStatus", "CoreShowChannels", "QueueSummary",
+        "Login", "Ping", "QueueAdd", "QueueStatus", "CoreShowChannels", "DeviceStateList",
+        "QueueSummary",
         "QueuePause", "QueueRemove", "Logoff"}
     assert all("\n" not in line and "\r" not in line for line in agi_lines)
     assert not any(line.split(" ", 1)[0].upper() in ("ACTION:", "CHANNEL:") for line in agi_lines)
@@ -124,16 +125,19 @@ def test_given_hostile_caller_ids_then_stored_intact_and_nothing_injected(
 
 def test_given_duplicated_and_reordered_events_then_same_call_records(tmp_path: Path,
                                                                        fixtures_dir):
+    from calls.followups import CallFollowUps
+    from calls.tracking import CallTracker
     from hotline.app import Backend  # noqa: F401  (the app's tables are all imported)
     from hotline.bus import EventBus
     from hotline.clock import Clock
     from hotline.db import Database
     from hotline.deps import Deps
     from pbx import events as ev
+    from pbx.model import PbxModel
     from routing.menu import RoutingTable
     from tests.faults.stack import START
     from worksheets.calendar_store import SharedCalendar
-    from worksheets.call_tracking import CallTracker
+    from worksheets.service import follow_calls
 
     data = (fixtures_dir / "scenarios" / "three-calls.ami.raw").read_bytes()
     messages, _ = ami_protocol.parse(b"".join(ami_protocol.iter_transcript_received(data)))
@@ -161,9 +165,10 @@ def test_given_duplicated_and_reordered_events_then_same_call_records(tmp_path: 
             deps = Deps(settings=None, db=db, clock=Clock.for_running_loop(START),  # type: ignore[arg-type]
                         routing=await db.run(RoutingTable.load), bus=EventBus(),
                         calendar=SharedCalendar())
-            tracker = CallTracker(deps)
+            model = PbxModel(None, deps.clock)
+            CallTracker(deps, follow_calls(CallFollowUps())).follow(model)
             for e in stream:
-                await tracker.on_event(e)
+                await model.on_ami(e)
             db.close()
 
         run_simulated(main())

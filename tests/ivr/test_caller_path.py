@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
+from calls import records
+from calls.models import Call
 from hotline.bus import EventBus
 from hotline.clock import Clock, run_simulated
 from hotline.db import Database
@@ -18,6 +20,7 @@ from hotline.deps import Deps
 from hotline.settings import load_settings
 from ivr import flows, prompts
 from pbx.fastagi import FastAgiServer
+from pbx.model import PbxModel
 from pbx.state import MemberState, PbxState
 from routing import lists
 from routing.menu import RoutingTable
@@ -25,7 +28,7 @@ from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
 from worksheets import service
 from worksheets.calendar_store import SharedCalendar
-from worksheets.models import Call, CallbackTask, Department, WorkOrder
+from worksheets.models import CallbackTask, Department, WorkOrder
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)  # Monday 10:00 in Baoji
 
@@ -62,12 +65,14 @@ def run(tmp_path: Path, script: Script, setup=None, live=None, number="138001380
     async def main():
         settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path), **(env or {})})
         settings.recordings_dir.mkdir(parents=True, exist_ok=True)
-        deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(now),
+        clock = Clock.for_running_loop(now)
+        deps = Deps(settings=settings, db=db, clock=clock,
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
                     calendar=SharedCalendar(),
                     ami=LinkStub() if live is not None else None)  # type: ignore[arg-type]
         if live is not None:
-            deps.pbx_live = live
+            deps.pbx = PbxModel(deps.ami, clock)
+            deps.pbx.state = live.state
         server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
                                host="127.0.0.1", port=0)
         await server.start()
@@ -131,11 +136,11 @@ def test_legacy_line_skips_the_menu_and_preselects_the_department(tmp_path):
 
 
 def _open_order(s):
-    service.start_call(s, uniqueid="old.1", now=NOW - timedelta(days=3),
+    records.start_call(s, uniqueid="1700000000.1", now=NOW - timedelta(days=3),
                        caller_number="13800138000")
-    service.record_ivr_choice(s, "old.1", key="1", category="help", queue="hotline-help",
+    records.record_ivr_choice(s, "1700000000.1", key="1", category="help", queue="hotline-help",
                               now=NOW - timedelta(days=3))
-    return service.mark_answered(s, "old.1", member_name="agent-1001", agent_id=None,
+    return service.mark_answered(s, "1700000000.1", member_name="agent-1001", agent_id=None,
                                  hold_seconds=3, now=NOW - timedelta(days=3)).id
 
 
@@ -144,7 +149,7 @@ def test_caller_with_an_open_order_can_add_to_it(tmp_path):
     (session, call), db = run(tmp_path, Script(keys=[None, "1"]), _open_order)
     assert session.played == [prompts.WELCOME, prompts.OPEN_ORDER]
     assert session.set_vars["HOTLINE_QUEUE"] == "hotline-help"
-    assert call.follows_order_id is not None and call.ivr_choice == "follow-up"
+    assert call.follows_order_id is not None and call.ivr_choice == "followup"
     db.close()
 
 
@@ -276,9 +281,9 @@ def test_survey_answer_is_stored_and_a_hangup_during_it_is_harmless(tmp_path):
                                host="127.0.0.1", port=0)
         await server.start()
         try:
-            answered = await run_session(server.port, "old.1", Script(keys=["2"]),
+            answered = await run_session(server.port, "1700000000.1", Script(keys=["2"]),
                                          agi_script="survey")
-            cut = await run_session(server.port, "old.1", Script(hang_up_at=1),
+            cut = await run_session(server.port, "1700000000.1", Script(hang_up_at=1),
                                     agi_script="survey")
             await asyncio.sleep(0.1)
             return answered, cut

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from calls.models import Call
 from hotline.bus import EventBus
 from hotline.clock import Clock, run_simulated
 from hotline.db import Database
@@ -19,7 +20,6 @@ from routing.menu import RoutingTable
 from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
 from worksheets.calendar_store import SharedCalendar
-from worksheets.models import Call
 
 _commands: list[list[str]] = []
 

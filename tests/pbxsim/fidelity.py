@@ -13,7 +13,14 @@ ids and times are normalised:
   sequence number and lose the time: ``*.1``;
 * bridge ids become ``bridge-N`` in order of first appearance;
 * headers that are clocks (Timestamp, Uptime, LoginTime, LastCall, ...)
-  are blanked.
+  are blanked;
+* headers and variables that are durations (HoldTime, TalkTime, RingTime,
+  Wait, QUEUEWAIT, ANSWEREDTIME, ...) are set aside in the lanes and
+  compared on their own: within 1 s of the fixture's (:func:`duration_problems`).
+
+Both sides are read from their raw bytes with this module's own small rules
+(:func:`wire_messages`), not with the project's AMI parser, so a fault in
+that parser cannot hide a difference.
 """
 
 from __future__ import annotations
@@ -23,21 +30,24 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pbx import ami_protocol
 from pbx.ami_protocol import AmiMessage
 from tests.pbxsim.helpers import FIXTURES, AgiConn, AmiClient, FakeIvr
 
 SCENARIOS = FIXTURES / "scenarios"
-TIME_HEADERS = {
-    "timestamp", "uptime", "lastreload", "logintime", "lastcall", "lastpause",
-    "creationtime", "duration", "bridgeduration", "coreuptime",
-    # durations of what the far ends did, in seconds or ms
-    "holdtime", "talktime", "ringtime", "wait", "longestholdtime",
-}
+# Clocks: when something happened, on the machine's clock.
+CLOCK_HEADERS = {"timestamp", "uptime", "lastreload", "logintime", "lastcall", "lastpause",
+                 "creationtime", "coreuptime"}
+# Durations of what the far ends did, set by the schedule: compared within 1 s.
+# Seconds, except where DURATION_MS says milliseconds; "00:00:09" for Duration.
+DURATION_HEADERS = {"holdtime", "talktime", "ringtime", "wait", "longestholdtime", "duration",
+                    "bridgeduration"}
+TIME_HEADERS = CLOCK_HEADERS | DURATION_HEADERS
 # Channel variables that are durations (app_queue, app_dial).
 TIME_VARIABLES = {"ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS",
                   "QUEUEWAIT", "QUEUEWAIT_MS", "QEHOLDTIME", "RINGTIME", "RINGTIME_MS",
                   "PROGRESSTIME", "PROGRESSTIME_MS"}
+DURATION_MS = {("AgentRingNoAnswer", "ringtime")}
+_SENT_BLOCK = re.compile(rb"\n>>>> SENT >>>>\n.*?<<<< END SENT <<<<\n", re.S)
 # RTPAUDIOQOS* variables are statistics of a real RTP stream (counts,
 # jitter): measurements, compared by name only.
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
@@ -47,19 +57,49 @@ _EPOCH_DAY = re.compile(r"\b20\d{6}-")  # STRFTIME(${EPOCH},,%Y%m%d) in file nam
 FIXTURE_SECRET = "hotline-secret"
 
 
-def fixture_actions(name: str) -> list[AmiMessage]:
+def fixture_actions(name: str) -> list[bytes]:
+    """The client's actions, byte for byte as the fixture's client sent them."""
     data = (SCENARIOS / f"{name}.ami.raw").read_bytes()
-    out = []
-    for block in ami_protocol.iter_transcript_sent(data):
-        messages, _ = ami_protocol.parse(block)
-        out.extend(messages)
+    return [m.group(0)[len(b"\n>>>> SENT >>>>\n"):-len(b"<<<< END SENT <<<<\n")]
+            for m in _SENT_BLOCK.finditer(data)]
+
+
+def wire_messages(data: bytes) -> list[AmiMessage]:
+    """AMI bytes as Asterisk writes them, read with the test's own rules: an
+    optional banner line, then blocks ended by an empty line, each line
+    ``Key: Value`` split at the first ": " (nothing stripped: inner and
+    trailing spaces are the value's).  Strict UTF-8: both sides send it."""
+    text = data.decode("utf-8")
+    out: list[AmiMessage] = []
+    if text.startswith("Asterisk Call Manager/"):
+        banner, _, text = text.partition("\r\n")
+        out.append(AmiMessage([("Banner", banner)]))
+    blocks = text.split("\r\n\r\n")
+    assert blocks[-1].strip("\r\n") == "", f"unfinished message at the end: {blocks[-1][:80]!r}"
+    for block in blocks[:-1]:
+        lines = [line for line in block.split("\r\n") if line]
+        if not lines:
+            continue
+        headers = []
+        for line in lines:
+            key, sep, value = line.partition(": ")
+            if not sep and line.endswith(":"):
+                key, value = line[:-1], ""
+            headers.append((key, value) if sep or line.endswith(":") else ("<line>", line))
+        out.append(AmiMessage(headers))
     return out
 
 
+def fixture_received_bytes(name: str) -> bytes:
+    """What Asterisk sent: the transcript without the client's SENT blocks and
+    the recorder's closing note."""
+    data = _SENT_BLOCK.sub(b"", (SCENARIOS / f"{name}.ami.raw").read_bytes())
+    end = data.find(b"\n#### ")
+    return data if end < 0 else data[:end]
+
+
 def fixture_received(name: str) -> list[AmiMessage]:
-    data = (SCENARIOS / f"{name}.ami.raw").read_bytes()
-    messages, _ = ami_protocol.parse(b"".join(ami_protocol.iter_transcript_received(data)))
-    return messages
+    return wire_messages(fixture_received_bytes(name))
 
 
 def fixture_agi_commands(name: str, n: int) -> list[str]:
@@ -102,7 +142,7 @@ class AgiPlayer:
 
 @dataclass
 class Replay:
-    received: list[AmiMessage]
+    received: list[AmiMessage]  # read from the raw bytes by wire_messages
     agi_replies: list[list[str]]
 
 
@@ -123,13 +163,13 @@ async def replay(name: str, schedule: list[float], sim_factory, agi_sessions: in
         delay = start + at - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        client.send_raw(ami_protocol.encode(action))
+        client.send_raw(action)
         await asyncio.sleep(0)
     await asyncio.sleep(settle)
     await client.close()
     await sim.stop()
     player.ivr.close()
-    return Replay(client.messages, player.replies)
+    return Replay(wire_messages(client.raw), player.replies)
 
 
 class Normaliser:
@@ -205,4 +245,144 @@ def diff_lanes(want: dict[str, list], got: dict[str, list], limit: int = 40) -> 
                 break
         if len(problems) >= limit:
             break
+    return problems
+
+
+def _seconds(event: str, key: str, value: str) -> float | None:
+    """A duration header or variable in seconds (None when empty or not a number)."""
+    if not value:
+        return None
+    if ":" in value:  # CoreShowChannel's Duration, HH:MM:SS
+        h, m, sec = value.split(":")
+        return int(h) * 3600 + int(m) * 60 + int(sec)
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    ms = (event, key) in DURATION_MS or key.endswith("_MS")
+    return number / 1000 if ms else number
+
+
+def durations(m: AmiMessage) -> list[tuple[str, float | None]]:
+    """The durations a message carries, by name, in seconds."""
+    event = m.event or ""
+    out = [(k, _seconds(event, k.lower(), v)) for k, v in m.headers
+           if k.lower() in DURATION_HEADERS]
+    variable = (m.get("Variable") or "") if event == "VarSet" else ""
+    if variable in TIME_VARIABLES:
+        out.append((variable, _seconds(event, variable, m.get("Value") or "")))
+    return out
+
+
+def duration_problems(want: list[AmiMessage], got: list[AmiMessage],
+                      tolerance: float = 1.0) -> list[str]:
+    """Durations that differ by more than ``tolerance`` s between the i-th
+    message of each lane (the lanes themselves agree: see diff_lanes)."""
+    def by_lane(messages: list[AmiMessage]) -> dict[str, list[AmiMessage]]:
+        out: dict[str, list[AmiMessage]] = {}
+        for m in messages:
+            out.setdefault(lane_of(m), []).append(m)
+        return out
+
+    problems = []
+    theirs, ours = by_lane(want), by_lane(got)
+    for lane, messages in theirs.items():
+        for i, (a, b) in enumerate(zip(messages, ours.get(lane, []), strict=False)):
+            for (name, x), (_, y) in zip(durations(a), durations(b), strict=False):
+                if (x is None) != (y is None) or (
+                        x is not None and y is not None and abs(x - y) > tolerance):
+                    problems.append(f"[{lane}] #{i} {a.event} {name}: fixture {x}, stand-in {y}")
+    return problems
+
+
+# -- order across channels ------------------------------------------------------
+
+def _is_device_lane(lane: str) -> bool:
+    return lane.startswith(("Device ", "member "))
+
+
+def _channel(lane: str) -> str | None:
+    kind, _, name = lane.partition(" ")
+    return name if kind in ("Channel", "DestChannel") else None
+
+
+def _local_pair(lane: str) -> str | None:
+    name = _channel(lane)
+    if name is None or not name.startswith("Local/"):
+        return None
+    return re.sub(r";[12]$", "", name)
+
+
+BRIDGE_EVENTS = {"BridgeCreate", "BridgeDestroy", "BridgeMerge", "LocalBridge",
+                 "LocalOptimizationBegin", "LocalOptimizationEnd"}
+
+
+def allowed_race(a: AmiMessage, lane_a: str, b: AmiMessage, lane_b: str,
+                 calls: dict[str, str], ties: frozenset[tuple[str, str]] = frozenset()
+                 ) -> str | None:
+    """The race of pbxsim/STATUS.md ("Order across channels") that lets b come
+    before a although Asterisk sent a first; None when none does.  ``ties``:
+    pairs of lane prefixes a test names as acting in the same second of its
+    schedule (the replay times actions to the second, Asterisk to the µs)."""
+    if _is_device_lane(lane_a) or _is_device_lane(lane_b):
+        return "device state thread"
+    pair_a, pair_b = _local_pair(lane_a), _local_pair(lane_b)
+    if pair_a is not None and pair_a == pair_b:
+        return "Local halves"
+    if "OriginateResponse" in (a.event, b.event):
+        return "originate thread"
+    if a.event in BRIDGE_EVENTS or b.event in BRIDGE_EVENTS:
+        return "bridge core"
+    if {a.event, b.event} & {"ChanSpyStart", "ChanSpyStop"}:
+        return "spyer's thread"
+    call_a, call_b = calls.get(lane_a), calls.get(lane_b)
+    if call_a is not None and call_a == call_b:
+        return "one call's channels"
+    for first, second in ties:
+        if (lane_a.startswith(first) and lane_b.startswith(second)) or (
+                lane_a.startswith(second) and lane_b.startswith(first)):
+            return "tie named by the test"
+    return None
+
+
+def order_problems(want: list[AmiMessage], got: list[AmiMessage], limit: int = 20,
+                   ties: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
+    """Pairs of messages on different lanes that the stand-in sends in the other
+    order than Asterisk did, beyond the races allowed_race() names.
+
+    Every pair is checked, not only neighbours: for each message of the
+    fixture, each later message on another lane must not come earlier in the
+    stand-in's stream.
+    """
+    def keyed(messages: list[AmiMessage]) -> list[tuple[str, int]]:
+        seen: dict[str, int] = {}
+        out = []
+        for m in messages:
+            lane = lane_of(m)
+            out.append((lane, seen.get(lane, 0)))
+            seen[lane] = seen.get(lane, 0) + 1
+        return out
+
+    calls: dict[str, str] = {}
+    for m in want:
+        lane = lane_of(m)
+        linked = m.get("DestLinkedid") if lane.startswith("DestChannel ") else m.get("Linkedid")
+        if linked:
+            calls.setdefault(lane, linked)
+    theirs, ours = keyed(want), keyed(got)
+    position = {key: i for i, key in enumerate(ours)}
+    problems: list[str] = []
+    for i, key_a in enumerate(theirs):
+        if key_a not in position:
+            continue
+        for j in range(i + 1, len(theirs)):
+            key_b = theirs[j]
+            if key_b[0] == key_a[0] or key_b not in position:
+                continue
+            if position[key_b] < position[key_a] and allowed_race(
+                    want[i], key_a[0], want[j], key_b[0], calls, ties) is None:
+                problems.append(f"{want[i].event} [{key_a[0]} #{key_a[1]}] came after "
+                                f"{want[j].event} [{key_b[0]} #{key_b[1]}]")
+                if len(problems) >= limit:
+                    return problems
     return problems

@@ -61,8 +61,11 @@ def test_dialplan_same_labels_and_priorities() -> None:
     assert ext.steps[ext.labels["end"]].app == "Hangup"
     # A legacy number falls to the _X. pattern; the literal wins for 12345.
     assert dp.find("from-pstn", "96110").pattern == "_X."
-    assert dp.find("callback-out", "13800138000").pattern == "_1XXXXXXXXXX"
-    assert dp.find("callback-out", "02912345678").pattern == "_0XXXXXXXXXX"
+    assert dp.find("callback-out", "13800138000").pattern == "_1[3-9]XXXXXXXXX"
+    # Long distance only to the city's own area code; abroad hangs up.
+    assert dp.find("callback-out", "09173212345").pattern == "_0917NXXXXXX"
+    assert dp.find("callback-out", "02912345678") is None
+    assert dp.find("callback-out", "0085212345678").pattern == "_00."
     assert dp.find("callback-out", "1234") is None
     assert dp.exists("hotline-record", "s", 2) and not dp.exists("hotline-record", "s", 3)
 

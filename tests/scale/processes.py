@@ -104,9 +104,28 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-async def healthz(base_url: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.get(f"{base_url}/healthz") as r:
-        return dict(await r.json())
+_TOKENS: dict[str, str] = {}
+
+
+async def healthz(base_url: str, username: str = "admin") -> dict[str, Any]:
+    """The backend's /healthz as a logged-in user sees it (anonymous: only ``ok``);
+    ``username`` is one of tests.helpers.prepare_database's (password PASSWORD)."""
+    from tests.helpers import PASSWORD
+
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):
+            if base_url not in _TOKENS:
+                async with http.post(f"{base_url}/api/login",
+                                     json={"username": username, "password": PASSWORD}) as r:
+                    assert r.status == 200, await r.text()
+                    _TOKENS[base_url] = (await r.json())["token"]
+            async with http.get(f"{base_url}/healthz",
+                                headers={"Authorization": f"Bearer {_TOKENS[base_url]}"}) as r:
+                body = dict(await r.json())
+            if set(body) != {"ok"}:
+                return body
+            del _TOKENS[base_url]  # another backend's (or database's) token: log in again
+        raise AssertionError(f"{base_url}/healthz answers anonymously: {body}")
 
 
 async def wait_until(predicate: Any, timeout: float, step: float = 0.2) -> None:

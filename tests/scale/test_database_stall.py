@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from calls.models import Call
 from hotline.app import Backend
 from hotline.clock import Clock
 from hotline.db import Database
@@ -26,7 +27,7 @@ from tests.conftest import make_database_url
 from tests.helpers import prepare_database, settings_for_test
 from tests.scale.processes import wait_until
 from tests.scale.test_two_backends import agents_on_duty, call
-from worksheets.models import Call, WorkOrder
+from worksheets.models import WorkOrder
 
 
 class StallingProxy:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from calls import records
+from calls.followups import ENDED, CallFollowUps
 from hotline import outbox
 from hotline.app import Backend, StartupError
 from hotline.clock import Clock
@@ -40,20 +42,27 @@ def items(db: Database) -> list[outbox.OutboxItem]:
         outbox.OutboxItem.id))))
 
 
+def ended(s: Any, uniqueid: str, now: datetime) -> None:
+    """The call's end and its follow-ups, as the tracker records them."""
+    call = records.mark_ended(s, uniqueid, now=now)
+    if call is not None:
+        outbox.follow_calls(CallFollowUps()).run(ENDED, s, call, now)
+
+
 def test_given_an_answered_call_when_it_ends_twice_then_one_outbox_item_in_its_transaction(
         db: Database) -> None:
     def answered_then_ended(s: Any, uniqueid: str) -> None:
-        service.start_call(s, uniqueid=uniqueid, now=NOW, caller_number="13800138000")
-        service.mark_queued(s, uniqueid, queue="hotline-help", now=NOW)
+        records.start_call(s, uniqueid=uniqueid, now=NOW, caller_number="13800138000")
+        records.mark_queued(s, uniqueid, queue="hotline-help", now=NOW)
         service.mark_answered(s, uniqueid, member_name="agent-1001", agent_id=None,
                               hold_seconds=3, now=NOW)
-        service.mark_ended(s, uniqueid, now=NOW + timedelta(minutes=2))
+        ended(s, uniqueid, NOW + timedelta(minutes=2))
 
     db.call(answered_then_ended, "1764468000.1")
-    db.call(lambda s: service.mark_ended(s, "1764468000.1", now=NOW + timedelta(minutes=3)))
+    db.call(lambda s: ended(s, "1764468000.1", NOW + timedelta(minutes=3)))
     # A call that ends in the IVR starts no transcription.
-    db.call(lambda s: service.start_call(s, uniqueid="1764468000.2", now=NOW))
-    db.call(lambda s: service.mark_ended(s, "1764468000.2", now=NOW))
+    db.call(lambda s: records.start_call(s, uniqueid="1764468000.2", now=NOW))
+    db.call(lambda s: ended(s, "1764468000.2", NOW))
 
     # Rolled back with its call: no item without the change that caused it.
     def fails_after(s: Any) -> None:
@@ -172,7 +181,7 @@ def test_given_callback_attempts_of_several_backends_then_only_dead_ones_are_sta
             for n, (owner, lease, started) in enumerate([
                     ("live", NOW + LEASE, NOW), ("dead", NOW - timedelta(seconds=1), NOW),
                     (None, None, NOW), (None, None, NOW - timedelta(hours=3))]):
-                call = service.start_call(s, uniqueid=f"9.{n}", now=NOW,
+                call = records.start_call(s, uniqueid=f"1764468000.9{n}", now=NOW,
                                           caller_number="13800138000")
                 task = CallbackTask(call_id=call.id, caller_number="13800138000", created_at=NOW)
                 s.add(task)
@@ -250,8 +259,8 @@ def test_given_a_prefix_and_a_time_zone_then_orders_are_numbered_by_them(db: Dat
     from zoneinfo import ZoneInfo
 
     def answered(s: Any) -> str:
-        service.start_call(s, uniqueid="7.1", now=NOW)
-        order = service.mark_answered(s, "7.1", member_name="agent-1001", agent_id=None,
+        records.start_call(s, uniqueid="1764468000.71", now=NOW)
+        order = service.mark_answered(s, "1764468000.71", member_name="agent-1001", agent_id=None,
                                       hold_seconds=1, now=NOW, tz=ZoneInfo("America/New_York"),
                                       prefix="XA")
         return order.number

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from agents import rota
 from agents.models import Agent, AgentStatePeriod, StaffingAlert, Team
+from calls.models import Call, CallEvent
 from hotline import accounts
 from hotline.clock import Clock
 from hotline.db import Database
@@ -29,7 +30,7 @@ from pbxsim.callers import SimCall
 from tests.conftest import make_database_url
 from tests.helpers import PASSWORD, prepare_database
 from tests.scale.processes import Proc, base_env, healthz, wait_until
-from worksheets.models import Call, CallEvent, WorkOrder
+from worksheets.models import WorkOrder
 
 SECRET = "two-backends-secret"
 

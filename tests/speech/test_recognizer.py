@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from speech.audio import decode_file
@@ -38,16 +37,15 @@ def test_given_silence_when_transcribed_then_no_words(ko_model: LoadedModel) -> 
     assert transcript.seconds_audio == 3.0
 
 
-def test_given_a_recording_fed_as_it_grows_when_finished_then_ready_within_3_s(
+def test_given_a_recording_fed_as_it_grows_when_finished_then_whole_and_well_timed(
         ko_model: LoadedModel, speech_dir: Path) -> None:
     audio = decode_file(speech_dir / "bus.wav", ko_model.sample_rate)
     stream = StreamingTranscriber(ko_model)
     chunk = int(0.2 * audio.sample_rate) * 2 + 1  # odd: a sample split across chunks
     for offset in range(0, len(audio.pcm16), chunk):
         stream.feed(audio.pcm16[offset:offset + chunk])
-    stopped = time.perf_counter()
+    # How soon finish() answers is a timing goal: bench/bench_description_latency.py.
     transcript = stream.finish()
-    assert time.perf_counter() - stopped < 3.0
     assert transcript.seconds_audio == audio.duration
     assert transcript.words
     assert_well_timed(transcript)

@@ -27,12 +27,11 @@ async def pool() -> AsyncIterator[TranscriptionPool]:
 
 
 async def busy_worker(pool: TranscriptionPool) -> int:
-    """The pid of a worker once it has been busy for a moment."""
-    async with asyncio.timeout(30):
-        while not pool.worker_pids(busy_only=True):
+    """The pid of a worker once it has said it is recognising a job's audio."""
+    async with asyncio.timeout(60):
+        while not pool.worker_pids(decoding_only=True):
             await asyncio.sleep(0.02)
-    await asyncio.sleep(0.3)  # well into decoding, which takes seconds
-    return pool.worker_pids(busy_only=True)[0]
+    return pool.worker_pids(decoding_only=True)[0]
 
 
 async def test_given_same_samples_in_wav_and_slin_when_two_workers_decode_then_same_text(

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from agents import rota
 from agents.models import Agent, Team
+from calls.models import Call
 from hotline import accounts
 from hotline.app import Backend
 from hotline.clock import Clock, run_simulated
@@ -38,7 +39,7 @@ from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from speech.options import TranscriptionOptions
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.helpers import PASSWORD, prepare_database, settings_for_test
-from worksheets.models import Call, WorkOrder
+from worksheets.models import WorkOrder
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00 in Baoji
 
@@ -202,9 +203,9 @@ def test_description_and_call_transcripts_reach_the_agent(database_url: str, tmp
           f"{run['latency_simulated']:.2f} s simulated + {run['latency_wall']:.2f} s of work")
     # Stored well within 3 s of audio after the caller stopped (an utterance is
     # closed after 0.7 s of quiet); the work behind it, done while the audio
-    # arrives in real time, is measured by bench/bench_speech.py --latency.
+    # arrives in real time, is measured by bench/bench_description_latency.py
+    # (BENCHMARKS.md); no wall-clock assert here, where the machine's load decides it.
     assert run["latency_simulated"] < 3.0
-    assert run["latency_wall"] < 10.0  # (most of it overlaps the audio in real time)
 
     db = Database(database_url)
     try:

@@ -103,9 +103,8 @@ async def test_given_a_worker_killed_mid_job_when_it_is_replaced_then_one_transc
         path = write_wav(recordings / "20261130-1764468000.12.wav",
                          (speech_dir / "bus.wav").read_bytes()[44:])
         job_id = await service.enqueue(path, "call", "1764468000.12")
-        await wait_until(_busy(shared_pool))
-        await asyncio.sleep(0.2)  # into decoding, which takes seconds
-        victim = shared_pool.worker_pids(busy_only=True)[0]
+        await wait_until(_decoding(shared_pool))  # the worker said so: no sleep-then-kill
+        victim = shared_pool.worker_pids(decoding_only=True)[0]
         os.kill(victim, signal.SIGKILL)
         await wait_until(lambda: _is(job_status(deps, job_id), DONE))
     finally:
@@ -119,6 +118,12 @@ async def test_given_a_worker_killed_mid_job_when_it_is_replaced_then_one_transc
 def _busy(pool: TranscriptionPool) -> Any:
     async def check() -> bool:
         return bool(pool.worker_pids(busy_only=True))
+    return check
+
+
+def _decoding(pool: TranscriptionPool) -> Any:
+    async def check() -> bool:
+        return bool(pool.worker_pids(decoding_only=True))
     return check
 
 

@@ -101,3 +101,25 @@ def test_order_prefix_instance_and_agi_servers_are_checked() -> None:
                       ("HOTLINE_AGI_SERVERS", "10.0.0.1")):
         with pytest.raises(SettingsError, match=name):
             load_settings({name: bad})
+
+
+def test_numbers_with_a_country_prefix_or_punctuation_and_in_tracebacks_are_masked():
+    import logging
+
+    from hotline.logmask import MaskingFormatter, mask_text
+
+    assert mask_text("from +8613800138000 and 008613900139000") == (
+        "from 138****8000 and 139****9000")
+    assert mask_text("call +86 138-0013-8000 / 138 0013 8000 / (0917) 321-2345") == (
+        "call 138****8000 / 138****8000 / (091****2345")
+    unchanged = "call 1795945068.1 at 2026-12-05 18:12:36, order BJ20261205-0001, port 4573"
+    assert mask_text(unchanged) == unchanged
+    try:
+        raise ValueError("no route for 13800138000")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (),
+                                   sys.exc_info())
+    text = MaskingFormatter("%(message)s").format(record)
+    assert "13800138000" not in text and "138****8000" in text

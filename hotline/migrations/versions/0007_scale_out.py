@@ -4,7 +4,7 @@ Expand only (the previous release keeps running beside this one during an
 upgrade): one new table and nullable columns it does not know about.
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-05 18:00:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import hotline.db
 
 
 revision = '0007'
-down_revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

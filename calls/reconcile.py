@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from worksheets import service
-from worksheets.call_tracking import agent_id_for_member
+from calls import records
+from calls.followups import ABANDONED, ANSWERED, ENDED, CallFollowUps
+from calls.records import agent_id_for_member
 
 
 @dataclass
@@ -43,10 +44,11 @@ def _int(value: str) -> int:
         return 0
 
 
-def reconcile(session: Session, lines: Iterable[str], *, tz: tzinfo = service.CITY_TZ,
-              prefix: str = service.ORDER_PREFIX) -> ReconcileReport:
-    """Apply queue_log lines to the call records; return what was seen.  ``tz`` and
-    ``prefix`` number the orders of answered calls (HOTLINE_TIMEZONE, _ORDER_PREFIX)."""
+def reconcile(session: Session, lines: Iterable[str],
+              follow_ups: CallFollowUps | None = None) -> ReconcileReport:
+    """Apply queue_log lines to the call records (and their follow-ups: draft
+    orders, callback tasks); return what was seen."""
+    follow_ups = follow_ups or CallFollowUps()
     report = ReconcileReport()
     for raw in lines:
         report.lines += 1
@@ -61,27 +63,35 @@ def reconcile(session: Session, lines: Iterable[str], *, tz: tzinfo = service.CI
         report.events[event] += 1
         report.calls.add(callid)
         try:
-            _apply(session, at, callid, queue, agent, event, parts, tz, prefix)
-        except service.CallError as exc:
+            _apply(session, follow_ups, at, callid, queue, agent, event, parts)
+        except records.CallError as exc:
             report.conflicts.append(f"{callid} {event}: {exc}")
     return report
 
 
-def _apply(session: Session, at: datetime, callid: str, queue: str, agent: str, event: str,
-           parts: list[str], tz: tzinfo, prefix: str) -> None:
+def _apply(session: Session, follow_ups: CallFollowUps, at: datetime, callid: str, queue: str,
+           agent: str, event: str, parts: list[str]) -> None:
     if event == "ENTERQUEUE":
-        service.mark_queued(session, callid, queue=queue, now=at,
+        records.mark_queued(session, callid, queue=queue, now=at,
                             caller_number=_data(parts, 1) or None)
     elif event == "CONNECT":
-        service.mark_queued(session, callid, queue=queue, now=at)
-        service.mark_answered(session, callid, member_name=agent,
-                              agent_id=agent_id_for_member(session, agent),
-                              hold_seconds=_int(_data(parts, 0)), now=at, tz=tz,
-                              prefix=prefix)
+        records.mark_queued(session, callid, queue=queue, now=at)
+        call = records.answer_call(session, callid, member_name=agent,
+                                   agent_id=agent_id_for_member(session, agent),
+                                   hold_seconds=_int(_data(parts, 0)), now=at)
+        follow_ups.run(ANSWERED, session, call, at)
     elif event in ("COMPLETEAGENT", "COMPLETECALLER"):
-        service.mark_ended(session, callid, now=at, talk_seconds=_int(_data(parts, 1)))
+        _end(session, follow_ups, callid, at, _int(_data(parts, 1)))
     elif event in ("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY"):
         wait = _data(parts, 2) if event == "ABANDON" else _data(parts, 2) or _data(parts, 1)
-        service.mark_queued(session, callid, queue=queue, now=at)
-        service.mark_abandoned(session, callid, hold_seconds=_int(wait), now=at)
-        service.mark_ended(session, callid, now=at)
+        records.mark_queued(session, callid, queue=queue, now=at)
+        call = records.abandon_call(session, callid, hold_seconds=_int(wait), now=at)
+        follow_ups.run(ABANDONED, session, call, at)
+        _end(session, follow_ups, callid, at, None)
+
+
+def _end(session: Session, follow_ups: CallFollowUps, callid: str, at: datetime,
+         talk_seconds: int | None) -> None:
+    call = records.mark_ended(session, callid, now=at, talk_seconds=talk_seconds)
+    if call is not None:
+        follow_ups.run(ENDED, session, call, at)

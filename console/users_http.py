@@ -1,0 +1,135 @@
+"""Admins take access away: disable or enable a user, reset a password, end
+every session of a user.  Each step is audited (``/api/audit``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.auth import DEPS_KEY, principal
+from console.routing_table import RouteSpec, json_error, read_json
+from hotline import accounts
+from hotline.passwords import HashingBusy
+from routing.lists import audit
+
+ADMIN = ("admin",)
+
+
+def _user_dict(user: accounts.User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "display_name": user.display_name,
+            "role": user.role, "active": user.active, "agent_id": user.agent_id,
+            "department_id": user.department_id}
+
+
+def _user_id(request: web.Request) -> int | None:
+    try:
+        return int(request.match_info["user_id"])
+    except ValueError:
+        return None
+
+
+async def list_users(request: web.Request) -> web.Response:
+    def work(s: Session) -> list[dict[str, Any]]:
+        return [_user_dict(u) for u in s.scalars(select(accounts.User).order_by(
+            accounts.User.username))]
+    users = await request.app[DEPS_KEY].db.run(work)
+    return web.json_response({"users": users})
+
+
+async def _change(request: web.Request, action: str, change: Any) -> web.Response:
+    """Apply ``change(session, user_id)`` to the user in the path, audited."""
+    user_id = _user_id(request)
+    if user_id is None:
+        return json_error(404, "not_found", "no such user")
+    deps = request.app[DEPS_KEY]
+    actor = principal(request)
+    now = deps.clock.now()
+
+    def work(s: Session) -> dict[str, Any]:
+        result = change(s, user_id)
+        user = s.get(accounts.User, user_id)
+        assert user is not None
+        audit(s, user_id=actor.user_id, action=action, target=f"user {user.username}",
+              detail=result.get("detail", ""), now=now)
+        return {"user": _user_dict(user), **{k: v for k, v in result.items()
+                                              if k != "detail"}}
+    try:
+        return web.json_response(await deps.db.run(work))
+    except accounts.AuthError as exc:
+        return json_error(404, "not_found", str(exc))
+
+
+async def disable(request: web.Request) -> web.Response:
+    if _user_id(request) == principal(request).user_id:
+        return json_error(409, "own_account", "an admin cannot disable their own login")
+    return await _change(request, "user_disable", lambda s, uid: {
+        "sessions_ended": _ended(s, uid, lambda: accounts.set_active(s, uid, False))})
+
+
+async def enable(request: web.Request) -> web.Response:
+    return await _change(request, "user_enable",
+                         lambda s, uid: (accounts.set_active(s, uid, True), {})[1])
+
+
+async def end_sessions(request: web.Request) -> web.Response:
+    return await _change(request, "user_logout_all", lambda s, uid: {
+        "sessions_ended": _ended(s, uid, lambda: _exists(s, uid))})
+
+
+async def reset_password(request: web.Request) -> web.Response:
+    data = await read_json(request)
+    password = data.get("password")
+    generated = password is None
+    if generated:
+        password = accounts.generate_password()
+    if not isinstance(password, str):
+        return json_error(400, "invalid", "password must be a string (or absent: generated)")
+    try:
+        accounts.check_new_password(password)
+        hashed = await request.app[DEPS_KEY].hashing.hash(password)
+    except accounts.AuthError as exc:
+        return json_error(400, "invalid", str(exc))
+    except HashingBusy as exc:
+        return json_error(503, "busy", str(exc))
+
+    def change(s: Session, uid: int) -> dict[str, Any]:
+        ended = _ended(s, uid, lambda: accounts.set_password_hash(s, uid, hashed))
+        return {"sessions_ended": ended, **({"password": password} if generated else {})}
+    return await _change(request, "user_password_reset", change)
+
+
+def _exists(s: Session, user_id: int) -> None:
+    if s.get(accounts.User, user_id) is None:
+        raise accounts.AuthError(f"no user {user_id}")
+
+
+def _ended(s: Session, user_id: int, step: Any) -> int:
+    """Run ``step`` (which ends the user's sessions, or not) and count the sessions ended."""
+    before = accounts.session_count(s, user_id)
+    step()
+    accounts.end_sessions(s, user_id)
+    return before
+
+
+def _path(action: str) -> str:
+    return f"/api/users/{{user_id:\\d+}}/{action}"
+
+
+ROUTES = [
+    RouteSpec("GET", "/api/users", list_users, "Users and whether they may log in",
+              roles=ADMIN, tags=("users",)),
+    RouteSpec("POST", _path("disable"), disable,
+              "Disable a user: no login, every session ended", roles=ADMIN, tags=("users",),
+              params=(("user_id", "path", "user id"),)),
+    RouteSpec("POST", _path("enable"), enable, "Let a disabled user log in again",
+              roles=ADMIN, tags=("users",), params=(("user_id", "path", "user id"),)),
+    RouteSpec("POST", _path("end-sessions"), end_sessions, "Log a user out everywhere",
+              roles=ADMIN, tags=("users",), params=(("user_id", "path", "user id"),)),
+    RouteSpec("POST", _path("password"), reset_password,
+              "Set a new password (or generate one); every session ends", roles=ADMIN,
+              tags=("users",), params=(("user_id", "path", "user id"),),
+              body={"type": "object", "properties": {"password": {"type": "string"}}}),
+]
