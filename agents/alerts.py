@@ -1,9 +1,8 @@
 """Alerts for supervisors: no-shows at a shift change, pauses past their limit.
 
-Each is stored (for the day's report) and published live.  The live event
-carries ``agent_id=0`` so that the console's filter, which shows agents the
-events of their own ``agent_id`` (or of none), shows these to supervisors
-and admins only; ``subject_agent_id`` names the agent concerned.
+Each is stored (for the day's report) and published live, to supervisors
+and admins only (the event's audience); ``subject_agent_id`` names the
+agent concerned.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent, StaffingAlert
 from hotline.deps import Deps
+from hotline.live_events import StaffingAlert as LiveStaffingAlert
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,9 @@ async def raise_alert(deps: Deps, kind: str, agent_id: int, detail: str) -> int:
 
     alert_id = await deps.db.run(work)
     log.warning("staffing alert %s: %s", kind, detail)
-    deps.bus.publish("staffing.alert", agent_id=0, subject_agent_id=agent_id, alert_id=alert_id,
-                     kind=kind, detail=detail, raised_at=now.isoformat())
+    deps.bus.publish(LiveStaffingAlert(alert_id=alert_id, subject_agent_id=agent_id,
+                                       kind=kind, detail=detail,
+                                       raised_at=now.isoformat()))
     return alert_id
 
 

@@ -21,6 +21,7 @@ from agents.roster import ShiftPolicy, all_slots, load_roster, save_settings
 from agents.staffing import Staffing, handover_notes
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from hotline.live_events import RotaChanged
 
 ROTA_PAGE = Path(__file__).resolve().parent.parent / "console" / "static" / "rota.html"
 MAX_DAYS = 366
@@ -147,7 +148,7 @@ async def put_config(request: web.Request) -> web.Response:
     now = deps.clock.now()
     await deps.db.run(lambda s: save_settings(s, config, policy, now))
     await staffing.reload_settings()
-    deps.bus.publish("rota.changed", what="settings")
+    deps.bus.publish(RotaChanged(what="settings"))
     return web.json_response(config_dict(staffing.config, staffing.policy))
 
 

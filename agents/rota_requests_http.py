@@ -12,6 +12,7 @@ from agents.roster import SlotKey
 from agents.rota_http import BadInput, _day, _handled, _int, _own_agent, _staffing
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, read_json
+from hotline.live_events import RotaChanged, RotaRequested
 
 
 def _slot(data: dict[str, Any], day_key: str, shift_key: str, shifts: int) -> SlotKey:
@@ -73,7 +74,7 @@ async def create_request(request: web.Request) -> web.Response:
         body = await deps.db.run(leave)
     else:
         raise BadInput("kind must be swap or leave")
-    deps.bus.publish("rota.request", agent_id=agent_id, request_id=body["id"], kind=kind)
+    deps.bus.publish(RotaRequested(agent_id=agent_id, request_id=body["id"], kind=kind))
     return web.json_response(body, status=201)
 
 
@@ -95,8 +96,8 @@ async def decide_request(request: web.Request) -> web.Response:
         return check.to_dict()
 
     check = await deps.db.run(work)
-    deps.bus.publish("rota.changed", what="request", request_id=request_id,
-                     status="approved" if approve else "refused")
+    deps.bus.publish(RotaChanged(what="request", request_id=request_id,
+                                 status="approved" if approve else "refused"))
     return web.json_response({"id": request_id, "status": "approved" if approve else "refused",
                               "coverage": check})
 
@@ -129,8 +130,8 @@ async def grant_overtime(request: web.Request) -> web.Response:
     user_id, now = principal(request).user_id, deps.clock.now()
     grant = await deps.db.run(lambda s: requests.grant_overtime(
         s, config, agent_id=agent_id, key=key, user_id=user_id, note=note, now=now).id)
-    deps.bus.publish("rota.changed", what="overtime", agent_id=agent_id,
-                     day=key[0].isoformat(), shift=key[1])
+    deps.bus.publish(RotaChanged(what="overtime", agent_id=agent_id,
+                                 day=key[0].isoformat(), shift=key[1]))
     return web.json_response({"id": grant, "agent_id": agent_id, "day": key[0].isoformat(),
                               "shift": key[1]}, status=201)
 

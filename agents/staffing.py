@@ -36,6 +36,13 @@ from agents.models import Agent, HandoverNote, PauseReason, Team
 from agents.roster import ShiftPolicy, SlotKey, load_roster, load_settings
 from agents.state import SHIFT_END_REASON, AgentStates
 from hotline.deps import Deps
+from hotline.live_events import (
+    AgentCheckedIn,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    ShiftChanged,
+)
 from hotline.tasks import cancel_and_wait
 from pbx import model_events as me
 from pbx.commands import AmiError, PbxCommands
@@ -152,8 +159,8 @@ class Staffing:
         if soon and agent_id in await self.rostered((upcoming.day, upcoming.index)):
             member.starts_at = self.aware(upcoming.start)
             self.waiting[agent_id] = member
-            self.deps.bus.publish("agent.checked_in", agent_id=agent_id,
-                                  starts_at=member.starts_at.isoformat())
+            self.deps.bus.publish(AgentCheckedIn(agent_id=agent_id,
+                                                 starts_at=member.starts_at.isoformat()))
             return member
         raise StaffingError("you are not rostered for this shift; a supervisor must allow "
                             "overtime")
@@ -182,8 +189,9 @@ class Staffing:
         finally:
             self._joining.discard(member.agent_id)
         self.logged_in[member.agent_id] = member
-        self.deps.bus.publish("agent.login", agent_id=member.agent_id, member=member.member_name,
-                              queues=sorted(member.queues))
+        self.deps.bus.publish(AgentLoggedIn(agent_id=member.agent_id,
+                                            member=member.member_name,
+                                            queues=sorted(member.queues)))
 
     async def _add(self, member: AgentOnQueues) -> None:
         pbx = self._pbx()
@@ -206,7 +214,7 @@ class Staffing:
                 await pbx.queue_remove(queue, member.interface)
             except AmiError as exc:
                 log.warning("QueueRemove %s %s: %s", queue, member.member_name, exc.message)
-        self.deps.bus.publish("agent.logout", agent_id=agent_id, member=member.member_name)
+        self.deps.bus.publish(AgentLoggedOut(agent_id=agent_id, member=member.member_name))
 
     async def pause(self, agent_id: int, paused: bool, reason: str = "") -> str:
         """Pause for a reason on the supervisors' list, or resume; returns the reason's code."""
@@ -217,7 +225,7 @@ class Staffing:
             raise StaffingError("your shift has ended: you leave the queues after this call")
         code = await self._reason_code(reason) if paused else ""
         await self._pause_member(member, paused, code)
-        self.deps.bus.publish("agent.pause", agent_id=agent_id, paused=paused, reason=code)
+        self.deps.bus.publish(AgentPaused(agent_id=agent_id, paused=paused, reason=code))
         return code
 
     async def _reason_code(self, reason: str) -> str:
@@ -327,8 +335,10 @@ class Staffing:
         on = await self.rostered((new.day, new.index))
         notes = await self.deps.db.run(lambda s: handover_notes(
             s, rota.shift_at(self.config, local - timedelta(seconds=1))))
-        self.deps.bus.publish("shift.change", team_index=new.team_index,
-                              day=new.day.isoformat(), shift=new.index, handover=notes)
+        # Every instance changes shifts (for the agents it follows): each tells its own
+        # consoles, not relayed.
+        self.deps.bus.publish(ShiftChanged(team_index=new.team_index, day=new.day.isoformat(),
+                                           shift=new.index, handover=notes), relay=False)
         for agent_id, member in list(self.waiting.items()):
             del self.waiting[agent_id]
             if agent_id in on:

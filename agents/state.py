@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent, AgentStatePeriod, PauseReason
 from hotline.deps import Deps
+from hotline.live_events import AgentStateChanged
 from hotline.tasks import cancel_and_wait
 from pbx import model_events as me
 from pbx.model_events import agent_number
@@ -264,8 +265,10 @@ class AgentStates:
         a.state, a.recorded_reason, a.since, a.overrun_alerted = state, reason, now, False
         if self.history:
             await self.deps.db.run(work)
-        self.deps.bus.publish("agent.state", agent_id=a.agent_id, state=state, reason=reason,
-                              since=now.isoformat())
+        # Every instance follows the PBX model: each publishes this itself (not relayed).
+        self.deps.bus.publish(AgentStateChanged(agent_id=a.agent_id, state=state,
+                                                reason=reason, since=now.isoformat()),
+                              relay=False)
         self._wake.set()
 
     def _idle(self, agent_id: int) -> None:

@@ -32,6 +32,7 @@ from hotline.bus import EventBus
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.deps import Deps
+from hotline.live_events import TranscriptReady
 from hotline.migrate import upgrade
 from hotline.settings import load_settings
 from pbxsim import media
@@ -79,14 +80,14 @@ def make_speech(folder: Path, seconds: float) -> tuple[bytes, float]:
 
 async def one_description(service: TranscriptionService, deps: Deps, folder: Path, name: str,
                           speech: bytes, speech_end: float, frame: float) -> dict[str, float]:
-    sub = deps.bus.subscribe(lambda e: e["type"] == "transcript.ready" and e["uniqueid"] == name,
-                             name="bench")
+    sub = deps.bus.subscribe(
+        lambda e: isinstance(e, TranscriptReady) and e.uniqueid == name, name="bench")
     announced: list[tuple[float, dict[str, Any]]] = []
 
     async def watch() -> None:  # stamps each event as it is published
         while True:
-            event = await sub.queue.get()
-            announced.append((time.perf_counter(), event))
+            event = (await sub.get()).event
+            announced.append((time.perf_counter(), event.fields()))
 
     watcher = asyncio.create_task(watch(), name="bench-watch")
     path = folder / f"desc-{name}.wav"

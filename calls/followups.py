@@ -2,12 +2,12 @@
 
 calls/ records calls; it does not know work orders or callback tasks.
 worksheets registers its follow-ups here (a draft order when a call is
-answered, a callback task when one is abandoned; hotline.outbox the
-transcription of an answered call's recording once it ended), and the call record's
-writers (the tracker, queue_log reconciliation) run them in the same
-transaction as the record, so that neither exists without the other.  A
-follow-up returns the notices to publish once that transaction is
-committed (``(type, fields)`` for the event bus).
+answered, a callback task when one is abandoned), hotline.outbox its own
+(the transcription of an answered call's recording once it ended), and
+the call record's writers (the tracker, queue_log reconciliation) run
+them in the same transaction as the record, so that neither exists
+without the other.  A follow-up returns the notices to publish once that
+transaction is committed (live events for the event bus).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from calls.models import Call
+from hotline.events import LiveEvent
 
-Notice = tuple[str, dict[str, Any]]
+Notice = LiveEvent  # what a follow-up tells the consoles
 FollowUp = Callable[[Session, Call, datetime], list[Notice]]
 ANSWERED = "answered"
 ABANDONED = "abandoned"

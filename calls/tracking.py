@@ -27,6 +27,7 @@ from calls import records
 from calls.followups import ABANDONED, ANSWERED, ENDED, CallFollowUps, Notice
 from calls.models import Call
 from hotline.deps import Deps
+from hotline.live_events import CallAbandoned, CallAnswered, CallEnded, CallQueued
 from hotline.logmask import mask_number
 from pbx import model_events as me
 from pbx.model import PbxModel, base_interface
@@ -63,8 +64,10 @@ class CallTracker:
         return handle
 
     def _publish(self, notices: list[Notice]) -> None:
-        for kind, fields in notices:
-            self.deps.bus.publish(kind, **fields)
+        # Not relayed to other instances: each of them reads AMI and records
+        # (idempotently) the same calls, so it publishes these itself.
+        for notice in notices:
+            self.deps.bus.publish(notice, relay=False)
 
     async def _queued(self, e: me.CallQueued) -> None:
         number, name = e.caller_number or None, e.caller_name or None
@@ -72,8 +75,8 @@ class CallTracker:
             lambda s: records.mark_queued(
                 s, e.uniqueid, queue=e.queue, now=e.at, caller_number=number,
                 caller_name=name, channel=e.channel or None, linkedid=e.linkedid or None))
-        self.deps.bus.publish("call.queued", uniqueid=e.uniqueid, queue=e.queue,
-                              caller=mask_number(number), position=e.position)
+        self._publish([CallQueued(uniqueid=e.uniqueid, queue=e.queue,
+                                  caller=mask_number(number), position=e.position)])
 
     async def _offered(self, e: me.AgentRinging) -> None:
         """An agent's phone rings with the call: they may read its description."""
@@ -88,17 +91,16 @@ class CallTracker:
 
     async def _answer(self, uniqueid: str, queue: str, member: str, hold: int,
                       at: datetime) -> None:
-        def work(s: Session) -> list[Notice]:
+        def work(s: Session) -> tuple[int | None, list[Notice]]:
             agent_id = records.agent_id_for_member(s, member)
             call = records.answer_call(s, uniqueid, member_name=member, agent_id=agent_id,
                                        hold_seconds=hold, now=at)
-            return self.follow_ups.run(ANSWERED, s, call, at)
+            return agent_id, self.follow_ups.run(ANSWERED, s, call, at)
 
-        notices = await self.deps.db.run(work)
+        agent_id, notices = await self.deps.db.run(work)
         log.info("call %s answered by %s", uniqueid, member)
-        self.deps.bus.publish("call.answered", uniqueid=uniqueid, queue=queue,
-                              member=member, hold_seconds=hold)
-        self._publish(notices)
+        self._publish([CallAnswered(uniqueid=uniqueid, queue=queue, member=member,
+                                    hold_seconds=hold, agent_id=agent_id), *notices])
 
     def _completed(self, e: me.AgentCallCompleted) -> None:
         self._talk[e.uniqueid] = e.talk_seconds
@@ -112,8 +114,7 @@ class CallTracker:
             return self.follow_ups.run(ABANDONED, s, call, at)
 
         notices = await self.deps.db.run(work)
-        self.deps.bus.publish("call.abandoned", uniqueid=uniqueid, queue=queue)
-        self._publish(notices)
+        self._publish([CallAbandoned(uniqueid=uniqueid, queue=queue), *notices])
 
     async def _ended(self, e: me.CallEnded) -> None:
         await self._hangup(e.uniqueid, e.at)
@@ -121,16 +122,15 @@ class CallTracker:
     async def _hangup(self, uniqueid: str, at: datetime) -> None:
         talk = self._talk.pop(uniqueid, None)
 
-        def work(s: Session) -> tuple[str | None, list[Notice]]:
+        def work(s: Session) -> tuple[CallEnded | None, list[Notice]]:
             call = records.mark_ended(s, uniqueid, now=at, talk_seconds=talk)
             if call is None:
                 return None, []
-            return call.outcome, self.follow_ups.run(ENDED, s, call, at)
+            ended = CallEnded(uniqueid=uniqueid, outcome=call.outcome, agent_id=call.agent_id)
+            return ended, self.follow_ups.run(ENDED, s, call, at)
 
-        outcome, notices = await self.deps.db.run(work)
-        if outcome is not None:
-            self.deps.bus.publish("call.ended", uniqueid=uniqueid, outcome=outcome)
-        self._publish(notices)
+        ended, notices = await self.deps.db.run(work)
+        self._publish(([ended] if ended is not None else []) + notices)
 
     # ------------------------------------------------------------- resync
     async def _reconcile(self, e: me.Resynced) -> None:

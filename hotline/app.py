@@ -25,8 +25,10 @@ from hotline.db import Database
 from hotline.deps import Deps
 from hotline.election import Election
 from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
+from hotline.live_events import PbxView
 from hotline.migrate import current_revision, head_revision
 from hotline.outbox import OutboxItem, OutboxWorker
+from hotline.pg_relay import PgRelay
 from hotline.settings import Settings
 from hotline.tasks import cancel_and_wait
 from ivr import flows
@@ -84,6 +86,7 @@ class Backend:
         self._sqlite_lock: IO[str] | None = None
         self._duty_tasks: dict[str, asyncio.Task[None]] = {}
         self._stopped = False
+        self.relay: PgRelay | None = None
 
     async def start(self) -> None:
         """Start everything; a failed or cancelled start stops what it had started."""
@@ -124,6 +127,14 @@ class Backend:
             await db.run(self._leases.expire_others)
         self._leases.start()
         deps.outbox = self._outbox = OutboxWorker(db, clock, self.owner)
+        if db.engine.dialect.name == "postgresql":
+            # Several instances may share this database: their consoles hear
+            # each other's events.  SQLite means one instance, in-process only.
+            self.relay = PgRelay(_libpq_conninfo(db), deps.bus)
+            try:
+                await self.relay.start()
+            except Exception as exc:  # stop() closes the database and the rest
+                raise StartupError(f"live events: cannot LISTEN on PostgreSQL: {exc}") from None
         self.staffing = Staffing(deps)
         # Written only once elected (hotline.election), so two backends never both do.
         self.staffing.states.history = False
@@ -187,9 +198,10 @@ class Backend:
             dialer.follow(model)
             self.staffing.states.follow(model)
             self.staffing.follow(model)
-            # The live PBX view, published once each resync is complete.
-            model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(
-                "pbx.state", resync=model.resyncs, **model.live()))
+            # The live PBX view, published once each resync is complete (every
+            # instance has its own model of the PBX: not relayed).
+            model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(PbxView(
+                resync=model.resyncs, **model.live()), relay=False))
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
         self._register_duties()
@@ -278,6 +290,8 @@ class Backend:
             "transcription": (self.transcription.status() if self.transcription
                               else {"enabled": False}),
             "instance": self.election.status() if self.election else {"owner": self.owner},
+            "live": {**deps.bus.status(),
+                     "relay": self.relay.status() if self.relay else None} if deps else None,
         }
 
     async def stop(self) -> None:
@@ -308,6 +322,8 @@ class Backend:
         if self.transcription:
             # After the IVR and the PBX link: nothing can hand it work any more.
             await self.transcription.close()
+        if self.relay:
+            await self.relay.close()
         if self._leases:
             await self._leases.close()
         if self.deps:
@@ -319,3 +335,8 @@ class Backend:
         if self._sqlite_lock is not None:
             self._sqlite_lock.close()  # closing the file drops the lock
             self._sqlite_lock = None
+
+
+def _libpq_conninfo(db: Database) -> str:
+    """The database URL as libpq reads it (no SQLAlchemy driver name)."""
+    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -17,6 +17,7 @@ import logging
 
 from calls import ivr_records, records
 from hotline.deps import Deps
+from hotline.live_events import CallEntered, CallRouted
 from hotline.logmask import mask_number
 from ivr import prompts, steps
 from pbx.fastagi import AgiChannel, AgiHangup
@@ -49,7 +50,7 @@ async def _start_call(agi: AgiChannel, deps: Deps) -> tuple[str, str]:
             caller_number=number, caller_name=name, dialed_number=dialed, source="agi",
         )
     )
-    deps.bus.publish("call.entered", uniqueid=agi.uniqueid, caller=mask_number(number))
+    deps.bus.publish(CallEntered(uniqueid=agi.uniqueid, caller=mask_number(number)))
     log.info("call %s from %s entered the IVR", agi.uniqueid, mask_number(number))
     return number, dialed
 
@@ -156,7 +157,7 @@ async def _set_queue_variables(agi: AgiChannel, deps: Deps, route: Route, queue:
     if overflow:
         await agi.set_variable("HOTLINE_OVERFLOW", overflow)
     await agi.set_variable("HOTLINE_QUEUE", queue)
-    deps.bus.publish("call.routed", uniqueid=agi.uniqueid, queue=queue, category=route.category)
+    deps.bus.publish(CallRouted(uniqueid=agi.uniqueid, queue=queue, category=route.category))
 
 
 async def _end_blocked(agi: AgiChannel, deps: Deps, facts: steps.CallerFacts) -> None:

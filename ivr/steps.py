@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from calls import ivr_records
 from hotline.deps import Deps
+from hotline.live_events import CallbackRequested
 from ivr import prompts
 from pbx import estimates
 from pbx.fastagi import AgiChannel, AgiHangup
@@ -156,6 +157,6 @@ async def offer_callback(agi: AgiChannel, deps: Deps, number: str, queue: str,
         return False
     await deps.db.run(lambda s: service.request_callback(
         s, agi.uniqueid, queue=queue, priority=priority, now=deps.clock.now()))
-    deps.bus.publish("callback.requested", uniqueid=agi.uniqueid, queue=queue)
+    deps.bus.publish(CallbackRequested(uniqueid=agi.uniqueid, queue=queue))
     await agi.stream_file(prompts.CALLBACK_CONFIRMED)
     return True

@@ -7,9 +7,10 @@ Two kinds of recording reach it:
   is stored and announced about a second after the caller stops speaking;
 * the whole call, recorded by MixMonitor from the answer (asterisk-conf's
   ``[hotline-record]``): the answered call's end writes an outbox item
-  ``call.recording`` in the same transaction (``hotline.outbox.follow_calls``, a follow-up of the call's end);
-  its handler here finds the recording in the recordings directory and
-  queues it for the batch workers.  So a backend killed between the hangup
+  ``call.recording`` in the same transaction (a follow-up of the call's
+  end, ``hotline.outbox.follow_calls``); its handler here finds the
+  recording in the recordings directory and queues it for the batch
+  workers.  So a backend killed between the hangup
   and the job loses nothing: another backend, or the next start, runs the
   item.
 
@@ -32,8 +33,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hotline.bus import SubscriptionClosed
 from hotline.deps import Deps
 from hotline.leases import LEASE
+from hotline.live_events import CallAnswered, TranscriptionFailed, TranscriptReady
 from hotline.outbox import CALL_RECORDING
 from speech import job_store
 from speech.call_recordings import wait_for_call_recording
@@ -123,10 +126,12 @@ class TranscriptionService:
                                           self.deps.owner)
         if requeued:
             log.info("%d transcription jobs left unfinished were queued again", requeued)
+        # The whole call's recording comes through the outbox (durable, claimed by one
+        # backend); the descriptions are announced from this instance's own events.
         if self.deps.outbox is not None:
             self.deps.outbox.handle(CALL_RECORDING, self.collect_call_recording)
         self._sub = self.deps.bus.subscribe(
-            lambda e: e.get("type") == "call.answered", name="transcription")
+            lambda e: isinstance(e, CallAnswered), name="transcription", local_only=True)
         self._main = [asyncio.create_task(self._follow_bus(), name="transcription-bus"),
                       asyncio.create_task(self._dispatch(), name="transcription-dispatch")]
         self._started_at = time.perf_counter()
@@ -305,13 +310,13 @@ class TranscriptionService:
         while self._recent and self._recent[0][0] < now - THROUGHPUT_WINDOW:
             self._recent.popleft()
 
-    async def _announce(self, record: dict[str, Any]) -> None:
+    async def _announce(self, record: dict[str, Any], *, relay: bool = True) -> None:
         ctx = await self.deps.db.run(lambda s: job_store.call_context(s, record["uniqueid"]))
-        self.deps.bus.publish(
-            "transcript.ready", uniqueid=record["uniqueid"], call_id=ctx.call_id,
-            order_id=ctx.order_id, agent_id=ctx.agent_id, kind=record["kind"],
-            text=record["text"], final=record["complete"], transcript_id=record["id"],
-            seconds_audio=record["seconds_audio"])
+        self.deps.bus.publish(relay=relay, event=TranscriptReady(
+            uniqueid=record["uniqueid"], call_id=ctx.call_id, order_id=ctx.order_id,
+            agent_id=ctx.agent_id, kind=record["kind"], text=record["text"],
+            final=record["complete"], transcript_id=record["id"],
+            seconds_audio=record["seconds_audio"]))
 
     async def _dispatch(self) -> None:
         """Hand queued jobs to the batch workers, as many as there are free workers."""
@@ -343,6 +348,12 @@ class TranscriptionService:
                                          "finishing; giving up")
             path = Path(job.path)
             sha = await loop.run_in_executor(None, self.content_hash, path)
+            if sha is None and job.kind == "description" and not path.exists():
+                # Handed back by a backend stopped before the IVR began recording
+                # (the caller left, or the backend went first): nothing to transcribe.
+                await self.deps.db.run(lambda s: job_store.forget(s, job.id, job.claim))
+                log.info("description %s was never recorded; job dropped", path.name)
+                return
             if sha is None:
                 raise TranscriptionError(f"recording missing or unreadable: {path}")
             outcome = await self.pool.transcribe_job(path, job.language)
@@ -354,8 +365,9 @@ class TranscriptionService:
             if await self.deps.db.run(lambda s: job_store.fail(s, job.id, job.claim, reason,
                                                                now=now)):
                 log.warning("transcription of %s failed: %s", job.path, reason)
-                self.deps.bus.publish("transcription.failed", job_id=job.id, kind=job.kind,
-                                      uniqueid=job.call_uniqueid, reason=reason)
+                self.deps.bus.publish(TranscriptionFailed(
+                    job_id=job.id, kind=job.kind, uniqueid=job.call_uniqueid,
+                    reason=reason))
         finally:
             if self._running.get(job.id) == job.claim:
                 del self._running[job.id]
@@ -363,19 +375,17 @@ class TranscriptionService:
 
     async def _follow_bus(self) -> None:
         while True:
-            if self._sub.dropped:  # fell behind; never silently stop following calls
-                log.warning("transcription fell behind the event bus; subscribing again")
-                self._sub = self.deps.bus.subscribe(self._sub.accepts, name="transcription")
             try:
-                async with asyncio.timeout(5.0):
-                    event = await self._sub.queue.get()
-            except TimeoutError:
+                delivery = await self._sub.get()
+            except SubscriptionClosed:  # fell behind; never silently stop following calls
+                log.warning("transcription fell behind the event bus; subscribing again")
+                self._sub = self.deps.bus.subscribe(self._sub.accepts, name="transcription",
+                                                    local_only=True)
                 continue
-            uniqueid = str(event.get("uniqueid") or "")
-            if not uniqueid:
-                continue
-            if event["type"] == "call.answered":
-                self._spawn(self._announce_descriptions(uniqueid), f"desc-announce-{uniqueid}")
+            event = delivery.event
+            if isinstance(event, CallAnswered):
+                self._spawn(self._announce_descriptions(event.uniqueid),
+                            f"desc-announce-{event.uniqueid}")
 
     async def collect_call_recording(self, item: dict[str, Any]) -> None:
         """Outbox handler of ``call.recording``: queue the call's recording (idempotent)."""
@@ -394,7 +404,8 @@ class TranscriptionService:
             lambda s: job_store.transcripts_for_uniqueid(s, uniqueid))
         for record in records:
             if record["kind"] == "description":
-                await self._announce(record)
+                # Every instance hears the answer from AMI and announces: not relayed.
+                await self._announce(record, relay=False)
 
 
 def _transcripts_for_call(s: Any, call_id: int) -> list[dict[str, Any]] | None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from hotline.live_events import OrderDeadlineRecomputed
 from routing.lists import audit
 from worksheets.calendar import CalendarDataError
 from worksheets.calendar_store import calendar_warnings, load_years, stored_years, year_summary
@@ -62,8 +63,9 @@ async def load(request: web.Request) -> web.Response:
         return web.json_response({"error": {"code": "invalid_calendar", "message": str(exc),
                                             "problems": exc.problems}}, status=422)
     for change in result["recomputed"]:
-        deps.bus.publish("order.deadline_recomputed", order_id=change["order_id"],
-                         number=change["number"], due_date=change["new_due"])
+        deps.bus.publish(OrderDeadlineRecomputed(order_id=change["order_id"],
+                                                 number=change["number"],
+                                                 due_date=change["new_due"]))
     return web.json_response(result)
 
 

@@ -32,6 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 from agents.models import Agent
 from hotline.leases import LEASE
+from hotline.live_events import (
+    CallbackAnswered,
+    CallbackCalling,
+    CallbackFinished,
+    VisitAnswered,
+    VisitCallEnded,
+)
 from pbx import model_events as me
 from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
 from routing.rules import normalize_number
@@ -148,9 +155,9 @@ class CallbackDialer:
             numbering = service.numbering(self.deps.settings)
             order = await self.deps.db.run(lambda s: callbacks.citizen_answered(
                 s, attempt_id, now=now, **numbering))
-            self.deps.bus.publish("callback.answered", attempt_id=attempt_id,
-                                  agent_id=agent_id, order_id=order.id if order else None,
-                                  order_number=order.number if order else None)
+            self.deps.bus.publish(CallbackAnswered(
+                attempt_id=attempt_id, agent_id=agent_id, order_id=order.id if order else None,
+                order_number=order.number if order else None))
 
         async def on_end(result: str) -> None:
             await self._callback_ended(attempt_id, agent_id, result)
@@ -165,8 +172,8 @@ class CallbackDialer:
                 await self._callback_ended(attempt_id, agent_id, "pbx_error")
             raise
         await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
-        self.deps.bus.publish("callback.calling", task_id=task_id, attempt_id=attempt_id,
-                              agent_id=agent_id)
+        self.deps.bus.publish(CallbackCalling(task_id=task_id, attempt_id=attempt_id,
+                                              agent_id=agent_id))
         return {"task_id": task_id, "attempt_id": attempt_id, "status": status}
 
     async def _callback_ended(self, attempt_id: int, agent_id: int | None,
@@ -174,9 +181,9 @@ class CallbackDialer:
         now = self.deps.clock.now()
         task = await self.deps.db.run(lambda s: callbacks.finish(s, attempt_id, result,
                                                                  now=now))
-        self.deps.bus.publish("callback.finished", task_id=task.id, attempt_id=attempt_id,
-                              agent_id=agent_id, result=task.last_result, status=task.status,
-                              attempts=task.attempts)
+        self.deps.bus.publish(CallbackFinished(
+            task_id=task.id, attempt_id=attempt_id, agent_id=agent_id, result=task.last_result,
+            status=task.status, attempts=task.attempts))
         log.info("callback task %s: attempt %s %s; task %s", task.id, attempt_id,
                  task.last_result, task.status)
 
@@ -217,16 +224,16 @@ class CallbackDialer:
             await self.deps.db.run(lambda s: s.add(OrderEvent(
                 order_id=order_id, at=now, kind="visit_call_answered", user_id=user_id,
                 detail="")))
-            self.deps.bus.publish("visit.answered", order_id=order_id, number=order_number,
-                                  agent_id=agent_id)
+            self.deps.bus.publish(VisitAnswered(order_id=order_id, number=order_number,
+                                                agent_id=agent_id))
 
         async def on_end(result: str) -> None:
             now = self.deps.clock.now()
             order = await self.deps.db.run(lambda s: visits.finish(
                 s, order_id, result, now=now, user_id=user_id))
-            self.deps.bus.publish("visit.call_ended", order_id=order_id, result=result,
-                                  agent_id=agent_id,
-                                  attempts=order.visit_attempts if order else None)
+            self.deps.bus.publish(VisitCallEnded(
+                order_id=order_id, result=result, agent_id=agent_id,
+                attempts=order.visit_attempts if order else None))
 
         try:
             _action, status = await self._place(key, _Placed(agent_id, on_answer, on_end),

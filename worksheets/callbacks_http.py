@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from hotline.live_events import CallbackClosed
 from routing.lists import audit
 from worksheets import callbacks
 from worksheets.callback_dialer import CallbackDialer
@@ -107,7 +108,7 @@ async def close_callback(request: web.Request) -> web.Response:
         closed = await deps.db.run(work)
     except CallbackError as exc:
         return _error(exc)
-    deps.bus.publish("callback.closed", task_id=task_id, status=status)
+    deps.bus.publish(CallbackClosed(task_id=task_id, status=status))
     return web.json_response(closed)
 
 

@@ -15,6 +15,7 @@ from calls import records
 from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
+from hotline.live_events import OrderChanged
 from hotline.logmask import mask_number
 from hotline.spreadsheet import safe_cell
 from worksheets import lifecycle, service, visits
@@ -225,9 +226,10 @@ async def submit_order(request: web.Request) -> web.Response:
     except service.WorkOrderError as exc:
         status = 403 if "belongs to" in str(exc) else 409 if "draft" in str(exc) else 400
         return json_error(status, "rejected", str(exc))
-    deps.bus.publish("order.submitted", order_id=result["id"], number=result["number"],
-                     status=result["status"], agent_id=result["agent_id"],
-                     department_id=result["department_id"])
+    deps.bus.publish(OrderChanged(
+        step="submitted", order_id=result["id"], number=result["number"],
+        status=result["status"], agent_id=result["agent_id"],
+        department_id=result["department_id"]))
     return web.json_response(result)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from hotline.live_events import OrderChanged
 from worksheets import lifecycle, supervision
 from worksheets.http import order_to_dict
 from worksheets.lifecycle import LifecycleError
@@ -45,6 +46,7 @@ def _department(p: Principal) -> int:
 def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
     """A handler: read the JSON body, run ``action`` in one transaction,
     answer with the order, publish ``event``."""
+    step = event.removeprefix("order.")
 
     async def handler(request: web.Request) -> web.Response:
         deps = request.app[DEPS_KEY]
@@ -62,9 +64,9 @@ def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
         except LifecycleError as exc:
             status = 403 if exc.code == "no_department" else HTTP_STATUS.get(exc.code, 400)
             return json_error(status, exc.code, str(exc))
-        deps.bus.publish(event, order_id=order["id"], number=order["number"],
-                         status=order["status"], agent_id=order["agent_id"],
-                         department_id=order["department_id"])
+        deps.bus.publish(OrderChanged(
+            step=step, order_id=order["id"], number=order["number"], status=order["status"],
+            agent_id=order["agent_id"], department_id=order["department_id"]))
         return web.json_response(order)
 
     return handler

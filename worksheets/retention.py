@@ -29,6 +29,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from calls.models import Call
+from hotline.live_events import RetentionPurged
 from speech.tables import DONE, FAILED, TranscriptionJob, TranscriptRecord
 from worksheets.models import CallbackTask, WorkOrder
 
@@ -201,4 +202,4 @@ async def retention_job(deps: Deps) -> None:
             log.exception("retention: purge failed; the rows and files stay for tomorrow")
             continue
         log.info("retention: %s", report.summary())
-        deps.bus.publish("retention.purged", **report.to_dict())
+        deps.bus.publish(RetentionPurged(**report.to_dict()))

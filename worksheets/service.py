@@ -31,6 +31,7 @@ from calls.records import (
     record_event,
     require_aware,
 )
+from hotline.live_events import OrderDrafted
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
@@ -281,8 +282,8 @@ def follow_calls(follow_ups: CallFollowUps, *, tz: tzinfo = CITY_TZ,
     def draft(session: Session, call: Call, now: datetime) -> list[Notice]:
         order = draft_for_answered(session, call, agent_id=call.agent_id, now=now, tz=tz,
                                    prefix=prefix)
-        return [("order.draft", {"order_id": order.id, "number": order.number,
-                                 "agent_id": call.agent_id, "uniqueid": call.uniqueid})]
+        return [OrderDrafted(order_id=order.id, number=order.number, agent_id=call.agent_id,
+                             uniqueid=call.uniqueid)]
 
     def callback(session: Session, call: Call, now: datetime) -> list[Notice]:
         callback_for_abandoned(session, call, now=now)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from hotline.live_events import OrderDeadlineWarning
 from worksheets.lifecycle import LifecycleError, _expect, _log, _order, _text
 from worksheets.models import WorkOrder
 
@@ -86,8 +87,8 @@ async def deadline_warnings(deps: Deps) -> None:
             log.exception("deadline warnings failed")
             warned = []
         for order_id, number, department_id, due in warned:
-            deps.bus.publish("order.deadline_warning", order_id=order_id, number=number,
-                             department_id=department_id, due_date=due)
+            deps.bus.publish(OrderDeadlineWarning(order_id=order_id, number=number,
+                                                  department_id=department_id, due_date=due))
         await asyncio.sleep(CHECK_SECONDS)
 
 

@@ -15,6 +15,7 @@ from calls.models import Call
 from hotline.app import Backend
 from hotline.clock import Clock, run_simulated
 from hotline.db import Database
+from hotline.live_events import OrderChanged
 from tests.console.test_http import login
 from tests.helpers import prepare_database, settings_for_test
 from worksheets import service
@@ -151,8 +152,11 @@ def test_departments_hear_live_events_of_their_own_orders_only(tmp_path):
         dept = await login(http, "dept")
         ws = await http.ws_connect("/api/ws", headers=dept)
         assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
         # another department's order moves: not for them
-        backend.deps.bus.publish("order.accepted", order_id=999, department_id=other)
+        backend.deps.bus.publish(OrderChanged(
+            step="accepted", order_id=999, number="BJ-other", status="accepted", agent_id=None,
+            department_id=other))
         async with http.post(f"/api/work-orders/{mine_order}/accept", headers=dept):
             pass
         got = await ws.receive_json(timeout=5)

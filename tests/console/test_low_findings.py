@@ -37,6 +37,7 @@ def test_websockets_are_capped_per_user_and_big_messages_refused(database_url, t
             try:
                 ws = await http.ws_connect("/api/ws", headers=agent)
                 await ws.receive_json()  # hello
+                await ws.receive_json()  # the snapshot
                 sockets.append(ws)
             except aiohttp.WSServerHandshakeError as exc:
                 refused = exc.status

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from agents.models import Agent
 from calls import records
 from hotline import accounts
+from hotline.live_events import CallQueued, TranscriptReady
 from tests.console.test_http import login, run_with_backend
 from tests.helpers import PASSWORD
 from worksheets import call_access, service
@@ -72,13 +73,17 @@ def test_transcript_ready_never_reaches_an_agent_login_without_an_agent(database
         async with http.ws_connect("/api/ws", headers=head) as ws:
             # hello is sent after the subscription is made
             assert (await ws.receive_json())["type"] == "hello"
-            backend.deps.bus.publish("transcript.ready", uniqueid="1764950000.1", call_id=1,
-                                     agent_id=None, kind="description", text="我家漏水了")
-            backend.deps.bus.publish("queue.marker", queue="hotline-help")
+            assert (await ws.receive_json())["type"] == "snapshot"
+            backend.deps.bus.publish(TranscriptReady(
+                uniqueid="1764950000.1", call_id=1, order_id=None, agent_id=None,
+                kind="description", text="我家漏水了", final=True, transcript_id=1,
+                seconds_audio=2.0))
+            backend.deps.bus.publish(CallQueued(uniqueid="1764950000.9", queue="hotline-help",
+                                                caller="138****8000", position=1))
             return await ws.receive_json()
 
     first = run_with_backend(database_url, tmp_path, body)
-    assert first["type"] == "queue.marker"
+    assert first["type"] == "call.queued"
 
 
 def test_unlinked_agent_and_department_logins_are_refused_where_the_link_is_assumed(

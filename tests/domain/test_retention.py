@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from calls import records
 from calls.models import Call
+from hotline.live_events import RetentionPurged
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.domain.conftest import SHANGHAI, local
 from worksheets import lifecycle, service
@@ -153,9 +154,9 @@ def test_the_backend_purges_once_a_day_at_three_and_reports_it(database_url, tmp
         await backend.start()
         try:
             assert backend.deps is not None
-            sub = backend.deps.bus.subscribe(lambda e: e["type"] == "retention.purged")
-            event = await asyncio.wait_for(sub.queue.get(), timeout=2 * 3600)
-            return event, backend.deps.clock.now()
+            sub = backend.deps.bus.subscribe(lambda e: isinstance(e, RetentionPurged))
+            delivery = await asyncio.wait_for(sub.get(), timeout=2 * 3600)
+            return delivery.event.fields(), backend.deps.clock.now()
         finally:
             await backend.stop()
 

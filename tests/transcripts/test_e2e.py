@@ -34,6 +34,7 @@ from hotline.app import Backend
 from hotline.clock import Clock, run_simulated
 from hotline.db import Database
 from hotline.demo import free_port
+from hotline.live_events import TranscriptReady
 from hotline.settings import PROJECT_ROOT, AmiTarget, Listen
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from speech.options import TranscriptionOptions
@@ -124,7 +125,7 @@ async def scenario(url: str, tmp_path: Path, speech_dir: Path) -> dict[str, Any]
     try:
         assert backend.deps is not None and backend.deps.ami is not None
         await backend.deps.ami.wait_ready(10)
-        sub = backend.deps.bus.subscribe(lambda e: e["type"] == "transcript.ready")
+        sub = backend.deps.bus.subscribe(lambda e: isinstance(e, TranscriptReady))
         sim.add_phone(interface, PhoneBehaviour(answer_after=2.0, talk_seconds=8.0))
         async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
             agent = await login(http, "oncall")
@@ -142,8 +143,9 @@ async def scenario(url: str, tmp_path: Path, speech_dir: Path) -> dict[str, Any]
             recorded_at = next(t for t, text in call.events if text == "recorded")
             timings.stop_at(loop, recorded_at + speech_ends(description))
             while timings.stored is None:
-                event = await sub.queue.get()
-                if event["kind"] == "description" and event["text"]:
+                event = (await sub.get()).event
+                assert isinstance(event, TranscriptReady)
+                if event.kind == "description" and event.text:
                     timings.stored = (loop.time(), time.perf_counter())
             await asyncio.wait_for(call.done, 600)
             async with asyncio.timeout(600):  # the whole call's transcript, after hangup

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from hotline.bus import Delivery
 from hotline.deps import Deps
+from hotline.live_events import CallEnded, TranscriptReady
 from pbxsim import media
 from speech import job_store
 from speech.live import LivePool
@@ -43,15 +45,15 @@ def job_status(deps: Deps, job_id: int) -> Any:
 
 
 def ready_events(deps: Deps) -> list[dict[str, Any]]:
-    sub = deps.bus.subscribe(lambda e: e["type"] == "transcript.ready", name="test")
+    sub = deps.bus.subscribe(lambda e: isinstance(e, TranscriptReady), name="test")
     seen: list[dict[str, Any]] = []
-    original = sub.queue.put_nowait
+    original = sub.offer
 
-    def keep(event: dict[str, Any]) -> None:
-        seen.append(event)
-        original(event)
+    def keep(delivery: Delivery) -> bool:
+        seen.append({"type": delivery.event.type, **delivery.event.fields()})
+        return original(delivery)
 
-    sub.queue.put_nowait = keep  # type: ignore[method-assign,assignment]
+    sub.offer = keep  # type: ignore[method-assign]
     return seen
 
 
@@ -66,7 +68,7 @@ async def test_given_duplicate_jobs_and_events_when_transcribed_then_exactly_one
                          (speech_dir / "pothole.wav").read_bytes()[44:])
         ids = await asyncio.gather(*(service.enqueue(path, "call", uniqueid) for _ in range(3)))
         for _ in range(2):  # the bus may repeat itself too
-            deps.bus.publish("call.ended", uniqueid=uniqueid, outcome="answered")
+            deps.bus.publish(CallEnded(uniqueid=uniqueid, outcome="answered"))
         assert len(set(ids)) == 1
         await wait_until(lambda: _is(job_status(deps, ids[0]), DONE))
         await asyncio.sleep(1.5)  # let the duplicate events find the job done
@@ -214,11 +216,18 @@ async def test_given_a_corrupt_recording_when_transcribed_then_listed_failed_and
 
 
 async def record_as_asterisk(path: Path, pcm: bytes, *, step: float = 0.5, pace: float = 0.1,
-                             on_half: Any = None) -> None:
-    """Write ``pcm`` as Asterisk records: sizes zero, ``step`` s of audio every ``pace`` s."""
+                             on_half: Any = None, hold_at: int | None = None,
+                             hold_until: Any = None) -> None:
+    """Write ``pcm`` as Asterisk records: sizes zero, ``step`` s of audio every ``pace`` s.
+
+    With ``hold_at``, writing stops once that many bytes are out until
+    ``hold_until()`` is true: the test waits for the recogniser, not for time."""
     wav = media.GrowingWav(path)
     chunk = int(step * 8000) * 2
     for at in range(0, len(pcm), chunk):
+        if hold_at is not None and at >= hold_at:
+            await wait_until(hold_until)
+            hold_at = None
         wav.append(pcm[at:at + chunk])
         if on_half is not None and at >= len(pcm) // 2:
             on_half()
@@ -237,8 +246,8 @@ async def test_given_the_live_worker_killed_mid_description_then_batch_gives_one
     seen = ready_events(deps)
     victim = shared_live.pids()[0]
     # Two sentences with a pause: the first is final (and stored) during the pause.
-    pcm = b"".join([(speech_dir / "pothole.wav").read_bytes()[44:], silence(1.5),
-                    (speech_dir / "bus.wav").read_bytes()[44:], silence(1.0)])
+    first_sentence = (speech_dir / "pothole.wav").read_bytes()[44:] + silence(1.5)
+    pcm = b"".join([first_sentence, (speech_dir / "bus.wav").read_bytes()[44:], silence(1.0)])
     try:
         first = recordings / "desc-1764468000.31.wav"
         await service.description_recording("1764468000.31", first)
@@ -249,7 +258,13 @@ async def test_given_the_live_worker_killed_mid_description_then_batch_gives_one
         await shared_live.start()  # (it is restarted on demand; here, before the caller speaks)
         second = recordings / "desc-1764468000.32.wav"
         await service.description_recording("1764468000.32", second)
-        await record_as_asterisk(second, pcm, pace=0.25)
+        # The second sentence only once the first is announced on its own:
+        # a slow (loaded) recogniser would otherwise read both at once.
+        async def first_announced() -> bool:
+            return any(e["uniqueid"].endswith(".32") for e in seen)
+
+        await record_as_asterisk(second, pcm, pace=0.25, hold_at=len(first_sentence),
+                                 hold_until=first_announced)
         await service.description_finished("1764468000.32")
         await wait_until(lambda: _all_done(deps))
     finally:
