@@ -1,9 +1,11 @@
-"""Stopping background tasks."""
+"""Stopping background tasks; running event handlers."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 
 async def cancel_and_wait(tasks: Iterable[asyncio.Task[object] | None]) -> None:
@@ -14,3 +16,19 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[object] | None]) -> None:
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def run_handlers(handlers: Iterable[Callable[[Any], Awaitable[None] | None]], event: Any,
+                       log: logging.Logger, what: str) -> None:
+    """Call each handler with ``event``, awaiting those that return an
+    awaitable; one that fails is logged (``what`` names the event) and the
+    others still run.  Cancellation goes through."""
+    for handler in handlers:
+        try:
+            result = handler(event)
+            if result is not None:
+                await result
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("handler failed on %s", what)

@@ -33,7 +33,7 @@ from typing import Any
 from panoramisk.manager import Manager
 
 from hotline.settings import AmiTarget
-from hotline.tasks import cancel_and_wait
+from hotline.tasks import cancel_and_wait, run_handlers
 from pbx.ami_protocol import AmiMessage
 from pbx.ami_session import (
     AmiConnectionLost,
@@ -251,15 +251,7 @@ class AmiLink(Manager):  # type: ignore[misc]
             item = await self._events.get()
             # Typed here, on the dispatcher, so that reading never waits on it.
             event = item if isinstance(item, ListResult) else parse_event(item)
-            for handler in self._handlers:
-                try:
-                    result = handler(event)
-                    if result is not None:
-                        await result
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("AMI event handler failed on %s", event.name)
+            await run_handlers(self._handlers, event, log, f"AMI event {event.name}")
 
     def connection_made(self, f: asyncio.Future[Any]) -> None:
         try:

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from hotline.tasks import run_handlers
 from pbx import events as ev
 from pbx import model_events as me
 from pbx.ami_session import AmiError
@@ -86,15 +87,7 @@ class PbxModel:
         await cancel_and_wait([self._resync_task])
 
     async def emit(self, event: me.PbxEvent) -> None:
-        for handler in self._handlers.get(event.NAME, ()):
-            try:
-                result = handler(event)
-                if result is not None:
-                    await result
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("%s handler failed", event.NAME)
+        await run_handlers(self._handlers.get(event.NAME, ()), event, log, event.NAME)
 
     # ---------------------------------------------------------- queries
     @property
