@@ -12,10 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calls.models import Call, CallEvent
-from calls.records import OFFERED, record_offer
+from calls.records import OFFERED
 from worksheets.models import WorkOrder
-
-__all__ = ["OFFERED", "agent_may_see_call", "record_offer"]
 
 
 def agent_may_see_call(session: Session, call: Call, agent_id: int | None) -> bool:

@@ -13,7 +13,7 @@ from hotline import accounts
 from hotline.live_events import CallQueued, TranscriptReady
 from tests.console.test_http import login, run_with_backend
 from tests.helpers import PASSWORD
-from worksheets import call_access, service
+from worksheets import service
 
 
 def _calls(backend):
@@ -37,7 +37,7 @@ def _calls(backend):
         offered = records.start_call(s, uniqueid="1764950000.3", now=now,
                                      caller_number="13700137000")
         records.mark_queued(s, "1764950000.3", queue="hotline-help", now=now)
-        call_access.record_offer(s, "1764950000.3", second.id, now)
+        records.record_offer(s, "1764950000.3", second.id, now)
         return waiting.id, answered.id, offered.id
 
     return backend.deps.db.run(work)
