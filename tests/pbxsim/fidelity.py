@@ -123,7 +123,7 @@ class AgiPlayer:
         self.recordings = recordings
         self.ivr = FakeIvr(self._play)
         self.replies: list[list[str]] = []
-        self.linger = 2.0
+        self.linger = 1.5
 
     async def _play(self, conn: AgiConn) -> None:
         script = self.scripts[len(self.replies)]

@@ -21,22 +21,26 @@ N = order of arrival) and compared on:
   within 1 s (queue_log CONNECT and COMPLETE*), and
 * per-queue entered/answered/abandoned totals and calls per member.
 
-STATUS: this test FAILS (16 differences, branch i16-load).  Fixed on the way:
-a caller who hung up before Queue() (AGI read the hangup) is rung for,
-connected and bridged, as wait_for_answer() only learns of a hangup from a
-frame (7 calls here).  Still different, from the trace:
+STATUS: this test FAILS (8 differences, branch i16-load).  Fixed on the way
+in the stand-in, checked against app_queue.c and channel.c:
 
-* Answer() on a Local member's ;2 dialled by Queue waits 500 ms for media
-  (__ast_answer): every ANSWEREDTIME is AGENT_TALK + 0.505 s here, so talk
-  times are 1-2 s short and wrap-ups end early.  Modelling it naively
-  breaks three-calls' order of the caller's hangup vs AGISTATUS, so it is
-  not in; that needs its own look.
+* a caller who hung up before Queue() (AGI read the hangup) is still rung
+  for, connected and bridged: wait_for_answer() learns of a hangup only
+  from a frame (7 such calls here);
+* Answer() on the ;2 of a Local member dialled by Queue/Dial waits 500 ms
+  for media (__ast_answer): every ANSWEREDTIME here is AGENT_TALK + 0.505 s
+  (three-calls' too); an originated Local ;2 does not (three-calls).
+
+Still different, and why:
+
 * RECORD FILE s=2 does not hear the caller's Playback through the Local
-  pair, so the stand-in's AGI lasts 7.7 s, Asterisk's about 9.5 s (the
-  schedule compensates; abandon waits come out ~1 s longer).
-* Where within its second each call arrived is not in the trace; it
-  decides which caller polls first when a member's wrap-up ends, hence
-  the swapped members of the second wave.
+  pair, so the stand-in's AGI lasts 7.7 s, Asterisk's about 9.5 s; the
+  schedule compensates, abandon waits come out up to 1 s longer;
+* where within its second each call arrived is not in the trace, and that
+  phase decides which waiting caller's 1 s recheck finds a member first:
+  the stand-in connects the second wave about 1 s slower, so calls 28/31
+  get each other's member and call 33 abandons instead of reaching
+  agent-2009.
 """
 
 from __future__ import annotations
