@@ -10,13 +10,14 @@ At each shift change, agents no longer rostered leave the queues: at once
 if idle, otherwise they are paused (reason ``shift-end``, so no new call
 reaches them) and removed when their call and wrap-up are over.
 ``no_show_minutes`` into a shift, rostered agents not on the queues are
-flagged to supervisors.
+flagged to supervisors (by one backend of several: ``alerts``).  Each
+backend changes shifts for the agents it follows.
 
 Who is on the queues is Asterisk's to say: after every resync of the PBX
 model, agents on its queues whom this process did not log in (it
-restarted) are adopted (and taken off if their shift is over), and
-logged-in agents missing from them (Asterisk restarted: dynamic members
-are gone) are added again.
+restarted, or another backend logged them in) are adopted (and taken off
+if their shift is over), and logged-in agents missing from them (Asterisk
+restarted: dynamic members are gone) are added again.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ class Staffing:
         self.states = AgentStates(deps, self.policy.wrapup_seconds)
         self.states.on_idle(self._agent_idle)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Whether this backend raises the no-show alerts (the elected one of several).
+        self.alerts = True
         self._resync_lock = asyncio.Lock()
         self._joining: set[int] = set()
 
@@ -332,8 +335,10 @@ class Staffing:
         on = await self.rostered((new.day, new.index))
         notes = await self.deps.db.run(lambda s: handover_notes(
             s, rota.shift_at(self.config, local - timedelta(seconds=1))))
+        # Every instance changes shifts (for the agents it follows): each tells its own
+        # consoles, not relayed.
         self.deps.bus.publish(ShiftChanged(team_index=new.team_index, day=new.day.isoformat(),
-                                           shift=new.index, handover=notes))
+                                           shift=new.index, handover=notes), relay=False)
         for agent_id, member in list(self.waiting.items()):
             del self.waiting[agent_id]
             if agent_id in on:
@@ -369,7 +374,11 @@ class Staffing:
         task.add_done_callback(self._tasks.discard)
 
     async def _check_no_shows(self, key: SlotKey) -> None:
-        absent = sorted((await self.rostered(key)) - set(self.logged_in))
+        if not self.alerts:
+            return
+        # On Asterisk's queues counts too: another backend may have logged them in.
+        present = set(self.logged_in) | self.states.on_queues()
+        absent = sorted((await self.rostered(key)) - present)
         if not absent:
             return
         names = await self.deps.db.run(lambda s: {

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from calls import records
-from calls.followups import ABANDONED, ANSWERED, CallFollowUps
+from calls.followups import ABANDONED, ANSWERED, ENDED, CallFollowUps
 from calls.records import agent_id_for_member
 
 
@@ -80,10 +80,17 @@ def _apply(session: Session, follow_ups: CallFollowUps, at: datetime, callid: st
                                    hold_seconds=_int(_data(parts, 0)), now=at)
         follow_ups.run(ANSWERED, session, call, at)
     elif event in ("COMPLETEAGENT", "COMPLETECALLER"):
-        records.mark_ended(session, callid, now=at, talk_seconds=_int(_data(parts, 1)))
+        _end(session, follow_ups, callid, at, _int(_data(parts, 1)))
     elif event in ("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY"):
         wait = _data(parts, 2) if event == "ABANDON" else _data(parts, 2) or _data(parts, 1)
         records.mark_queued(session, callid, queue=queue, now=at)
         call = records.abandon_call(session, callid, hold_seconds=_int(wait), now=at)
         follow_ups.run(ABANDONED, session, call, at)
-        records.mark_ended(session, callid, now=at)
+        _end(session, follow_ups, callid, at, None)
+
+
+def _end(session: Session, follow_ups: CallFollowUps, callid: str, at: datetime,
+         talk_seconds: int | None) -> None:
+    call = records.mark_ended(session, callid, now=at, talk_seconds=talk_seconds)
+    if call is not None:
+        follow_ups.run(ENDED, session, call, at)

@@ -69,7 +69,9 @@ def insert_or_ignore(session: Session, model: type[Any], values: dict[str, Any])
 
 
 def find_call(session: Session, uniqueid: str) -> Call | None:
-    return session.scalar(select(Call).where(Call.uniqueid == uniqueid))
+    # Locked: several backends report the same AMI events at once, and their
+    # check-then-write steps (timeline events, the end, the outbox) take turns.
+    return session.scalar(select(Call).where(Call.uniqueid == uniqueid).with_for_update())
 
 
 def record_event(session: Session, call: Call, kind: str, at: datetime, detail: str = "") -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calls import records
-from calls.followups import ABANDONED, ANSWERED, CallFollowUps, Notice
+from calls.followups import ABANDONED, ANSWERED, ENDED, CallFollowUps, Notice
 from calls.models import Call
 from hotline.deps import Deps
 from hotline.live_events import CallAbandoned, CallAnswered, CallEnded, CallQueued
@@ -64,6 +64,8 @@ class CallTracker:
         return handle
 
     def _publish(self, notices: list[Notice]) -> None:
+        # Not relayed to other instances: each of them reads AMI and records
+        # (idempotently) the same calls, so it publishes these itself.
         for notice in notices:
             self.deps.bus.publish(notice, relay=False)
 
@@ -73,9 +75,8 @@ class CallTracker:
             lambda s: records.mark_queued(
                 s, e.uniqueid, queue=e.queue, now=e.at, caller_number=number,
                 caller_name=name, channel=e.channel or None, linkedid=e.linkedid or None))
-        self.deps.bus.publish(CallQueued(uniqueid=e.uniqueid, queue=e.queue,
-                                         caller=mask_number(number), position=e.position),
-                              relay=False)
+        self._publish([CallQueued(uniqueid=e.uniqueid, queue=e.queue,
+                                  caller=mask_number(number), position=e.position)])
 
     async def _offered(self, e: me.AgentRinging) -> None:
         """An agent's phone rings with the call: they may read its description."""
@@ -98,9 +99,8 @@ class CallTracker:
 
         agent_id, notices = await self.deps.db.run(work)
         log.info("call %s answered by %s", uniqueid, member)
-        self.deps.bus.publish(CallAnswered(uniqueid=uniqueid, queue=queue, member=member,
-                                           hold_seconds=hold, agent_id=agent_id), relay=False)
-        self._publish(notices)
+        self._publish([CallAnswered(uniqueid=uniqueid, queue=queue, member=member,
+                                    hold_seconds=hold, agent_id=agent_id), *notices])
 
     def _completed(self, e: me.AgentCallCompleted) -> None:
         self._talk[e.uniqueid] = e.talk_seconds
@@ -114,19 +114,23 @@ class CallTracker:
             return self.follow_ups.run(ABANDONED, s, call, at)
 
         notices = await self.deps.db.run(work)
-        self.deps.bus.publish(CallAbandoned(uniqueid=uniqueid, queue=queue), relay=False)
-        self._publish(notices)
+        self._publish([CallAbandoned(uniqueid=uniqueid, queue=queue), *notices])
 
     async def _ended(self, e: me.CallEnded) -> None:
         await self._hangup(e.uniqueid, e.at)
 
     async def _hangup(self, uniqueid: str, at: datetime) -> None:
         talk = self._talk.pop(uniqueid, None)
-        call = await self.deps.db.run(
-            lambda s: records.mark_ended(s, uniqueid, now=at, talk_seconds=talk))
-        if call is not None:
-            self.deps.bus.publish(CallEnded(uniqueid=uniqueid, outcome=call.outcome,
-                                            agent_id=call.agent_id), relay=False)
+
+        def work(s: Session) -> tuple[CallEnded | None, list[Notice]]:
+            call = records.mark_ended(s, uniqueid, now=at, talk_seconds=talk)
+            if call is None:
+                return None, []
+            ended = CallEnded(uniqueid=uniqueid, outcome=call.outcome, agent_id=call.agent_id)
+            return ended, self.follow_ups.run(ENDED, s, call, at)
+
+        ended, notices = await self.deps.db.run(work)
+        self._publish(([ended] if ended is not None else []) + notices)
 
     # ------------------------------------------------------------- resync
     async def _reconcile(self, e: me.Resynced) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import IO, Any
 
 from aiohttp import web
 
@@ -17,13 +18,16 @@ from agents.staffing import Staffing
 from calls.followups import CallFollowUps
 from calls.tracking import CallTracker
 from console.app import build_app
-from hotline import accounts, login_throttle
+from hotline import accounts, login_throttle, outbox
 from hotline.bus import EventBus
 from hotline.clock import Clock
 from hotline.db import Database
 from hotline.deps import Deps
+from hotline.election import Election
+from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
 from hotline.live_events import PbxView
 from hotline.migrate import current_revision, head_revision
+from hotline.outbox import OutboxItem, OutboxWorker
 from hotline.pg_relay import PgRelay
 from hotline.settings import Settings
 from hotline.tasks import cancel_and_wait
@@ -36,15 +40,18 @@ from routing.menu import RoutingTable
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
-from worksheets import callbacks_http
+from speech.tables import TranscriptionJob
 from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.callback_dialer import CallbackDialer
 from worksheets.knowledge_search import segmenter
+from worksheets.models import CallbackAttempt
 from worksheets.retention import retention_job
-from worksheets.service import follow_calls
+from worksheets.service import follow_calls, numbering
 from worksheets.supervision import deadline_warnings
 
 log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 10.0  # how often the elected backend looks for attempts of dead backends
 
 
 def _purge(session: Any, now: Any) -> tuple[int, int]:
@@ -57,9 +64,11 @@ class StartupError(Exception):
 
 class Backend:
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 transcription: TranscriptionOptions | None = None) -> None:
+                 transcription: TranscriptionOptions | None = None,
+                 instance_name: str | None = None) -> None:
         """``transcription``: run the transcription service (its models are checked and
-        loaded at start); None runs without it (tests that need no transcripts)."""
+        loaded at start); None runs without it (tests that need no transcripts).
+        ``instance_name``: how this backend signs its claims and logs (default: settings)."""
         self.settings = settings
         self._clock = clock
         self.deps: Deps | None = None
@@ -70,48 +79,76 @@ class Backend:
         self._tasks: list[asyncio.Task[Any]] = []
         self._transcription_options = transcription
         self.transcription: TranscriptionService | None = None
+        self.owner = instance_owner(instance_name or settings.instance_name)
+        self.election: Election | None = None
+        self._leases: LeaseKeeper | None = None
+        self._outbox: OutboxWorker | None = None
+        self._sqlite_lock: IO[str] | None = None
+        self._duty_tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopped = False
         self.relay: PgRelay | None = None
 
     async def start(self) -> None:
+        """Start everything; a failed or cancelled start stops what it had started."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         clock = self._clock or Clock.for_running_loop()
+        try:
+            self._sqlite_lock = hold_sqlite(settings.database_url)
+        except InstanceRefused as exc:
+            raise StartupError(str(exc)) from None
         db = Database(settings.database_url)
         revision, head = current_revision(db.engine), head_revision()
         if revision != head:
             db.close()
+            self._release_sqlite()
             raise StartupError(
                 f"database schema is at {revision or 'nothing'}, needs {head}: "
                 "run `hotline migrate` first"
             )
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
-                    calendar=SharedCalendar())
+                    calendar=SharedCalendar(), owner=self.owner)
         today = clock.now().astimezone(settings.tz).date()
         for warning in await db.run(lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
             log.warning("calendar: %s", warning)
         self.deps = deps
+        self._leases = LeaseKeeper(db, clock, self.owner)
+        for model in (OutboxItem, TranscriptionJob, CallbackAttempt):
+            self._leases.keep(model)
+        if self._sqlite_lock is not None:
+            # Alone on this database (the lock says so): what a previous run held is stale.
+            await db.run(self._leases.expire_others)
+        self._leases.start()
+        deps.outbox = self._outbox = OutboxWorker(db, clock, self.owner)
         if db.engine.dialect.name == "postgresql":
             # Several instances may share this database: their consoles hear
             # each other's events.  SQLite means one instance, in-process only.
             self.relay = PgRelay(_libpq_conninfo(db), deps.bus)
             try:
                 await self.relay.start()
-            except Exception as exc:
-                db.close()
+            except Exception as exc:  # stop() closes the database and the rest
                 raise StartupError(f"live events: cannot LISTEN on PostgreSQL: {exc}") from None
         self.staffing = Staffing(deps)
+        # Written only once elected (hotline.election), so two backends never both do.
+        self.staffing.states.history = False
+        self.staffing.alerts = False
+        self.election = Election(db, self.owner)
         if self._transcription_options is not None:
             # Before the IVR can take calls: it hands descriptions to this service.
             service = TranscriptionService(deps, self._transcription_options)
+            self.transcription = deps.transcription = service
             try:
                 await service.start()
             except ModelError as exc:
-                if self.relay:
-                    await self.relay.close()
-                db.close()
                 raise StartupError(str(exc)) from None
-            self.transcription = service
-            deps.extras["transcription"] = service
+        self._outbox.start()
 
         self.fastagi = FastAgiServer(
             flows.routes(deps),  # type: ignore[arg-type]
@@ -153,27 +190,79 @@ class Backend:
             model = PbxModel(ami, clock)
             deps.pbx = model
             model.attach()
-            CallTracker(deps, follow_calls(CallFollowUps())).follow(model)
+            follow_ups = follow_calls(CallFollowUps(), **numbering(settings))
+            CallTracker(deps, outbox.follow_calls(follow_ups)).follow(model)
             dialer = CallbackDialer(deps, model, self.staffing)
             await dialer.start()
-            deps.extras[callbacks_http.DIALER] = dialer
+            deps.dialer = dialer
             dialer.follow(model)
             self.staffing.states.follow(model)
             self.staffing.follow(model)
-            # The live PBX view, published once each resync is complete.
+            # The live PBX view, published once each resync is complete (every
+            # instance has its own model of the PBX: not relayed).
             model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(PbxView(
                 resync=model.resyncs, **model.live()), relay=False))
-            await ami.start()
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
-        self._tasks.append(asyncio.create_task(self.staffing.shift_changes(),
-                                               name="shift-changes"))
+        self._register_duties()
+        # Before the PBX link: a lone backend writes the state history from the first event.
+        await self.election.start()
+        if deps.ami is not None:
+            await deps.ami.start()
+        # Safe on every backend: idempotent, or set by compare-and-set.
         self._tasks.append(asyncio.create_task(self._purge_logins(), name="purge-logins"))
         self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
         self._tasks.append(asyncio.create_task(deadline_warnings(deps),
                                                name="deadline-warnings"))
-        log.info("backend up: http %s:%s, FastAGI %s:%s", settings.http_listen.host,
-                 self.http_port, settings.agi_listen.host, self.fastagi.port)
+        log.info("backend %s up: http %s:%s, FastAGI %s:%s", self.owner,
+                 settings.http_listen.host, self.http_port, settings.agi_listen.host,
+                 self.fastagi.port)
+
+    def _register_duties(self) -> None:
+        """The once-only duties, started on the elected backend (hotline.election)."""
+        assert self.election is not None and self.staffing is not None and self.deps
+        staffing, deps = self.staffing, self.deps
+
+        async def stop_history() -> None:
+            staffing.states.hand_over_history()
+
+        self.election.duty("agent state history and pause alerts",
+                           staffing.states.take_over_history, stop_history)
+
+        async def raise_no_shows() -> None:
+            staffing.alerts = True
+
+        async def leave_no_shows() -> None:
+            staffing.alerts = False
+
+        # Each backend changes shifts for the agents logged in through it (that
+        # state is its own); the no-show alerts are raised by the elected one.
+        self.election.duty("no-show alerts", raise_no_shows, leave_no_shows)
+        self._tasks.append(asyncio.create_task(staffing.shift_changes(), name="shift-changes"))
+        dialer = deps.dialer
+        if dialer is not None:
+            alone = self._sqlite_lock is not None
+
+            async def sweep_forever() -> None:
+                while True:
+                    try:
+                        await dialer.sweep(alone=alone)
+                    except Exception:  # noqa: BLE001 - database away: next round
+                        log.warning("callback attempts not swept (database unavailable?)")
+                    await asyncio.sleep(SWEEP_SECONDS)
+
+            self._duty("callback attempts of backends that are gone", sweep_forever)
+
+    def _duty(self, name: str, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        assert self.election is not None
+
+        async def start() -> None:
+            self._duty_tasks[name] = asyncio.create_task(body(), name=name)
+
+        async def stop() -> None:
+            await cancel_and_wait([self._duty_tasks.pop(name, None)])
+
+        self.election.duty(name, start, stop)
 
     async def _purge_logins(self, every: float = 3600.0) -> None:
         """Expired sessions and failed logins past the throttling window are
@@ -200,34 +289,52 @@ class Backend:
             "clock": deps.clock.now().isoformat() if deps else None,
             "transcription": (self.transcription.status() if self.transcription
                               else {"enabled": False}),
+            "instance": self.election.status() if self.election else {"owner": self.owner},
             "live": {**deps.bus.status(),
                      "relay": self.relay.status() if self.relay else None} if deps else None,
         }
 
     async def stop(self) -> None:
+        """Stop in reverse order; safe after a failed or cancelled start.  Work in
+        progress is handed back (outbox items, transcription jobs) or left to its
+        lease (callback attempts), so the next start, or another backend, resumes it."""
+        if self._stopped:
+            return
+        self._stopped = True
         await cancel_and_wait(self._tasks)
         self._tasks.clear()
+        if self.election:
+            await self.election.close()
         if self.staffing:
             await self.staffing.close()
         if self.deps and self.deps.pbx:
             await self.deps.pbx.close()
         if self.deps and self.deps.ami:
             await self.deps.ami.close()
-        dialer = self.deps.extras.get(callbacks_http.DIALER) if self.deps else None
-        if dialer is not None:
-            dialer.close()
+        if self.deps and self.deps.dialer is not None:
+            self.deps.dialer.close()
         if self.fastagi:
             await self.fastagi.close()
         if self._runner:
             await self._runner.cleanup()
+        if self._outbox:
+            await self._outbox.close()
         if self.transcription:
             # After the IVR and the PBX link: nothing can hand it work any more.
             await self.transcription.close()
         if self.relay:
             await self.relay.close()
+        if self._leases:
+            await self._leases.close()
         if self.deps:
             self.deps.hashing.close()
             self.deps.db.close()
+        self._release_sqlite()
+
+    def _release_sqlite(self) -> None:
+        if self._sqlite_lock is not None:
+            self._sqlite_lock.close()  # closing the file drops the lock
+            self._sqlite_lock = None
 
 
 def _libpq_conninfo(db: Database) -> str:

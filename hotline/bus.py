@@ -137,11 +137,10 @@ class EventBus:
 
     def publish(self, event: LiveEvent, *, relay: bool = True) -> None:
         """Number and fan out an event of this instance, here and, through
-        the relay, on every other instance.
-
-        ``relay=False`` for what every instance derives itself from the PBX
-        (each one follows AMI): relayed too, a console would see it once per
-        instance."""
+        the relay, on every other instance.  ``relay=False``: here only, for
+        what every instance learns by itself (each reads AMI: the PBX model's
+        calls, agent states and view), which relayed would reach consoles
+        once per instance."""
         self.published += 1
         self._deliver(event, local=True)
         if relay and self.relay is not None:

@@ -11,7 +11,9 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from hotline.settings import DOCUMENTED, Settings, SettingsError, load_settings
 
@@ -54,8 +56,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         from speech.options import TranscriptionOptions
 
-        backend = Backend(settings, transcription=TranscriptionOptions())
-        await backend.start()
+        backend = Backend(settings, transcription=None if args.no_transcription
+                          else TranscriptionOptions())
+        await backend.start()  # (a failed or cancelled start stops what it started)
         print(f"12345 backend serving: console http://{settings.http_listen.host}:"
               f"{backend.http_port}/  FastAGI {settings.agi_listen}  AMI {settings.ami!r}",
               flush=True)
@@ -76,7 +79,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _fail("--calls must be 0 or more")
     options = DemoOptions(calls=args.calls, exit_when_done=args.exit_when_done,
                           json_output=args.json, simulated_time=args.simulated_time,
-                          seed=args.seed, calls_per_minute=args.rate)
+                          seed=args.seed, calls_per_minute=args.rate,
+                          instances=args.instances, transcription=not args.no_transcription)
+    if args.instances < 1:
+        return _fail("--instances must be 1 or more")
+    if args.instances > 1 and not settings.database_url.startswith("postgresql"):
+        return _fail("--instances: several backends need HOTLINE_DATABASE_URL on PostgreSQL "
+                     "(SQLite serves one backend)")
     result: dict[str, int] = {}
 
     async def main() -> None:
@@ -86,28 +95,90 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code if code else result.get("code", 0)
 
 
+# The process's own deadline between SIGTERM/SIGINT and its exit (systemd waits 90 s
+# by default, then kills): whatever still hangs then is cut short.
+SHUTDOWN_DEADLINE = 10.0
+
+
+class _Signals:
+    """SIGINT/SIGTERM, handled from the very start of a run.
+
+    During start-up a signal cancels the start (which stops what it had
+    started); once serving (:func:`_until_signalled`) it ends the wait, and
+    the command shuts down in order.  Either way a watchdog thread ends the
+    process after ``SHUTDOWN_DEADLINE`` seconds if the shutdown hangs (a
+    stuck worker, a database that does not answer), killing the speech
+    workers first so that none is left behind.
+    """
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.serving = False
+        self._main: asyncio.Task[Any] | None = None
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._received, sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+
+    def _received(self, sig: signal.Signals) -> None:
+        if self.stop.is_set():
+            return
+        self.stop.set()
+        log.info("%s: stopping (at most %.0f s)", signal.Signals(sig).name, SHUTDOWN_DEADLINE)
+        watchdog = threading.Timer(SHUTDOWN_DEADLINE, _cut_short)
+        watchdog.daemon = True
+        watchdog.start()
+        if not self.serving and self._main is not None:
+            self._main.cancel()
+
+
+_signals: _Signals | None = None
+
+
+def _cut_short() -> None:
+    import multiprocessing
+    import os
+
+    print(f"hotline: shutdown took longer than {SHUTDOWN_DEADLINE:.0f} s; exiting now",
+          file=sys.stderr, flush=True)
+    for child in multiprocessing.active_children():
+        child.kill()
+    os._exit(1)
+
+
 async def _until_signalled() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
-    await stop.wait()
+    global _signals
+    if _signals is None:  # called outside _run: handle the signals from here on
+        _signals = _Signals()
+        _signals.install()
+    _signals.serving = True
+    await _signals.stop.wait()
 
 
-def _run(main: Callable[[], object], startup_error: type[Exception],
+def _run(main: Callable[[], Any], startup_error: type[Exception],
          simulated: bool = False) -> int:
     from hotline.clock import VirtualTimeLoop
 
+    async def supervised() -> None:
+        global _signals
+        _signals = _Signals()
+        _signals.install()
+        await main()
+
     try:
         with asyncio.Runner(loop_factory=VirtualTimeLoop if simulated else None) as runner:
-            runner.run(main())  # type: ignore[arg-type]
+            runner.run(supervised())
     except startup_error as exc:
         return _fail(str(exc))
-    except KeyboardInterrupt:
-        pass
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass  # stopped by a signal during start-up: what had started was stopped
+    finally:
+        _signals = None
     return 0
 
 
@@ -131,7 +202,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from calls.followups import CallFollowUps
     from calls.reconcile import reconcile
     from hotline.db import Database
-    from worksheets.service import follow_calls
+    from worksheets.service import follow_calls, numbering
 
     settings = _settings(args)
     path = Path(args.queue_log)
@@ -140,7 +211,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     try:
         lines = path.read_text("utf-8", "replace").splitlines()
-        follow_ups = follow_calls(CallFollowUps())
+        follow_ups = follow_calls(CallFollowUps(), **numbering(settings))
         report = db.call(lambda s: reconcile(s, lines, follow_ups))
     finally:
         db.close()
@@ -240,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the backend against the real Asterisk in the settings",
                        description="Run the backend: FastAGI server, AMI link to HOTLINE_AMI_URL, "
                        "console and REST API, until SIGINT/SIGTERM.")
+    p.add_argument("--no-transcription", action="store_true",
+                   help="run without the speech workers (transcripts off on this backend; "
+                        "another backend sharing the database may transcribe)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run the backend with the built-in PBX and simulated callers",
@@ -253,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on simulated time (minutes of calls in seconds)")
     p.add_argument("--seed", type=int, default=12345, help="random seed of the simulated traffic")
     p.add_argument("--rate", type=float, default=4.0, help="calls per minute (default 4)")
+    p.add_argument("--instances", type=int, default=1,
+                   help="run N backends on the database in the settings (PostgreSQL for N > 1) "
+                        "against the one built-in PBX; --json says which served each call")
+    p.add_argument("--no-transcription", action="store_true",
+                   help="run without the speech workers (transcripts off)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema",

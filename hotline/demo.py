@@ -36,6 +36,7 @@ from hotline.seed import seed_demo_city
 from hotline.settings import AmiTarget, Listen, Settings
 from hotline.tasks import cancel_and_wait
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
+from pbxsim.callers import SimCall
 from speech.options import TranscriptionOptions
 from worksheets.calendar_store import calendar_warnings
 from worksheets.models import WorkOrder
@@ -52,6 +53,10 @@ class DemoOptions:
     calls_per_minute: float = 2.0
     # Simulated seconds to wait for the last orders after the last call ends.
     settle_limit: float = 1800.0
+    # Backends on the database of the settings (PostgreSQL when more than one),
+    # all against the one built-in PBX, whose dialplan tries them in turn.
+    instances: int = 1
+    transcription: bool = True
 
 @dataclass
 class DemoRun:
@@ -59,6 +64,7 @@ class DemoRun:
 
     uniqueids: list[str] = field(default_factory=list)
     scripts: dict[str, CallerScript] = field(default_factory=dict)
+    calls: dict[str, SimCall] = field(default_factory=dict)
 
 def free_port(host: str) -> int:
     with socket.socket() as s:
@@ -134,36 +140,44 @@ async def run_demo(settings: Settings, options: DemoOptions,
     _announce_model(settings, out)
 
     host = settings.agi_listen.host
-    agi_port = settings.agi_listen.port or free_port(host)
+    agi_ports = [settings.agi_listen.port or free_port(host)]
+    agi_ports += [free_port(host) for _ in range(1, options.instances)]
+    servers = [f"agi://{host}:{port}" for port in agi_ports]
     secret = __import__("secrets").token_urlsafe(18)
     sim = PbxSim(
         settings.asterisk_conf_dir, clock=clock, ami_host="127.0.0.1", ami_port=0,
-        globals_override={"FASTAGI": f"agi://{host}:{agi_port}"},
+        globals_override={"FASTAGI": servers[0], "FASTAGI_FAILOVER": "|".join(servers[1:])},
         ami_secret_override={"hotline": secret},
         recordings_dir=settings.recordings_dir,
         sounds_dir=settings.asterisk_conf_dir / "sounds",
         queue_log_path=settings.var_dir / "queue_log",
     )
     await sim.start()
-    backend_settings = replace(
-        settings, ami=AmiTarget("127.0.0.1", sim.ami_port, "hotline", secret),
-        agi_listen=Listen(host, agi_port),
-    )
+    ami = AmiTarget("127.0.0.1", sim.ami_port, "hotline", secret)
     # Every description and every answered call is transcribed, as in production.
-    backend = Backend(backend_settings, clock=clock, transcription=TranscriptionOptions())
+    backends = [Backend(replace(
+        settings, ami=ami, agi_listen=Listen(host, port), instance_name=f"b{i + 1}",
+        agi_servers=tuple(Listen(host, p) for p in agi_ports),
+        http_listen=settings.http_listen if i == 0 else replace(settings.http_listen, port=0)),
+        clock=clock, transcription=TranscriptionOptions() if options.transcription else None)
+        for i, port in enumerate(agi_ports)]
+    backend = backends[0]
     rng = random.Random(options.seed)
     bots: dict[int, AgentBot] = {}
     desks: list[Desk] = []
     run = DemoRun()
     try:
-        await backend.start()
-        assert backend.deps is not None and backend.deps.ami is not None
-        await backend.deps.ami.wait_ready(30)
-        base_url = f"http://{settings.http_listen.host}:{backend.http_port}"
-        for agent_id, number, interface in agents:
+        for each in backends:
+            await each.start()
+            assert each.deps is not None and each.deps.ami is not None
+            await each.deps.ami.wait_ready(30)
+        urls = [f"http://{settings.http_listen.host}:{b.http_port}" for b in backends]
+        base_url = urls[0]
+        for n, (agent_id, number, interface) in enumerate(agents):
             sim.add_phone(interface, PhoneBehaviour(answer_after=rng.uniform(1.0, 4.0),
                                                     talk_seconds=rng.uniform(60, 180)))
-            bots[agent_id] = AgentBot(base_url, f"a{number}", agent_passwords[number],
+            # Agents spread over the instances' consoles.
+            bots[agent_id] = AgentBot(urls[n % len(urls)], f"a{number}", agent_passwords[number],
                                       agent_id, interface, sim, random.Random(rng.random()),
                                       clock)
         desks += [DepartmentDesk(base_url, user, password, random.Random(rng.random()))
@@ -174,6 +188,9 @@ async def run_demo(settings: Settings, options: DemoOptions,
         for desk in desks:
             desk.start()
         _print_banner(out, base_url, logins, options)
+        for name, url in zip((b.settings.instance_name for b in backends[1:]), urls[1:],
+                             strict=True):
+            print(f"  instance {name}: console {url}/", file=out, flush=True)
         today = clock.now().astimezone(settings.tz).date()
         calendar = backend.deps.calendar
         for warning in await backend.deps.db.run(
@@ -195,8 +212,15 @@ async def run_demo(settings: Settings, options: DemoOptions,
             for desk in desks:
                 await desk.close()
         report = await backend.deps.db.run(lambda s: build_report(s, run.uniqueids))
+        served_by = {f"{b.settings.agi_listen.host}:{b.fastagi.port}": b.settings.instance_name
+                     for b in backends if b.fastagi is not None}
+        for row in report["calls"]:  # the backend whose FastAGI IVR took the call
+            chan = run.calls[row["uniqueid"]].chan
+            row["instance"] = next((served_by[a] for a in chan.fastagi_served
+                                    if a in served_by), None)
     finally:
-        await backend.stop()
+        for each in reversed(backends):
+            await each.stop()
         await sim.stop()
     if options.json_output:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -240,6 +264,7 @@ async def _traffic(sim: PbxSim, options: DemoOptions, rng: random.Random, run: D
         placed += 1
         run.uniqueids.append(call.uniqueid)
         run.scripts[call.uniqueid] = script
+        run.calls[call.uniqueid] = call
         calls.append(call)
         if not options.json_output:
             print(f"call {placed}: {mask_number(number)} keys={script.keys or '-'}", file=out,

@@ -1,21 +1,31 @@
-"""The dependencies object handed from the controller to every domain."""
+"""The dependencies object handed from the controller to every domain.
+
+Typed: each optional part (the PBX link, the transcription service, the
+callback dialer, the PBX model, the outbox) is a field of its own type,
+None when this backend runs without it.  Only the controller
+(``hotline.app``) fills them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hotline.clock import Clock
 from hotline.db import Database
+from hotline.leases import instance_owner
 from hotline.passwords import HashingPool
 from hotline.settings import Settings
 from routing.menu import RoutingTable
 
 if TYPE_CHECKING:
     from hotline.bus import EventBus
+    from hotline.outbox import OutboxWorker
     from pbx.ami import AmiLink
     from pbx.model import PbxModel
+    from speech.jobs import TranscriptionService
     from worksheets.calendar_store import SharedCalendar
+    from worksheets.callback_dialer import CallbackDialer
 
 
 @dataclass
@@ -28,6 +38,10 @@ class Deps:
     calendar: SharedCalendar  # .fresh(session): the calendar in force
     ami: AmiLink | None = None
     pbx: PbxModel | None = None  # the one model of the PBX and its commands
+    transcription: TranscriptionService | None = None
+    dialer: CallbackDialer | None = None
+    outbox: OutboxWorker | None = None
+    # This run of this backend, as it signs the work it claims (hotline.leases).
+    owner: str = field(default_factory=instance_owner)
     # Password hashing's own threads: never the database's (see hotline.passwords).
     hashing: HashingPool = field(default_factory=HashingPool)
-    extras: dict[str, Any] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from agents.models import (
 from calls.models import Call, CallEvent
 from hotline.accounts import LoginSession, User
 from hotline.login_throttle import LoginFailure
+from hotline.outbox import OutboxItem
 from routing.models import (
     AuditEntry,
     BlockedNumber,
@@ -33,4 +34,5 @@ __all__ = [
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
+    "OutboxItem",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,10 @@ class Settings:
     agi_max_sessions: int = 500
     order_target_minutes: int = 10
     log_level: str = "INFO"
+    order_prefix: str = "BJ"  # work-order numbers: BJ20261129-0001
+    instance_name: str = "backend"  # how this backend signs its claims (several may share a DB)
+    # FastAGI servers the dialplan tries in turn (asterisk-conf render); empty: agi_listen only.
+    agi_servers: tuple[Listen, ...] = ()
     # Addresses allowed to open FastAGI sessions (the Asterisk servers).
     agi_allowed: tuple[str, ...] = ("127.0.0.1", "::1")
     # Reverse proxies whose X-Forwarded-For names the client (login throttling).
@@ -104,6 +109,10 @@ DOCUMENTED = {
     "HOTLINE_SERVICE_LEVEL_TARGET": "share of calls to answer within it (default 0.90)",
     "HOTLINE_COMPLETION_TARGET": "completion rate (办结率) departments are held to (default 0.96)",
     "HOTLINE_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "HOTLINE_ORDER_PREFIX": "letters before the date in work-order numbers (default BJ)",
+    "HOTLINE_INSTANCE": "this backend's name when several share a database (default backend)",
+    "HOTLINE_AGI_SERVERS": "host:port,host:port... FastAGI servers the dialplan tries in turn "
+                           "(asterisk-conf render; default HOTLINE_AGI_LISTEN)",
     "HOTLINE_AMI_SECRET_FILE": "file whose first line is the AMI secret (then HOTLINE_AMI_URL "
                                "is ami://user@host:port, and no secret sits in the environment)",
     "HOTLINE_AGI_ALLOW": "comma-separated IP addresses of the Asterisk servers allowed to "
@@ -267,6 +276,18 @@ def load_settings(
         raise SettingsError("HOTLINE_LOG_LEVEL",
                             f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+    order_prefix = values.get("HOTLINE_ORDER_PREFIX", "BJ")
+    if not re.fullmatch(r"[A-Z]{1,6}", order_prefix):
+        raise SettingsError("HOTLINE_ORDER_PREFIX",
+                            f"expected 1 to 6 capital letters, got {order_prefix!r}")
+    instance_name = values.get("HOTLINE_INSTANCE", "backend")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", instance_name):
+        raise SettingsError("HOTLINE_INSTANCE",
+                            f"expected 1 to 32 letters, digits, '.', '_' or '-', got "
+                            f"{instance_name!r}")
+    agi_servers = tuple(
+        _parse_listen("HOTLINE_AGI_SERVERS", part.strip())
+        for part in values.get("HOTLINE_AGI_SERVERS", "").split(",") if part.strip())
     prompts = values.get("HOTLINE_PROMPTS_DIR") or None
     if prompts and not Path(prompts).is_dir():
         raise SettingsError("HOTLINE_PROMPTS_DIR", f"{prompts!r} is not a directory")
@@ -276,6 +297,7 @@ def load_settings(
                             f"expected waiting or always, got {description_when!r}")
 
     return Settings(
+        order_prefix=order_prefix, instance_name=instance_name, agi_servers=agi_servers,
         database_url=database_url,
         ami=ami,
         agi_listen=_parse_listen(

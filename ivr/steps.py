@@ -106,7 +106,7 @@ async def record_description(agi: AgiChannel, deps: Deps) -> Path | None:
     rules = deps.routing.rules
     base = deps.settings.recordings_dir / f"desc-{agi.uniqueid}"
     path = base.parent / f"{base.name}.wav"  # not with_suffix: Uniqueids contain a dot
-    transcription = deps.extras.get("transcription")
+    transcription = deps.transcription
     if transcription is not None:
         await transcription.description_recording(agi.uniqueid, path)
     try:

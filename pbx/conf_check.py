@@ -254,6 +254,8 @@ def _check_agi(report: _Report, c: _Conf, step: Step, raw: str,
         return 1
     listen = settings.agi_listen
     same_host = listen.host in WILDCARD_HOSTS or _same_host(host, listen.host)
+    if any(_same_host(host, s.host) and port == s.port for s in settings.agi_servers):
+        return 1  # one of the backends the dialplan tries in turn (HOTLINE_AGI_SERVERS)
     if not same_host or port != listen.port:
         report.error(file, line, f"AGI goes to {host}:{port}, but the backend's FastAGI "
                                  f"listener is {listen} (HOTLINE_AGI_LISTEN)")

@@ -73,12 +73,18 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
     agents = list(session.scalars(select(Agent).where(Agent.active.is_(True))
                                   .order_by(Agent.number)))
     fastagi = f"agi://{_url_host(backend)}:{settings.agi_listen.port}"
+    failover: list[str] = []
+    if settings.agi_servers:
+        # Several backends: the dialplan tries them in this order ([hotline-agi-failover]).
+        fastagi, *failover = (f"agi://{_url_host(server.host)}:{server.port}"
+                              for server in settings.agi_servers)
     for name in COPIED:
         if not (source / name).is_file():
             continue
         text = (source / name).read_text(encoding="utf-8")
         if name == "extensions.conf":
             text = _set_global(text, "FASTAGI", fastagi)
+            text = _set_global(text, "FASTAGI_FAILOVER", "|".join(failover))
             text = _set_global(text, "GENERAL_QUEUE", general_queue)
             text = _set_callback_out(text, load_rules(session).callback_patterns)
         write(name, text)

@@ -125,6 +125,7 @@ async def agi_app(chan: Channel, data: str) -> int:
         log.info("%s: FastAGI %s unreachable", chan.name, url)
         chan.set_var("AGISTATUS", "FAILURE")
         return 0
+    chan.fastagi_served.append(f"{host}:{port}")
     session = AgiSession(chan, reader, writer)
     try:
         writer.write(encode_env(_env(chan, url.split("?")[0], script, args)))

@@ -33,7 +33,8 @@ def app(name: str) -> Callable[[App], App]:
 
 
 def known_app(name: str) -> bool:
-    return name.lower() in APPS or name.lower() in ("goto", "gotoif", "gosub", "return")
+    return name.lower() in APPS or name.lower() in ("goto", "gotoif", "gosub", "gosubif",
+                                                     "return")
 
 
 async def execute(chan: Channel, name: str, data: str, *, via_agi: bool = False) -> int:
@@ -47,6 +48,11 @@ async def execute(chan: Channel, name: str, data: str, *, via_agi: bool = False)
         if via_agi:
             return await pbx.run_subroutine(chan, data)
         return pbx.app_gosub(chan, data)
+    if key == "gosubif":  # app_stack.c gosubif_exec: cond?iftrue(args):iffalse(args)
+        target = pbx.branch(data)
+        if not target:
+            return 0
+        return await execute(chan, "Gosub", target, via_agi=via_agi)
     if key == "return":
         return pbx.app_return(chan, data)
     fn = APPS.get(key)

@@ -112,6 +112,9 @@ class Channel:
         # inserts at the head), inherited and copied ones go last.
         self.vars: dict[str, str] = {}
         self.app = ""  # current application, for CoreShowChannels
+        # host:port of each FastAGI server that took a session (not an Asterisk
+        # fact: the demo says which backend served a call from it).
+        self.fastagi_served: list[str] = []
         self.app_data = ""
         self.created_at = sim.loop_time()
         self.bridge: Bridge | None = None

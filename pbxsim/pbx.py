@@ -52,13 +52,18 @@ def app_goto(chan: Channel, data: str) -> int:
     return JUMPED if goto(chan, data) else -1
 
 
-def app_gotoif(chan: Channel, data: str) -> int:
+def branch(data: str) -> str:
+    """``cond?iftrue:iffalse`` (GotoIf, GosubIf): the chosen target, "" for none."""
     cond, sep, branches = data.partition("?")
     if not sep:
-        return 0
+        return ""
     yes, _, no = branches.partition(":")
-    target = yes if is_true(cond) else no
-    if not target.strip():
+    return (yes if is_true(cond) else no).strip()
+
+
+def app_gotoif(chan: Channel, data: str) -> int:
+    target = branch(data)
+    if not target:
         return 0
     return JUMPED if goto(chan, target) else -1
 

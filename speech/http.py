@@ -1,6 +1,6 @@
 """REST handlers for transcripts and the transcription queue.
 
-The service lives in ``deps.extras["transcription"]``; when the backend runs
+The service is ``deps.transcription``; when the backend runs
 without it these routes answer 503 ``transcription_off``.
 """
 
@@ -19,7 +19,7 @@ from worksheets import call_access
 
 
 def _service(request: web.Request) -> Any:
-    return request.app[DEPS_KEY].extras.get("transcription")
+    return request.app[DEPS_KEY].transcription
 
 
 def _off() -> web.Response:

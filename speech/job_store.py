@@ -5,8 +5,10 @@ Plain synchronous functions over a ``Session`` (run through
 things: one job row per recording key (unique), a run only counts if it
 still holds the job's ``claim`` token (a run superseded by a restart or a
 retry is ignored), and one transcript row per job (unique).  Claims are a
-conditional UPDATE, so two backends sharing a PostgreSQL database never
-both run the same job.
+``SELECT ... FOR UPDATE SKIP LOCKED`` with the claiming backend's lease
+(``owner``, ``lease_until``, renewed by ``hotline.leases.LeaseKeeper``), so
+two backends sharing a PostgreSQL database never both run the same job, and
+the jobs of a backend that died are taken over once its lease runs out.
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ def enqueue(s: Session, *, key: str, path: str, kind: str, uniqueid: str,
 
 
 def start_live(s: Session, *, key: str, path: str, uniqueid: str, language: str | None,
-               now: datetime) -> ClaimedJob:
+               now: datetime, owner: str | None = None,
+               lease_until: datetime | None = None) -> ClaimedJob:
     """Claim the job of a description about to be recorded (a re-recording starts over)."""
     job = s.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_key == key))
     if job is None:
@@ -90,24 +93,34 @@ def start_live(s: Session, *, key: str, path: str, uniqueid: str, language: str 
     job.status, job.live, job.reason, job.content_sha256 = RUNNING, True, None, None
     job.attempts += 1
     job.claim, job.started_at, job.finished_at = uuid.uuid4().hex, now, None
+    job.owner, job.lease_until = owner, lease_until
     s.flush()
     return _claimed(job)
 
 
-def claim_next(s: Session, now: datetime, limit: int) -> list[ClaimedJob]:
-    """Claim up to ``limit`` queued jobs, oldest first."""
-    ids = list(s.scalars(select(TranscriptionJob.id)
-                         .where(TranscriptionJob.status == QUEUED)
-                         .order_by(TranscriptionJob.id).limit(limit)))
+def _stale(now: datetime, owner: str | None) -> Any:
+    """A running job whose backend's lease ran out (or never had one: an older release)."""
+    lease_gone = (TranscriptionJob.lease_until.is_(None)) | (TranscriptionJob.lease_until < now)
+    others = (TranscriptionJob.owner.is_(None)) | (TranscriptionJob.owner != (owner or ""))
+    return (TranscriptionJob.status == RUNNING) & lease_gone & others
+
+
+def claim_next(s: Session, now: datetime, limit: int, owner: str | None = None,
+               lease_until: datetime | None = None) -> list[ClaimedJob]:
+    """Claim up to ``limit`` jobs, oldest first: queued ones, and running ones whose
+    backend's lease ran out (taken over).  ``FOR UPDATE SKIP LOCKED``: two backends
+    never claim the same job (SQLite, with one backend, ignores it)."""
+    free = (TranscriptionJob.status == QUEUED) | _stale(now, owner)
+    ids = list(s.scalars(select(TranscriptionJob.id).where(free).order_by(TranscriptionJob.id)
+                         .limit(limit).with_for_update(skip_locked=True)))
     claimed = []
     for job_id in ids:
-        token = uuid.uuid4().hex
+        # Compare-and-set too: SQLite has no row locks.
         done = s.execute(
-            update(TranscriptionJob)
-            .where(TranscriptionJob.id == job_id, TranscriptionJob.status == QUEUED)
-            .values(status=RUNNING, claim=token, attempts=TranscriptionJob.attempts + 1,
-                    started_at=now, live=False)
-        )
+            update(TranscriptionJob).where(TranscriptionJob.id == job_id, free)
+            .values(status=RUNNING, claim=uuid.uuid4().hex, live=False, started_at=now,
+                    attempts=TranscriptionJob.attempts + 1, owner=owner,
+                    lease_until=lease_until))
         if done.rowcount == 1:  # type: ignore[attr-defined]
             job = s.get(TranscriptionJob, job_id, populate_existing=True)
             assert job is not None
@@ -144,6 +157,7 @@ def store_transcript(s: Session, job_id: int, claim: str, transcript: Transcript
     if complete:
         job.status, job.finished_at, job.reason = DONE, now, None
         job.live, job.content_sha256 = False, sha256
+        job.owner, job.lease_until = None, None
         job.attempts += extra_attempts
     s.flush()
     return record
@@ -156,6 +170,7 @@ def fail(s: Session, job_id: int, claim: str, reason: str, *, now: datetime,
     if job is None:
         return False
     job.status, job.reason, job.finished_at, job.live = FAILED, reason[:2000], now, False
+    job.owner, job.lease_until = None, None
     job.attempts += extra_attempts
     return True
 
@@ -170,6 +185,7 @@ def release(s: Session, job_id: int, claim: str, *, refund: bool) -> bool:
     if job is None:
         return False
     job.status, job.claim, job.live = QUEUED, None, False
+    job.owner, job.lease_until = None, None
     if refund:
         job.attempts = max(0, job.attempts - 1)
     return True
@@ -184,14 +200,12 @@ def forget(s: Session, job_id: int, claim: str) -> None:
         s.delete(job)
 
 
-def requeue_unfinished(s: Session) -> int:
-    """At start-up: jobs left running by a stopped backend go back to the queue.
-
-    One backend per database is assumed here; several would need a lease
-    (a heartbeat on the claim) before taking over each other's jobs.
-    """
-    result = s.execute(update(TranscriptionJob).where(TranscriptionJob.status == RUNNING)
-                       .values(status=QUEUED, claim=None, live=False))
+def requeue_unfinished(s: Session, now: datetime, owner: str | None = None) -> int:
+    """Jobs left running by a backend that is gone (lease run out, or none) go back
+    to the queue; the live ones of a backend still running are left alone."""
+    result = s.execute(update(TranscriptionJob).where(_stale(now, owner))
+                       .values(status=QUEUED, claim=None, live=False, owner=None,
+                               lease_until=None))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -6,8 +6,13 @@ Two kinds of recording reach it:
   live while it is recorded (:mod:`speech.descriptions`), so its transcript
   is stored and announced about a second after the caller stops speaking;
 * the whole call, recorded by MixMonitor from the answer (asterisk-conf's
-  ``[hotline-record]``): found in the recordings directory when the call
-  ends (bus event ``call.ended``) and queued for the batch workers.
+  ``[hotline-record]``): the answered call's end writes an outbox item
+  ``call.recording`` in the same transaction (a follow-up of the call's
+  end, ``hotline.outbox.follow_calls``); its handler here finds the
+  recording in the recordings directory and queues it for the batch
+  workers.  So a backend killed between the hangup
+  and the job loses nothing: another backend, or the next start, runs the
+  item.
 
 Jobs live in the database (:mod:`speech.job_store`), so a restart loses none:
 running jobs are queued again at start.  Every transcript stored is
@@ -24,12 +29,15 @@ import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from hotline.bus import SubscriptionClosed
 from hotline.deps import Deps
-from hotline.live_events import CallAnswered, CallEnded, TranscriptionFailed, TranscriptReady
+from hotline.leases import LEASE
+from hotline.live_events import CallAnswered, TranscriptionFailed, TranscriptReady
+from hotline.outbox import CALL_RECORDING
 from speech import job_store
 from speech.call_recordings import wait_for_call_recording
 from speech.descriptions import Description, follow_description
@@ -103,19 +111,27 @@ class TranscriptionService:
         if self._live is None:
             self._live = LivePool(self.choices, o.live_workers, o.start_method)
         if o.preload:
-            try:
-                await asyncio.gather(self._pool.start(), self._live.start())
-            except ModelError as exc:
+            # Both to their end before closing anything: closing one while the other
+            # still starts was "cannot schedule new futures after shutdown".
+            started = await asyncio.gather(self._pool.start(), self._live.start(),
+                                           return_exceptions=True)
+            failed = [r for r in started if isinstance(r, BaseException)]
+            if failed:
                 await self._close_workers()
+                if not isinstance(failed[0], ModelError):
+                    raise failed[0]
                 names = ", ".join(dict.fromkeys(setting_for(c) for c in self.choices))
-                raise ModelError(f"{names}: {exc}") from None
-        requeued = await self.deps.db.run(job_store.requeue_unfinished)
+                raise ModelError(f"{names}: {failed[0]}") from None
+        requeued = await self.deps.db.run(job_store.requeue_unfinished, self.deps.clock.now(),
+                                          self.deps.owner)
         if requeued:
             log.info("%d transcription jobs left unfinished were queued again", requeued)
-        # This instance's calls only: another instance collects its own.
+        # The whole call's recording comes through the outbox (durable, claimed by one
+        # backend); the descriptions are announced from this instance's own events.
+        if self.deps.outbox is not None:
+            self.deps.outbox.handle(CALL_RECORDING, self.collect_call_recording)
         self._sub = self.deps.bus.subscribe(
-            lambda e: isinstance(e, CallEnded | CallAnswered), name="transcription",
-            local_only=True)
+            lambda e: isinstance(e, CallAnswered), name="transcription", local_only=True)
         self._main = [asyncio.create_task(self._follow_bus(), name="transcription-bus"),
                       asyncio.create_task(self._dispatch(), name="transcription-dispatch")]
         self._started_at = time.perf_counter()
@@ -177,7 +193,8 @@ class TranscriptionService:
         key = job_store.recording_key(path, self.deps.settings.recordings_dir)
         now = self.deps.clock.now()
         job = await self.deps.db.run(lambda s: job_store.start_live(
-            s, key=key, path=str(path.resolve()), uniqueid=uniqueid, language=None, now=now))
+            s, key=key, path=str(path.resolve()), uniqueid=uniqueid, language=None, now=now,
+            owner=self.deps.owner, lease_until=now + LEASE))
         state = Description(uniqueid, path, job)
         self.descriptions[uniqueid] = state
         state.task = self._spawn(follow_description(self, state), f"transcribe-live-{uniqueid}")
@@ -293,9 +310,9 @@ class TranscriptionService:
         while self._recent and self._recent[0][0] < now - THROUGHPUT_WINDOW:
             self._recent.popleft()
 
-    async def _announce(self, record: dict[str, Any]) -> None:
+    async def _announce(self, record: dict[str, Any], *, relay: bool = True) -> None:
         ctx = await self.deps.db.run(lambda s: job_store.call_context(s, record["uniqueid"]))
-        self.deps.bus.publish(TranscriptReady(
+        self.deps.bus.publish(relay=relay, event=TranscriptReady(
             uniqueid=record["uniqueid"], call_id=ctx.call_id, order_id=ctx.order_id,
             agent_id=ctx.agent_id, kind=record["kind"], text=record["text"],
             final=record["complete"], transcript_id=record["id"],
@@ -307,7 +324,9 @@ class TranscriptionService:
             self._wake.clear()
             free = self.pool.stats().workers - len(self._running)
             if free > 0:
-                jobs = await self.deps.db.run(job_store.claim_next, self.deps.clock.now(), free)
+                now = self.deps.clock.now()
+                jobs = await self.deps.db.run(job_store.claim_next, now, free, self.deps.owner,
+                                              now + LEASE)
                 for job in jobs:
                     self._running[job.id] = job.claim
                     self._spawn(self._run_job(job), f"transcribe-job-{job.id}")
@@ -329,6 +348,12 @@ class TranscriptionService:
                                          "finishing; giving up")
             path = Path(job.path)
             sha = await loop.run_in_executor(None, self.content_hash, path)
+            if sha is None and job.kind == "description" and not path.exists():
+                # Handed back by a backend stopped before the IVR began recording
+                # (the caller left, or the backend went first): nothing to transcribe.
+                await self.deps.db.run(lambda s: job_store.forget(s, job.id, job.claim))
+                log.info("description %s was never recorded; job dropped", path.name)
+                return
             if sha is None:
                 raise TranscriptionError(f"recording missing or unreadable: {path}")
             outcome = await self.pool.transcribe_job(path, job.language)
@@ -358,18 +383,18 @@ class TranscriptionService:
                                                     local_only=True)
                 continue
             event = delivery.event
-            if isinstance(event, CallEnded) and event.outcome == "answered":
-                self._spawn(self._collect_call_recording(event.uniqueid),
-                            f"call-recording-{event.uniqueid}")
-            elif isinstance(event, CallAnswered):
+            if isinstance(event, CallAnswered):
                 self._spawn(self._announce_descriptions(event.uniqueid),
                             f"desc-announce-{event.uniqueid}")
 
-    async def _collect_call_recording(self, uniqueid: str) -> None:
-        settings = self.deps.settings
+    async def collect_call_recording(self, item: dict[str, Any]) -> None:
+        """Outbox handler of ``call.recording``: queue the call's recording (idempotent)."""
+        settings, uniqueid = self.deps.settings, str(item["uniqueid"])
+        ended = item.get("ended_at")
         path = await wait_for_call_recording(
-            Path(settings.recordings_dir), uniqueid, now=self.deps.clock.now(), tz=settings.tz,
-            wait_seconds=self.options.recording_wait_seconds)
+            Path(settings.recordings_dir), uniqueid,
+            now=datetime.fromisoformat(ended) if ended else self.deps.clock.now(),
+            tz=settings.tz, wait_seconds=self.options.recording_wait_seconds)
         if path is not None:
             await self.enqueue(path, "call", uniqueid)
 
@@ -379,7 +404,8 @@ class TranscriptionService:
             lambda s: job_store.transcripts_for_uniqueid(s, uniqueid))
         for record in records:
             if record["kind"] == "description":
-                await self._announce(record)
+                # Every instance hears the answer from AMI and announces: not relayed.
+                await self._announce(record, relay=False)
 
 
 def _transcripts_for_call(s: Any, call_id: int) -> list[dict[str, Any]] | None:

@@ -53,6 +53,7 @@ class LiveDecoder:
         self._ids = itertools.count(1)
         self.open_streams = 0
         self.restarts = 0
+        self._closed = False
 
     @property
     def alive(self) -> bool:
@@ -66,6 +67,8 @@ class LiveDecoder:
         """Start the process and wait until its models are loaded (ModelError if not)."""
         if self.alive:
             return
+        if self._closed:
+            raise LiveError(f"live speech worker {self.index} is closed")
         if self._process is not None:
             self.restarts += 1
             await asyncio.get_running_loop().run_in_executor(self._threads, self._stop)
@@ -135,6 +138,9 @@ class LiveDecoder:
             conn.close()
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         await asyncio.get_running_loop().run_in_executor(self._threads, self._stop)
         self._threads.shutdown(wait=False)
 

@@ -16,10 +16,17 @@ from speech.audio import AudioError, decode_bytes, decode_file
 from speech.models import ModelChoice
 
 
+def _parent_decides() -> None:
+    """Ctrl-C and systemd's SIGTERM reach the whole process group; the parent decides
+    when we stop (a "stop" message, or EOF on the pipe when it is gone), so a worker
+    is never left dead and unreaped while the parent still counts on it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def worker_main(choices: list[ModelChoice], max_seconds: float, conn: Connection) -> None:
     """Entry point of a worker process: load models, then serve jobs until told to stop."""
-    # Ctrl-C reaches the whole process group; the parent decides when we stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _parent_decides()
     from speech.recognizer import load_model, transcribe_pcm
 
     try:
@@ -63,7 +70,7 @@ def live_main(choices: list[ModelChoice], conn: Connection) -> None:
     ``finish`` (the whole transcript) and ``drop``.  Every request gets
     exactly one answer, so the parent can pair them without ids.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _parent_decides()
     from speech.recognizer import LiveTranscriber, load_model
 
     try:

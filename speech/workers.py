@@ -143,6 +143,7 @@ class TranscriptionPool:
         self._counters = _Counters()
         self._started = False
         self._closing = False
+        self._closed = False
 
     @property
     def languages(self) -> list[str]:
@@ -216,8 +217,11 @@ class TranscriptionPool:
                 and (slot.busy or not busy_only) and (slot.decoding or not decoding_only)]
 
     async def close(self) -> None:
-        """Stop the workers; jobs not yet finished fail with :class:`PoolClosed`."""
-        self._closing = True
+        """Stop the workers; jobs not yet finished fail with :class:`PoolClosed`.
+        Closing twice (a failed start closes, then its owner) is harmless."""
+        if self._closed:
+            return
+        self._closed = self._closing = True
         while not self._queue.empty():
             job = self._queue.get_nowait()
             if not job.future.done():

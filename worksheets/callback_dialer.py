@@ -17,7 +17,8 @@ Originate is not idempotent: it is sent once, never re-sent after a
 reconnect (pbx.ami does not re-send either).  An attempt whose end the PBX
 never reports (link lost, backend restarted) is closed as ``lost`` and the
 task reopened: by a timer when no OriginateResponse comes, by the channel
-list after a reconnect, and at start for attempts left by a previous run.
+list after a reconnect, and, for attempts whose backend died or stopped, by
+the elected backend's :meth:`CallbackDialer.sweep` once their lease runs out.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from agents.models import Agent
+from hotline.leases import LEASE
 from hotline.live_events import (
     CallbackAnswered,
     CallbackCalling,
@@ -39,7 +42,7 @@ from hotline.live_events import (
 from pbx import model_events as me
 from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
 from routing.rules import normalize_number
-from worksheets import callbacks, visits
+from worksheets import callbacks, service, visits
 from worksheets.callbacks import CallbackError
 from worksheets.models import OrderEvent, WorkOrder
 
@@ -94,17 +97,34 @@ class CallbackDialer:
         self._reserved: set[str] = set()  # keys being checked before they are placed
 
     async def start(self) -> None:
-        """Close attempts a previous run left open: their end is unknown."""
-        left = await self.deps.db.run(callbacks.open_attempt_ids)
+        """Nothing to do at start any more: attempts left open by a backend that is
+        gone are closed by :meth:`sweep`, on the one elected backend, once their
+        lease runs out (another backend's live calls are left alone)."""
+
+    async def sweep(self, *, alone: bool) -> int:
+        """Close as ``lost`` the attempts whose backend is gone (see
+        :func:`worksheets.callbacks.stale_attempt_ids`); returns how many."""
+        now = self.deps.clock.now()
+        left = await self.deps.db.run(lambda s: callbacks.stale_attempt_ids(
+            s, now, self.deps.owner, alone=alone,
+            max_call=timedelta(seconds=MAX_CALL_SECONDS)))
         for attempt_id in left:
             await self._callback_ended(attempt_id, None, "lost")
         if left:
-            log.warning("%d callback attempt(s) from a previous run closed as lost", len(left))
-        now = self.deps.clock.now()
-        for order_id in await self.deps.db.run(visits.left_calling):
-            await self.deps.db.run(lambda s, o=order_id: visits.finish(s, o, "lost", now=now,
-                                                                         user_id=None))
-            log.warning("回访 call of order %s from a previous run closed as lost", order_id)
+            log.warning("%d callback attempt(s) of a backend that is gone closed as lost",
+                        len(left))
+        if alone:
+            # 回访 calls carry no owner yet: alone, the ones not placed here were left
+            # by a previous run.  (Several backends: left to a lease, still to come.)
+            now = self.deps.clock.now()
+            for order_id in await self.deps.db.run(visits.left_calling):
+                key = f"visit:{order_id}"
+                if key in self._calls or key in self._reserved:
+                    continue
+                await self.deps.db.run(lambda s, o=order_id: visits.finish(
+                    s, o, "lost", now=now, user_id=None))
+                log.warning("回访 call of order %s from a previous run closed as lost", order_id)
+        return len(left)
 
     def close(self) -> None:
         for placed in self._calls.values():
@@ -123,7 +143,8 @@ class CallbackDialer:
         rules = self.deps.routing.rules
         now = self.deps.clock.now()
         claim = await self.deps.db.run(lambda s: callbacks.claim(
-            s, task_id, agent_id, now=now, allowed=rules.callback_allowed))
+            s, task_id, agent_id, now=now, allowed=rules.callback_allowed,
+            owner=self.deps.owner, lease_until=now + LEASE))
         attempt_id = claim.attempt_id
 
         async def on_channel(uniqueid: str) -> None:
@@ -131,8 +152,9 @@ class CallbackDialer:
 
         async def on_answer() -> None:
             now = self.deps.clock.now()
+            numbering = service.numbering(self.deps.settings)
             order = await self.deps.db.run(lambda s: callbacks.citizen_answered(
-                s, attempt_id, now=now))
+                s, attempt_id, now=now, **numbering))
             self.deps.bus.publish(CallbackAnswered(
                 attempt_id=attempt_id, agent_id=agent_id, order_id=order.id if order else None,
                 order_number=order.number if order else None))

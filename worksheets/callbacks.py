@@ -11,7 +11,7 @@ stays on the supervisors' list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select, update
@@ -113,9 +113,12 @@ def get_task(session: Session, task_id: int) -> dict[str, Any] | None:
 
 
 def claim(session: Session, task_id: int, agent_id: int, *, now: datetime,
-          allowed: Any = None) -> Claim:
+          allowed: Any = None, owner: str | None = None,
+          lease_until: datetime | None = None) -> Claim:
     """Hold an open task for ``agent_id`` and open an attempt.  ``allowed``:
-    a predicate on the number (the routing rules' callback numbers)."""
+    a predicate on the number (the routing rules' callback numbers).  The
+    attempt belongs to ``owner`` (the backend placing the call) until
+    ``lease_until``, which that backend renews (hotline.leases)."""
     # Locked: one agent's two clicks on two tasks at once take turns.
     agent = session.get(Agent, agent_id, with_for_update=True)
     if agent is None or not agent.active:
@@ -148,7 +151,8 @@ def claim(session: Session, task_id: int, agent_id: int, *, now: datetime,
                                   last_attempt_at=now)).rowcount
     if not won:
         raise CallbackError("not_open", f"callback task {task_id} was just taken")
-    attempt = CallbackAttempt(task_id=task_id, agent_id=agent_id, started_at=now)
+    attempt = CallbackAttempt(task_id=task_id, agent_id=agent_id, started_at=now, owner=owner,
+                              lease_until=lease_until)
     session.add(attempt)
     session.flush()
     return Claim(task_id, attempt.id, number, agent.interface, task.call_id)
@@ -167,7 +171,9 @@ def agent_channel(session: Session, attempt_id: int, uniqueid: str) -> None:
         attempt.uniqueid = uniqueid
 
 
-def citizen_answered(session: Session, attempt_id: int, *, now: datetime) -> WorkOrder | None:
+def citizen_answered(session: Session, attempt_id: int, *, now: datetime,
+                     tz: tzinfo = service.CITY_TZ,
+                     prefix: str = service.ORDER_PREFIX) -> WorkOrder | None:
     """The citizen picked up: the attempt reached them.  The agent gets the
     original call's work order (a draft, unless one exists), as on an
     answered call."""
@@ -181,7 +187,7 @@ def citizen_answered(session: Session, attempt_id: int, *, now: datetime) -> Wor
         return None
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
     if order is None:
-        order = service.create_draft(session, call, attempt.agent_id, now, service.CITY_TZ)
+        order = service.create_draft(session, call, attempt.agent_id, now, tz, prefix)
     records.record_event(session, call, "callback_reached", now, f"attempt {attempt.id}")
     return order
 
@@ -197,6 +203,7 @@ def finish(session: Session, attempt_id: int, result: str, *, now: datetime) -> 
     assert task is not None
     if attempt.result != "calling":
         return task
+    attempt.owner, attempt.lease_until = None, None
     if attempt.answered_at is not None:
         result = REACHED  # however it ended, the citizen was spoken to
     attempt.result, attempt.ended_at = result, now
@@ -245,6 +252,21 @@ def close_by_hand(session: Session, task_id: int, status: str, note: str, *,
     return task
 
 
-def open_attempt_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(CallbackAttempt.id).where(
-        CallbackAttempt.result == "calling")))
+def stale_attempt_ids(session: Session, now: datetime, owner: str, *,
+                      alone: bool, max_call: timedelta) -> list[int]:
+    """Attempts still ``calling`` whose backend is gone: its lease ran out.
+
+    ``alone``: this backend is the only one (SQLite), so every attempt not its
+    own was left by a previous run.  An attempt with no owner was placed by
+    the release before leases, which may still be running beside this one
+    during an upgrade: it is taken as lost only after ``max_call``.
+    """
+    calling = CallbackAttempt.result == "calling"
+    mine = CallbackAttempt.owner == owner
+    if alone:
+        return list(session.scalars(select(CallbackAttempt.id).where(
+            calling, (CallbackAttempt.owner.is_(None)) | ~mine)))
+    expired = (CallbackAttempt.owner.is_not(None) & ~mine
+               & ((CallbackAttempt.lease_until.is_(None)) | (CallbackAttempt.lease_until < now)))
+    legacy = CallbackAttempt.owner.is_(None) & (CallbackAttempt.started_at < now - max_call)
+    return list(session.scalars(select(CallbackAttempt.id).where(calling, expired | legacy)))

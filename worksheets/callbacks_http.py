@@ -16,7 +16,6 @@ from worksheets import callbacks
 from worksheets.callback_dialer import CallbackDialer
 from worksheets.callbacks import CallbackError
 
-DIALER = "callbacks"  # deps.extras key of the CallbackDialer
 HTTP_STATUS = {"not_found": 404, "no_agent": 403, "not_open": 409, "busy": 409, "too_soon": 409,
                "calling": 409, "closed": 409, "number_not_allowed": 422, "invalid": 400,
                "pbx_down": 503, "pbx_error": 502}
@@ -69,7 +68,7 @@ async def _place(request: web.Request, key: str,
         return json_error(404, "not_found", f"no such {key.removesuffix('_id')}")
     if p.agent_id is None:
         return json_error(403, "no_agent", "this login is not linked to an agent")
-    dialer: CallbackDialer | None = deps.extras.get(DIALER)
+    dialer: CallbackDialer | None = deps.dialer
     if dialer is None:
         return json_error(503, "pbx_down", "no PBX link is configured")
     try:

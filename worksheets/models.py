@@ -159,6 +159,10 @@ class CallbackAttempt(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     result: Mapped[str] = mapped_column(String(24), default="calling")
+    # The backend placing the call and until when (hotline.leases): an attempt
+    # whose backend died is closed as lost once its lease runs out.
+    owner: Mapped[str | None] = mapped_column(String(80), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class CalendarYear(Base):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -39,6 +40,8 @@ from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 
 log = logging.getLogger(__name__)
 
+# Defaults for code without settings (tests, scripts); the backend passes
+# HOTLINE_TIMEZONE and HOTLINE_ORDER_PREFIX (see :func:`numbering`).
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 ORDER_PREFIX = "BJ"
 SATISFACTION_ANSWERS = ("satisfied", "basically_satisfied", "dissatisfied")
@@ -50,12 +53,13 @@ class WorkOrderError(ValueError):
 
 
 def draft_for_answered(session: Session, call: Call, *, agent_id: int | None, now: datetime,
-                       tz: tzinfo = CITY_TZ) -> WorkOrder:
+                       tz: tzinfo = CITY_TZ, prefix: str = ORDER_PREFIX) -> WorkOrder:
     """Follow-up of an answered call: its draft work order, on the agent's
     screen (idempotent: a repeated answer returns the same order unchanged).
-    ``tz`` decides the local day of the order number."""
+    ``tz`` decides the local day of the order number, ``prefix`` its letters."""
     order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
-    return order if order is not None else create_draft(session, call, agent_id, now, tz)
+    return (order if order is not None
+            else create_draft(session, call, agent_id, now, tz, prefix))
 
 
 def callback_for_abandoned(session: Session, call: Call, *, now: datetime,
@@ -72,12 +76,13 @@ def callback_for_abandoned(session: Session, call: Call, *, now: datetime,
 
 
 def create_draft(
-    session: Session, call: Call, agent_id: int | None, now: datetime, tz: tzinfo
+    session: Session, call: Call, agent_id: int | None, now: datetime, tz: tzinfo,
+    prefix: str = ORDER_PREFIX,
 ) -> WorkOrder:
     category = call.category if call.category in CATEGORIES else "help"
     for _ in range(_NUMBER_ATTEMPTS):
         insert_or_ignore(session, WorkOrder, {
-            "number": next_order_number(session, now, tz), "call_id": call.id,
+            "number": next_order_number(session, now, tz, prefix), "call_id": call.id,
             "caller_number": call.caller_number, "caller_name": call.caller_name,
             "category": category, "agent_id": agent_id, "created_at": now,
             # A legacy line pre-selected the department; "add to my order" links it.
@@ -236,7 +241,15 @@ def open_order_for(session: Session, number: str, *, now: datetime,
         .order_by(WorkOrder.created_at.desc())).first()
 
 
-def next_order_number(session: Session, now: datetime, tz: tzinfo) -> str:
+def numbering(settings: Any) -> dict[str, Any]:
+    """``tz`` and ``prefix`` of order numbers from the settings (defaults without)."""
+    if settings is None:
+        return {"tz": CITY_TZ, "prefix": ORDER_PREFIX}
+    return {"tz": settings.tz, "prefix": settings.order_prefix}
+
+
+def next_order_number(session: Session, now: datetime, tz: tzinfo,
+                      prefix: str = ORDER_PREFIX) -> str:
     """The next free order number of ``now``'s local day: "BJ20261129-0001".
 
     Only a proposal: two writers may get the same one.  Order creation
@@ -245,7 +258,7 @@ def next_order_number(session: Session, now: datetime, tz: tzinfo) -> str:
     winner's commit, so the next proposal sees its number.
     """
     require_aware(now)
-    prefix = f"{ORDER_PREFIX}{now.astimezone(tz):%Y%m%d}-"
+    prefix = f"{prefix}{now.astimezone(tz):%Y%m%d}-"
     # Longest first, then highest: keeps counting right past 9999 a day.
     last = session.scalar(
         select(WorkOrder.number)
@@ -258,12 +271,15 @@ def next_order_number(session: Session, now: datetime, tz: tzinfo) -> str:
 
 
 
-def follow_calls(follow_ups: CallFollowUps) -> CallFollowUps:
+def follow_calls(follow_ups: CallFollowUps, *, tz: tzinfo = CITY_TZ,
+                 prefix: str = ORDER_PREFIX) -> CallFollowUps:
     """Register worksheets' follow-ups of call records: a draft order for an
-    answered call, a callback task for an abandoned one."""
+    answered call (numbered with ``tz`` and ``prefix``: pass
+    ``**numbering(settings)``), a callback task for an abandoned one."""
 
     def draft(session: Session, call: Call, now: datetime) -> list[Notice]:
-        order = draft_for_answered(session, call, agent_id=call.agent_id, now=now)
+        order = draft_for_answered(session, call, agent_id=call.agent_id, now=now, tz=tz,
+                                   prefix=prefix)
         return [OrderDrafted(order_id=order.id, number=order.number, agent_id=call.agent_id,
                              uniqueid=call.uniqueid)]
 
@@ -277,11 +293,12 @@ def follow_calls(follow_ups: CallFollowUps) -> CallFollowUps:
 
 
 def mark_answered(session: Session, uniqueid: str, *, member_name: str, agent_id: int | None,
-                  hold_seconds: int, now: datetime, tz: tzinfo = CITY_TZ) -> WorkOrder:
+                  hold_seconds: int, now: datetime, tz: tzinfo = CITY_TZ,
+                  prefix: str = ORDER_PREFIX) -> WorkOrder:
     """Record the answer (calls.records) and return the call's draft order."""
     call = answer_call(session, uniqueid, member_name=member_name, agent_id=agent_id,
                        hold_seconds=hold_seconds, now=now)
-    return draft_for_answered(session, call, agent_id=agent_id, now=now, tz=tz)
+    return draft_for_answered(session, call, agent_id=agent_id, now=now, tz=tz, prefix=prefix)
 
 
 def mark_abandoned(session: Session, uniqueid: str, *, hold_seconds: int,

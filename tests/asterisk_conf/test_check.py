@@ -116,7 +116,7 @@ def test_bad_option_or_value(conf: Path, file: str, old: str, new: str, pattern:
 
 def test_missing_context_goto_gosub_queue_and_endpoint(conf: Path) -> None:
     ext = conf / "extensions.conf"
-    edit(ext, "Goto(from-pstn,12345,1)\n\n; Queue", "Goto(from-psnt,12345,1)\n\n; Queue")
+    edit(ext, "Goto(from-pstn,12345,1)\n\n; FASTAGI", "Goto(from-psnt,12345,1)\n\n; FASTAGI")
     edit(ext, ",,hotline-record)", ",,hotline-recording)")
     edit(conf / "pjsip.conf", "context = agents-out", "context = agent-out")
     problems = check(conf)

@@ -146,6 +146,20 @@ def test_no_secret_anywhere_is_refused(session: Session, tmp_path: Path) -> None
         render(load_settings({}), session, tmp_path)
 
 
+def test_several_backends_are_tried_in_turn_and_the_files_still_check(
+        session: Session, tmp_path: Path) -> None:
+    settings = load_settings({"HOTLINE_AGI_LISTEN": "10.20.0.6:4573",
+                              "HOTLINE_AGI_SERVERS":
+                                  "10.20.0.5:4573, 10.20.0.6:4573,[fd00::7]:4573",
+                              "HOTLINE_AMI_URL": f"ami://hotline:{SECRET}@10.20.0.9:5038"})
+    render(settings, session, tmp_path)
+    plan = Dialplan.from_conf(read_conf(tmp_path / "extensions.conf"))
+    assert plan.globals["FASTAGI"].value == "agi://10.20.0.5:4573"
+    assert plan.globals["FASTAGI_FAILOVER"].value == "agi://10.20.0.6:4573|agi://[fd00::7]:4573"
+    queues = RoutingTable.load(session).queues()
+    assert [p for p in check(tmp_path, settings, queues) if p.severity == "error"] == []
+
+
 def test_files_with_secrets_are_0640_and_a_weak_ami_secret_is_refused(session: Session,
                                                                       tmp_path: Path) -> None:
     render(settings_for(), session, tmp_path)

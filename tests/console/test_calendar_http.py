@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from hotline.app import Backend
 from hotline.clock import Clock, run_simulated
 from tests.console.test_http import login
@@ -19,8 +21,15 @@ TODAY = datetime(2026, 12, 5, 2, tzinfo=UTC)  # Saturday 10:00 in Baoji
 FIXTURE_2027 = Path(__file__).resolve().parents[1] / "fixtures" / "calendar" / "2027-test.json"
 
 
-def test_admin_loads_2027_and_every_instance_counts_with_it(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'h.db'}"
+@pytest.fixture
+def shared_url(tmp_path):  # several backends share PostgreSQL (SQLite serves one)
+    from tests.conftest import make_database_url
+
+    yield from make_database_url("postgresql", tmp_path)
+
+
+def test_admin_loads_2027_and_every_instance_counts_with_it(tmp_path, shared_url) -> None:
+    url = shared_url
     prepare_database(url, TODAY)
     seed_orders(url)  # dispatched 30 Nov 2026: due in December, untouched by 2027
     data = json.loads(FIXTURE_2027.read_text(encoding="utf-8"))

@@ -132,6 +132,7 @@ def test_answered_call_matches_fixture(tmp_path: Path) -> None:
             "Set",
             "Answer",
             "AGI",
+            "GosubIf",  # (the IVR answered: no failover)
             "GotoIf",
             "GotoIf",
             "Set",
@@ -139,6 +140,7 @@ def test_answered_call_matches_fixture(tmp_path: Path) -> None:
             "Queue",
             "GotoIf",
             "AGI",
+            "GosubIf",
             "Hangup",
         ]
         names = [e for e, _ in seq(events, caller)]
@@ -204,10 +206,11 @@ def test_fastagi_down_falls_back_to_general_queue(tmp_path: Path) -> None:
         joins = [d for n, d in events if n == "QueueCallerJoin"]
         assert [d["Queue"] for d in joins] == ["hotline-general"]
         assert call.outcome == "connected"
-        # The "unanswered"/"survey" AGI also fails; the dialplan still ends with Hangup.
+        # The "unanswered"/"survey" AGI also fails, and no failover backend is set:
+        # [hotline-agi-failover] returns at once; the dialplan still ends with Hangup.
         assert [
             d["Application"] for n, d in events if n == "Newexten" and d["Channel"] == call.channel
-        ][-2:] == ["AGI", "Hangup"]
+        ][-7:] == ["AGI", "GosubIf", "Set", "Set", "GotoIf", "Return", "Hangup"]
         await sim.stop()
 
     run_simulated(main())

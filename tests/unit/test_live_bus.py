@@ -88,3 +88,22 @@ def test_given_a_missing_event_from_another_instance_then_stream_restarts() -> N
     relay._heard_payload(note(4))  # 3 never came
     assert bus.stream != stream and relay.gaps == 1
     assert console.closed_reason == STREAM_RESTARTED and worker.closed_reason is None
+
+
+def test_given_an_event_every_instance_learns_itself_then_it_is_not_relayed() -> None:
+    # Every backend reads AMI and publishes the PBX model's call events itself:
+    # relayed too, each console would see them once per instance.
+    sent: list[LiveEvent] = []
+
+    class Relay:
+        def send(self, event: LiveEvent) -> None:
+            sent.append(event)
+
+    bus = EventBus()
+    bus.relay = Relay()  # type: ignore[assignment]
+    console = bus.subscribe(name="console")
+    from_ami = CallQueued("1700000000.1", "hotline-help", "138****8000", 1)
+    bus.publish(from_ami, relay=False)
+    bus.publish(RotaChanged(what="settings"))
+    assert console.backlog() == 2
+    assert sent == [RotaChanged(what="settings")]

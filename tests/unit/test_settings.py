@@ -90,6 +90,19 @@ def test_phone_numbers_are_masked_in_logs_but_ids_are_not():
     assert mask_number("") == ""
 
 
+def test_order_prefix_instance_and_agi_servers_are_checked() -> None:
+    from hotline.settings import Listen
+
+    s = load_settings({"HOTLINE_ORDER_PREFIX": "XA", "HOTLINE_INSTANCE": "b2",
+                       "HOTLINE_AGI_SERVERS": "10.0.0.1:4573,10.0.0.2:4574"})
+    assert (s.order_prefix, s.instance_name) == ("XA", "b2")
+    assert s.agi_servers == (Listen("10.0.0.1", 4573), Listen("10.0.0.2", 4574))
+    for name, bad in (("HOTLINE_ORDER_PREFIX", "bj-"), ("HOTLINE_INSTANCE", "a b"),
+                      ("HOTLINE_AGI_SERVERS", "10.0.0.1")):
+        with pytest.raises(SettingsError, match=name):
+            load_settings({name: bad})
+
+
 def test_numbers_with_a_country_prefix_or_punctuation_and_in_tracebacks_are_masked():
     import logging
 
