@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from pbxsim import media, pbx
-from pbxsim.channels import RINGING, UP
+from pbxsim.channels import RING, RINGING, UP
 from pbxsim.expressions import is_true, split_args
 
 if TYPE_CHECKING:
@@ -142,10 +142,26 @@ for _name in (
     APPS[_name.lower()] = _noop
 
 
+# __ast_answer(): after answering a ringing channel, wait for the first media
+# frame, at most MAX(delay, 500) ms.  The ;2 of a Local member dialled by
+# Queue/Dial gets none, so its Answer() lasts the full 500 ms (load-120-calls
+# and three-calls: every member's ANSWEREDTIME is its AGENT_TALK + 0.5 s).
+ANSWER_WAIT_SECONDS = 0.5
+
+
 @app("Answer")
 async def app_answer(chan: Channel, data: str) -> int:
+    old = chan.state
     if chan.state != UP:
         chan.set_state(UP)
+    waits = getattr(chan, "answer_waits_for_media", False)
+    if old in (RING, RINGING) and waits and not chan.hungup:
+        try:
+            delay = max(float(data or 0) / 1000, ANSWER_WAIT_SECONDS)
+        except ValueError:
+            delay = ANSWER_WAIT_SECONDS
+        if not await chan.sleep(delay):
+            return -1
     return 0 if not chan.hungup else -1
 
 

@@ -94,6 +94,9 @@ class LocalCall(MemberCall):
             state=RING,
             tech="Local",
         )
+        # Dialled by an application (Queue, Dial), ;2's Answer() hears no media
+        # from ;1 and waits the 500 ms of __ast_answer() (see apps.app_answer).
+        two.answer_waits_for_media = caller is not None
         # Without /n the pair optimises itself away once bridged.
         self.optimize = not interface.endswith("/n")
         super().__init__(sim, interface, one)

@@ -105,6 +105,9 @@ async def _run(
     chan.set_caller(cid_num or None, cid_name or None)
     chan.set_connected(cid_num or None, cid_name or None)
     if isinstance(call, LocalCall):
+        # Originated: ;2's Answer() gets media at once (three-calls' callers:
+        # no 500 ms wait, unlike a member dialled by Queue).
+        call.two.answer_waits_for_media = False
         call.start()
     dial_string = name.split("/", 1)[1]
     sim.emit("DialBegin", "call", chan.block("Dest") + [("DialString", dial_string)])

@@ -180,6 +180,11 @@ async def try_calling(
     ring_one()
     start = mgr.sim.loop_time()
     winner: Attempt | None = None
+    # wait_for_answer() learns of the caller's hangup only by reading its
+    # hangup frame; a caller that hung up before Queue() (the frame read by
+    # AGI, which answered HANGUP) is rung for, connected and bridged as if
+    # present (load-120-calls: 7 such calls answered with ANSWEREDTIME 0).
+    deaf = chan.hungup
     while True:
         live = [a for a in ringing if a.stillgoing and a.waiter is not None]
         if not live:
@@ -189,11 +194,11 @@ async def try_calling(
             break
         waits: list[asyncio.Future[Any]] = [a.waiter for a in live if a.waiter is not None]
         done, _ = await asyncio.wait(
-            [*waits, chan.hangup_future],
+            waits if deaf else [*waits, chan.hangup_future],
             timeout=remaining,
             return_when=asyncio.FIRST_COMPLETED,
         )
-        if chan.hungup:
+        if chan.hungup and not deaf:
             break
         for a in live:
             task = a.waiter
@@ -218,7 +223,7 @@ async def try_calling(
         await connect(mgr, q, entry, winner, gosub, qcontinue, ring_time=elapsed)
         return "answered"
     still = [a for a in ringing if a.call is not None and not a.call.chan.gone]
-    if chan.hungup:
+    if chan.hungup and not deaf:
         for a in still:
             chan.emit("DialEnd", "call", [("DialStatus", "CANCEL")], dest=a.call.chan)  # type: ignore[union-attr]
             mgr.write_log(

@@ -123,7 +123,7 @@ class AgiPlayer:
         self.recordings = recordings
         self.ivr = FakeIvr(self._play)
         self.replies: list[list[str]] = []
-        self.linger = 2.0
+        self.linger = 1.5
 
     async def _play(self, conn: AgiConn) -> None:
         script = self.scripts[len(self.replies)]
@@ -136,7 +136,9 @@ class AgiPlayer:
             await conn.cmd(line)
             replies.append("\n".join(r for _c, r in conn.log[before:]))
         # The fixture's client kept the socket open a moment after its last
-        # command (call B's ;2 hangs up after call C has begun).
+        # command (call B's ;2 hangs up after call C has begun; call A's AGI
+        # ends before its caller hangs up, so less than 2 s once members'
+        # Answer() waits its 500 ms for media).
         await asyncio.sleep(self.linger)
 
 

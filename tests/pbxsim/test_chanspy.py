@@ -185,7 +185,8 @@ def test_spyer_hangup_waits_for_audio_or_the_spied_channel(tmp_path: Path) -> No
         assert quick_req_t == quick_t == 6  # its ;1's Wait(4) ended
         late_t, _ = stops["Local/1002@agents"]
         [(agent_hup_t, _)] = tl.find("Hangup", Channel="Local/1002@agents-00000003;2")
-        assert late_t == agent_hup_t == 22  # AGENT_TALK=20 from t=2
+        # AGENT_TALK=20 from t=2, after Answer()'s 500 ms wait for media (__ast_answer)
+        assert late_t == agent_hup_t == 22.5
         # The stuck spyer: HangupRequest (cause 0 from its ;1), and only after
         # ChanSpyStop the SoftHangupRequest and Hangup as its dialplan ends.
         late = next(h["SpyerChannel"] for _, h in tl.find("ChanSpyStop")

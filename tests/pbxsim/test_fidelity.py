@@ -84,7 +84,7 @@ def test_three_calls_replay_matches_asterisk(tmp_path: Path) -> None:
     assert not problems, "\n".join(problems)
     problems = F.duration_problems(want, result.received)
     assert not problems, "\n".join(problems)
-    # Call B's client lingered 2 s after its last AGI command, so B's ;2 hangs
+    # Call B's client lingered (1.5 s) after its last AGI command, so B's ;2 hangs
     # up in the very second call C is originated (+31 s): a tie, not a race.
     tie = frozenset({("Channel Local/12345@from-pstn-00000002;2",
                       "Channel Local/12345@from-pstn-00000003;2")})
