@@ -134,6 +134,12 @@ async def run_demo(settings: Settings, options: DemoOptions,
     db.call(lambda s: seed_demo_lists(s, now))
     logins, agent_passwords = db.call(lambda s: ensure_demo_users(s, now))
     desk_logins = db.call(lambda s: ensure_department_users(s, now))
+    # The department login printed is one of the desks, whose password the
+    # line above has just set again: print that one, not the stale one.
+    desk_passwords = {username: password for _id, username, password in desk_logins}
+    if "department" in logins and logins["department"][0] in desk_passwords:
+        username = logins["department"][0]
+        logins["department"] = (username, desk_passwords[username])
     agents = db.call(lambda s: [(a.id, a.number, a.interface)
                                 for a in s.scalars(select(Agent).where(Agent.active))])
     db.close()
