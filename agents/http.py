@@ -70,6 +70,26 @@ async def pause(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "paused": paused, "reason": code})
 
 
+async def me(request: web.Request) -> web.Response:
+    """The agent's own state, shift, phone and call (agents.desk)."""
+    agent_id = _agent_id(request)
+    if agent_id is None:
+        return json_error(403, "unlinked", "this login is not linked to an agent")
+    data = await request.app[STAFFING_KEY].desk.me(agent_id)
+    if data is None:
+        return json_error(404, "not_found", "your agent no longer exists")
+    return web.json_response(data)
+
+
+async def end_wrapup(request: web.Request) -> web.Response:
+    """Ready now: end the wrap-up before the order is in (or its maximum)."""
+    agent_id = _agent_id(request)
+    if agent_id is None:
+        return json_error(403, "unlinked", "this login is not linked to an agent")
+    ended = await request.app[STAFFING_KEY].order_done(agent_id)
+    return web.json_response({"ok": True, "ended": ended})
+
+
 async def list_agents(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     staffing = request.app[STAFFING_KEY]
@@ -160,6 +180,12 @@ async def supervise(request: web.Request) -> web.Response:
                               "status": status}, status=202)
 
 ROUTES = [
+    RouteSpec("GET", "/api/agent/me", me,
+              "Your own state (since when), shift and team, softphone registration and "
+              "current call; pushed live as agent.me", roles=("agent",), tags=("agents",)),
+    RouteSpec("POST", "/api/agent/wrapup/end", end_wrapup,
+              "Ready now: end your wrap-up (it ends by itself when the order is submitted or "
+              "after HOTLINE_WRAPUP_MAX_SECONDS)", roles=("agent",), tags=("agents",)),
     RouteSpec("POST", "/api/agent/queues/login", queue_login,
               "Join the service queues during your shift (or check in just before it)",
               roles=("agent",), tags=("agents",)),

@@ -24,17 +24,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import rota
 from agents.alerts import raise_alert
+from agents.desk import AgentDesk
 from agents.models import Agent, HandoverNote, PauseReason, Team
 from agents.roster import ShiftPolicy, SlotKey, load_roster, load_settings
 from agents.state import SHIFT_END_REASON, AgentStates
+from agents.wrapup import WrapUpHold
 from hotline.deps import Deps
 from hotline.live_events import (
     AgentCheckedIn,
@@ -103,6 +107,9 @@ class Staffing:
         self.leaving: set[int] = set()
         self.states = AgentStates(deps, self.policy.wrapup_seconds)
         self.states.on_idle(self._agent_idle)
+        self.desk = AgentDesk(self)  # each agent's own view, pushed when it changes
+        hold = deps.settings.wrapup_max_seconds if deps.settings is not None else 0
+        self.wrapup = WrapUpHold(self, hold) if hold > 0 else None
         self._tasks: set[asyncio.Task[None]] = set()
         # Whether this backend raises the no-show alerts (the elected one of several).
         self.alerts = True
@@ -121,6 +128,7 @@ class Staffing:
 
     async def close(self) -> None:
         await self.states.close()
+        await self.desk.close()
         await cancel_and_wait(list(self._tasks))
 
     # --------------------------------------------------------------- lookups
@@ -240,18 +248,31 @@ class Staffing:
     async def _pause_member(self, member: AgentOnQueues, paused: bool, reason: str) -> None:
         await self._pbx().pause(member.interface, paused, reason)
 
+    pause_member = _pause_member
+
+    async def order_done(self, agent_id: int) -> bool:
+        """The agent's order for their last call is in: their wrap-up ends."""
+        if self.wrapup is not None:
+            return await self.wrapup.order_done(agent_id)
+        return await self.states.end_wrapup(agent_id)
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` off the PBX model's handler loop (cancelled at close)."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     # ---------------------------------------------------------------- resync
     def follow(self, model: PbxModel) -> None:
         """After each resync of the model: adopt the agents Asterisk has on its
         queues (this backend restarted), put back those it lost (it restarted)."""
         self.model = model
         model.subscribe(me.Resynced.NAME, self._resynced)
+        self.desk.follow(model)
 
     def _resynced(self, _event: me.Resynced) -> None:
         # Not on the model's dispatcher: the QueueAdds' own events must flow.
-        task = asyncio.create_task(self.resync(), name="staffing-resync")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.spawn(self.resync(), "staffing-resync")
 
     async def resync(self) -> None:
         """Make staffing and Asterisk's queues agree, from the model's members."""

@@ -48,6 +48,9 @@ IDLE_STATES = ("logged_out", "available", "paused")
 # The pause the backend itself sets on an agent whose shift ended mid-call;
 # it has no time limit.
 SHIFT_END_REASON = "shift-end"
+# The pause that holds an agent in wrap-up until their order is submitted
+# (agents.staffing); shown as wrap_up, not as a pause.
+WRAPUP_REASON = "wrap-up"
 
 
 @dataclass
@@ -60,6 +63,7 @@ class LiveAgent:
     call: str | None = None  # ringing | on_call | wrap_up
     uniqueid: str | None = None
     wrapup_until: float | None = None  # loop time
+    last_call: str | None = None  # the call whose wrap-up this is
     state: str = "logged_out"
     recorded_reason: str = ""
     since: datetime | None = None
@@ -72,6 +76,8 @@ class LiveAgent:
         if self.call is not None:
             return self.call, ""
         if self.queues <= self.paused_in:  # paused in every queue: no call can come
+            if self.reason == WRAPUP_REASON:
+                return "wrap_up", ""
             return "paused", self.reason
         return "available", ""
 
@@ -94,6 +100,8 @@ class AgentStates:
         self.pause_limits: dict[str, int] = {}  # reason code or label -> minutes
         self._numbers: dict[str, int] = {}
         self._idle_listeners: list[Callable[[int], None]] = []
+        self._change_listeners: list[Callable[[int], Awaitable[None]]] = []
+        self._wrapup_listeners: list[Callable[[int, str | None, bool], None]] = []
         self._wake = asyncio.Event()
         self._timers: asyncio.Task[None] | None = None
         self.history = True  # this backend writes periods and pause alerts (the elected one)
@@ -146,6 +154,44 @@ class AgentStates:
     def on_idle(self, listener: Callable[[int], None]) -> None:
         """``listener(agent_id)`` runs when an agent comes off a call and its wrap-up."""
         self._idle_listeners.append(listener)
+
+    def on_wrapup(self, listener: Callable[[int, str | None, bool], None]) -> None:
+        """``listener(agent_id, uniqueid, started)`` when a wrap-up starts
+        (started True, with the call) and when it ends (by time or order)."""
+        self._wrapup_listeners.append(listener)
+
+    def hold_wrapup(self, agent_id: int, seconds: float) -> bool:
+        """Keep the agent in wrap-up for ``seconds`` from now (their order is
+        not submitted yet); False if they are no longer in wrap-up."""
+        a = self.agents.get(agent_id)
+        if a is None or a.call != "wrap_up":
+            return False
+        a.wrapup_until = self.deps.clock.monotonic() + seconds
+        self._wake.set()
+        return True
+
+    async def end_wrapup(self, agent_id: int) -> bool:
+        """The agent's order is done: their wrap-up ends now (False: not in one)."""
+        a = self.agents.get(agent_id)
+        if a is None or a.call != "wrap_up":
+            return False
+        a.call, a.wrapup_until = None, None
+        await self._record(a)
+        self._wrapup_ended(a)
+        if a.state in IDLE_STATES:
+            self._idle(a.agent_id)
+        return True
+
+    def _wrapup_ended(self, a: LiveAgent) -> None:
+        for listener in self._wrapup_listeners:
+            try:
+                listener(a.agent_id, a.last_call, False)
+            except Exception:
+                log.exception("wrap-up listener failed")
+
+    def on_change(self, listener: Callable[[int], Awaitable[None]]) -> None:
+        """``await listener(agent_id)`` after every recorded state change."""
+        self._change_listeners.append(listener)
 
     # -------------------------------------------------------------- queries
     def is_idle(self, agent_id: int) -> bool:
@@ -224,10 +270,16 @@ class AgentStates:
         a.call, a.uniqueid = "on_call", e.uniqueid
 
     def _completed(self, a: LiveAgent, e: me.AgentCallCompleted) -> None:
-        if self.wrapup_seconds > 0:
+        a.last_call = e.uniqueid
+        if self.wrapup_seconds > 0 or self._wrapup_listeners:
             a.call = "wrap_up"
             a.wrapup_until = self.deps.clock.monotonic() + self.wrapup_seconds
             self._wake.set()
+            for listener in self._wrapup_listeners:
+                try:
+                    listener(a.agent_id, e.uniqueid, True)
+                except Exception:
+                    log.exception("wrap-up listener failed")
         else:
             a.call = None
         a.uniqueid = None
@@ -270,6 +322,11 @@ class AgentStates:
                                                 reason=reason, since=now.isoformat()),
                               relay=False)
         self._wake.set()
+        for listener in self._change_listeners:
+            try:
+                await listener(a.agent_id)
+            except Exception:
+                log.exception("agent state listener failed")
 
     def _idle(self, agent_id: int) -> None:
         for listener in self._idle_listeners:
@@ -296,6 +353,7 @@ class AgentStates:
             if a.call == "wrap_up" and a.wrapup_until is not None and a.wrapup_until <= now:
                 a.call, a.wrapup_until = None, None
                 await self._record(a)
+                self._wrapup_ended(a)
                 if a.state in IDLE_STATES:
                     self._idle(a.agent_id)
 

@@ -62,15 +62,16 @@ SESSION_CHECK_SECONDS = 30.0
 SESSION_ENDED = 4401  # private-use close code: log in again, do not reconnect as is
 
 
-def live_state(request: web.Request, p: Principal) -> dict[str, Any]:
+async def live_state(request: web.Request, p: Principal) -> dict[str, Any]:
     """What the console shows live, as this user may see it."""
     deps: Deps = request.app[auth.DEPS_KEY]
-    states = request.app[STAFFING_KEY].states
+    staffing = request.app[STAFFING_KEY]
+    states = staffing.states
     if p.role in SUPERVISORS:
         pbx = deps.pbx.live() if deps.pbx is not None else None
         return {"agents": states.snapshot(), "pbx": pbx}
     if p.role == "agent" and p.agent_id is not None:
-        return {"agent": states.state_of(p.agent_id)}
+        return {"agent": states.state_of(p.agent_id), "me": await staffing.desk.me(p.agent_id)}
     return {}
 
 
@@ -136,7 +137,7 @@ async def _live(request: web.Request, deps: Deps, bus: EventBus, p: Principal,
     try:
         await ws.send_json({"type": "hello", "user": p.to_dict()})
         await ws.send_json({"type": "snapshot", "stream": bus.stream, "seq": upto,
-                            "replay": missed is not None, "state": live_state(request, p)},
+                            "replay": missed is not None, "state": await live_state(request, p)},
                            dumps=_dumps)
         for delivery in missed or ():
             if delivery.seq <= upto and sub.wants(delivery.event, delivery.event.audience()):

@@ -45,6 +45,7 @@ from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.callback_dialer import CallbackDialer
 from worksheets.knowledge_search import segmenter
 from worksheets.models import CallbackAttempt
+from worksheets.pop import PopPusher
 from worksheets.retention import retention_job
 from worksheets.service import follow_calls, numbering
 from worksheets.supervision import deadline_warnings
@@ -198,6 +199,7 @@ class Backend:
             dialer.follow(model)
             self.staffing.states.follow(model)
             self.staffing.follow(model)
+            PopPusher(deps).follow(model)  # after the tracker: the record is written
             # The live PBX view, published once each resync is complete (every
             # instance has its own model of the PBX: not relayed).
             model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(PbxView(

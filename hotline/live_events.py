@@ -92,6 +92,24 @@ class CallEnded(LiveEvent):
 
 
 @live_event
+class CallPop(LiveEvent):
+    """The screen pop (worksheets.pop), with the caller's whole number: to the
+    agent rung or answering only (and supervisors).  ``ami_read_ms``: wall
+    clock when the AMI link read AgentCalled/AgentConnect; ``sent_ms``: when
+    this was published (for the console's latency benchmark)."""
+
+    KIND = "call.pop"
+    agent_id: int
+    phase: str  # ringing | answered
+    pop: dict[str, Any]
+    ami_read_ms: float
+    sent_ms: float
+
+    def audience(self) -> Audience:
+        return supervisors_and(agent_id=self.agent_id)
+
+
+@live_event
 class CallbackRequested(LiveEvent):
     """A caller took the IVR's callback offer."""
 
@@ -313,6 +331,18 @@ class AgentStateChanged(LiveEvent):
     state: str
     reason: str
     since: str
+
+    def audience(self) -> Audience:
+        return supervisors_and(agent_id=self.agent_id)
+
+
+@live_event
+class AgentMe(LiveEvent):
+    """The agent's whole own view (agents.desk): state, shift, phone, call."""
+
+    KIND = "agent.me"
+    agent_id: int
+    me: dict[str, Any]
 
     def audience(self) -> Audience:
         return supervisors_and(agent_id=self.agent_id)

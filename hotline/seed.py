@@ -65,6 +65,14 @@ DEPARTMENTS: tuple[tuple[str, str, str | None], ...] = (
     ("CCQ", "宝鸡市陈仓区人民政府", None),
 )
 
+# Each department's own office number (0917 + 7 digits), where agents
+# transfer a caller who must speak to the department itself.
+CONTACT_NUMBERS: dict[str, str] = {
+    "ZJJ": "09173211001", "SJJ": "09173211002", "RSJ": "09173211003", "JTJ": "09173211004",
+    "HBJ": "09173211005", "YBJ": "09173211006", "CGJ": "09173211007", "SWJT": "09173211008",
+    "GDGS": "09173211009", "WBQ": "09173211010", "JTQ": "09173211011", "CCQ": "09173211012",
+}
+
 # The category each legacy line's callers mostly have, and what it was called.
 LEGACY_LINES: dict[str, tuple[str, str]] = {
     "12319": ("help", "城建服务热线"),
@@ -130,6 +138,7 @@ def seed_demo_city(session: Session, now: datetime) -> DemoSeed:
     for code, name, legacy in DEPARTMENTS:
         seed.departments.append(_get_or_add(
             session, seed, Department, Department.code, code, name=name, legacy_number=legacy,
+            contact_number=CONTACT_NUMBERS.get(code),
         ))
     session.flush()
     for department in seed.departments:

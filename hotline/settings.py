@@ -81,6 +81,9 @@ class Settings:
     cookie_secure: bool = False
     # Recordings and transcripts older than this are purged (0: never).
     retention_days: int = 365
+    # After a call, the agent stays in wrap-up until its order is submitted,
+    # at most this long (then ready by itself); 0: only the queues' wrapuptime.
+    wrapup_max_seconds: int = 300
     # The city's own recorded prompts (hotline/welcome.wav...), None: the
     # espeak-ng ones in asterisk-conf/sounds.
     prompts_dir: Path | None = None
@@ -122,6 +125,9 @@ DOCUMENTED = {
     "HOTLINE_COOKIE_SECURE": "true: the session cookie is sent over HTTPS only (production)",
     "HOTLINE_RETENTION_DAYS": "recordings and transcripts older than this many days are "
                               "purged daily, except an open order's (default 365; 0: never)",
+    "HOTLINE_WRAPUP_MAX_SECONDS": "after a call the agent is in wrap-up until the order is "
+                                  "submitted, at most this long (default 300; 0: the queues' "
+                                  "wrapuptime only)",
     "HOTLINE_PROMPTS_DIR": "the city's recorded IVR prompts (see asterisk-conf/README.md)",
     "HOTLINE_DESCRIPTION_WHEN": "waiting (default: only when the wait is long) or always",
 }
@@ -333,4 +339,7 @@ def load_settings(
                                    values.get("HOTLINE_RETENTION_DAYS", "365"), int, 0, 36500)),
         prompts_dir=Path(prompts) if prompts else None,
         description_when=description_when,
+        wrapup_max_seconds=int(_number(
+            "HOTLINE_WRAPUP_MAX_SECONDS", values.get("HOTLINE_WRAPUP_MAX_SECONDS", "300"),
+            int, 0, 3600)),
     )

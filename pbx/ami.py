@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -214,6 +215,7 @@ class AmiLink(Manager):  # type: ignore[misc]
 
     def enqueue_event(self, message: AmiMessage) -> None:
         self.events_received += 1
+        message.read_ms = time.time() * 1000  # the wall clock, for latency logs only
         event = (message.event or "").lower()
         if event == "fullybooted" and not self.connected and self.protocol is not None:
             self._spawn(self._became_ready(), "ami-ready")

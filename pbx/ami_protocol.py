@@ -37,6 +37,9 @@ class AmiMessage:
     """
 
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # Wall-clock epoch milliseconds when the AMI link read it off the socket
+    # (events only; 0: not stamped).  For latency measurements, not logic.
+    read_ms: float = field(default=0.0, compare=False)
 
     @classmethod
     def of(cls, pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> AmiMessage:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,7 @@ class PbxModel:
         self.clock = clock
         self.commands = PbxCommands(link)
         self.state = PbxState()
+        self.read_ms = 0.0
         self.phones: dict[str, bool] = {}  # endpoint -> registered (reachable contact)
         self.resyncs = 0
         self._handlers: dict[str, list[Handler]] = {}
@@ -116,6 +118,9 @@ class PbxModel:
         if isinstance(event, ev.ListResult):
             await self._list(event)
             return
+        # When the link read the event being handled (wall clock, ms): the
+        # consoles' latency is measured from it (worksheets.pop).
+        self.read_ms = event.message.read_ms or time.time() * 1000
         before = self._member_before(event)
         self.state.apply(event)
         now = self.clock.now()

@@ -23,7 +23,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from calls.models import Call
+from calls.models import Call, CallEvent
+from calls.records import OFFERED
 from speech.tables import DONE, FAILED, QUEUED, RUNNING, TranscriptionJob, TranscriptRecord
 from speech.transcript import Transcript
 from worksheets.models import WorkOrder
@@ -275,6 +276,12 @@ def call_context(s: Session, uniqueid: str) -> CallContext:
     if call is None:
         return CallContext()
     order = s.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
-    return CallContext(call.id, order.id if order else None,
-                       call.agent_id if call.agent_id is not None
-                       else (order.agent_id if order else None))
+    agent_id = call.agent_id if call.agent_id is not None else (
+        order.agent_id if order else None)
+    if agent_id is None:
+        # Not answered yet: the agent whose phone rings for it (the pop) hears it.
+        offered = s.scalar(select(CallEvent.detail).where(
+            CallEvent.call_id == call.id, CallEvent.kind == OFFERED)
+            .order_by(CallEvent.id.desc()).limit(1))
+        agent_id = int(offered) if offered and offered.isdigit() else None
+    return CallContext(call.id, order.id if order else None, agent_id)

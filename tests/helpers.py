@@ -22,6 +22,9 @@ PASSWORD = "correct-horse-1"
 def settings_for_test(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
     settings = load_settings(env={"HOTLINE_DATABASE_URL": database_url,
                                   "HOTLINE_VAR_DIR": str(tmp_path / "var")})
+    # Wrap-up held until the order is submitted is off unless a test asks for
+    # it: most tests place call after call to one agent without submitting.
+    overrides = {"wrapup_max_seconds": 0, **overrides}
     return replace(settings, agi_listen=Listen("127.0.0.1", 0),
                    http_listen=Listen("127.0.0.1", 0), **overrides)  # type: ignore[arg-type]
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
+from agents.http import STAFFING_KEY
 from calls import records
 from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
@@ -62,6 +63,17 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "warned_at": _iso(order.warned_at), "urged_at": _iso(order.urged_at),
         "urge_note": order.urge_note,
     }
+
+
+ORDER_ERROR_STATUS = {"not_found": 404, "not_yours": 403, "not_draft": 409, "invalid": 400}
+
+
+def order_error(exc: service.WorkOrderError) -> web.Response:
+    """A refused submission: its code, and the form's field when one is wrong."""
+    body: dict[str, Any] = {"code": exc.code, "message": str(exc)}
+    if exc.field is not None:
+        body["field"] = exc.field
+    return web.json_response({"error": body}, status=ORDER_ERROR_STATUS.get(exc.code, 400))
 
 
 def _limit(request: web.Request) -> int:
@@ -179,19 +191,22 @@ SUBMIT_SCHEMA = {
 }
 
 
-def _check_submit(data: dict[str, Any]) -> str | None:
-    expected = {"title": str, "description": str, "category": str}
-    for key, kind in expected.items():
-        if key in data and not isinstance(data[key], kind):
-            return f"{key} must be a string"
+def _check_submit(data: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, problem) of the first missing or wrongly typed field, None if all fit."""
+    for key in ("category", "title"):
+        if not data.get(key):
+            return key, f"{key} is required"
+    for key in ("title", "description", "category"):
+        if key in data and not isinstance(data[key], str):
+            return key, f"{key} must be a string"
     if data.get("complexity") is not None and not isinstance(data["complexity"], str):
-        return "complexity must be 'ordinary', 'complex' or null"
+        return "complexity", "complexity must be 'ordinary', 'complex' or null"
     for key in ("department_id", "kb_article_id"):
         value = data.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            return f"{key} must be an integer or null"
+            return key, f"{key} must be an integer or null"
     if not isinstance(data.get("answered_on_call", False), bool):
-        return "answered_on_call must be true or false"
+        return "answered_on_call", "answered_on_call must be true or false"
     return None
 
 
@@ -205,7 +220,7 @@ async def submit_order(request: web.Request) -> web.Response:
     data = await read_json(request)
     problem = _check_submit(data)
     if problem:
-        return json_error(400, "invalid", problem)
+        return order_error(service.WorkOrderError(problem[1], field=problem[0]))
     if p.role == "agent" and p.agent_id is None:
         return json_error(403, "forbidden", "this login is not linked to an agent")
 
@@ -224,13 +239,19 @@ async def submit_order(request: web.Request) -> web.Response:
     try:
         result = await deps.db.run(work)
     except service.WorkOrderError as exc:
-        status = 403 if "belongs to" in str(exc) else 409 if "draft" in str(exc) else 400
-        return json_error(status, "rejected", str(exc))
+        return order_error(exc)
     deps.bus.publish(OrderChanged(
         step="submitted", order_id=result["id"], number=result["number"],
         status=result["status"], agent_id=result["agent_id"],
         department_id=result["department_id"]))
+    await order_settled(request, result)
     return web.json_response(result)
+
+
+async def order_settled(request: web.Request, order: dict[str, Any]) -> None:
+    """The agent's order for their call is in: their wrap-up ends."""
+    if order.get("agent_id") is not None and order.get("call_id") is not None:
+        await request.app[STAFFING_KEY].order_done(order["agent_id"])
 
 
 async def list_departments(request: web.Request) -> web.Response:

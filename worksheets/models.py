@@ -20,6 +20,9 @@ class Department(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     legacy_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Where an agent transfers a caller to reach the department itself (its
+    # office, through the trunk); a legacy number would ring back into 12345.
+    contact_number: Mapped[str | None] = mapped_column(String(32), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -58,6 +61,9 @@ class WorkOrder(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     satisfaction: Mapped[str | None] = mapped_column(String(24), default=None)
+    # A call that needed no order (status ``no_order``): prank, silence,
+    # wrong_number, special_line (worksheets.no_order).
+    no_order_reason: Mapped[str | None] = mapped_column(String(24), default=None)
     # A follow-up call about an earlier order (the caller chose "add to it").
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), default=None)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -49,7 +49,15 @@ _NUMBER_ATTEMPTS = 20
 
 
 class WorkOrderError(ValueError):
-    """A work order cannot be submitted; the message says why, for the agent."""
+    """A work order cannot be submitted; the message says why (English, for
+    logs), ``code`` what the console translates (invalid, not_found,
+    not_yours, not_draft) and ``field`` which field of the form is wrong."""
+
+    def __init__(self, message: str, *, field: str | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code or "invalid"
 
 
 def draft_for_answered(session: Session, call: Call, *, agent_id: int | None, now: datetime,
@@ -131,28 +139,34 @@ def _check_submission(
     if agent_id is not None and order.agent_id != agent_id:
         raise WorkOrderError("this work order belongs to another agent"
                              if order.agent_id is not None else
-                             "this work order belongs to no agent: a supervisor submits it")
+                             "this work order belongs to no agent: a supervisor submits it",
+                             code="not_yours")
     if order.status != "draft":
-        raise WorkOrderError(f"work order {order.number} is not a draft (it is {order.status})")
+        raise WorkOrderError(f"work order {order.number} is not a draft (it is {order.status})",
+                             code="not_draft")
     try:
         deadline_days(category, complexity)
     except DeadlineError as exc:
-        raise WorkOrderError(str(exc)) from None
+        raise WorkOrderError(str(exc), field="category" if category not in CATEGORIES
+                             else "complexity") from None
     if answered_on_call and category != "consult":
-        raise WorkOrderError("only a consultation can be answered and closed on the call")
+        raise WorkOrderError("only a consultation can be answered and closed on the call",
+                             field="answered_on_call")
     department = None
     if department_id is None and not answered_on_call:
-        raise WorkOrderError("choose the department to dispatch this order to")
+        raise WorkOrderError("choose the department to dispatch this order to",
+                             field="department_id")
     if department_id is not None:
         department = session.get(Department, department_id)
         if department is None:
-            raise WorkOrderError(f"unknown department {department_id}")
+            raise WorkOrderError(f"unknown department {department_id}", field="department_id")
         if not department.active:
-            raise WorkOrderError(f"department {department.name} no longer takes orders")
+            raise WorkOrderError(f"department {department.name} no longer takes orders",
+                                 field="department_id")
     if not title:
-        raise WorkOrderError("the title must not be empty")
+        raise WorkOrderError("the title must not be empty", field="title")
     if len(title) > 200:
-        raise WorkOrderError("the title is longer than 200 characters")
+        raise WorkOrderError("the title is longer than 200 characters", field="title")
     return department
 
 
@@ -191,12 +205,12 @@ def submit_work_order(
         try:
             article = article_for_order(session, kb_article_id, now.astimezone(tz).date())
         except KnowledgeError as exc:
-            raise WorkOrderError(str(exc)) from None
+            raise WorkOrderError(str(exc), field="kb_article_id") from None
         answered_on_call = answered_on_call or (category == "consult" and department_id is None)
     # FOR UPDATE: a double-clicked submit on PostgreSQL waits, then sees "closed"/"dispatched".
     order = session.get(WorkOrder, order_id, with_for_update=True)
     if order is None:
-        raise WorkOrderError(f"unknown work order {order_id}")
+        raise WorkOrderError(f"unknown work order {order_id}", code="not_found")
     title = title.strip()
     department = _check_submission(session, order, agent_id, category, complexity,
                                    department_id, answered_on_call, title)

@@ -57,6 +57,10 @@ class PeriodStats:
     # draft still unsubmitted past the 10 min is a miss, not left out.
     within_target_minutes: float | None = None
     drafts_unsubmitted: int = 0
+    # Calls that needed no order (prank, silence, wrong number, special line):
+    # counted here, by reason, and left out of every order figure above.
+    no_order: int = 0
+    no_order_reasons: dict[str, int] = field(default_factory=dict)
     # The backlog as of ``now`` (whatever the period): what needs doing.
     overdue_open: int | None = None  # dispatched or signed for, past due
     callbacks_open: int | None = None
@@ -127,6 +131,12 @@ def _order_figures(session: Session, stats: PeriodStats, start: datetime, end: d
                    target_minutes: int, as_of: datetime) -> None:
     orders = session.scalars(select(WorkOrder).where(WorkOrder.created_at >= start,
                                                      WorkOrder.created_at < end)).all()
+    for order in orders:
+        if order.status == "no_order":
+            reason = order.no_order_reason or "other"
+            stats.no_order_reasons[reason] = stats.no_order_reasons.get(reason, 0) + 1
+    stats.no_order = sum(stats.no_order_reasons.values())
+    orders = [o for o in orders if o.status != "no_order"]
     submitted = [o for o in orders if o.submitted_at is not None]
     stats.orders_accepted = len(submitted)
     closed = [o for o in submitted if o.status == "closed"]

@@ -124,6 +124,14 @@ GET    /api/worklists/{kind=overdue}                        401 403 403 200 403 
 GET    /api/worklists/{kind=visits}                         401 200 403 200 403 200
 GET    /api/worklists/{kind=dissatisfied}                   401 403 403 200 403 200
 GET    /api/worklists/{kind=nonsense}                       401 404 403 404 404 404
+# --- agentapi ---
+GET    /api/agent/me                                        401 200 403 403 403 403
+POST   /api/agent/wrapup/end                                401 200 403 403 403 403
+GET    /api/agent/pop                                       401 200 403 403 403 403
+GET    /api/calls/{call_id}/pop                             401 404 403 404 403 404
+GET    /api/order-form                                      401 200 403 200 403 200
+GET    /api/lookup/orders                                   401 400 403 400 403 400
+POST   /api/work-orders/{order_id}/close-no-order           401 400 403 400 403 400
 """
 
 _SEGMENT = re.compile(r"\{([a-z_]+)(?:=([^}]*))?\}")
@@ -133,6 +141,8 @@ def table_rows() -> list[tuple[str, str, str, dict[str, int]]]:
     """(method, route template, URL to request, {who: status}) per line."""
     rows = []
     for line in TABLE.strip().splitlines():
+        if line.startswith("#"):
+            continue  # a block's heading (one block per branch eases merging)
         method, path, *statuses = line.split()
         assert len(statuses) == len(WHO), line
         template = _SEGMENT.sub(lambda m: "{" + m.group(1) + "}", path)
