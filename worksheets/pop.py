@@ -60,7 +60,7 @@ def order_brief(order: WorkOrder, departments: dict[int, str]) -> dict[str, Any]
 
 
 def department_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Department.id, Department.name)).tuples().all())
+    return {i: n for i, n in session.execute(select(Department.id, Department.name))}
 
 
 def caller_history(session: Session, number: str, *, now: datetime,
