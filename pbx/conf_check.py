@@ -22,6 +22,8 @@ from pbx import asterisk_conf as ast
 from pbx.asterisk_conf import Problem
 from pbx.conf_prompts import check_city_prompts, wav_samples
 from pbx.conf_reader import ConfFile, Dialplan, Step, is_dynamic, read_conf, split_top
+from pbx.transfer_plan import CONTEXTS as TRANSFER_CONTEXTS
+from pbx.transfer_plan import transfer_problems
 from routing import dial_patterns
 
 if TYPE_CHECKING:
@@ -118,6 +120,7 @@ def check(conf_dir: Path, settings: Settings | None = None,
         files[name] = conf
     c = _Conf(conf_dir, files)
     _check_dialplan(report, c, settings)
+    _check_transfers(report, c)
     _check_queues(report, c, queue_names)
     _check_manager(report, c, settings)
     _check_pjsip(report, c)
@@ -162,6 +165,15 @@ def _check_dialplan(report: _Report, c: _Conf, settings: Settings | None) -> Non
     if c.plan.contexts and not fastagi:
         report.error(file, None, "no AGI() call reaches a FastAGI server (agi://): "
                                  "the backend would never be asked")
+
+
+def _check_transfers(report: _Report, c: _Conf) -> None:
+    """Transfers go only to listed queues, department numbers and 110/119/120."""
+    contexts = {name: {exten: [(s.app, s.line) for s in steps]
+                       for exten, steps in ctx.extensions.items()}
+                for name, ctx in c.plan.contexts.items() if name in TRANSFER_CONTEXTS}
+    for line, message in transfer_problems(contexts, lambda queue: queue in c.queues):
+        report.error("extensions.conf", line, message)
 
 
 def _check_step(report: _Report, c: _Conf, step: Step, settings: Settings | None) -> int:

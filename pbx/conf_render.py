@@ -23,10 +23,12 @@ from sqlalchemy import select
 from agents.models import Agent
 from pbx.asterisk_conf import BACKEND_WRITE, weak_secret
 from pbx.conf_reader import read_conf
+from pbx.transfer_plan import set_transfer_contexts
 from routing.dial_patterns import callback_out_context
 from routing.menu import GENERAL_QUEUE
 from routing.models import ServiceQueue
 from routing.rules import load_rules
+from worksheets.models import Department
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -87,6 +89,9 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
             text = _set_global(text, "FASTAGI_FAILOVER", "|".join(failover))
             text = _set_global(text, "GENERAL_QUEUE", general_queue)
             text = _set_callback_out(text, load_rules(session).callback_patterns)
+            text = set_transfer_contexts(text, [q.name for q in queues], session.scalars(
+                select(Department.contact_number).where(Department.active,
+                                                        Department.contact_number.is_not(None))))
         write(name, text)
     write("queues.conf", _queues_conf(source / "queues.conf", queues, general_queue,
                                       settings.service_level_seconds))

@@ -96,6 +96,14 @@ class PbxModel:
     def connected(self) -> bool:
         return self.commands.connected
 
+    def bridged_with(self, uniqueid: str) -> list[str]:
+        """The channel names bridged with channel ``uniqueid`` now (empty: none)."""
+        bridge = self.state.channels.get(uniqueid, {}).get("bridge")
+        if not bridge:
+            return []
+        return [info["channel"] for other, info in self.state.channels.items()
+                if other != uniqueid and info.get("bridge") == bridge and info.get("channel")]
+
     def members_of(self, member_name: str) -> list[MemberState]:
         """The queues a member is on, as Asterisk has them."""
         return [m for m in self.state.members.values() if m.name == member_name]

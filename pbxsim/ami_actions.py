@@ -238,8 +238,8 @@ def _channel_up(s: AmiSession, m: AmiMessage, name: str, missing: str,
 @action("Redirect", "call")
 async def redirect(s: AmiSession, m: AmiMessage) -> None:
     """manager.c action_redirect: its checks in its order, with its words.
-    A channel in a bridge is refused here ("Redirect failed"): the stand-in
-    does not take a channel out of a bridge; see pbxsim/STATUS.md."""
+    A single channel in a queue's bridge leaves it (pbxsim.ami_transfer);
+    a dual redirect of bridged channels is refused ("Redirect failed")."""
     def header(name: str) -> str:
         return (m.get(name) or "").strip()
 
@@ -270,7 +270,12 @@ async def redirect(s: AmiSession, m: AmiMessage) -> None:
     if chan is None:
         return
     if not name2:
-        if chan.async_goto(context, exten, pi):
+        if chan.bridge is not None and not chan.bridge.broken.done():
+            # In a bridge: pbx.c's async goto takes it out (its peer, a queue
+            # member's leg, is hung up) and it goes on at the new place.
+            chan.bridge.break_up(("redirect", chan, context, exten, pi))
+            s.ack(m, "Redirect successful")
+        elif chan.async_goto(context, exten, pi):
             s.ack(m, "Redirect successful")
         else:
             s.error(m, "Redirect failed")
@@ -407,4 +412,4 @@ async def originate(s: AmiSession, m: AmiMessage) -> None:
 
 
 # Queue actions register themselves on import.
-from pbxsim import ami_queue_actions  # noqa: E402, F401
+from pbxsim import ami_queue_actions, ami_transfer  # noqa: E402, F401

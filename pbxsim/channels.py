@@ -442,7 +442,21 @@ class Bridge:
         self.sim = sim
         self.id = str(uuid.uuid4())
         self.members: list[Channel] = []
+        # Set when a transfer or a redirect takes the bridge apart (its owner,
+        # the queue's connect, acts on it): ("transfer", transferer,
+        # transferee, context, exten) or ("redirect", channel).
+        self.broken: asyncio.Future[tuple[object, ...]] = sim.loop.create_future()
         sim.emit("BridgeCreate", "call", self._headers())
+
+    def break_up(self, why: tuple[object, ...]) -> bool:
+        if self.broken.done():
+            return False
+        self.broken.set_result(why)
+        return True
+
+    def headers(self) -> Headers:
+        """The Bridge* state block (manager_bridges.c)."""
+        return self._headers()
 
     def _headers(self) -> Headers:
         return [

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pbxsim.channels import Bridge
+from pbxsim.channels import Bridge, Channel
 from pbxsim.member_calls import LocalCall, MemberCall, place
 from pbxsim.pbx import run_subroutine
 
@@ -249,9 +249,22 @@ async def connect(
     bridged_at = sim.loop_time()
     call.start_talking()
     await asyncio.wait(
-        [chan.hangup_future, mchan.hangup_future], return_when=asyncio.FIRST_COMPLETED
+        [chan.hangup_future, mchan.hangup_future, bridge.broken],
+        return_when=asyncio.FIRST_COMPLETED,
     )
     talk = int(sim.loop_time() - bridged_at)
+    if bridge.broken.done() and not (chan.hungup or mchan.hungup):
+        why = bridge.broken.result()
+        if why[0] == "transfer" and why[1] is mchan:
+            transferred(mgr, q, entry, a, bridge, hold, talk, insl, why)
+            return
+        # Redirected (or a transfer by the caller's side): the channel named
+        # goes elsewhere, its peer is hung up (the bridge dissolves).
+        moved = why[1]
+        assert isinstance(moved, Channel)
+        peer = mchan if moved is chan else chan
+        moved.pending_goto = why[-3:] if why[0] == "redirect" else (why[3], why[4], 1)
+        peer.request_hangup(16, soft=True)
     agent_first = mchan.hungup and not chan.hungup
     first, second = (mchan, chan) if agent_first else (chan, mchan)
     first.set_var("BRIDGEPEER", "")
@@ -289,3 +302,40 @@ async def connect(
     mgr.write_log(chan.uniqueid, q.name, m.membername, event, f"{hold}|{talk}|{entry.opos}")
     if agent_first and chan.far_end is not None:
         chan.far_end.agent_gone(chan)
+    _go_on(chan)
+
+
+def _go_on(chan: Channel) -> None:
+    """A caller redirected or transferred out of the bridge: Queue() returns
+    as on an async goto and the dialplan goes on at the new place."""
+    if chan.pending_goto is not None and not chan.gone:
+        chan.hungup = True
+        if not chan.hangup_future.done():
+            chan.hangup_future.set_result(None)
+
+
+def transferred(mgr: QueueManager, q: Queue, entry: QueueEntry, a: Attempt, bridge: Bridge,
+                hold: int, talk: int, insl: bool, why: tuple[object, ...]) -> None:
+    """The member's leg blind-transferred the caller (app_queue.c
+    handle_blind_transfer): AgentComplete (transfer), BLINDTRANSFER, the
+    caller goes on at the target, the member's leg hangs up."""
+    chan, m, call = entry.chan, a.member, a.call
+    assert call is not None
+    mchan = call.chan
+    context, exten = str(why[3]), str(why[4])
+    chan.emit("AgentComplete", "agent", [
+        ("Queue", q.name), ("Interface", m.interface), ("MemberName", m.membername),
+        ("HoldTime", str(hold)), ("TalkTime", str(talk)), ("Reason", "transfer")], dest=mchan)
+    mgr.write_log(chan.uniqueid, q.name, m.membername, "BLINDTRANSFER",
+                  f"{exten}|{context}|{hold}|{talk}|{entry.opos}")
+    for c in (chan, mchan):
+        c.set_var("BRIDGEPEER", "")
+    chan.pending_goto = (context, exten, 1)
+    bridge.leave(mchan)
+    bridge.leave(chan)
+    bridge.destroy()
+    update_queue(mgr, q, m, talk, insl)
+    mchan.request_hangup(16, soft=True)
+    mchan.finish(16)
+    call.publish_state()
+    _go_on(chan)
