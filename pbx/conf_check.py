@@ -23,6 +23,7 @@ from pbx.asterisk_conf import Problem
 from pbx.conf_prompts import check_city_prompts, wav_samples
 from pbx.conf_reader import ConfFile, Dialplan, Step, is_dynamic, read_conf, split_top
 from pbx.transfer_plan import CONTEXTS as TRANSFER_CONTEXTS
+from pbx.transfer_plan import missing as missing_transfer_contexts
 from pbx.transfer_plan import transfer_problems
 from routing import dial_patterns
 
@@ -174,6 +175,8 @@ def _check_transfers(report: _Report, c: _Conf) -> None:
                 for name, ctx in c.plan.contexts.items() if name in TRANSFER_CONTEXTS}
     for line, message in transfer_problems(contexts, lambda queue: queue in c.queues):
         report.error("extensions.conf", line, message)
+    for message in missing_transfer_contexts(c.plan.contexts):
+        report.warning("extensions.conf", None, message)
 
 
 def _check_step(report: _Report, c: _Conf, step: Step, settings: Settings | None) -> int:

@@ -97,14 +97,20 @@ def set_transfer_contexts(text: str, queues: Iterable[str],
     return text
 
 
+def missing(contexts: Iterable[str]) -> list[str]:
+    """The transfer contexts absent from a dialplan: the console's transfers
+    to them fail (a warning: an Asterisk without the console still works)."""
+    present = set(contexts)
+    return [f"[{name}] is missing: the console's transfers fail"
+            for name in CONTEXTS if name not in present]
+
+
 def transfer_problems(contexts: dict[str, dict[str, list[tuple[str, int]]]],
                       queue_exists: Callable[[str], bool]) -> list[tuple[int | None, str]]:
     """(line, problem) for the transfer contexts.  ``contexts`` maps a context
-    name to its extensions, each a list of (application, line) steps."""
+    name to its extensions, each a list of (application, line) steps.  A
+    context that is absent is not a problem here (see :func:`missing`)."""
     problems: list[tuple[int | None, str]] = []
-    for name in CONTEXTS:
-        if name not in contexts:
-            problems.append((None, f"[{name}] is missing: the console's transfers fail"))
     emergency = contexts.get(EMERGENCY_CONTEXT)
     if emergency is not None and sorted(emergency) != sorted(EMERGENCY_NUMBERS):
         extra = sorted(set(emergency) - set(EMERGENCY_NUMBERS))
