@@ -76,6 +76,16 @@ def order_error(exc: service.WorkOrderError) -> web.Response:
     return web.json_response({"error": body}, status=ORDER_ERROR_STATUS.get(exc.code, 400))
 
 
+def order_for(order: WorkOrder, p: Principal) -> dict[str, Any]:
+    """The order as ``p`` may see it: a department never learns who reported
+    (举报) to the hotline, on any route."""
+    data = order_to_dict(order)
+    if p.role == "department" and order.category == "report":
+        data["caller_number"] = data["caller_name"] = ""
+        data["reporter_hidden"] = True
+    return data
+
+
 def _limit(request: web.Request) -> int:
     try:
         return max(1, min(int(request.query.get("limit", "100")), 1000))
@@ -148,7 +158,7 @@ async def list_orders(request: web.Request) -> web.Response:
         stmt = _orders_visible_to(p, select(WorkOrder)).order_by(WorkOrder.id.desc()).limit(limit)
         if status:
             stmt = stmt.where(WorkOrder.status == status)
-        return [order_to_dict(o) for o in s.scalars(stmt)]
+        return [order_for(o, p) for o in s.scalars(stmt)]
 
     return web.json_response({"work_orders": await deps.db.run(work)})
 
@@ -166,7 +176,7 @@ async def get_order(request: web.Request) -> web.Response:
         order = s.scalar(stmt)
         if order is None:
             return None
-        return {**order_to_dict(order), "history": lifecycle.history(s, order.id)}
+        return {**order_for(order, p), "history": lifecycle.history(s, order.id)}
 
     data = await deps.db.run(work)
     if data is None:

@@ -15,7 +15,7 @@ from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline.live_events import OrderChanged
 from worksheets import lifecycle, supervision
-from worksheets.http import order_to_dict
+from worksheets.http import order_for
 from worksheets.lifecycle import LifecycleError
 
 HTTP_STATUS = {"not_found": 404, "wrong_status": 409, "pending": 409, "no_request": 409,
@@ -57,7 +57,7 @@ def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
         data = await read_json(request) if request.can_read_body else {}
 
         def work(s: Session) -> dict[str, Any]:
-            return order_to_dict(action(s, order_id, p, data, deps))
+            return order_for(action(s, order_id, p, data, deps), p)
 
         try:
             order = await deps.db.run(work)
@@ -153,7 +153,7 @@ async def worklist(request: web.Request) -> web.Response:
         return json_error(403, "forbidden", f"the {kind} list is not for {p.role}s")
     if kind == "department" and p.department_id is None:
         return json_error(403, "no_department", "this login is not linked to a department")
-    orders = await deps.db.run(lambda s: [order_to_dict(o) for o in lifecycle.worklist(
+    orders = await deps.db.run(lambda s: [order_for(o, p) for o in lifecycle.worklist(
         s, kind, department_id=p.department_id, now=deps.clock.now())])
     return web.json_response({"work_orders": orders})
 
