@@ -24,7 +24,14 @@ from hotline import login_throttle
 from hotline.deps import Deps
 from routing import http as routing_http
 from speech import http as speech_http
-from worksheets import calendar_http, callbacks_http, desk_http, knowledge_http, lifecycle_http
+from worksheets import (
+    agent_tasks,
+    calendar_http,
+    callbacks_http,
+    desk_http,
+    knowledge_http,
+    lifecycle_http,
+)
 from worksheets import http as worksheets_http
 
 log = logging.getLogger(__name__)
@@ -113,6 +120,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
     specs += users_http.ROUTES + calendar_http.ROUTES
     specs += knowledge_http.ROUTES + desk_http.ROUTES + call_controls.ROUTES
+    specs += agent_tasks.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}

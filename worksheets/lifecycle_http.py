@@ -15,11 +15,15 @@ from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline.live_events import OrderChanged
 from worksheets import lifecycle, supervision
+from worksheets.agent_tasks import verdict_refusal
 from worksheets.http import order_for
 from worksheets.lifecycle import LifecycleError
+from worksheets.models import WorkOrder
 
 HTTP_STATUS = {"not_found": 404, "wrong_status": 409, "pending": 409, "no_request": 409,
-               "not_extendable": 422, "invalid": 400}
+               "not_extendable": 422, "invalid": 400,
+               # 回访 verdicts: only after a call reached the citizen, or the attempts
+               "not_reached": 409, "attempts_left": 409}
 # 回访 is a pool of work for every agent (they call the citizen, so they see
 # the number); deciding where a returned order goes is the supervisor's.
 WORKLISTS = {"department": ("department",), "extensions": ("supervisor",),
@@ -138,6 +142,11 @@ def _urge(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
 
 
 def _visit(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+    order = s.get(WorkOrder, order_id)
+    if order is not None and order.status == "closed" and order.visited_at is None:
+        refused = verdict_refusal(s, order, _str(data, "result"))
+        if refused is not None:
+            raise LifecycleError(*refused)
     return lifecycle.visit(s, order_id, result=_str(data, "result"), note=_str(data, "note"),
                            user_id=p.user_id, now=deps.clock.now())
 

@@ -19,7 +19,7 @@ from tests.console.test_lifecycle_http import NOW, with_backend
 from tests.helpers import prepare_database, settings_for_test
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Department, WorkOrder
+from worksheets.models import Department, OrderEvent, WorkOrder
 
 REPORTER = "13600001234"
 
@@ -115,3 +115,66 @@ def test_departments_never_see_who_reported_and_no_order_calls_count_apart(tmp_p
     finally:
         db.close()
     assert audited == [("order_lookup", "136****1234")] and order == "prank"
+
+
+def _tasks(url: str) -> dict[str, int]:
+    """Two callback tasks (one to a number the rules refuse) and a closed order
+    waiting for its 回访."""
+    db = Database(url)
+    try:
+        def work(s):
+            from worksheets import lifecycle
+            ids = {}
+            for uid, number in (("8.1", "13800001111"), ("8.2", "004412345678")):
+                records.start_call(s, uniqueid=uid, now=NOW, caller_number=number)
+                ids[number] = service.mark_abandoned(s, uid, hold_seconds=30, now=NOW).id
+            dept = s.scalars(select(Department.id).order_by(Department.id)).first()
+            records.start_call(s, uniqueid="8.3", now=NOW, caller_number="13900002222")
+            order = service.mark_answered(s, "8.3", member_name="m", agent_id=None,
+                                          hold_seconds=1, now=NOW)
+            service.submit_work_order(
+                s, order.id, agent_id=None, title="路灯", description="", category="help",
+                complexity="ordinary", department_id=dept, answered_on_call=False, now=NOW,
+                calendar=WorkingCalendar.default(), tz=ZoneInfo("Asia/Shanghai"))
+            lifecycle.accept(s, order.id, department_id=dept, user_id=None, now=NOW)
+            lifecycle.reply(s, order.id, department_id=dept, text="已修好", user_id=None,
+                            now=NOW)
+            ids["visit"] = order.id
+            return ids
+        return db.call(work)
+    finally:
+        db.close()
+
+
+def test_callbacks_and_visits_are_one_list_saying_why_a_task_cannot_be_dialled(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, NOW - timedelta(days=1))
+    ids = _tasks(url)
+    settings = settings_for_test(url, tmp_path)
+
+    async def body(backend, http):
+        agent = await login(http, "agent")
+        out = {}
+        async with http.get("/api/agent/tasks", headers=agent) as r:
+            out["before"] = await r.json()
+        await backend.deps.db.run(lambda s: s.add(OrderEvent(
+            order_id=ids["visit"], at=NOW + timedelta(minutes=1), kind="visit_call",
+            detail="reached")))
+        async with http.get("/api/agent/tasks", headers=agent) as r:
+            out["after"] = await r.json()
+        return out
+
+    out = run_simulated(with_backend(settings, body))
+    before = {(t["kind"], t["id"]): t for t in out["before"]["tasks"]}
+    allowed = before[("callback", ids["13800001111"])]
+    refused = before[("callback", ids["004412345678"])]
+    visit = before[("visit", ids["visit"])]
+    # No PBX in this backend: nothing can be dialled, each says why
+    assert allowed["can_dial"] is False and allowed["why_not"] == "pbx_down"
+    assert refused["why_not"] == "number_not_allowed"
+    assert allowed["caller_number"] == "13800001111"  # the agent dials it: whole
+    assert visit["why_not"] == "pbx_down" and visit["order"]["title"] == "路灯"
+    assert visit["can_record_verdict"] is False and visit["verdicts"] == []
+    after = {(t["kind"], t["id"]): t for t in out["after"]["tasks"]}
+    assert after[("visit", ids["visit"])]["verdicts"] == ["satisfied", "basically_satisfied",
+                                                          "dissatisfied"]

@@ -20,7 +20,7 @@ from tests.console.test_http import login
 from tests.helpers import prepare_database, settings_for_test
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
-from worksheets.models import Department
+from worksheets.models import Department, OrderEvent
 
 NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)
 
@@ -109,6 +109,13 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
                 out["dept_after"] = (await post(f"/api/work-orders/{bounced}/accept", dept))[0]
                 async with http.get("/api/worklists/visits", headers=agent) as r:
                     out["visits"] = [o["id"] for o in (await r.json())["work_orders"]]
+                out["visit_unreached"] = await post(f"/api/work-orders/{plain}/visit", agent,
+                                                    {"result": "satisfied"})
+                out["give_up_early"] = await post(f"/api/work-orders/{plain}/visit", agent,
+                                                  {"result": "unreachable"})
+                # A 回访 call reached the citizen (as worksheets.visits.finish records it).
+                await backend.deps.db.run(lambda s: s.add(OrderEvent(
+                    order_id=plain, at=NOW, kind="visit_call", detail="reached")))
                 out["visit"] = await post(f"/api/work-orders/{plain}/visit", agent,
                                           {"result": "basically_satisfied", "note": "基本满意"})
                 out["visit_again"] = (await post(f"/api/work-orders/{plain}/visit", agent,
@@ -136,9 +143,12 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
     assert out["redispatch"][1]["department_id"] == other
     assert out["dept_after"] == 404  # no longer theirs
     assert out["visits"] == [plain]
+    assert out["visit_unreached"][0] == 409
+    assert out["visit_unreached"][1]["error"]["code"] == "not_reached"
+    assert out["give_up_early"][1]["error"]["code"] == "attempts_left"
     assert out["visit"][1]["satisfaction"] == "basically_satisfied"
     assert out["visit_again"] == 409  # one 回访 per answer
-    assert out["history"] == ["dispatched", "accepted", "replied", "visited"]
+    assert out["history"] == ["dispatched", "accepted", "replied", "visit_call", "visited"]
     assert out["bad_list"] == 404
 
 

@@ -132,6 +132,7 @@ GET    /api/agent/me                                        401 200 403 403 403 
 POST   /api/agent/wrapup/end                                401 200 403 403 403 403
 POST   /api/agent/call/hangup                               401 409 403 403 403 403
 POST   /api/agent/call/transfer                             401 409 403 403 403 403
+GET    /api/agent/tasks                                     401 200 403 403 403 403
 GET    /api/agent/pop                                       401 200 403 403 403 403
 GET    /api/calls/{call_id}/pop                             401 404 403 404 403 404
 GET    /api/order-form                                      401 200 403 200 403 200
