@@ -29,7 +29,7 @@ from hotline.clock import Clock
 from hotline.db import Database
 from hotline.demo_agents import AgentBot
 from hotline.demo_desks import DepartmentDesk, Desk, SupervisorDesk
-from hotline.demo_users import ensure_demo_users, ensure_department_users
+from hotline.demo_users import demo_logins
 from hotline.logmask import mask_number
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
@@ -132,16 +132,11 @@ async def run_demo(settings: Settings, options: DemoOptions,
     now = clock.now()
     db.call(lambda s: seed_demo_city(s, now))
     db.call(lambda s: seed_demo_lists(s, now))
-    logins, agent_passwords = db.call(lambda s: ensure_demo_users(s, now))
-    desk_logins = db.call(lambda s: ensure_department_users(s, now))
-    # The department login printed is one of the desks, whose password the
-    # line above has just set again: print that one, not the stale one.
-    desk_passwords = {username: password for _id, username, password in desk_logins}
-    if "department" in logins and logins["department"][0] in desk_passwords:
-        username = logins["department"][0]
-        logins["department"] = (username, desk_passwords[username])
+    logins, agent_passwords, desk_logins = db.call(
+        lambda s: demo_logins(s, now, settings.tz))
     agents = db.call(lambda s: [(a.id, a.number, a.interface)
                                 for a in s.scalars(select(Agent).where(Agent.active))])
+    printed = logins.get("agent", ("", ""))[0]
     db.close()
     _announce_model(settings, out)
 
@@ -182,6 +177,8 @@ async def run_demo(settings: Settings, options: DemoOptions,
         for n, (agent_id, number, interface) in enumerate(agents):
             sim.add_phone(interface, PhoneBehaviour(answer_after=rng.uniform(1.0, 4.0),
                                                     talk_seconds=rng.uniform(60, 180)))
+            if f"a{number}" == printed:
+                continue  # the printed agent is the person at the console, not a bot
             # Agents spread over the instances' consoles.
             bots[agent_id] = AgentBot(urls[n % len(urls)], f"a{number}", agent_passwords[number],
                                       agent_id, interface, sim, random.Random(rng.random()),

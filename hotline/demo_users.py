@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.models import Agent
+from agents import rota
+from agents.models import Agent, Team
+from agents.roster import load_settings
 from hotline import accounts
 from hotline.accounts import User
 from worksheets.models import Department
+from worksheets.service import CITY_TZ
 
 
 def _upsert(session: Session, *, username: str, role: str, now: datetime, display_name: str,
@@ -29,9 +32,20 @@ def _upsert(session: Session, *, username: str, role: str, now: datetime, displa
     return password
 
 
-def ensure_demo_users(session: Session, now: datetime
+def printed_agent(session: Session, now: datetime, tz: tzinfo) -> Agent | None:
+    """The agent whose login the demo prints: the first of the team on duty
+    now (by the stored rota), so the queues take them in."""
+    config, _policy = load_settings(session)
+    on_duty = rota.team_on_duty(config, now, tz)
+    return session.scalars(select(Agent).join(Team, Agent.team_id == Team.id)
+                           .where(Team.rota_index == on_duty, Agent.active)
+                           .order_by(Agent.number)).first()
+
+
+def ensure_demo_users(session: Session, now: datetime, tz: tzinfo = CITY_TZ
                       ) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-    """Returns ({role: (username, password)}, {agent number: password})."""
+    """Returns ({role: (username, password)}, {agent number: password}).
+    The printed agent is on the team on duty at ``now`` (``tz``: local time)."""
     agents = session.scalars(select(Agent).order_by(Agent.number)).all()
     department = session.scalars(select(Department).order_by(Department.id)).first()
     agent_passwords = {
@@ -49,8 +63,9 @@ def ensure_demo_users(session: Session, now: datetime
         logins["department"] = (f"dept-{department.code}", _upsert(
             session, username=f"dept-{department.code}", role="department", now=now,
             display_name=department.name, department_id=department.id))
-    if agents:
-        logins["agent"] = (f"a{agents[0].number}", agent_passwords[agents[0].number])
+    printed = printed_agent(session, now, tz) or (agents[0] if agents else None)
+    if printed is not None:
+        logins["agent"] = (f"a{printed.number}", agent_passwords[printed.number])
     return logins, agent_passwords
 
 
@@ -62,3 +77,18 @@ def ensure_department_users(session: Session, now: datetime) -> list[tuple[int, 
                                             role="department", now=now, display_name=d.name,
                                             department_id=d.id))
             for d in departments]
+
+
+def demo_logins(session: Session, now: datetime, tz: tzinfo = CITY_TZ
+                ) -> tuple[dict[str, tuple[str, str]], dict[str, str],
+                           list[tuple[int, str, str]]]:
+    """Every demo login: ({role: (username, password)} to print, {agent number:
+    password}, the department desks).  The department login printed is one of
+    the desks, whose password is set last: the printed one is that one."""
+    logins, agent_passwords = ensure_demo_users(session, now, tz)
+    desks = ensure_department_users(session, now)
+    desk_passwords = {username: password for _id, username, password in desks}
+    if "department" in logins and logins["department"][0] in desk_passwords:
+        username = logins["department"][0]
+        logins["department"] = (username, desk_passwords[username])
+    return logins, agent_passwords, desks
