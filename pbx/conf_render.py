@@ -23,7 +23,7 @@ from sqlalchemy import select
 from agents.models import Agent
 from pbx.asterisk_conf import BACKEND_WRITE, weak_secret
 from pbx.conf_reader import read_conf
-from pbx.transfer_plan import set_transfer_contexts
+from pbx.transfer_plan import set_context, set_transfer_contexts
 from routing.dial_patterns import callback_out_context
 from routing.menu import GENERAL_QUEUE
 from routing.models import ServiceQueue
@@ -125,19 +125,7 @@ def _url_host(host: str) -> str:
 def _set_callback_out(text: str, patterns: list[str]) -> str:
     """Replace [callback-out] (and the comment above it) with the context
     rendered from the routing rules' dial patterns; add it when absent."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.startswith("[callback-out]")), None)
-    if start is None:
-        return text.rstrip("\n") + "\n\n" + callback_out_context(patterns)
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")),
-               len(lines))
-    while start > 0 and lines[start - 1].startswith(";"):
-        start -= 1
-    while end > start and lines[end - 1].startswith(";"):  # the next context's comment
-        end -= 1
-    tail = "".join(lines[end:])
-    return "".join(lines[:start]) + callback_out_context(patterns) + ("\n" + tail if tail
-                                                                       else "")
+    return set_context(text, "callback-out", callback_out_context(patterns))
 
 
 def _set_global(text: str, name: str, value: str) -> str:

@@ -24,29 +24,32 @@ from worksheets.models import Department, OrderEvent, WorkOrder
 REPORTER = "13600001234"
 
 
+def _answered(s, uid: str, number: str, *, agent_id: int | None = None,
+              category: str | None = None, title: str = "排污") -> WorkOrder:
+    """An answered call's order; dispatched to the first department with ``category``."""
+    records.start_call(s, uniqueid=uid, now=NOW, caller_number=number, caller_name="举报人")
+    order = service.mark_answered(s, uid, member_name="m", agent_id=agent_id, hold_seconds=1,
+                                  now=NOW)
+    if category is not None:
+        dept = s.scalars(select(Department.id).order_by(Department.id)).first()
+        service.submit_work_order(
+            s, order.id, agent_id=None, title=title, description="", category=category,
+            complexity="ordinary" if category == "help" else None, department_id=dept,
+            answered_on_call=False, now=NOW, calendar=WorkingCalendar.default(),
+            tz=ZoneInfo("Asia/Shanghai"))
+    return order
+
+
 def _orders(url: str) -> dict[str, int]:
     """A report and a help order dispatched to the 'dept' user's department, and
     the 'agent' user's draft of an answered call."""
     db = Database(url)
     try:
         def work(s):
-            dept = s.scalars(select(Department.id).order_by(Department.id)).first()
             agent = s.scalars(select(Agent.id).order_by(Agent.number)).first()
-            ids = {}
-            for uid, category in (("9.1", "report"), ("9.2", "help"), ("9.3", "draft")):
-                records.start_call(s, uniqueid=uid, now=NOW, caller_number=REPORTER,
-                                   caller_name="举报人")
-                order = service.mark_answered(s, uid, member_name="m", agent_id=agent,
-                                              hold_seconds=1, now=NOW)
-                ids[category] = order.id
-                if category == "draft":
-                    continue
-                service.submit_work_order(
-                    s, order.id, agent_id=None, title="排污", description="", category=category,
-                    complexity="ordinary" if category == "help" else None,
-                    department_id=dept, answered_on_call=False, now=NOW,
-                    calendar=WorkingCalendar.default(), tz=ZoneInfo("Asia/Shanghai"))
-            return ids
+            return {category or "draft": _answered(s, uid, REPORTER, agent_id=agent,
+                                                   category=category).id
+                    for uid, category in (("9.1", "report"), ("9.2", "help"), ("9.3", None))}
         return db.call(work)
     finally:
         db.close()
@@ -128,14 +131,8 @@ def _tasks(url: str) -> dict[str, int]:
             for uid, number in (("8.1", "13800001111"), ("8.2", "004412345678")):
                 records.start_call(s, uniqueid=uid, now=NOW, caller_number=number)
                 ids[number] = service.mark_abandoned(s, uid, hold_seconds=30, now=NOW).id
-            dept = s.scalars(select(Department.id).order_by(Department.id)).first()
-            records.start_call(s, uniqueid="8.3", now=NOW, caller_number="13900002222")
-            order = service.mark_answered(s, "8.3", member_name="m", agent_id=None,
-                                          hold_seconds=1, now=NOW)
-            service.submit_work_order(
-                s, order.id, agent_id=None, title="路灯", description="", category="help",
-                complexity="ordinary", department_id=dept, answered_on_call=False, now=NOW,
-                calendar=WorkingCalendar.default(), tz=ZoneInfo("Asia/Shanghai"))
+            order = _answered(s, "8.3", "13900002222", category="help", title="路灯")
+            dept = order.department_id
             lifecycle.accept(s, order.id, department_id=dept, user_id=None, now=NOW)
             lifecycle.reply(s, order.id, department_id=dept, text="已修好", user_id=None,
                             now=NOW)
