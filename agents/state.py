@@ -51,6 +51,7 @@ SHIFT_END_REASON = "shift-end"
 # The pause that holds an agent in wrap-up until their order is submitted
 # (agents.staffing); shown as wrap_up, not as a pause.
 WRAPUP_REASON = "wrap-up"
+WRAPUP_GRACE_SECONDS = 2.0
 
 
 @dataclass
@@ -273,7 +274,10 @@ class AgentStates:
         a.last_call = e.uniqueid
         if self.wrapup_seconds > 0 or self._wrapup_listeners:
             a.call = "wrap_up"
-            a.wrapup_until = self.deps.clock.monotonic() + self.wrapup_seconds
+            # With a holder listening, a few seconds at least: time for it to
+            # look up the order before the wrap-up would end by itself.
+            least = WRAPUP_GRACE_SECONDS if self._wrapup_listeners else 0.0
+            a.wrapup_until = self.deps.clock.monotonic() + max(self.wrapup_seconds, least)
             self._wake.set()
             for listener in self._wrapup_listeners:
                 try:
