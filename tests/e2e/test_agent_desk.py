@@ -203,3 +203,44 @@ def test_the_agent_sees_their_state_the_pop_and_submits_in_wrap_up(tmp_path):
     finally:
         db.close()
     assert lookups == ["139****5678", "139****5678", "BJ20260002-0001"]
+
+
+def test_wrap_up_ends_by_itself_at_its_maximum_or_when_the_agent_is_ready(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    prepare_database(url, START)
+    _agent_id, interface, _member = on_duty_agent(url)
+
+    async def main():
+        sim, backend = await stack_at(url, tmp_path, START,
+                                      settings_overrides={"wrapup_max_seconds": 90})
+        loop = asyncio.get_running_loop()
+        out: dict = {}
+        try:
+            sim.add_phone(interface, PhoneBehaviour(answer_after=2.0, talk_seconds=20.0))
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+                agent = await login(http, "oncall")
+                async with http.ws_connect("/api/ws", headers=agent) as ws:
+                    console = Console(ws)
+                    async with http.post("/api/agent/queues/login", headers=agent) as r:
+                        assert r.status == 200
+                    for n in range(2):
+                        sim.place_call(caller_number=CITIZEN, dialed="12345",
+                                       script=CallerScript(keys="1", patience=300))
+                        await console.until(lambda m: m["type"] == "agent.me"
+                                            and m["me"]["state"] == "wrap_up")
+                        began = loop.time()
+                        if n == 1:  # ready now, without the order
+                            async with http.post("/api/agent/wrapup/end", headers=agent) as r:
+                                out["end"] = await r.json()
+                        await console.until(lambda m: m["type"] == "agent.me"
+                                            and m["me"]["state"] == "available")
+                        out[n] = loop.time() - began
+                    await console.close()
+        finally:
+            await backend.stop()
+            await sim.stop()
+        return out
+
+    out = run_simulated(main())
+    assert 89 <= out[0] <= 95  # held to the maximum, then ready by itself
+    assert out["end"] == {"ok": True, "ended": True} and out[1] < 5
