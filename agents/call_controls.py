@@ -22,7 +22,7 @@ from calls.models import Call
 from calls.records import record_event
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, read_json
-from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
+from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout, PbxCommands
 from pbx.model import base_interface
 from pbx.transfer_plan import (
     DEPARTMENT_CONTEXT,
@@ -49,8 +49,8 @@ class ControlRefused(Exception):
         return web.json_response({"error": body}, status=self.status)
 
 
-async def _own_leg(request: web.Request) -> tuple[int, str, str]:
-    """(agent id, caller's uniqueid, the agent's channel) of the agent's call."""
+async def _own_leg(request: web.Request) -> tuple[PbxCommands, str, str]:
+    """(the PBX's commands, caller's uniqueid, the agent's channel) of the agent's call."""
     deps = request.app[DEPS_KEY]
     p = principal(request)
     if p.agent_id is None:
@@ -66,7 +66,7 @@ async def _own_leg(request: web.Request) -> tuple[int, str, str]:
     mine = [c for c in pbx.bridged_with(live.uniqueid) if base_interface(c) == interface]
     if not mine:
         raise ControlRefused(409, "no_call", "your phone is not bridged with the caller")
-    return p.agent_id, live.uniqueid, mine[0]
+    return pbx.commands, live.uniqueid, mine[0]
 
 
 def _target(s: Session, data: dict[str, Any]) -> tuple[str, str, str]:
@@ -123,9 +123,9 @@ async def _send(command: Any) -> str:
 async def hang_up(request: web.Request) -> web.Response:
     """End the agent's own call (their leg: the caller goes on to the survey)."""
     try:
-        _agent_id, uniqueid, channel = await _own_leg(request)
+        commands, uniqueid, channel = await _own_leg(request)
         await _note(request, uniqueid, "agent_hangup", channel)
-        status = await _send(request.app[DEPS_KEY].pbx.commands.hangup(channel))
+        status = await _send(commands.hangup(channel))
     except ControlRefused as refused:
         return refused.response()
     return web.json_response({"ok": True, "status": status}, status=202)
@@ -135,11 +135,10 @@ async def transfer(request: web.Request) -> web.Response:
     """Blind-transfer the agent's caller to a queue, a department or 110/119/120."""
     data = await read_json(request)
     try:
-        _agent_id, uniqueid, channel = await _own_leg(request)
-        deps = request.app[DEPS_KEY]
-        context, exten, what = await deps.db.run(lambda s: _target(s, data))
+        commands, uniqueid, channel = await _own_leg(request)
+        context, exten, what = await request.app[DEPS_KEY].db.run(lambda s: _target(s, data))
         await _note(request, uniqueid, "transferred", what)
-        status = await _send(deps.pbx.commands.blind_transfer(channel, context, exten))
+        status = await _send(commands.blind_transfer(channel, context, exten))
     except ControlRefused as refused:
         return refused.response()
     return web.json_response({"ok": True, "status": status, "target": what}, status=202)

@@ -23,7 +23,7 @@ from agents.models import Agent, Team
 from calls.models import Call
 from hotline.live_events import AgentMe
 from hotline.tasks import cancel_and_wait
-from pbx import model_events as me
+from pbx import model_events as pbx_events
 from worksheets.models import WorkOrder
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ class AgentDesk:
 
     def follow(self, model: PbxModel) -> None:
         self.model = model
-        model.subscribe(me.PhoneRegistered.NAME, self._phone_changed)
-        model.subscribe(me.PhoneUnregistered.NAME, self._phone_changed)
+        model.subscribe(pbx_events.PhoneRegistered.NAME, self._phone_changed)
+        model.subscribe(pbx_events.PhoneUnregistered.NAME, self._phone_changed)
 
     # -------------------------------------------------------------- queries
     def phone_registered(self, interface: str) -> bool | None:
@@ -147,7 +147,8 @@ class AgentDesk:
     async def _state_changed(self, agent_id: int) -> None:
         self.push_soon(agent_id)
 
-    async def _phone_changed(self, event: me.PhoneRegistered | me.PhoneUnregistered) -> None:
+    async def _phone_changed(
+            self, event: pbx_events.PhoneRegistered | pbx_events.PhoneUnregistered) -> None:
         agent_id = self._interfaces.get(event.endpoint)
         if agent_id is None:
             agent_id = await self.deps.db.run(lambda s: s.scalar(

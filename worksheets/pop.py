@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -45,7 +45,7 @@ HISTORY_LIMIT = 20
 SUGGESTIONS = 5
 
 
-def _iso(value: datetime | None) -> str | None:
+def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
