@@ -56,7 +56,11 @@ class Field:
     column: str = ""
     required: bool = False
     aliases: tuple[str, ...] = ()  # other headers an import may use (Chinese)
-    dump: Callable[[Any], Any] | None = None  # the stored value for the API (default: as is)
+    json_types: tuple[str, ...] = ("string",)  # what the API's body schema admits
+
+    def schema(self) -> dict[str, Any]:
+        types = list(self.json_types)
+        return {"type": types[0] if len(types) == 1 else types}
 
     @property
     def attr(self) -> str:

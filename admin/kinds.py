@@ -66,7 +66,8 @@ class Kind:
 
 
 
-ACTIVE = Field("active", boolean, aliases=("启用", "在用"))
+ACTIVE = Field("active", boolean, aliases=("启用", "在用"), json_types=("boolean",))
+REF = ("integer", "string", "null")  # an id, or a code / number / username
 
 # -- teams ------------------------------------------------------------------
 
@@ -101,7 +102,8 @@ TEAMS = Kind(
     (Field("code", unique(text(8, pattern=r"[A-Za-z0-9]+", hint="letters and digits"),
                           Team.code, "team"), required=True, aliases=("班组代码", "代码")),
      Field("name", text(50), required=True, aliases=("班组", "名称")),
-     Field("rota_index", integer(0, 11), required=True, aliases=("轮转位置",)),
+     Field("rota_index", integer(0, 11), required=True, aliases=("轮转位置",),
+           json_types=("integer",)),
      ACTIVE),
     _team_dump, check=_team_check, before_deactivate=_team_leaving)
 
@@ -131,7 +133,7 @@ AGENTS = Kind(
                             Agent.number, "agent"), required=True, aliases=("工号",)),
      Field("name", text(50), required=True, aliases=("姓名",)),
      Field("team", reference(Team, Team.code, "team"), column="team_id", required=True,
-           aliases=("班组", "班组代码")),
+           aliases=("班组", "班组代码"), json_types=REF),
      Field("phone", phone_interface, column="interface", required=True,
            aliases=("话机", "分机")),
      Field("skills", skills, aliases=("技能",)),
@@ -187,7 +189,7 @@ DEPARTMENTS = Kind(
      Field("contact_name", text(50, min_len=0), aliases=("联系人",)),
      Field("contact_phone", phone_number(), aliases=("联系电话",)),
      Field("leader", reference(User, User.username, "user", optional=True),
-           column="leader_user_id", aliases=("负责人",)),
+           column="leader_user_id", aliases=("负责人",), json_types=REF),
      ACTIVE),
     _department_dump, check=_department_check, before_deactivate=_department_leaving)
 
@@ -240,7 +242,7 @@ LINES = Kind(
      Field("kind", choice(LINE_KINDS), required=True, aliases=("类型",)),
      Field("category", choice(CATEGORIES[:-1], blank=True), aliases=("类别",)),
      Field("department", reference(Department, Department.code, "department", optional=True),
-           column="department_id", aliases=("单位代码", "承办单位")),
+           column="department_id", aliases=("单位代码", "承办单位"), json_types=REF),
      Field("note", text(200, min_len=0), aliases=("备注", "转介")),
      ACTIVE),
     _line_dump, check=_line_check, figures=_line_figures)
@@ -285,9 +287,9 @@ USERS = Kind(
      Field("display_name", text(100), aliases=("姓名",)),
      Field("role", choice(tuple(r.value for r in Role)), required=True, aliases=("角色",)),
      Field("agent", reference(Agent, Agent.number, "agent", optional=True),
-           column="agent_id", aliases=("工号",)),
+           column="agent_id", aliases=("工号",), json_types=REF),
      Field("department", reference(Department, Department.code, "department", optional=True),
-           column="department_id", aliases=("单位代码",))),
+           column="department_id", aliases=("单位代码",), json_types=REF)),
     user_dump, check=_user_check, fixed=("username",))
 
 KINDS: dict[str, Kind] = {k.name: k for k in (TEAMS, AGENTS, DEPARTMENTS, LINES, USERS)}
