@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from sqlalchemy import select
@@ -18,18 +19,79 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from routing.rules import CATEGORIES, normalize_number
 
+# Every problem has a code (the console's words for it: views/admin/words.js)
+# and an English message made from the same parameters.
+MESSAGES = {
+    "required": "is required",
+    "not_text": "must be text",
+    "too_long": "at most {max} characters",
+    "bad_digits": "{min}-{max} digits",
+    "bad_code": "letters and digits",
+    "bad_department_code": "letters, digits, '_' or '-'",
+    "bad_username": "letters, digits, '-', '_' or '.'",
+    "exists": "{what} {value} already exists",
+    "choice": "one of {options}",
+    "not_integer": "must be a whole number",
+    "range": "from {low} to {high}",
+    "not_boolean": "true or false",
+    "phone_chars": "digits only (spaces, -, + and brackets are ignored)",
+    "phone_length": "3 to 20 digits",
+    "no_such": "no {what} {value}",
+    "deactivated": "{what} {value} is deactivated",
+    "skill_category": "{value!r} is not a category (one of {options})",
+    "skill_twice": "{value} is named twice",
+    "skill_penalty": "{value}: the penalty is a whole number from 0 to 99",
+    "not_pjsip": "a PJSIP endpoint, e.g. PJSIP/1001",
+    "endpoint_name": "the endpoint name: 1-40 letters, digits, '_', '.', '+' or '-'",
+    "unknown_field": "{what}s have no field {value!r}",
+    "fixed": "cannot be changed",
+    "rota_place_taken": "team {other} already has place {value} in the rotation",
+    "team_has_agents": "{count} active agents are still in team {value}: "
+                       "move them to another team first",
+    "phone_taken": "{value} already rings for agent {other}",
+    "leader_not_staff": "the leader must be one of this department's logins "
+                        "(role department, linked to it)",
+    "department_has_orders": "{count} open work orders are with {value}: redispatch them first",
+    "department_has_lines": "the lines {lines} still ring for {value}: "
+                            "move or deactivate them first",
+    "line_needs_category": "a dual-track line needs its callers' category (one of {options})",
+    "line_needs_department": "a dual-track line needs its department",
+    "agent_link_role": "only a login of role agent is linked to an agent",
+    "department_link_role": "only a login of role department is linked to a department",
+    "agent_has_login": "the agent already logs in as {other}",
+    "leads_department": "{value} leads {other}: name another leader first",
+    "already_inactive": "{what} {value} is already deactivated",
+    "no_deactivation": "a {what} is not deactivated here",
+    "password": "{value}",
+    "no_column": "no such column",
+    "stray_cell": "a cell outside the named columns",
+    "key_required": "is required (it names the record)",
+    "duplicate_key": "{value} is also on line {line}",
+}
+
 
 class Invalid(ValueError):
-    """One field's value is refused (the message says why)."""
+    """One field's value is refused: a code of MESSAGES and its parameters."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(MESSAGES[code].format(**params))
+        self.code, self.params = code, params
 
 
 @dataclass(frozen=True)
 class Problem:
     field: str
-    message: str
+    code: str
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, str]:
-        return {"field": self.field, "message": self.message}
+    @property
+    def message(self) -> str:
+        return MESSAGES[self.code].format(**self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "code": self.code, "message": self.message,
+                "params": {k: v if isinstance(v, (int, float)) else str(v)
+                           for k, v in self.params.items()}}
 
 
 class AdminError(ValueError):
@@ -40,8 +102,8 @@ class AdminError(ValueError):
         self.problems = problems
 
     @classmethod
-    def one(cls, field: str, message: str) -> AdminError:
-        return cls([Problem(field, message)])
+    def one(cls, field: str, code: str, **params: Any) -> AdminError:
+        return cls([Problem(field, code, params)])
 
 
 Parser = Callable[[Session, Any, Any], Any]
@@ -71,24 +133,26 @@ def _as_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise Invalid("must be text")
+        raise Invalid("not_text")
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a spreadsheet's 1001.0
     return str(value).strip()
 
 
 def text(max_len: int, *, min_len: int = 1, pattern: str | None = None,
-         hint: str = "") -> Parser:
+         hint: str = "", **hint_params: Any) -> Parser:
+    """Text of up to ``max_len`` characters; ``pattern`` refused with the
+    MESSAGES code ``hint``."""
     compiled = re.compile(pattern) if pattern else None
 
     def parse(_s: Session, value: Any, _row: Any) -> str:
         out = _as_text(value)
         if len(out) < min_len:
-            raise Invalid("is required" if min_len == 1 else f"needs {min_len} characters")
+            raise Invalid("required")
         if len(out) > max_len:
-            raise Invalid(f"at most {max_len} characters")
+            raise Invalid("too_long", max=max_len)
         if compiled is not None and out and not compiled.fullmatch(out):
-            raise Invalid(hint or f"must match {pattern}")
+            raise Invalid(hint, **hint_params)
         return out
     return parse
 
@@ -100,7 +164,7 @@ def unique(parser: Parser, attr: InstrumentedAttribute[Any], what: str) -> Parse
         out = parser(s, value, row)
         other = s.scalar(select(attr.class_).where(attr == out))
         if other is not None and other is not row:
-            raise Invalid(f"{what} {out} already exists")
+            raise Invalid("exists", what=what, value=out)
         return out
     return parse
 
@@ -111,7 +175,7 @@ def choice(options: tuple[str, ...], *, blank: bool = False) -> Parser:
         if blank and out == "":
             return ""
         if out not in options:
-            raise Invalid(f"one of {', '.join(options)}")
+            raise Invalid("choice", options=", ".join(options))
         return out
     return parse
 
@@ -119,13 +183,13 @@ def choice(options: tuple[str, ...], *, blank: bool = False) -> Parser:
 def integer(low: int, high: int) -> Parser:
     def parse(_s: Session, value: Any, _row: Any) -> int:
         if isinstance(value, bool):
-            raise Invalid("must be a whole number")
+            raise Invalid("not_integer")
         try:
             out = int(_as_text(value)) if not isinstance(value, int) else value
         except ValueError:
-            raise Invalid("must be a whole number") from None
+            raise Invalid("not_integer") from None
         if not low <= out <= high:
-            raise Invalid(f"from {low} to {high}")
+            raise Invalid("range", low=low, high=high)
         return out
     return parse
 
@@ -138,7 +202,7 @@ def boolean(_s: Session, value: Any, _row: Any) -> bool:
         return True
     if word in ("0", "false", "no", "n", "否"):
         return False
-    raise Invalid("true or false")
+    raise Invalid("not_boolean")
 
 
 def phone_number(*, blank: bool = True) -> Parser:
@@ -149,10 +213,10 @@ def phone_number(*, blank: bool = True) -> Parser:
         if raw == "" and blank:
             return ""
         if not re.fullmatch(r"[\d\s()+-]+", raw):
-            raise Invalid("digits only (spaces, -, + and brackets are ignored)")
+            raise Invalid("phone_chars")
         out = normalize_number(raw)
         if not 3 <= len(out) <= 20:
-            raise Invalid("3 to 20 digits")
+            raise Invalid("phone_length")
         return out
     return parse
 
@@ -166,15 +230,15 @@ def reference(model: type, key: InstrumentedAttribute[Any], what: str, *,
         if value is None or value == "":
             if optional:
                 return None
-            raise Invalid("is required")
+            raise Invalid("required")
         if isinstance(value, int) and not isinstance(value, bool):
             found = s.get(model, value)
         else:
             found = s.scalar(select(model).where(key == _as_text(value)))
         if found is None:
-            raise Invalid(f"no {what} {value}")
+            raise Invalid("no_such", what=what, value=value)
         if active_only and not getattr(found, "active", True):
-            raise Invalid(f"{what} {value} is deactivated")
+            raise Invalid("deactivated", what=what, value=value)
         return int(found.id)
     return parse
 
@@ -188,17 +252,17 @@ def skills(_s: Session, value: Any, _row: Any) -> str:
         name, colon, penalty = part.partition(":")
         name = name.strip()
         if name not in CATEGORIES:
-            raise Invalid(f"{name!r} is not a category (one of {', '.join(CATEGORIES)})")
+            raise Invalid("skill_category", value=name, options=", ".join(CATEGORIES))
         if name in seen:
-            raise Invalid(f"{name} is named twice")
+            raise Invalid("skill_twice", value=name)
         seen.add(name)
         penalty = penalty.strip() if colon else "0"
         if not penalty.isdigit() or int(penalty) > 99:
-            raise Invalid(f"{name}: the penalty is a whole number from 0 to 99")
+            raise Invalid("skill_penalty", value=name)
         out.append(f"{name}:{int(penalty)}")
     result = ",".join(out)
     if len(result) > 200:
-        raise Invalid("at most 200 characters")
+        raise Invalid("too_long", max=200)
     return result
 
 
@@ -210,7 +274,7 @@ def phone_interface(_s: Session, value: Any, _row: Any) -> str:
     if not slash:
         tech, name = "PJSIP", raw
     if tech.upper() != "PJSIP":
-        raise Invalid("a PJSIP endpoint, e.g. PJSIP/1001")
+        raise Invalid("not_pjsip")
     if not re.fullmatch(r"[A-Za-z0-9_.+-]{1,40}", name):
-        raise Invalid("the endpoint name: 1-40 letters, digits, '_', '.', '+' or '-'")
+        raise Invalid("endpoint_name")
     return f"PJSIP/{name}"

@@ -99,7 +99,7 @@ async def create_user(request: web.Request) -> web.Response:
         accounts.check_new_password(password)
         hashed = await deps.hashing.hash(password)
     except accounts.AuthError as exc:
-        return refused(AdminError.one("password", str(exc)))
+        return refused(AdminError.one("password", "password", value=str(exc)))
     except HashingBusy as exc:
         return json_error(503, "busy", str(exc))
     now = deps.clock.now()

@@ -172,16 +172,15 @@ def import_rows(s: Session, kind: Kind, rows: list[Row], *, user_id: int | None,
         for header, value in row.cells.items():
             name = headers.get(header.lower())
             if name is None:
-                problems.append(Problem(header or "?", "a cell outside the named columns"
-                                        if not header else "no such column"))
+                problems.append(Problem(header or "?", "no_column" if header else "stray_cell"))
             elif _filled(value):
                 data[name] = value
         key = data.get(kind.key)
         if key is None:
-            problems.append(Problem(kind.key, "is required (it names the record)"))
+            problems.append(Problem(kind.key, "key_required"))
         elif _key(kind, key) in seen:
-            problems.append(Problem(kind.key, f"{_key(kind, key)} is also on line "
-                                              f"{seen[_key(kind, key)]}"))
+            problems.append(Problem(kind.key, "duplicate_key",
+                                    {"value": _key(kind, key), "line": seen[_key(kind, key)]}))
         if problems:
             report.problems += [(row.line, p) for p in problems]
             continue

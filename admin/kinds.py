@@ -84,22 +84,21 @@ def _team_check(s: Session, t: Team) -> list[Problem]:
     clash = s.scalar(select(Team).where(Team.rota_index == t.rota_index, Team.active,
                                         Team.id != (t.id or -1)))
     if clash is not None:
-        return [Problem("rota_index", f"team {clash.code} already has place {t.rota_index} "
-                                      "in the rotation")]
+        return [Problem("rota_index", "rota_place_taken",
+                        {"other": clash.code, "value": t.rota_index})]
     return []
 
 
 def _team_leaving(s: Session, t: Team) -> list[Problem]:
     count = s.scalar(select(func.count(Agent.id)).where(Agent.team_id == t.id, Agent.active))
     if count:
-        return [Problem("active", f"{count} active agents are still in team {t.code}: "
-                                  "move them to another team first")]
+        return [Problem("active", "team_has_agents", {"count": count, "value": t.code})]
     return []
 
 
 TEAMS = Kind(
     "teams", "team", Team, "code",
-    (Field("code", unique(text(8, pattern=r"[A-Za-z0-9]+", hint="letters and digits"),
+    (Field("code", unique(text(8, pattern=r"[A-Za-z0-9]+", hint="bad_code"),
                           Team.code, "team"), required=True, aliases=("班组代码", "代码")),
      Field("name", text(50), required=True, aliases=("班组", "名称")),
      Field("rota_index", integer(0, 11), required=True, aliases=("轮转位置",),
@@ -123,13 +122,13 @@ def _agent_check(s: Session, a: Agent) -> list[Problem]:
     clash = s.scalar(select(Agent).where(Agent.interface == a.interface, Agent.active,
                                          Agent.id != (a.id or -1)))
     if clash is not None:
-        return [Problem("phone", f"{a.interface} already rings for agent {clash.number}")]
+        return [Problem("phone", "phone_taken", {"value": a.interface, "other": clash.number})]
     return []
 
 
 AGENTS = Kind(
     "agents", "agent", Agent, "number",
-    (Field("number", unique(text(16, pattern=r"\d{2,16}", hint="2-16 digits"),
+    (Field("number", unique(text(16, pattern=r"\d{2,16}", hint="bad_digits", min=2, max=16),
                             Agent.number, "agent"), required=True, aliases=("工号",)),
      Field("name", text(50), required=True, aliases=("姓名",)),
      Field("team", reference(Team, Team.code, "team"), column="team_id", required=True,
@@ -159,8 +158,7 @@ def _department_check(s: Session, d: Department) -> list[Problem]:
         return []
     leader = s.get(User, d.leader_user_id)
     if leader is None or leader.role != Role.DEPARTMENT or leader.department_id != d.id:
-        return [Problem("leader", "the leader must be one of this department's logins "
-                                  "(role department, linked to it)")]
+        return [Problem("leader", "leader_not_staff")]
     return []
 
 
@@ -169,20 +167,19 @@ def _department_leaving(s: Session, d: Department) -> list[Problem]:
     orders = s.scalar(select(func.count(WorkOrder.id)).where(
         WorkOrder.department_id == d.id, WorkOrder.status.in_(ORDER_OPEN)))
     if orders:
-        problems.append(Problem("active", f"{orders} open work orders are with {d.code}: "
-                                          "redispatch them first"))
+        problems.append(Problem("active", "department_has_orders",
+                                {"count": orders, "value": d.code}))
     lines = s.scalars(select(LegacyLine.number).where(
         LegacyLine.department_id == d.id, LegacyLine.active, LegacyLine.kind == "dual")).all()
     if lines:
-        problems.append(Problem("active", f"the lines {', '.join(lines)} still ring for "
-                                          f"{d.code}: move or deactivate them first"))
+        problems.append(Problem("active", "department_has_lines",
+                                {"lines": ", ".join(lines), "value": d.code}))
     return problems
 
 
 DEPARTMENTS = Kind(
     "departments", "department", Department, "code",
-    (Field("code", unique(text(32, pattern=r"[A-Za-z0-9_-]+",
-                               hint="letters, digits, '_' or '-'"),
+    (Field("code", unique(text(32, pattern=r"[A-Za-z0-9_-]+", hint="bad_department_code"),
                           Department.code, "department"), required=True,
            aliases=("单位代码", "代码")),
      Field("name", text(100), required=True, aliases=("单位名称", "名称")),
@@ -209,10 +206,10 @@ def _line_check(_s: Session, line: LegacyLine) -> list[Problem]:
     chosen: it needs both; the others never route."""
     problems = []
     if line.kind == "dual" and line.category in ("", "general"):
-        problems.append(Problem("category", "a dual-track line needs its callers' category "
-                                            f"(one of {', '.join(CATEGORIES[:-1])})"))
+        problems.append(Problem("category", "line_needs_category",
+                                {"options": ", ".join(CATEGORIES[:-1])}))
     if line.kind == "dual" and line.department_id is None:
-        problems.append(Problem("department", "a dual-track line needs its department"))
+        problems.append(Problem("department", "line_needs_department"))
     return problems
 
 
@@ -262,27 +259,25 @@ def user_dump(s: Session, u: User) -> dict[str, Any]:
 def _user_check(s: Session, u: User) -> list[Problem]:
     problems = []
     if u.agent_id is not None and u.role != Role.AGENT:
-        problems.append(Problem("agent", "only a login of role agent is linked to an agent"))
+        problems.append(Problem("agent", "agent_link_role"))
     if u.department_id is not None and u.role != Role.DEPARTMENT:
-        problems.append(Problem("department",
-                                "only a login of role department is linked to a department"))
+        problems.append(Problem("department", "department_link_role"))
     if u.agent_id is not None and u.active:
         other = s.scalar(select(User).where(User.agent_id == u.agent_id, User.active,
                                             User.id != (u.id or -1)))
         if other is not None:
-            problems.append(Problem("agent", f"the agent already logs in as {other.username}"))
+            problems.append(Problem("agent", "agent_has_login", {"other": other.username}))
     if u.id is not None and u.role != Role.DEPARTMENT:
         led = s.scalar(select(Department).where(Department.leader_user_id == u.id))
         if led is not None:
-            problems.append(Problem("role", f"{u.username} leads {led.code}: "
-                                            "name another leader first"))
+            problems.append(Problem("role", "leads_department",
+                                    {"value": u.username, "other": led.code}))
     return problems
 
 
 USERS = Kind(
     "users", "user", User, "username",
-    (Field("username", unique(text(64, pattern=USERNAME,
-                                   hint="letters, digits, '-', '_' or '.'"),
+    (Field("username", unique(text(64, pattern=USERNAME, hint="bad_username"),
                               User.username, "user"), required=True, aliases=("用户名",)),
      Field("display_name", text(100), aliases=("姓名",)),
      Field("role", choice(tuple(r.value for r in Role)), required=True, aliases=("角色",)),

@@ -41,17 +41,17 @@ def parse(s: Session, kind: Kind, data: dict[str, Any], row: Any) -> dict[str, A
     values: dict[str, Any] = {}
     for name in data:
         if kind.field(name) is None:
-            problems.append(Problem(name, f"{kind.singular}s have no field {name!r}"))
+            problems.append(Problem(name, "unknown_field", {"what": kind.singular, "value": name}))
         elif row is not None and name in kind.fixed:
-            problems.append(Problem(name, "cannot be changed"))
+            problems.append(Problem(name, "fixed"))
     for field in kind.fields:
         if field.name in data:
             try:
                 values[field.attr] = field.parse(s, data[field.name], row)
             except Invalid as exc:
-                problems.append(Problem(field.name, str(exc)))
+                problems.append(Problem(field.name, exc.code, exc.params))
         elif row is None and field.required:
-            problems.append(Problem(field.name, "is required"))
+            problems.append(Problem(field.name, "required"))
     if problems:
         raise AdminError(problems)
     return values
@@ -124,8 +124,8 @@ def edit(s: Session, kind: Kind, row: Any, data: dict[str, Any], *, user_id: int
 def deactivate(s: Session, kind: Kind, row: Any, *, user_id: int | None, now: datetime,
                via: str = "") -> dict[str, Any]:
     if kind.field("active") is None:
-        raise AdminError.one("active", f"a {kind.singular} is not deactivated here")
+        raise AdminError.one("active", "no_deactivation", what=kind.singular)
     if not row.active:
-        raise AdminError.one("active", f"{kind.singular} {kind.key_of(row)} is already "
-                                       "deactivated")
+        raise AdminError.one("active", "already_inactive", what=kind.singular,
+                             value=kind.key_of(row))
     return edit(s, kind, row, {"active": False}, user_id=user_id, now=now, via=via)
