@@ -17,7 +17,7 @@ from hotline.accounts import User
 from routing import lists
 from routing.menu import RoutingTable
 from routing.models import AuditEntry, BlockedNumber, LegacyLine, PriorityCaller
-from routing.rules import RulesError, store_rules
+from routing.rules import RoutingRules, RulesError, store_rules
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -137,6 +137,18 @@ async def put_rules(request: web.Request) -> web.Response:
     return web.json_response({"rules": rules.source})
 
 
+async def check_rules(request: web.Request) -> web.Response:
+    """Validate rules without storing them: the editor checks as the admin types."""
+    deps = request.app[DEPS_KEY]
+    data = await read_json(request)
+    try:
+        RoutingRules.from_dict(data.get("rules"), set(deps.routing.queues()))
+    except RulesError as exc:
+        return web.json_response({"error": {"code": "invalid_rules", "message": str(exc),
+                                            "problems": exc.problems}}, status=400)
+    return web.json_response({"ok": True})
+
+
 async def list_audit(request: web.Request) -> web.Response:
     """Newest first; ?who= (username), ?action= (prefix), ?target= and ?text=
     (contained), ?from= / ?to= (ISO 8601) narrow it down; at most 500."""
@@ -201,6 +213,11 @@ ROUTES = [
               roles=("supervisor",), tags=("routing",)),
     RouteSpec("PUT", "/api/routing/rules", put_rules,
               "Replace the routing rules (validated; every problem reported); audited",
+              roles=("admin",), tags=("routing",),
+              body={"type": "object", "required": ["rules"],
+                    "properties": {"rules": {"type": "object"}}}),
+    RouteSpec("POST", "/api/routing/rules/check", check_rules,
+              "Validate routing rules without storing them (every problem reported)",
               roles=("admin",), tags=("routing",),
               body={"type": "object", "required": ["rules"],
                     "properties": {"rules": {"type": "object"}}}),

@@ -149,6 +149,7 @@ PATCH  /api/users/{user_id}                                 401 403 403 403 403 
 POST   /api/admin/import/{kind=agents}                      401 403 403 403 403 415
 POST   /api/admin/import/{kind=departments}                 401 403 403 403 403 415
 POST   /api/admin/import/{kind=lines}                       401 403 403 403 403 415
+POST   /api/routing/rules/check                             401 403 403 403 403 400
 """
 
 _SEGMENT = re.compile(r"\{([a-z_]+)(?:=([^}]*))?\}")
