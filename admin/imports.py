@@ -91,7 +91,7 @@ def read_rows(data: bytes, form: str) -> list[Row]:
     if not header:
         raise FileProblem("the file is empty (the first row names the columns)")
     names = [str(c).strip() if _filled(c) else "" for c in header]
-    rows = []
+    rows: list[Row] = []
     for line, cells in table:
         if line <= header_line or not any(_filled(c) for c in cells):
             continue

@@ -29,7 +29,7 @@ def find(s: Session, kind: Kind, ident: int | str) -> Any:
 
 def listing(s: Session, kind: Kind, now: datetime) -> list[dict[str, Any]]:
     column = getattr(kind.model, kind.field(kind.key).attr)  # type: ignore[union-attr]
-    rows = list(s.scalars(select(kind.model).order_by(column)))
+    rows: list[Any] = list(s.scalars(select(kind.model).order_by(column)))
     figures = kind.figures(s, rows, now) if kind.figures else {}
     return [{**kind.dump(s, row), **figures.get(row.id, {})} for row in rows]
 
