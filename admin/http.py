@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from admin import imports, service
 from admin.fields import AdminError
 from admin.kinds import KINDS, USERS, Kind
+from agents.http import STAFFING_KEY
 from console.auth import DEPS_KEY, principal
 from console.live import end_live
 from console.routing_table import RouteSpec, json_error, read_json
@@ -61,6 +62,13 @@ def _creator(kind: Kind) -> Callable[[web.Request], Any]:
     return handler
 
 
+async def _left_service(request: web.Request, kind: Kind, row_id: int) -> None:
+    """A deactivated agent still on the queues leaves them now (on this
+    instance; the queues refuse their next login)."""
+    if kind.name == "agents":
+        await request.app[STAFFING_KEY].queue_logout(row_id)
+
+
 def _editor(kind: Kind) -> Callable[[web.Request], Any]:
     async def handler(request: web.Request) -> web.Response:
         data, who = await read_json(request), principal(request)
@@ -70,7 +78,10 @@ def _editor(kind: Kind) -> Callable[[web.Request], Any]:
             row = service.find(s, kind, row_id)
             changes = service.edit(s, kind, row, data, user_id=who.user_id, now=now)
             return {**kind.dump(s, row), "changed": sorted(changes)}
-        return await _answer(request, work)
+        answer = await _answer(request, work)
+        if answer.status == 200 and data.get("active") is False:
+            await _left_service(request, kind, row_id)
+        return answer
     return handler
 
 
@@ -83,7 +94,10 @@ def _deactivator(kind: Kind) -> Callable[[web.Request], Any]:
             row = service.find(s, kind, row_id)
             service.deactivate(s, kind, row, user_id=who.user_id, now=now)
             return kind.dump(s, row)
-        return await _answer(request, work)
+        answer = await _answer(request, work)
+        if answer.status == 200:
+            await _left_service(request, kind, row_id)
+        return answer
     return handler
 
 
@@ -140,6 +154,8 @@ async def import_file(request: web.Request) -> web.Response:
     """The file is the body (text/csv or the XLSX type: a page cannot make a
     browser send either to another site without asking first)."""
     kind = request.match_info["kind"]
+    if kind not in ("agents", "departments", "lines"):
+        return json_error(404, "not_found", "import agents, departments or lines")
     form = FILE_TYPES.get(request.content_type)
     if form is None:
         return json_error(415, "bad_content_type",
@@ -191,7 +207,7 @@ def routes() -> list[RouteSpec]:
                   "sessions); audited", roles=ADMIN, tags=("users",),
                   params=(("user_id", "path", "user id"),),
                   body={"type": "object", "properties": user_fields}),
-        RouteSpec("POST", "/api/admin/import/{kind:agents|departments|lines}", import_file,
+        RouteSpec("POST", "/api/admin/import/{kind}", import_file,
                   "Import a CSV or XLSX file (the body): every row checked, every bad row "
                   "named by line, nothing imported unless all are good; ?dry_run=1 checks "
                   "only; audited", roles=ADMIN, tags=("administration",),

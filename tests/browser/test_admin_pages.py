@@ -223,3 +223,23 @@ def test_users_pauses_lists_rules_and_calendar_pages_work(open_page):
     page.get_by_role("button", name="载入").click()
     page.wait_for_selector("text=不是合法的 JSON")
     assert "已载入年份" in page.locator('[data-testid="calendar"]').inner_text()
+
+
+def test_an_uploaded_file_with_bad_rows_is_refused_whole_and_a_good_one_imported(open_page):
+    page = open_page("admin", "/#/admin?tab=agents")
+    page.expect_http(400, "/api/admin/import/agents")
+    box = page.locator('[data-testid="import-agents"]')
+    bad = "工号,姓名,班组,分机\n3001,甲,A,3001\n3002,乙,Z,3002\n3003,,A,3003\n"
+    box.locator('input[type="file"]').set_input_files(
+        {"name": "agents.csv", "mimeType": "text/csv", "buffer": bad.encode()})
+    box.get_by_role("button", name="从文件导入").click()
+    box.get_by_text("2 行有误，整个文件未导入").wait_for()
+    assert "第 3 行：班组：没有班组 Z" in box.inner_text()
+    assert "第 4 行：名称：必填" in box.inner_text()
+    assert row(page, "agents", "3001").count() == 0
+    good = "工号,姓名,班组,分机\n3001,甲,A,3001\n"
+    box.locator('input[type="file"]').set_input_files(
+        {"name": "agents.csv", "mimeType": "text/csv", "buffer": good.encode()})
+    box.get_by_role("button", name="从文件导入").click()
+    box.get_by_text("已导入：新建 1").wait_for()
+    row(page, "agents", "3001").wait_for()

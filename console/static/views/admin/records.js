@@ -110,7 +110,8 @@ function Importer({ config, onDone }) {
   }
   const bad = report ? new Set(report.problems.map((p) => p.line)).size : 0;
   return html`<div class="card" data-testid=${"import-" + config.id}>
-    <h3>${t("admin.import")}</h3><p class="muted">${t("admin.import_hint")}</p>
+    <h3>${t("admin.import")}</h3><p class="muted">${t("admin.import_hint")}
+      ${t("admin.import_columns")}<code>${config.fields.map((f) => f.name).filter((n) => n !== "active").join(", ")}</code></p>
     <div class="row">
       <input type="file" name="file" accept=".csv,.xlsx" style="width:auto"
         onChange=${(e) => setFile(e.target.files[0] || null)} />
