@@ -97,7 +97,7 @@ def xlsx(rows):
 
 def test_given_an_xlsx_of_lines_then_numbers_typed_as_numbers_import(db):
     data = xlsx([["号码", "热线名称", "类型", "类别", "单位代码", "备注"],
-                 [12388, "纪检监察举报电话", "special", None, None, "请直接拨打12388"],
+                 [12399, "纪检监察举报电话", "special", None, None, "请直接拨打12399"],
                  [None, None, None, None, None, None],
                  [12301.0, "旅游服务热线", "dual", "complaint", "SJJ", None],
                  [12302, "原城管热线", "dual", "cooking", "NOPE", None]])
@@ -106,7 +106,7 @@ def test_given_an_xlsx_of_lines_then_numbers_typed_as_numbers_import(db):
                                                                 (5, "department")]
     report = run_import(db, "lines", xlsx([
         ["号码", "热线名称", "类型", "类别", "单位代码"],
-        [12388, "纪检监察举报电话", "special", None, None],
+        [12399, "纪检监察举报电话", "special", None, None],
         [12301.0, "旅游服务热线", "dual", "complaint", "SJJ"]]), form="xlsx")
     assert (report.ok, report.created) == (True, 2), report.lines()
 

@@ -163,14 +163,14 @@ def test_given_the_three_kinds_of_old_line_then_only_dual_track_ones_route(db):
         with pytest.raises(AdminError) as incomplete:
             service.create(s, lines, {"number": "12300", "label": "x", "kind": "dual"},
                            user_id=1, now=NOW)
-        service.create(s, lines, {"number": "12388", "label": "纪检监察举报电话",
-                                  "kind": "special", "note": "请直接拨打12388"},
+        service.create(s, lines, {"number": "12399", "label": "纪检监察举报电话",
+                                  "kind": "special", "note": "请直接拨打12399"},
                        user_id=1, now=NOW)
         service.create(s, lines, {"number": "0917-12310", "label": "原市长热线",
                                   "kind": "merged"}, user_id=1, now=NOW)
         dual = service.find(s, lines, "12315")
         service.edit(s, lines, dual, {"kind": "merged"}, user_id=1, now=NOW)
-        return (problems(incomplete), [legacy_line(s, n) for n in ("12388", "091712310",
+        return (problems(incomplete), [legacy_line(s, n) for n in ("12399", "091712310",
                                                                    "12315", "12319")])
 
     incomplete, routed = db.call(work)
