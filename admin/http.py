@@ -130,6 +130,8 @@ async def edit_user(request: web.Request) -> web.Response:
     """A changed role or link ends the user's sessions: what they may see changed."""
     data, who = await read_json(request), principal(request)
     now, user_id = request.app[DEPS_KEY].clock.now(), int(request.match_info["user_id"])
+    if user_id == who.user_id and data.get("role", "admin") != "admin":
+        return json_error(409, "own_account", "an admin cannot take their own role away")
     ended: list[int] = []
 
     def work(s: Session) -> Any:

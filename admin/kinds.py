@@ -267,10 +267,11 @@ def _user_check(s: Session, u: User) -> list[Problem]:
                                             User.id != (u.id or -1)))
         if other is not None:
             problems.append(Problem("agent", "agent_has_login", {"other": other.username}))
-    if u.id is not None and u.role != Role.DEPARTMENT:
+    if u.id is not None:
         led = s.scalar(select(Department).where(Department.leader_user_id == u.id))
-        if led is not None:
-            problems.append(Problem("role", "leads_department",
+        if led is not None and (u.role != Role.DEPARTMENT or u.department_id != led.id):
+            problems.append(Problem("role" if u.role != Role.DEPARTMENT else "department",
+                                    "leads_department",
                                     {"value": u.username, "other": led.code}))
     return problems
 

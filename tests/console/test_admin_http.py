@@ -63,6 +63,8 @@ def test_given_an_admin_then_teams_and_agents_are_created_edited_and_deactivated
 def test_given_logins_made_and_changed_by_the_admin_then_a_new_role_ends_sessions(tmp_path):
     async def body(http, backend):
         admin = await log_in(http, "admin")
+        async with http.get("/api/users", headers=admin) as r:
+            ids = {u["username"]: u["id"] for u in (await r.json())["users"]}
         out = {}
         async with http.post("/api/users", headers=admin, json={
                 "username": "zjj-li", "role": "department", "department": "ZJJ",
@@ -85,6 +87,9 @@ def test_given_logins_made_and_changed_by_the_admin_then_a_new_role_ends_session
             out["promoted"] = r.status, await r.json()
         async with http.get("/api/me", headers=token) as r:
             out["after"] = r.status
+        async with http.patch(f"/api/users/{ids['admin']}", headers=admin,
+                              json={"role": "supervisor"}) as r:
+            out["own"] = r.status, (await r.json())["error"]["code"]
         return out
 
     out = run_backend(tmp_path, body)
@@ -96,6 +101,7 @@ def test_given_logins_made_and_changed_by_the_admin_then_a_new_role_ends_session
     assert out["promoted"][0] == 200 and out["promoted"][1]["sessions_ended"] == 1
     assert out["promoted"][1]["user"]["role"] == "supervisor"
     assert out["after"] == 401
+    assert out["own"] == (409, "own_account")
 
 
 def test_given_an_uploaded_file_with_bad_rows_then_nothing_is_imported(tmp_path):

@@ -127,7 +127,10 @@ def test_given_department_with_contacts_leader_and_staff_then_the_leader_is_one_
         with pytest.raises(AdminError) as demoted:
             service.edit(s, users, leader, {"role": "supervisor", "department": None},
                          user_id=1, now=NOW)
-        return problems(not_theirs), departments.dump(s, dept), problems(demoted)
+        with pytest.raises(AdminError) as moved:
+            service.edit(s, users, leader, {"department": "SJJ"}, user_id=1, now=NOW)
+        return (problems(not_theirs), departments.dump(s, dept),
+                problems(demoted) | problems(moved))
 
     not_theirs, dept, demoted = db.call(work)
     assert not_theirs == {"leader": "the leader must be one of this department's logins "
@@ -136,7 +139,8 @@ def test_given_department_with_contacts_leader_and_staff_then_the_leader_is_one_
         "zjj-li", "王主任", "09173261234")
     assert [(u["username"], u["leader"]) for u in dept["staff"]] == [
         ("dept", False), ("zjj-li", True)]  # the staffer and the leader
-    assert demoted == {"role": "zjj-li leads ZJJ: name another leader first"}
+    assert demoted == {"role": "zjj-li leads ZJJ: name another leader first",
+                       "department": "zjj-li leads ZJJ: name another leader first"}
 
 
 def test_given_a_department_still_holding_lines_then_it_is_not_deactivated(db):
