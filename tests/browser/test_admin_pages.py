@@ -186,6 +186,10 @@ def test_users_pauses_lists_rules_and_calendar_pages_work(open_page):
     page.locator('[data-testid="form-pauses"] input[name="max_minutes"]').fill("45")
     page.locator('[data-testid="form-pauses"] button[type=submit]').click()
     page.wait_for_selector('tr[data-key="meeting"] >> text=开会')
+    page.locator('tr[data-key="meeting"]').get_by_role("button", name="修改").click()
+    page.locator('[data-testid="form-pauses"] input[name="max_minutes"]').fill("60")
+    page.locator('[data-testid="form-pauses"] button[type=submit]').click()
+    page.wait_for_selector('tr[data-key="meeting"] >> td:text-is("60")')
     page.locator('tr[data-key="meeting"]').get_by_role("button", name="停用").click()
     page.wait_for_selector('tr[data-key="meeting"] >> text=已停用')
 
@@ -202,6 +206,8 @@ def test_users_pauses_lists_rules_and_calendar_pages_work(open_page):
     priority.locator('select[name="reason"]').select_option("elderly")
     priority.get_by_role("button", name="加入").click()
     priority.locator('tr[data-key="13900139000"] >> text=老年人').wait_for()
+    priority.locator('tr[data-key="13900139000"]').get_by_role("button", name="移除").click()
+    priority.locator('tr[data-key="13900139000"]').wait_for(state="detached")
 
     open_tab(page, "rules")
     editor = page.locator('textarea[name="rules"]')
