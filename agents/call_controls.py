@@ -84,10 +84,10 @@ def _target(s: Session, data: dict[str, Any]) -> tuple[str, str, str]:
             and not isinstance(department_id, bool) else None
         if department is None or not department.active:
             raise ControlRefused(400, "invalid", "no such department", "department_id")
-        if not department.contact_number:
+        if not department.contact_phone:
             raise ControlRefused(422, "not_allowed", f"{department.name} has no contact number",
                                  "department_id")
-        return DEPARTMENT_CONTEXT, department.contact_number, f"department {department.code}"
+        return DEPARTMENT_CONTEXT, department.contact_phone, f"department {department.code}"
     if to == "emergency":
         number = data.get("number")
         if number not in EMERGENCY_NUMBERS:

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from admin import http as admin_http
 from agents import call_controls
 from agents import http as agents_http
 from agents import rota_http as agents_rota_http
@@ -119,8 +120,9 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += agents_rota_http.rota_routes() + agents_state_http.ROUTES
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
     specs += users_http.ROUTES + calendar_http.ROUTES
-    specs += knowledge_http.ROUTES + desk_http.ROUTES + call_controls.ROUTES
-    specs += agent_tasks.ROUTES
+    specs += knowledge_http.ROUTES
+    specs += admin_http.ROUTES
+    specs += desk_http.ROUTES + call_controls.ROUTES + agent_tasks.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}

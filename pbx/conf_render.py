@@ -90,8 +90,8 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
             text = _set_global(text, "GENERAL_QUEUE", general_queue)
             text = _set_callback_out(text, load_rules(session).callback_patterns)
             text = set_transfer_contexts(text, [q.name for q in queues], session.scalars(
-                select(Department.contact_number).where(Department.active,
-                                                        Department.contact_number.is_not(None))))
+                select(Department.contact_phone).where(Department.active,
+                                                       Department.contact_phone != "")))
         write(name, text)
     write("queues.conf", _queues_conf(source / "queues.conf", queues, general_queue,
                                       settings.service_level_seconds))

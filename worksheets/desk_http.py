@@ -106,7 +106,7 @@ async def order_form(request: web.Request) -> web.Response:
     def work(s: Session) -> list[dict[str, Any]]:
         rows = s.scalars(select(Department).where(Department.active).order_by(Department.id))
         return [{"id": d.id, "code": d.code, "name": d.name,
-                 "contact_number": d.legacy_number} for d in rows]
+                 "contact_number": d.contact_phone or None} for d in rows]
 
     return web.json_response({
         "districts": districts.to_list(), "categories": list(CATEGORIES),

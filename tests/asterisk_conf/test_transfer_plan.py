@@ -45,7 +45,7 @@ def test_a_missing_queue_or_context_fails(conf: Path) -> None:  # noqa: F811
 def test_render_writes_the_departments_numbers_and_the_queues(session: Session,  # noqa: F811
                                                               tmp_path: Path) -> None:
     dept = session.scalars(select(Department).order_by(Department.id)).first()
-    dept.contact_number = "09178889999"
+    dept.contact_phone = "09178889999"
     session.commit()
     settings = settings_for()
     render(settings, session, tmp_path / "out")

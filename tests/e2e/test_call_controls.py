@@ -29,7 +29,7 @@ def _department_without_number(url: str) -> int:
     try:
         def work(s):
             dept = s.scalars(select(Department).order_by(Department.id.desc())).first()
-            dept.contact_number = None
+            dept.contact_phone = ""
             return dept.id
         return db.call(work)
     finally:

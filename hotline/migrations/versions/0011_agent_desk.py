@@ -1,7 +1,7 @@
-"""agent desk: a department's contact number for transfers; calls closed without an order
+"""agent desk: calls closed without an order (and why)
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0013
 Create Date: 2026-12-05 21:00:00
 """
 from alembic import op
@@ -9,14 +9,12 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0007'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('departments') as batch:
-        batch.add_column(sa.Column('contact_number', sa.String(length=32), nullable=True))
     with op.batch_alter_table('work_orders') as batch:
         batch.add_column(sa.Column('no_order_reason', sa.String(length=24), nullable=True))
 
@@ -24,5 +22,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('work_orders') as batch:
         batch.drop_column('no_order_reason')
-    with op.batch_alter_table('departments') as batch:
-        batch.drop_column('contact_number')
