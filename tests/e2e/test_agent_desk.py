@@ -124,7 +124,7 @@ def test_the_agent_sees_their_state_the_pop_and_submits_in_wrap_up(tmp_path):
                     async with http.get("/api/order-form", headers=agent) as r:
                         out["form"] = await r.json()
                     body = {"title": "路灯不亮", "category": "help", "complexity": "ordinary",
-                            "description": "金台区某路段路灯不亮"}
+                            "description": "金台区某路段路灯不亮", "district": "jintai"}
                     path = f"/api/work-orders/{order_id}/submit"
                     async with http.post(path, headers=agent, json=body) as r:
                         out["no_department"] = (r.status, await r.json())
