@@ -20,8 +20,10 @@ from hotline.clock import Clock, run_simulated
 from hotline.db import Database
 from hotline.events import LiveEvent
 from hotline.live_events import (
+    AgentMe,
     AgentStateChanged,
     CallEntered,
+    CallPop,
     CallQueued,
     OrderChanged,
     PbxView,
@@ -89,6 +91,10 @@ def cases(ids: dict[str, int]) -> list[tuple[str, LiveEvent, set[str]]]:
                               position=1), BOSSES | {"agent", "agent2", "loose"}),
         ("entered", CallEntered(uniqueid="entered", caller="138****8000"), BOSSES),
         ("pbx", PbxView(resync=1, queues={}, members={}, channels_up=0), BOSSES),
+        # --- agentapi: the agent's own view and the pop, to that agent only ---
+        ("me-X", AgentMe(agent_id=x, me={"state": "me-X"}), {"agent"}),
+        ("pop-X2", CallPop(agent_id=x2, phase="ringing", pop={"uniqueid": "pop-X2"},
+                           ami_read_ms=1.0, sent_ms=2.0), {"agent2"}),
     ]
 
 
@@ -102,6 +108,10 @@ def label_of(message: dict[str, Any]) -> str:
         return str(message["number"])
     if kind == "pbx.state":
         return "pbx"
+    if kind == "agent.me":
+        return str(message["me"]["state"])
+    if kind == "call.pop":
+        return str(message["pop"]["uniqueid"])
     return str(message["uniqueid"])
 
 
