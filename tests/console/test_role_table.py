@@ -124,6 +124,15 @@ GET    /api/worklists/{kind=overdue}                        401 403 403 200 403 
 GET    /api/worklists/{kind=visits}                         401 200 403 200 403 200
 GET    /api/worklists/{kind=dissatisfied}                   401 403 403 200 403 200
 GET    /api/worklists/{kind=nonsense}                       401 404 403 404 404 404
+# --- floor ---
+GET    /api/floor                                           401 403 403 200 403 200
+POST   /api/floor/alerts/acknowledge                        401 403 403 400 403 400
+POST   /api/floor/agents/{agent_id}/pause                   401 403 403 404 403 404
+POST   /api/floor/agents/{agent_id}/logoff                  401 403 403 404 403 404
+POST   /api/floor/agents/{agent_id}/queues                  401 403 403 404 403 404
+POST   /api/floor/agents/{agent_id}/penalty                 401 403 403 404 403 404
+GET    /api/calls/{call_id}/recording                       401 403 403 404 403 404
+PUT    /api/users/{user_id}/phone                           401 403 403 403 403 404
 """
 
 _SEGMENT = re.compile(r"\{([a-z_]+)(?:=([^}]*))?\}")
@@ -133,6 +142,8 @@ def table_rows() -> list[tuple[str, str, str, dict[str, int]]]:
     """(method, route template, URL to request, {who: status}) per line."""
     rows = []
     for line in TABLE.strip().splitlines():
+        if line.startswith("#"):  # a helper's block of rows
+            continue
         method, path, *statuses = line.split()
         assert len(statuses) == len(WHO), line
         template = _SEGMENT.sub(lambda m: "{" + m.group(1) + "}", path)
