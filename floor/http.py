@@ -59,6 +59,9 @@ async def acknowledge(request: web.Request) -> web.Response:
     if not await deps.db.run(lambda s: alerts.acknowledge(s, source, alert_id,
                                                           user_id=p.user_id, now=now)):
         return json_error(404, "not_found", f"no {source} alert {alert_id}")
+    floor = request.app.get(FLOOR_KEY)
+    if floor is not None:
+        floor.acknowledged(source, alert_id)
     deps.bus.publish(FloorAlertAcked(source=source, alert_id=alert_id, by=p.username,
                                      at=now.isoformat()))
     return web.json_response({"source": source, "id": alert_id, "acknowledged": True})

@@ -54,7 +54,9 @@ _TOUCHES = {
     "call": ("queues", "agents", "trends"), "callback": ("queues", "agents"),
     "agent": ("agents",), "order": ("orders",), "staffing": ("alerts", "agents"),
     "rota": ("roster", "agents"), "shift": ("roster", "agents"), "pbx": ("queues", "agents"),
+    "floor": ("alerts",),  # raised or acknowledged (here or on another instance)
 }
+_OWN_FIGURES = {e.KIND for e in (FloorQueue, FloorAgent, FloorOrders, FloorTrends)}
 
 
 @dataclass
@@ -129,6 +131,11 @@ class FloorService:
                                "sl_seconds": t.sl_seconds, "draft_minutes": t.draft_minutes},
                 "as_of": self.deps.clock.now().isoformat()}
 
+    def acknowledged(self, source: str, alert_id: int) -> None:
+        """Gone from the open list at once (the flush reloads it too)."""
+        self.alerts = [a for a in self.alerts if (a["source"], a["id"]) != (source, alert_id)]
+        self.mark("alerts")
+
     # -------------------------------------------------------------- inputs
     def _queued(self, e: me.CallQueued) -> None:
         self.joined.setdefault(e.uniqueid, e.at)
@@ -140,7 +147,7 @@ class FloorService:
         self.mark("queues", "agents")
 
     def _wanted(self, event: LiveEvent) -> bool:
-        return not event.KIND.startswith("floor.")
+        return event.KIND not in _OWN_FIGURES
 
     async def _listen(self) -> None:
         bus = self.deps.bus
