@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from datetime import datetime
+from itertools import pairwise
 
 import aiohttp
 from sqlalchemy import select
@@ -154,7 +155,7 @@ def test_floor_follows_stand_in_traffic_and_only_supervisors_see_it(database_url
     for at, b in boss:
         if b["type"] == "floor.queue":
             times[b["queue"]].append(at)
-    gaps = [(b - a).total_seconds() for ts in times.values() for a, b in zip(ts, ts[1:])]
+    gaps = [(b - a).total_seconds() for ts in times.values() for a, b in pairwise(ts)]
     assert gaps and min(gaps) >= 0.24
     # The agent's console: none of the floor's events.
     assert not [b for _at, b in mine if b["type"].startswith("floor.")]
