@@ -1,9 +1,12 @@
 """The floor's alerts: stored, raised once per subject, acknowledged (audited).
 
 Kinds here: ``long_wait`` (a caller waiting past the threshold, once per
-caller), ``service_level`` (a queue's service level today under target,
-once per queue and day), ``draft_late`` (a draft past the 10-minute target,
-once per order).  No-shows and pause overruns are raised by agents/ into
+caller; key ``long_wait:<queue>:<uniqueid>``), ``service_level`` (a queue's
+service level today under target, once per queue and day;
+``service_level:<queue>:<day>``), ``draft_late`` (a draft past the
+10-minute target, once per order; ``draft_late:<number>:<id>``).  The key's
+second part is what a console names the alert by (the detail is a log
+line, in English).  No-shows and pause overruns are raised by agents/ into
 ``staffing_alerts``; the floor lists and acknowledges both.
 """
 
@@ -57,7 +60,7 @@ def open_alerts(s: Session, since: datetime) -> list[dict[str, Any]]:
                 FloorAlert.raised_at >= since, FloorAlert.acknowledged_at.is_(None))
                 .order_by(FloorAlert.raised_at.desc()).limit(200))]
     rows += [{"source": "staffing", "id": a["id"], "kind": a["kind"],
-              "key": f"{a['kind']}:{a['agent_id']}", "detail": a["detail"],
+              "key": f"{a['kind']}:{a['agent_name']}:{a['agent_id']}", "detail": a["detail"],
               "raised_at": a["raised_at"], "agent_id": a["agent_id"]}
              for a in staffing_alerts.list_alerts(s, since, open_only=True)]
     rows.sort(key=lambda r: r["raised_at"], reverse=True)

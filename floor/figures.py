@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import AgentStatePeriod
 from calls.models import Call
-from worksheets.models import CallbackTask, Department, WorkOrder
+from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 
 OPEN_ORDERS = ("dispatched", "accepted")
 DUE_SOON = timedelta(hours=24)
@@ -160,6 +160,43 @@ def order_figures(s: Session, now: datetime, target_minutes: int) -> dict[str, A
                              "due_at": due.isoformat()} for i, n, d, due in soon],
         "overdue": sum(d["overdue"] for d in departments),
         "by_department": departments,
+        **waiting_for_supervisors(s),
+    }
+
+
+def waiting_for_supervisors(s: Session) -> dict[str, Any]:
+    """Returned orders (with the department's reason) to dispatch again, and
+    extensions asked for: on the floor with their reasons in view."""
+    returned = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.title,
+                                WorkOrder.category, WorkOrder.returns)
+                         .where(WorkOrder.status == "returned")
+                         .order_by(WorkOrder.id).limit(LISTED)).all()
+    why: dict[int, tuple[str, int | None, datetime]] = {}
+    if returned:
+        for order_id, detail, dept, at in s.execute(
+                select(OrderEvent.order_id, OrderEvent.detail, OrderEvent.department_id,
+                       OrderEvent.at)
+                .where(OrderEvent.order_id.in_([r[0] for r in returned]),
+                       OrderEvent.kind == "returned")
+                .order_by(OrderEvent.at, OrderEvent.id)):
+            why[order_id] = (detail, dept, at)  # the latest return wins
+    names = dict(s.execute(select(Department.id, Department.name)).all())
+    extensions = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.department_id,
+                                  WorkOrder.extension_days, WorkOrder.extension_reason,
+                                  WorkOrder.due_at)
+                           .where(WorkOrder.extension_days.is_not(None),
+                                  WorkOrder.status.in_(OPEN_ORDERS))
+                           .order_by(WorkOrder.due_at).limit(LISTED)).all()
+    return {
+        "returned": [{"order_id": i, "number": n, "title": title, "category": cat,
+                      "returns": returns, "reason": why.get(i, ("", None, None))[0],
+                      "from_department": names.get(why.get(i, ("", None, None))[1] or 0, ""),
+                      "returned_at": why[i][2].isoformat() if i in why else None}
+                     for i, n, title, cat, returns in returned],
+        "extensions": [{"order_id": i, "number": n, "department_id": d,
+                        "department": names.get(d or 0, ""), "days": days, "reason": reason,
+                        "due_at": due.isoformat() if due else None}
+                       for i, n, d, days, reason, due in extensions],
     }
 
 

@@ -153,8 +153,11 @@ async def penalty(request: web.Request, agent: Agent, data: dict[str, Any]) -> w
 async def recording(request: web.Request) -> web.StreamResponse:
     """The whole call's recording, to play in the page; each playback audited."""
     deps = request.app[DEPS_KEY]
-    call_id = _int(request.match_info["call_id"])
-    call = await deps.db.run(lambda s: s.get(Call, call_id)) if call_id else None
+    key = request.match_info["call_id"]
+    call_id = _int(key)
+    # By id, or by the caller's Uniqueid (what live events name a call by).
+    where = Call.id == call_id if call_id is not None else Call.uniqueid == key[:64]
+    call = await deps.db.run(lambda s: s.scalar(select(Call).where(where)))
     if call is None:
         return json_error(404, "not_found", "no such call")
     settings = deps.settings
@@ -236,7 +239,7 @@ ROUTES = [
                   "queue": {"type": "string"}, "penalty": {"type": "integer"}}}),
     RouteSpec("GET", "/api/calls/{call_id}/recording", recording,
               "Play back a call's recording (audited)", roles=SUPERVISORS, tags=("floor",),
-              params=(("call_id", "path", "call id"),)),
+              params=(("call_id", "path", "call id, or the caller's Uniqueid"),)),
     RouteSpec("PUT", "/api/users/{user_id}/phone", set_phone,
               "Set or clear a supervisor's own phone (rung for listen/whisper/barge)",
               roles=("admin",), tags=("users",), params=(("user_id", "path", "user id"),),

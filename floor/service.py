@@ -247,6 +247,8 @@ class FloorService:
 
     def _queue_entries(self, got: dict[str, Any], waiting: dict[str, list[str]],
                        now: datetime) -> dict[str, dict[str, Any]]:
+        labels = {r.queue: r.label for r in self.deps.routing.routes()}
+        labels.setdefault(self.deps.routing.general.queue, self.deps.routing.general.label)
         names = set(self.deps.routing.queues()) | set(got["queues"]) | set(waiting)
         members = self.model.state.members.values() if self.model is not None else ()
         out = {}
@@ -263,7 +265,8 @@ class FloorService:
                                              "asa": None, "aht": None})
             oldest = min((datetime.fromisoformat(c["since"]) for c in callers), default=None)
             out[name] = {
-                **today, "waiting": len(callers), "callers": callers,
+                **today, "label": labels.get(name, name), "waiting": len(callers),
+                "callers": callers,
                 "longest_since": oldest.isoformat() if oldest else None,
                 "callbacks_pending": got["callbacks"].get(name, 0),
                 "logged_in": len(mine),
@@ -289,6 +292,7 @@ class FloorService:
                 adherence = "ok"
             out[agent_id] = {
                 "agent_id": agent_id, "number": number, "name": name,
+                "member": live["member"] if live else "",
                 "state": live["state"] if live else "logged_out",
                 "since": live["since"] if live else None,
                 "reason": live["reason"] if live else "",
@@ -318,7 +322,7 @@ class FloorService:
                 at = datetime.fromisoformat(c["since"]) + timedelta(seconds=t.long_wait_seconds)
                 if at <= now:
                     candidates.append(alerts.Candidate(
-                        "long_wait", f"long_wait:{c['uniqueid']}",
+                        "long_wait", f"long_wait:{name}:{c['uniqueid']}",
                         f"{name}: caller {c['caller']} waiting over {t.long_wait_seconds} s"))
                 else:
                     due.append(at)
@@ -331,7 +335,7 @@ class FloorService:
                     f"{t.service_level_target:.0%} ({q['offered']} calls offered)"))
         for d in self.orders.get("drafts", ()):
             candidates.append(alerts.Candidate(
-                "draft_late", f"draft_late:{d['order_id']}",
+                "draft_late", f"draft_late:{d['number']}:{d['order_id']}",
                 f"draft {d['number']} not submitted within {t.draft_minutes} minutes"))
         self._next_due = min(due, default=None)
         if not self.raise_alerts:
