@@ -165,7 +165,9 @@ async def recording(request: web.Request) -> web.StreamResponse:
                                call.answered_at or call.entered_at, settings.tz)
     if path is None:
         return json_error(404, "no_recording", "this call has no recording")
-    await _audit(request, "recording_play", call.uniqueid, path.name)
+    # A player reads in ranges: one playback is audited once, at its first byte.
+    if not request.http_range.start:
+        await _audit(request, "recording_play", call.uniqueid, path.name)
     return web.FileResponse(path, headers={"Content-Type": "audio/wav",
                                            "Cache-Control": "no-store"})
 
