@@ -54,7 +54,7 @@ def raise_new(s: Session, candidates: list[Candidate], now: datetime) -> list[Fl
 
 def open_alerts(s: Session, since: datetime) -> list[dict[str, Any]]:
     """Unacknowledged alerts of both kinds raised since ``since``, newest first."""
-    rows = [{"source": "floor", "id": a.id, "kind": a.kind, "key": a.key,
+    rows: list[dict[str, Any]] = [{"source": "floor", "id": a.id, "kind": a.kind, "key": a.key,
              "detail": a.detail, "raised_at": a.raised_at.isoformat()}
             for a in s.scalars(select(FloorAlert).where(
                 FloorAlert.raised_at >= since, FloorAlert.acknowledged_at.is_(None))
@@ -63,7 +63,7 @@ def open_alerts(s: Session, since: datetime) -> list[dict[str, Any]]:
               "key": f"{a['kind']}:{a['agent_name']}:{a['agent_id']}", "detail": a["detail"],
               "raised_at": a["raised_at"], "agent_id": a["agent_id"]}
              for a in staffing_alerts.list_alerts(s, since, open_only=True)]
-    rows.sort(key=lambda r: r["raised_at"], reverse=True)
+    rows.sort(key=lambda r: str(r["raised_at"]), reverse=True)
     return rows
 
 

@@ -114,7 +114,8 @@ def agent_figures(s: Session, day: Day, now: datetime) -> dict[int, dict[str, An
                 Call.agent_id.is_not(None), Call.outcome == "answered",
                 Call.answered_at >= day.start, Call.answered_at < day.end)
             .group_by(Call.agent_id)):
-        of(agent_id)["calls_today"] = _n(n)
+        if agent_id is not None:
+            of(agent_id)["calls_today"] = _n(n)
     periods = s.execute(
         select(AgentStatePeriod.agent_id, AgentStatePeriod.state, AgentStatePeriod.started_at,
                AgentStatePeriod.ended_at)
@@ -157,7 +158,8 @@ def order_figures(s: Session, now: datetime, target_minutes: int) -> dict[str, A
                    for i, n, a, c in drafts],
         "due_soon": sum(d["due_soon"] for d in departments),
         "due_soon_orders": [{"order_id": i, "number": n, "department_id": d,
-                             "due_at": due.isoformat()} for i, n, d, due in soon],
+                             "due_at": due.isoformat() if due else None}
+                            for i, n, d, due in soon],
         "overdue": sum(d["overdue"] for d in departments),
         "by_department": departments,
         **waiting_for_supervisors(s),
@@ -218,8 +220,8 @@ def hourly(s: Session, day: Day, sl_seconds: int, *, until: datetime | None = No
                _sum(and_(answered, Call.hold_seconds <= sl_seconds)))
         .where(Call.entered_at >= day.start, Call.entered_at < end)
         .group_by(hour))
-    out = [{"hour": h, "calls": 0, "offered": 0, "service_level": None, "abandon_rate": None}
-           for h in range(24)]
+    out: list[dict[str, Any]] = [{"hour": h, "calls": 0, "offered": 0, "service_level": None,
+                                  "abandon_rate": None} for h in range(24)]
     for h, calls, n_ans, n_ab, in_sl in rows:
         if not 0 <= h < 24:
             continue

@@ -69,7 +69,7 @@ class Thresholds:
 
 
 class FloorService:
-    def __init__(self, deps: Deps, staffing: Staffing, *, min_interval: float = 0.25,
+    def __init__(self, deps: Deps, staffing: Staffing, *, min_interval: float = 0.5,
                  tick_seconds: float = 30.0, thresholds: Thresholds | None = None) -> None:
         settings = deps.settings
         self.deps = deps
@@ -95,6 +95,7 @@ class FloorService:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._next_due: datetime | None = None
+        self._due_changed = asyncio.Event()
         self._raised: set[str] = set()  # alert keys stored already (raised or acknowledged)
 
     # ---------------------------------------------------------------- life
@@ -110,11 +111,11 @@ class FloorService:
     def follow(self, model: PbxModel) -> None:
         self.model = model
         model.subscribe(me.CallQueued.NAME, self._queued)
-        for event in (me.CallAnswered, me.CallAbandoned, me.CallEnded):
-            model.subscribe(event.NAME, self._left)
-        for event in (me.MemberAdded, me.MemberRemoved, me.MemberPaused,
-                      me.MemberStateChanged, me.Resynced):
-            model.subscribe(event.NAME, lambda _e: self.mark("queues", "agents"))
+        for name in (me.CallAnswered.NAME, me.CallAbandoned.NAME, me.CallEnded.NAME):
+            model.subscribe(name, self._left)
+        for name in (me.MemberAdded.NAME, me.MemberRemoved.NAME, me.MemberPaused.NAME,
+                     me.MemberStateChanged.NAME, me.Resynced.NAME):
+            model.subscribe(name, lambda _e: self.mark("queues", "agents"))
 
     def mark(self, *parts: str) -> None:
         self._dirty.update(parts)
@@ -175,15 +176,27 @@ class FloorService:
             await asyncio.sleep(self.min_interval)  # what comes meanwhile is one flush
 
     async def _ticker(self) -> None:
-        """Trends, orders and waits move with time alone: look again every tick,
-        or when the next caller passes the wait threshold."""
+        """Trends, orders and rota adherence move with time alone: look again
+        every tick; and when the next caller passes the wait threshold."""
+        tick_at = self.deps.clock.monotonic() + self.tick_seconds
         while True:
-            wait = self.tick_seconds
-            if self._next_due is not None:
-                wait = min(wait, max((self._next_due - self.deps.clock.now()).total_seconds(),
-                                     0.05))
-            await asyncio.sleep(wait)
-            self.mark(*PARTS)
+            now = self.deps.clock.monotonic()
+            wait = tick_at - now
+            due = self._next_due
+            if due is not None:
+                wait = min(wait, (due - self.deps.clock.now()).total_seconds())
+            self._due_changed.clear()
+            try:
+                await asyncio.wait_for(self._due_changed.wait(), max(wait, 0.05))
+                continue  # a new caller may pass the threshold sooner
+            except TimeoutError:
+                pass
+            if self.deps.clock.monotonic() >= tick_at:
+                tick_at = self.deps.clock.monotonic() + self.tick_seconds
+                self.mark(*PARTS)
+            else:
+                self._next_due = None  # until the flush computes the next one
+                self.mark("queues")
 
     # ------------------------------------------------------------- compute
     async def _flush(self) -> None:
@@ -303,6 +316,9 @@ class FloorService:
         # Agents who left the shift and the queues drop off the floor.
         for gone in set(self.agents) - set(out):
             del self.agents[gone]
+            self.deps.bus.publish(FloorAgent(agent_id=gone, figures={"agent_id": gone,
+                                                                     "gone": True}),
+                                  relay=False)
         return out
 
     async def _load_roster(self, now: datetime) -> None:
@@ -337,7 +353,10 @@ class FloorService:
             candidates.append(alerts.Candidate(
                 "draft_late", f"draft_late:{d['number']}:{d['order_id']}",
                 f"draft {d['number']} not submitted within {t.draft_minutes} minutes"))
-        self._next_due = min(due, default=None)
+        next_due = min(due, default=None)
+        if next_due != self._next_due:
+            self._next_due = next_due
+            self._due_changed.set()
         if not self.raise_alerts:
             candidates = []
         candidates = [c for c in candidates if c.key not in self._raised]

@@ -4,6 +4,7 @@ import { useState, useEffect, useSnapshot, useLiveEvent } from "../../lib/ui.js"
 
 function upsertAgent(agents, entry) {
   const rest = agents.filter((a) => a.agent_id !== entry.agent_id);
+  if (entry.gone) return rest;  // off the shift and off the queues
   return [...rest, entry].sort((a, b) => String(a.number).localeCompare(String(b.number)));
 }
 
