@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_fanout import Bare  # noqa: E402
 from floor.events import FloorQueue  # noqa: E402
 from hotline import accounts  # noqa: E402
 from hotline.app import Backend  # noqa: E402
@@ -111,36 +111,6 @@ def stalled_console(port: int, path: str, token: str) -> socket.socket:
 
 
 # ----------------------------------------------------------- the servers
-class Bare:
-    def __init__(self) -> None:
-        self.sockets: list[web.WebSocketResponse] = []
-        self.runner: web.AppRunner | None = None
-        self.port = 0
-
-    async def handler(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        async for _ in ws:
-            pass
-        self.sockets.remove(ws)
-        return ws
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/ws", self.handler)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def publish(self, n: int, callers: int) -> None:
-        text = Delivery(n, update(n, callers), True).json()
-        for ws in list(self.sockets):
-            await ws.send_str(text)
-
-
 def supervisor_tokens(url: str, consoles: int) -> list[str]:
     """One session per console, at most PER_LOGIN consoles per supervisor login."""
     db = Database(url)
@@ -185,7 +155,7 @@ async def round_(kind: str, backend: Backend, bare: Bare, tokens: list[str],
     bus = backend.deps.bus  # type: ignore[union-attr]
     for n in range(args.updates):
         if kind == "bare":
-            await bare.publish(n, args.callers)
+            await bare.send(Delivery(n, update(n, args.callers), True).json())
         else:
             bus.publish(update(n, args.callers), relay=False)
         await asyncio.sleep(args.interval)
