@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RETRY_SECONDS = 5.0  # after a failed flush (the database away)
 PARTS = ("queues", "agents", "orders", "trends", "alerts", "roster")
 # Bus events (by the first part of their type) and the parts they change.
 _TOUCHES = {
@@ -165,15 +166,21 @@ class FloorService:
                 bus.unsubscribe(sub)
 
     async def _flusher(self) -> None:
+        failing = False
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
                 await self._flush()
-            except Exception:  # noqa: BLE001 - database away: the next change retries
-                log.exception("floor figures not refreshed")
+                failing = False
+            except Exception as exc:  # noqa: BLE001 - database away: try again shortly
+                if not failing:
+                    log.warning("floor figures not refreshed (%s); retrying every %.0f s",
+                                exc, RETRY_SECONDS)
+                failing = True
                 self.mark(*PARTS)
-            await asyncio.sleep(self.min_interval)  # what comes meanwhile is one flush
+            # What comes meanwhile is one flush.
+            await asyncio.sleep(RETRY_SECONDS if failing else self.min_interval)
 
     async def _ticker(self) -> None:
         """Trends, orders and rota adherence move with time alone: look again
