@@ -91,13 +91,15 @@ class FloorService:
         self.joined: dict[str, datetime] = {}  # uniqueid -> when it joined its queue
         self.flushes = 0
         self._roster: set[int] = set()
-        self._roster_key: tuple[Any, int] | None = None
         self._dirty: set[str] = set(PARTS)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._next_due: datetime | None = None
         self._due_changed = asyncio.Event()
-        self._raised: set[str] = set()  # alert keys stored already (raised or acknowledged)
+        # Alert keys stored already (raised or acknowledged), for the day: the
+        # database answers for older ones (a draft still late tomorrow).
+        self._raised: set[str] = set()
+        self._raised_day: Any = None
 
     # ---------------------------------------------------------------- life
     async def start(self) -> None:
@@ -331,13 +333,13 @@ class FloorService:
     async def _load_roster(self, now: datetime) -> None:
         local = now.astimezone(self.deps.settings.tz).replace(tzinfo=None)
         current = rota.shift_at(self.staffing.config, local)
-        key = (current.day, current.index)
-        self._roster = await self.staffing.rostered(key)
-        self._roster_key = key
+        self._roster = await self.staffing.rostered((current.day, current.index))
 
     # -------------------------------------------------------------- alerts
     async def _alerts(self, now: datetime, day: figures.Day, reload: bool) -> None:
         t = self.thresholds
+        if self._raised_day != day.local:
+            self._raised, self._raised_day = set(), day.local
         candidates: list[alerts.Candidate] = []
         due: list[datetime] = []
         for name, q in self.queues.items():

@@ -167,3 +167,64 @@ def test_an_agents_page_gets_no_floor_and_403_on_its_routes(stack, open_page):
             headers: {{'Content-Type': 'application/json'}},
             body: {'undefined' if method == 'GET' else "'{}'"}}}).then(r => r.status)""")
         assert status == 403, path
+
+
+def seed_approvals(s: Any) -> dict[str, Any]:
+    """A returned order (with the department's reason), an extension asked
+    for, a pending leave request."""
+    from datetime import date, timedelta
+
+    from agents.models import Agent, RotaRequest
+    from worksheets.models import Department, OrderEvent, WorkOrder
+
+    now = datetime.now(UTC)
+    first, second = s.scalars(select(Department).order_by(Department.id).limit(2)).all()
+    returned = WorkOrder(number="BJ20261205-0901", category="help", complexity="ordinary",
+                         status="returned",
+                         title="路灯不亮", created_at=now, submitted_at=now, returns=1)
+    asked = WorkOrder(number="BJ20261205-0902", category="help", complexity="complex",
+                      status="accepted", title="道路塌陷", created_at=now, submitted_at=now,
+                      department_id=first.id, deadline_days=5, deadline_from=now,
+                      due_date=date.today() + timedelta(days=7),
+                      due_at=now + timedelta(days=7), accepted_at=now, extension_days=3,
+                      extension_reason="需要等待检测报告")
+    s.add_all([returned, asked])
+    s.flush()
+    s.add(OrderEvent(order_id=returned.id, at=now, kind="returned", department_id=first.id,
+                     detail="不属于本单位职责"))
+    agent = s.scalars(select(Agent).order_by(Agent.number)).first()
+    leave = RotaRequest(kind="leave", status="pending", agent_id=agent.id,
+                        day=date.today() + timedelta(days=10), reason="家中有事",
+                        requested_at=now)
+    s.add(leave)
+    s.flush()
+    return {"returned": returned.id, "asked": asked.id, "leave": leave.id,
+            "second": second.id, "second_name": second.name}
+
+
+def test_approvals_and_redispatch_on_the_floor_with_reasons_in_view(stack, open_page, shot):
+    ids = stack.db(seed_approvals)
+    page = open_page("supervisor")
+    returned = page.locator(f'tr[data-returned="{ids["returned"]}"]')
+    expect(returned).to_contain_text("不属于本单位职责", timeout=SLOW)
+    extension = page.locator(f'tr[data-extension="{ids["asked"]}"]')
+    expect(extension).to_contain_text("需要等待检测报告")
+    request = page.locator(f'tr[data-request="{ids["leave"]}"]')
+    expect(request).to_contain_text("家中有事")
+    shot(page, "approvals")
+    returned.locator("select").select_option(str(ids["second"]))
+    returned.locator('button[data-act="redispatch"]').click()
+    expect(returned).to_have_count(0, timeout=SLOW)
+    extension.locator('button[data-act="refuse"]').click()
+    expect(extension).to_have_count(0, timeout=SLOW)
+    request.locator("button.ghost").click()
+    expect(request).to_have_count(0, timeout=SLOW)
+
+    def state(s: Any) -> tuple[Any, ...]:
+        from agents.models import RotaRequest
+        from worksheets.models import WorkOrder
+
+        order, asked = s.get(WorkOrder, ids["returned"]), s.get(WorkOrder, ids["asked"])
+        return (order.status, order.department_id, asked.extension_days,
+                s.get(RotaRequest, ids["leave"]).status)
+    assert stack.db(state) == ("dispatched", ids["second"], None, "refused")

@@ -45,7 +45,12 @@ function RotaRequests({ agents }) {
   useLiveEvent("rota.request", () => requests.reload());
   useLiveEvent("rota.changed", () => requests.reload());
   const [error, run] = useAction();
-  const name = (id) => { const a = agents.find((x) => x.agent_id === id); return a ? a.name : `#${id}`; };
+  const all = useLoad((signal) => get("/api/agents", { signal }));
+  const name = (id) => {
+    const a = agents.find((x) => x.agent_id === id)
+      || ((all.data && all.data.agents) || []).find((x) => x.id === id);
+    return a ? `${a.name}（${a.number}）` : `#${id}`;
+  };
   const rows = (requests.data && requests.data.requests) || [];
   return html`<h3>${t("floor.requests")}</h3><${Message} error=${error || requests.error} />
     ${rows.length ? html`<table><tbody>${rows.map((r) => html`<tr data-request=${r.id}>
