@@ -3,7 +3,7 @@
 Expand only: a nullable column and a new table.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0013
 Create Date: 2026-12-05 21:00:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import hotline.db
 
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
