@@ -62,13 +62,11 @@ def test_floor_moves_with_traffic_without_asking_and_every_action_works(
         # Seconds, not a minute, on the wall clock.
         stack.backend.floor.thresholds.long_wait_seconds = 3
     stack.run(setup)
-    admin = open_page("admin", "/#floor")
-    sup_id = admin.evaluate("fetch('/api/users').then(r => r.json())"
-                            ".then(b => b.users.find(u => u.username === 'sup').id)")
-    status = admin.evaluate(f"""fetch('/api/users/{sup_id}/phone', {{method: 'PUT',
-        headers: {{'Content-Type': 'application/json'}},
-        body: JSON.stringify({{phone: '{SUPERVISOR_PHONE}'}})}}).then(r => r.status)""")
-    assert status == 200
+    # The admin gives the supervisor their phone, on the users page.
+    admin = open_page("admin", "/#/admin?tab=users")
+    admin.on("dialog", lambda d: d.accept(SUPERVISOR_PHONE))
+    admin.locator('tr[data-key="sup"]').get_by_role("button", name="登记话机").click()
+    expect(admin.get_by_text(f"话机：{SUPERVISOR_PHONE}")).to_be_visible(timeout=SLOW)
 
     page = open_page("supervisor")
     row = page.locator(f'tr[data-agent="{agent["id"]}"]')

@@ -43,7 +43,7 @@ messages({
     "wall.available": "空闲坐席", "wall.paused": "小休坐席", "wall.answered": "今日接通",
     "wall.target": "目标 {target}",
     "error.floor_down": "实时监控未运行", "error.no_phone": "您还没有登记话机，请联系管理员设置",
-    "error.no_recording": "该通话没有录音", "error.taken": "该话机已被占用",
+    "error.no_recording": "该通话没有录音",
     "field.to": "加入队列", "field.from": "移出队列", "field.penalty": "优先级", "field.department_id": "承办单位",
   },
   en: {
@@ -87,7 +87,7 @@ messages({
     "wall.available": "Ready", "wall.paused": "Paused", "wall.answered": "Answered today",
     "wall.target": "target {target}",
     "error.floor_down": "The live floor is not running", "error.no_phone": "You have no phone on record: ask an admin",
-    "error.no_recording": "This call has no recording", "error.taken": "That phone is taken",
+    "error.no_recording": "This call has no recording",
     "field.to": "Put on", "field.from": "Take off", "field.penalty": "Penalty", "field.department_id": "Department",
   },
 });
