@@ -21,6 +21,7 @@ from console import auth, guards, users_http
 from console.live import WS_OPEN_KEY, live
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
+from floor import http as floor_http
 from hotline import login_throttle
 from hotline.deps import Deps
 from routing import http as routing_http
@@ -123,6 +124,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += knowledge_http.ROUTES
     specs += admin_http.ROUTES
     specs += desk_http.ROUTES + call_controls.ROUTES + agent_tasks.ROUTES
+    specs += floor_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -211,7 +212,9 @@ def test_users_pauses_lists_rules_and_calendar_pages_work(open_page):
 
     open_tab(page, "rules")
     editor = page.locator('textarea[name="rules"]')
-    page.wait_for_function("document.querySelector('textarea[name=rules]').value.length > 10")
+    # Not wait_for_function: its polling evaluates a string, which the
+    # page's CSP (no 'unsafe-eval') refuses once the first check fails.
+    expect(editor).to_have_value(re.compile(r".{10,}", re.S))
     good = editor.input_value()
     editor.fill(good[:-3])
     page.wait_for_selector('[data-testid="rules-state"] >> text=JSON 格式错误')

@@ -14,6 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import Agent
+from floor.events import (
+    FloorAgent,
+    FloorAlertAcked,
+    FloorAlertRaised,
+    FloorOrders,
+    FloorQueue,
+    FloorTrends,
+)
 from hotline import accounts
 from hotline.app import Backend
 from hotline.clock import Clock, run_simulated
@@ -95,6 +103,15 @@ def cases(ids: dict[str, int]) -> list[tuple[str, LiveEvent, set[str]]]:
         ("me-X", AgentMe(agent_id=x, me={"state": "me-X"}), {"agent"}),
         ("pop-X2", CallPop(agent_id=x2, phase="ringing", pop={"uniqueid": "pop-X2"},
                            ami_read_ms=1.0, sent_ms=2.0), {"agent2"}),
+        # --- floor ---: the supervisors' floor, to nobody else (not even the agent named)
+        ("floor-queue", FloorQueue(queue="floor-queue", figures={}), BOSSES),
+        ("floor-agent", FloorAgent(agent_id=x, figures={"label": "floor-agent"}), BOSSES),
+        ("floor-orders", FloorOrders(figures={"label": "floor-orders"}), BOSSES),
+        ("floor-trends", FloorTrends(figures={"label": "floor-trends"}), BOSSES),
+        ("floor-alert", FloorAlertRaised(alert_id=1, kind="long_wait", key="floor-alert",
+                                         detail="", raised_at=NOW.isoformat()), BOSSES),
+        ("floor-acked", FloorAlertAcked(source="floor", alert_id=1, by="floor-acked",
+                                        at=NOW.isoformat()), BOSSES),
     ]
 
 
@@ -112,6 +129,9 @@ def label_of(message: dict[str, Any]) -> str:
         return str(message["me"]["state"])
     if kind == "call.pop":
         return str(message["pop"]["uniqueid"])
+    if kind.startswith("floor."):
+        return str(message.get("queue") or message.get("key") or message.get("by")
+                   or message["figures"]["label"])
     return str(message["uniqueid"])
 
 
