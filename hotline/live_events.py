@@ -94,7 +94,7 @@ class CallEnded(LiveEvent):
 @live_event
 class CallPop(LiveEvent):
     """The screen pop (worksheets.pop), with the caller's whole number: to the
-    agent rung or answering only.  ``ami_read_ms``: wall
+    agent rung or answering (and supervisors, who see every call).  ``ami_read_ms``: wall
     clock when the AMI link read AgentCalled/AgentConnect; ``sent_ms``: when
     this was published (for the console's latency benchmark)."""
 
@@ -106,8 +106,7 @@ class CallPop(LiveEvent):
     sent_ms: float
 
     def audience(self) -> Audience:
-        # The agent only (supervisors read any call's pop by route when they need it).
-        return Audience(agent_id=self.agent_id)
+        return supervisors_and(agent_id=self.agent_id)
 
 
 @live_event
@@ -346,8 +345,9 @@ class AgentMe(LiveEvent):
     me: dict[str, Any]
 
     def audience(self) -> Audience:
-        # The agent only: supervisors follow everyone through agent.state.
-        return Audience(agent_id=self.agent_id)
+        # Supervisors see every event of the stream (their consoles count on
+        # numbers without gaps, console/live.py); they need not show it.
+        return supervisors_and(agent_id=self.agent_id)
 
 
 @live_event

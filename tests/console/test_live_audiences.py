@@ -99,10 +99,10 @@ def cases(ids: dict[str, int]) -> list[tuple[str, LiveEvent, set[str]]]:
                               position=1), BOSSES | {"agent", "agent2", "loose"}),
         ("entered", CallEntered(uniqueid="entered", caller="138****8000"), BOSSES),
         ("pbx", PbxView(resync=1, queues={}, members={}, channels_up=0), BOSSES),
-        # --- agentapi: the agent's own view and the pop, to that agent only ---
-        ("me-X", AgentMe(agent_id=x, me={"state": "me-X"}), {"agent"}),
+        # --- agentapi: the agent's own view and the pop, to that agent (and bosses) ---
+        ("me-X", AgentMe(agent_id=x, me={"state": "me-X"}), BOSSES | {"agent"}),
         ("pop-X2", CallPop(agent_id=x2, phase="ringing", pop={"uniqueid": "pop-X2"},
-                           ami_read_ms=1.0, sent_ms=2.0), {"agent2"}),
+                           ami_read_ms=1.0, sent_ms=2.0), BOSSES | {"agent2"}),
         # --- floor ---: the supervisors' floor, to nobody else (not even the agent named)
         ("floor-queue", FloorQueue(queue="floor-queue", figures={}), BOSSES),
         ("floor-agent", FloorAgent(agent_id=x, figures={"label": "floor-agent"}), BOSSES),
