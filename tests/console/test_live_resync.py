@@ -79,6 +79,10 @@ def test_given_a_console_that_stops_reading_then_closed_with_reason_and_resumes_
                     assert r.status == 200, await r.text()
                 await until(lambda: any(e["type"] == "agent.state" and e["agent_id"] == agent_id
                                         for e in healthy_seen), "agent state")
+                # agent.login is published when the last QueueAdd is answered: on a
+                # loaded machine after the state the PBX's events gave.
+                await until(lambda: any(e["type"] == "agent.login" for e in healthy_seen),
+                            "agent login")
                 login_seq = next(e["seq"] for e in healthy_seen if e["type"] == "agent.login")
 
                 stalled.resume_reading()
