@@ -23,7 +23,14 @@ from hotline import login_throttle
 from hotline.deps import Deps
 from routing import http as routing_http
 from speech import http as speech_http
-from worksheets import calendar_http, callbacks_http, knowledge_http, lifecycle_http
+from worksheets import (
+    attachments_http,
+    calendar_http,
+    callbacks_http,
+    knowledge_http,
+    lifecycle_http,
+    orders_http,
+)
 from worksheets import http as worksheets_http
 
 log = logging.getLogger(__name__)
@@ -84,6 +91,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
     specs += users_http.ROUTES + calendar_http.ROUTES
     specs += knowledge_http.ROUTES
+    specs += orders_http.ROUTES + attachments_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}

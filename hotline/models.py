@@ -26,6 +26,7 @@ from routing.models import (
 from speech.tables import TranscriptionJob, TranscriptRecord
 from worksheets.knowledge_models import KnowledgeArticle, KnowledgeArticleVersion
 from worksheets.models import CallbackTask, Department, WorkOrder
+from worksheets.order_models import DepartmentRuleSet, OrderAttachment, OrderPart
 
 __all__ = [
     "Agent", "AgentStatePeriod", "HandoverNote", "OvertimeGrant", "PauseReason", "RotaRequest",
@@ -34,5 +35,5 @@ __all__ = [
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
-    "OutboxItem",
+    "OutboxItem", "DepartmentRuleSet", "OrderAttachment", "OrderPart",
 ]

@@ -35,6 +35,7 @@ from hotline.live_events import OrderDrafted
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
+from worksheets.districts import district_problem
 from worksheets.knowledge import KnowledgeError, article_for_order
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 
@@ -171,6 +172,7 @@ def submit_work_order(
     calendar: WorkingCalendar,
     tz: tzinfo,
     kb_article_id: int | None = None,
+    district: str | None = None,
 ) -> WorkOrder:
     """Submit a draft: close a consultation answered on the call, else dispatch it.
 
@@ -183,7 +185,9 @@ def submit_work_order(
     agent yet is a supervisor's to submit).  ``kb_article_id``
     links the knowledge-base article the agent answered from (and its
     version then); a consultation answered from one with no department to
-    go to is closed on the call.  Raises :class:`WorkOrderError`.
+    go to is closed on the call.  ``district``: its code (worksheets/
+    districts.py; the console's submission requires one).  Raises
+    :class:`WorkOrderError`.
     """
     require_aware(now)
     article = None
@@ -200,6 +204,11 @@ def submit_work_order(
     title = title.strip()
     department = _check_submission(session, order, agent_id, category, complexity,
                                    department_id, answered_on_call, title)
+    if district is not None:
+        problem = district_problem(district)
+        if problem:
+            raise WorkOrderError(problem)
+        order.district = district
     order.title, order.description = title, description.strip()
     order.category, order.complexity = category, complexity
     order.department_id = department.id if department is not None else None

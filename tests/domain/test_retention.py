@@ -15,7 +15,7 @@ from calls.models import Call
 from hotline.live_events import RetentionPurged
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.domain.conftest import SHANGHAI, local
-from worksheets import lifecycle, service
+from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
 from worksheets.retention import purge
@@ -37,7 +37,7 @@ def make_call(s, recordings: Path, uid: str, at, *, close_at=None, follows=None)
                               answered_on_call=False, now=at,
                               calendar=WorkingCalendar.official(), tz=SHANGHAI)
     if close_at is not None:
-        lifecycle.reply(s, order.id, department_id=dept, text="已修复", user_id=None,
+        reply_and_accept(s, order.id, department_id=dept, text="已修复", user_id=None,
                         now=close_at)
     for kind, name in (("description", f"desc-{uid}.wav"), ("call", f"20251101-{uid}.wav")):
         path = recordings / name
