@@ -15,6 +15,7 @@ from calls.models import Call
 from hotline.live_events import RetentionPurged
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.domain.conftest import SHANGHAI, local
+from tests.helpers import reply_and_accept
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
