@@ -46,18 +46,18 @@ async def upload(request: web.Request) -> web.Response:
     order_id = int(request.match_info["order_id"])
     limit = deps.settings.attachment_max_mb * 1024 * 1024
     root: Path = deps.settings.recordings_dir
+    def prepare(s: Session) -> WorkOrder:
+        order = _visible(s, p, order_id)
+        attachments.check_room(s, order)
+        return order
+
     try:
+        order = await deps.db.run(prepare)
         if request.content_length is not None and request.content_length > limit:
             raise LifecycleError("too_large", f"at most {deps.settings.attachment_max_mb} MB")
         head = await request.content.read(16)
         extension = attachments.sniff(request.content_type, head)
-
-        def prepare(s: Session) -> str:
-            order = _visible(s, p, order_id)
-            attachments.check_room(s, order)
-            return attachments.new_path(order, extension)
-
-        relative = await deps.db.run(prepare)
+        relative = attachments.new_path(order, extension)
         size = await _receive(request, head, root / relative, limit)
     except LifecycleError as exc:
         return _error(exc)

@@ -19,7 +19,7 @@ from hotline.live_events import OrderChanged
 from hotline.logmask import mask_number
 from hotline.spreadsheet import safe_cell
 from worksheets import attachments, lifecycle, merging, parts, service, visits
-from worksheets.districts import CODES, NAMES, district_problem
+from worksheets.districts import CODES, NAMES
 from worksheets.models import Department, WorkOrder
 from worksheets.order_models import OrderPart
 from worksheets.stats import department_stats, period_stats
@@ -233,9 +233,6 @@ async def submit_order(request: web.Request) -> web.Response:
     problem = _check_submit(data)
     if problem:
         return json_error(400, "invalid", problem)
-    problem = district_problem(data.get("district"))
-    if problem:
-        raise bad_request("invalid", problem, field="district")
     co = data.get("co_department_ids") or []
     if not isinstance(co, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                            for i in co):
@@ -252,7 +249,8 @@ async def submit_order(request: web.Request) -> web.Response:
             department_id=data.get("department_id"),
             answered_on_call=bool(data.get("answered_on_call", False)),
             now=deps.clock.now(), calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
-            kb_article_id=data.get("kb_article_id"), district=data["district"],
+            kb_article_id=data.get("kb_article_id"), district=data.get("district"),
+            district_required=True,
         )
         if co:
             if order.status != "dispatched":
@@ -266,6 +264,8 @@ async def submit_order(request: web.Request) -> web.Response:
     try:
         result = await deps.db.run(work)
     except service.WorkOrderError as exc:
+        if exc.field is not None:
+            raise bad_request("invalid", str(exc), field=exc.field) from None
         status = 403 if "belongs to" in str(exc) else 409 if "draft" in str(exc) else 400
         return json_error(status, "rejected", str(exc))
     deps.bus.publish(OrderChanged(

@@ -185,7 +185,7 @@ def unanswered(session: Session, order_id: int) -> list[OrderPart]:
 
 
 def to_dicts(session: Session, order_id: int) -> list[dict[str, Any]]:
-    names = dict(session.execute(select(Department.id, Department.name)).tuples().all())
+    names = {i: n for i, n in session.execute(select(Department.id, Department.name))}
     return [{"id": p.id, "department_id": p.department_id,
              "department": names.get(p.department_id, ""), "status": p.status,
              "dispatched_at": p.dispatched_at.isoformat(),

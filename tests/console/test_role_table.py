@@ -124,6 +124,22 @@ GET    /api/worklists/{kind=overdue}                        401 403 403 200 403 
 GET    /api/worklists/{kind=visits}                         401 200 403 200 403 200
 GET    /api/worklists/{kind=dissatisfied}                   401 403 403 200 403 200
 GET    /api/worklists/{kind=nonsense}                       401 404 403 404 404 404
+# --- orders ---
+GET    /api/worklists/{kind=review}                         401 403 403 200 403 200
+GET    /api/districts                                       401 200 200 200 200 200
+GET    /api/special-lines                                   401 200 200 200 200 200
+POST   /api/department-suggestions                          401 200 403 200 403 200
+GET    /api/department-rules                                401 403 403 200 403 200
+PUT    /api/department-rules                                401 403 403 403 403 400
+GET    /api/visits/due                                      401 403 403 200 403 200
+POST   /api/order-parts/{part_id}/reassign                  401 403 403 404 403 404
+POST   /api/work-orders/{order_id}/review                   401 403 403 400 403 400
+POST   /api/work-orders/{order_id}/parts                    401 403 403 400 403 400
+POST   /api/work-orders/{order_id}/merge                    401 403 403 400 403 400
+POST   /api/work-orders/{order_id}/referral                 401 400 403 400 403 400
+POST   /api/work-orders/{order_id}/attachments              401 404 403 404 404 404
+GET    /api/work-orders/{order_id}/attachments              401 404 403 404 404 404
+GET    /api/work-orders/{order_id}/attachments/{attachment_id} 401 404 403 404 404 404
 """
 
 _SEGMENT = re.compile(r"\{([a-z_]+)(?:=([^}]*))?\}")
@@ -133,6 +149,8 @@ def table_rows() -> list[tuple[str, str, str, dict[str, int]]]:
     """(method, route template, URL to request, {who: status}) per line."""
     rows = []
     for line in TABLE.strip().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue  # a helper's block comment
         method, path, *statuses = line.split()
         assert len(statuses) == len(WHO), line
         template = _SEGMENT.sub(lambda m: "{" + m.group(1) + "}", path)
