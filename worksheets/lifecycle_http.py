@@ -66,9 +66,11 @@ def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
         except LifecycleError as exc:
             status = 403 if exc.code == "no_department" else HTTP_STATUS.get(exc.code, 400)
             return json_error(status, exc.code, str(exc))
+        # A co-handling department's step (加派) is told to it, not to the lead.
+        department_id = p.department_id if p.role == "department" else order["department_id"]
         deps.bus.publish(OrderChanged(
             step=step, order_id=order["id"], number=order["number"], status=order["status"],
-            agent_id=order["agent_id"], department_id=order["department_id"]))
+            agent_id=order["agent_id"], department_id=department_id))
         return web.json_response(order)
 
     return handler
