@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.lists import audit
+from routing.rules import RulesError
 from worksheets.deadlines import CATEGORIES
 from worksheets.districts import CODES
 from worksheets.models import Department
@@ -40,12 +41,8 @@ MAX_RULES = 500
 MAX_KEYWORD = 20
 
 
-class DepartmentRulesError(ValueError):
-    """The rules are not valid; ``problems`` lists each, with its path."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+# The routing rules' error: the rules are not valid, ``problems`` lists each.
+DepartmentRulesError = RulesError
 
 
 @dataclass(frozen=True)

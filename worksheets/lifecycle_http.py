@@ -97,30 +97,31 @@ def _co_handles(s: Session, order_id: int, department_id: int) -> bool:
         parts.for_department(s, order_id, department_id) is not None
 
 
-def _accept(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    now, department = deps.clock.now(), _department(p)
-    if _co_handles(s, order_id, department):
-        parts.accept(s, order_id, department, now=now, user_id=p.user_id)
-        return s.get(WorkOrder, order_id)
-    return lifecycle.accept(s, order_id, department_id=department, user_id=p.user_id, now=now)
+def _lead_or_part(lead: Callable[..., Any], part: Callable[..., Any]) -> Step:
+    """A department's step on the order it leads, or on its co-handling part."""
+    def step(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+        department, now = _department(p), deps.clock.now()
+        if _co_handles(s, order_id, department):
+            part(s, order_id, department, data, now, p.user_id)
+            return s.get(WorkOrder, order_id)
+        return lead(s, order_id, department, data, now, p.user_id)
+    return step
 
 
-def _return(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    now, department, reason = deps.clock.now(), _department(p), _str(data, "reason")
-    if _co_handles(s, order_id, department):
-        parts.return_part(s, order_id, department, reason=reason, now=now, user_id=p.user_id)
-        return s.get(WorkOrder, order_id)
-    return lifecycle.return_order(s, order_id, department_id=department, reason=reason,
-                                  user_id=p.user_id, now=now)
-
-
-def _reply(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    now, department, text = deps.clock.now(), _department(p), _str(data, "reply")
-    if _co_handles(s, order_id, department):
-        parts.answer(s, order_id, department, text=text, now=now, user_id=p.user_id)
-        return s.get(WorkOrder, order_id)
-    return lifecycle.reply(s, order_id, department_id=department, text=text,
-                           user_id=p.user_id, now=now)
+_accept = _lead_or_part(
+    lambda s, oid, dept, data, now, uid: lifecycle.accept(
+        s, oid, department_id=dept, user_id=uid, now=now),
+    lambda s, oid, dept, data, now, uid: parts.accept(s, oid, dept, now=now, user_id=uid))
+_return = _lead_or_part(
+    lambda s, oid, dept, data, now, uid: lifecycle.return_order(
+        s, oid, department_id=dept, reason=_str(data, "reason"), user_id=uid, now=now),
+    lambda s, oid, dept, data, now, uid: parts.return_part(
+        s, oid, dept, reason=_str(data, "reason"), now=now, user_id=uid))
+_reply = _lead_or_part(
+    lambda s, oid, dept, data, now, uid: lifecycle.reply(
+        s, oid, department_id=dept, text=_str(data, "reply"), user_id=uid, now=now),
+    lambda s, oid, dept, data, now, uid: parts.answer(
+        s, oid, dept, text=_str(data, "reply"), now=now, user_id=uid))
 
 
 def _extension(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
