@@ -268,10 +268,11 @@ async def submit_order(request: web.Request) -> web.Response:
             raise bad_request("invalid", str(exc), field=exc.field) from None
         status = 403 if "belongs to" in str(exc) else 409 if "draft" in str(exc) else 400
         return json_error(status, "rejected", str(exc))
-    deps.bus.publish(OrderChanged(
-        step="submitted", order_id=result["id"], number=result["number"],
-        status=result["status"], agent_id=result["agent_id"],
-        department_id=result["department_id"]))
+    for i, department_id in enumerate((result["department_id"], *co)):  # lead, co-handlers
+        deps.bus.publish(OrderChanged(
+            step="submitted", order_id=result["id"], number=result["number"],
+            status=result["status"], agent_id=None if i else result["agent_id"],
+            department_id=department_id))
     return web.json_response(result)
 
 

@@ -113,9 +113,26 @@ def _ids(data: dict[str, Any], key: str) -> list[int]:
     return value
 
 
-def _add_parts(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    return parts.add_later(s, order_id, _ids(data, "department_ids"), now=deps.clock.now(),
-                           user_id=p.user_id)
+async def add_parts(request: web.Request) -> web.Response:
+    """加派 later: each department given a part hears of it live."""
+    deps = request.app[DEPS_KEY]
+    p = principal(request)
+    data = await read_json(request)
+    order_id = int(request.match_info["order_id"])
+
+    def work(s: Session) -> dict[str, Any]:
+        return order_to_dict(parts.add_later(s, order_id, _ids(data, "department_ids"),
+                                             now=deps.clock.now(), user_id=p.user_id))
+    try:
+        order = await deps.db.run(work)
+    except LifecycleError as exc:
+        return json_error(HTTP_STATUS.get(exc.code, 400), exc.code, str(exc))
+    for i, department_id in enumerate((order["department_id"], *data["department_ids"])):
+        deps.bus.publish(OrderChanged(
+            step="co_dispatched", order_id=order["id"], number=order["number"],
+            status=order["status"], agent_id=None if i else order["agent_id"],
+            department_id=department_id))
+    return web.json_response(order)
 
 
 def _merge(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
@@ -172,9 +189,11 @@ ROUTES = [
            {"type": "object", "required": ["accept"],
             "properties": {"accept": {"type": "boolean"}, "reason": TEXT, "note": TEXT,
                            "part_id": {"type": ["integer", "null"]}}}),
-    _route("parts", _add_parts, "order.co_dispatched",
-           "加派: add co-handling departments to an open order (each part has the order's "
-           "deadline): supervisor", ("supervisor",), _obj(department_ids=IDS)),
+    RouteSpec("POST", "/api/work-orders/{order_id:\\d+}/parts", add_parts,
+              "加派: add co-handling departments to an open order (each part has the "
+              "order's deadline; each hears of it live): supervisor", roles=("supervisor",),
+              tags=("work orders",), params=(("order_id", "path", "work order id"),),
+              body=_obj(department_ids=IDS)),
     _route("merge", _merge, "order.merged",
            "并案: merge duplicate orders into this one; their callers are kept and each "
            "gets a 回访 when it closes: supervisor", ("supervisor",),
