@@ -111,8 +111,14 @@ def test_a_co_handling_department_works_its_part_and_the_supervisor_closes(tmp_p
         out["dept2_before"] = (await post(f"/api/work-orders/{plain}/accept", dept2))[0]
         out["dept_adds"] = (await post(f"/api/work-orders/{plain}/parts", dept,
                                        {"department_ids": [ids["other"]]}))[0]
+        ws = await http.ws_connect("/api/ws", headers=dept2)
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
         out["add"] = (await post(f"/api/work-orders/{plain}/parts", sup,
                                  {"department_ids": [ids["other"]]}))[0]
+        heard = await ws.receive_json(timeout=5)
+        out["heard"] = (heard["type"], heard["order_id"], heard["department_id"])
+        await ws.close()
         async with http.get("/api/worklists/department", headers=dept2) as r:
             listed = (await r.json())["work_orders"]
             out["dept2_list"] = [(o["id"], o["my_part"]["status"]) for o in listed]
@@ -131,6 +137,7 @@ def test_a_co_handling_department_works_its_part_and_the_supervisor_closes(tmp_p
 
     out = run_simulated(with_backend(settings, body))
     assert out["dept2_before"] == 404 and out["dept_adds"] == 403 and out["add"] == 200
+    assert out["heard"] == ("order.co_dispatched", plain, ids["other"])
     assert out["dept2_list"] == [(plain, "dispatched")] and out["dept2_sees"] == 200
     assert out["accept2"] == 200 and out["lead_reply"] == "answered"
     assert out["early_review"][0] == 409
