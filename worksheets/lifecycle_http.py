@@ -181,7 +181,7 @@ async def worklist(request: web.Request) -> web.Response:
                                         now=deps.clock.now()):
             row = order_to_dict(order)
             if kind == "department" and order.department_id != p.department_id:
-                part = parts.for_department(s, order.id, p.department_id or 0)
+                part = parts.for_department(s, order.id, p.department_id or 0, lock=False)
                 row["my_part"] = None if part is None else {
                     "id": part.id, "status": part.status, "reply": part.reply}
             out.append(row)

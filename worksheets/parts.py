@@ -86,12 +86,16 @@ def of(session: Session, order_id: int) -> list[OrderPart]:
                                 .order_by(OrderPart.id)))
 
 
-def for_department(session: Session, order_id: int, department_id: int) -> OrderPart | None:
-    """The department's part of the order, locked (None: it holds no part)."""
-    return session.scalar(select(OrderPart).where(
+def for_department(session: Session, order_id: int, department_id: int, *,
+                   lock: bool = True) -> OrderPart | None:
+    """The department's part of the order, locked unless only read (None: it
+    holds no part)."""
+    stmt = select(OrderPart).where(
         OrderPart.order_id == order_id, OrderPart.department_id == department_id,
-        OrderPart.status != "dropped").with_for_update().execution_options(
-        populate_existing=True))
+        OrderPart.status != "dropped")
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(stmt)
 
 
 def _open_part(session: Session, order_id: int, department_id: int, doing: str) -> OrderPart:

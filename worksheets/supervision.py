@@ -69,7 +69,8 @@ def urge(session: Session, order_id: int, *, note: str, user_id: int | None,
          now: datetime) -> WorkOrder:
     """催办: a supervisor presses the department about an open order."""
     order = _order(session, order_id)
-    _expect(order, "dispatched", "accepted", doing="urged")
+    # answered: the lead has, a co-handling part (加派) is still open.
+    _expect(order, "dispatched", "accepted", "answered", doing="urged")
     order.urged_at, order.urge_note = now, _text(note, "the 催办 note")
     _log(session, order, "urged", now, user_id, order.urge_note)
     return order

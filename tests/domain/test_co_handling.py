@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.domain.test_lifecycle import CAL, NOW, TZ, code_of, departments, dispatched, kinds
-from worksheets import lifecycle, parts, review
+from worksheets import lifecycle, parts, review, supervision
 from worksheets.models import WorkOrder
 from worksheets.order_models import OrderPart
 from worksheets.stats import department_stats, period_stats
@@ -84,9 +84,12 @@ def test_each_part_is_signed_for_returned_and_answered_and_the_order_waits_for_a
                                       user_id=None, now=later))
     assert db.call(lambda s: lifecycle.worklist(s, "review")) == []
     assert code_of(db, lambda s: review.accept(s, oid, now=later, user_id=None)) == "parts_open"
-    # past the deadline, c's open part puts the order on the 督办 list
+    # past the deadline, c's open part puts the order on the 督办 list, and it is urged
     assert db.call(lambda s: [o.id for o in lifecycle.worklist(
         s, "overdue", now=due + timedelta(minutes=1))]) == [oid]
+    urged = db.call(lambda s: supervision.urge(s, oid, note="请协办单位尽快答复", user_id=None,
+                                               now=due + timedelta(minutes=1)))
+    assert urged.urge_note == "请协办单位尽快答复"
     db.call(lambda s: parts.answer(s, oid, c, text="已配合", now=later, user_id=None))
     assert db.call(lambda s: [o.id for o in lifecycle.worklist(s, "review")]) == [oid]
     closed = db.call(lambda s: review.accept(s, oid, now=later, user_id=None))
