@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.browser.language import assert_chinese
-from worksheets import parts, service, supervision
+from worksheets import dept_rules, parts, service, supervision
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department, WorkOrder
 
@@ -117,3 +117,23 @@ def test_the_supervisor_merges_a_duplicate_from_the_overdue_list(stack, open_pag
     sup.locator(f"tr[data-order-id='{ids['dup']}']").wait_for(state="detached")
     assert stack.db(lambda s: s.get(WorkOrder, ids["dup"]).merged_into_id) == ids["plain"]
     assert_chinese(sup, NAMES, where="after the merge")
+
+
+def test_an_admin_edits_the_suggestion_rules_and_a_supervisor_reads_them(stack, open_page):
+    admin = open_page("admin", "/#orders")
+    admin.locator("button[data-kind=rules]").click()
+    admin.locator("tr[data-rule='0']").wait_for()  # the demo rules, version 1
+    count = admin.locator("tr[data-rule]").count()
+    admin.locator("button[data-add]").click()
+    new = admin.locator(f"tr[data-rule='{count}']")
+    new.locator("input").fill("井盖、窨井")
+    new.locator("input").press("Tab")
+    admin.locator("button[data-save]").click()
+    admin.get_by_text("已保存为第 2 版").wait_for()
+    assert_chinese(admin, NAMES | {"admin"}, where="rules")
+    stored = stack.db(dept_rules.current)
+    assert stored["version"] == 2 and stored["rules"][-1]["keywords"] == ["井盖", "窨井"]
+    sup = open_page("supervisor", "/#orders")
+    sup.locator("button[data-kind=rules]").click()
+    sup.locator(f"tr[data-rule='{count}']").wait_for()
+    assert sup.locator("button[data-save]").count() == 0

@@ -10,11 +10,12 @@ import { t, label } from "../lib/i18n.js";
 import "./orders/words.js";
 import { actionsFor, AskForm } from "./orders/actions.js";
 import { OrderDetail } from "./orders/detail.js";
+import { Rules } from "./orders/rules.js";
 
 const KINDS = {
   department: ["department"],
-  supervisor: ["review", "overdue", "returned", "extensions", "dissatisfied"],
-  admin: ["review", "overdue", "returned", "extensions", "dissatisfied"],
+  supervisor: ["review", "overdue", "returned", "extensions", "dissatisfied", "rules"],
+  admin: ["review", "overdue", "returned", "extensions", "dissatisfied", "rules"],
 };
 
 function Notes({ order, now }) {
@@ -73,7 +74,8 @@ export default function Orders({ me }) {
   const [kind, setKind] = useState(kinds[0]);
   const [open, setOpen] = useState(null);
   const [selected, setSelected] = useState([]);
-  const list = useLoad((signal) => get(`/api/worklists/${kind}`, { signal }), [kind]);
+  const list = useLoad((signal) => (kind === "rules" ? Promise.resolve({ work_orders: [] })
+    : get(`/api/worklists/${kind}`, { signal })), [kind]);
   const depts = useLoad((signal) => get("/api/departments", { signal }));
   useLiveEvent("*", (ev) => { if (ev.type && ev.type.startsWith("order.")) list.reload(); });
   const select = (id) => setSelected(selected.includes(id) ? selected.filter((x) => x !== id) : [...selected, id]);
@@ -87,14 +89,14 @@ export default function Orders({ me }) {
           aria-selected=${k === kind} class=${k === kind ? "pill good" : "pill"}
           onClick=${() => { setKind(k); setOpen(null); setSelected([]); }}>${t(`orders.kind.${k}`)}</button>`)}</div>
       <${Message} error=${list.error} />
-      <table><thead><tr><th>${t("orders.col.number")}</th><th>${t("orders.col.title")}</th>
+      ${kind === "rules" ? html`<${Rules} me=${me} />` : html`<table><thead><tr><th>${t("orders.col.number")}</th><th>${t("orders.col.title")}</th>
         <th>${t("orders.col.category")}</th><th>${t("orders.col.district")}</th><th>${t("orders.col.due")}</th>
         <th>${t("orders.col.status")}</th><th>${t("orders.col.actions")}</th></tr></thead>
         <tbody>${orders.map((o) => html`<${Row} key=${o.id} order=${o} kind=${kind} me=${me}
             departments=${departments} open=${open === o.id} toggle=${() => setOpen(open === o.id ? null : o.id)}
             selected=${selected} select=${select} changed=${list.reload} />`)}
           ${!list.loading && !orders.length ? html`<tr><td colspan="7" class="muted">${t("orders.empty")}</td></tr>` : null}
-        </tbody></table>
+        </tbody></table>`}
     </div>
   </div>`;
 }
