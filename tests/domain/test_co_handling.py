@@ -190,3 +190,13 @@ def test_redispatch_and_reopen_clear_the_answer_time(db):
     reopened = db.call(lambda s: lifecycle.redispatch(
         s, oid, department_id=None, user_id=None, now=NOW, calendar=CAL, tz=TZ, reopen=True))
     assert (reopened.status, reopened.answered_at) == ("dispatched", None)
+
+
+def test_the_80_percent_warning_goes_to_each_department_with_its_part_open(db):
+    lead, a, b = departments(db)[:3]
+    oid = with_parts(db, "p.9", lead, [a, b])
+    db.call(lambda s: parts.answer(s, oid, b, text="已配合", now=NOW, user_id=None))
+    due = db.call(lambda s: s.get(WorkOrder, oid).due_at)
+    warned = db.call(lambda s: [(o.id, supervision._holders(s, o)) for o in
+                                supervision.warn_departments(s, due - timedelta(minutes=5))])
+    assert warned == [(oid, [lead, a])]
