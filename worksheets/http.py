@@ -70,13 +70,14 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
     }
 
 
-def order_details(s: Session, order: WorkOrder, *, now: datetime,
-                  visit_hours: int) -> dict[str, Any]:
+def order_details(s: Session, order: WorkOrder, *, now: datetime, visit_hours: int,
+                  attachment_max_mb: int = 10) -> dict[str, Any]:
     """What a single order's page shows beyond its row: the 加派 parts, the
     attachments, every caller of a merged matter, when the 回访 is due."""
     due = visits.due_at(order, visit_hours)
     return {"parts": parts.to_dicts(s, order.id),
             "attachments": attachments.listed(s, order.id),
+            "attachment_max_mb": attachment_max_mb,
             "callers": merging.callers(s, order),
             "visit_due_at": _iso(due), "visit_state": visits.state(order, now, visit_hours)}
 
@@ -177,7 +178,8 @@ async def get_order(request: web.Request) -> web.Response:
             return None
         return {**order_to_dict(order), "history": lifecycle.history(s, order.id),
                 **order_details(s, order, now=deps.clock.now(),
-                                visit_hours=deps.settings.visit_hours)}
+                                visit_hours=deps.settings.visit_hours,
+                                attachment_max_mb=deps.settings.attachment_max_mb)}
 
     data = await deps.db.run(work)
     if data is None:

@@ -61,7 +61,7 @@ function Attachments({ order, changed }) {
       : html`<p class="muted">${t("orders.detail.no_attachments")}</p>`}
     ${order.status !== "merged" ? html`<label>${t("orders.act.upload")}
       <input type="file" data-upload accept="image/jpeg,image/png,application/pdf,.docx,.xlsx" disabled=${busy} onChange=${pick} /></label>
-      <p class="muted">${t("orders.detail.attach_help", { mb: 10 })}</p>` : null}
+      <p class="muted">${t("orders.detail.attach_help", { mb: order.attachment_max_mb })}</p>` : null}
   </section>`;
 }
 
