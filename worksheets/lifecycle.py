@@ -244,6 +244,13 @@ def _open_part(department_id: int | None = None, statuses: tuple[str, ...] = (
 
 
 OPEN_ORDER = ("dispatched", "accepted", "answered")
+
+
+def overdue_at(now: datetime) -> Any:
+    """督办: the order, or a co-handling part of it, still open past the deadline."""
+    return and_(WorkOrder.due_at < now, or_(
+        WorkOrder.status.in_(("dispatched", "accepted")),
+        and_(WorkOrder.status == "answered", _open_part())))
 WORKLISTS = ("department", "extensions", "returned", "review", "overdue", "visits",
              "dissatisfied")
 
@@ -274,9 +281,7 @@ def worklist(session: Session, kind: str, *, department_id: int | None = None,
         stmt = stmt.where(WorkOrder.status == "answered",
                           ~_open_part(statuses=("dispatched", "accepted", "returned")))
     elif kind == "overdue" and now is not None:
-        stmt = stmt.where(WorkOrder.due_at < now, or_(
-            WorkOrder.status.in_(("dispatched", "accepted")),
-            and_(WorkOrder.status == "answered", _open_part())))
+        stmt = stmt.where(overdue_at(now))
     elif kind == "visits":
         stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visited_at.is_(None),
                           WorkOrder.answered_on_call.is_(False))

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from calls.models import Call
+from worksheets.lifecycle import overdue_at
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 from worksheets.order_models import OrderPart
 
@@ -116,8 +117,7 @@ def _backlog(session: Session, stats: PeriodStats, now: datetime) -> None:
     def count(model: Any, *where: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
-    stats.overdue_open = count(WorkOrder, WorkOrder.status.in_(("dispatched", "accepted")),
-                               WorkOrder.due_at < now)
+    stats.overdue_open = count(WorkOrder, overdue_at(now))
     stats.callbacks_open = count(CallbackTask, CallbackTask.status.in_(("open", "calling")))
     stats.visits_due = count(WorkOrder, WorkOrder.status == "closed",
                              WorkOrder.visited_at.is_(None),
