@@ -1,42 +1,43 @@
 """The special lines kept apart from 12345 (DOMAIN.md: 7 of the city's
-old hotlines stay separate).  When a matter belongs to one, the agent
-refers the caller (tells them the number) or transfers the call (the
-agent console's transfer, agentapi's), and the order records which line
-and how: the call is not lost from the hotline's records.
+old hotlines stay separate, such as 12388 discipline inspection).  When a
+matter belongs to one, the agent refers the caller (tells them the
+number) or transfers the call (the agent console's transfer, agentapi's),
+and the order records which line and how: the call is not lost from the
+hotline's records.
 
-The seven are data: the lines a Chinese city keeps apart from 12345 under
-the State Council's 2021 guidance (emergency 110/119/120/122 are not
-12345's either, but those are transfers of emergencies, not referrals).
+The lines are data: ``legacy_lines`` rows of kind ``special`` (an admin
+keeps them; the demo seeds seven), active ones only.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing.models import LegacyLine
 from worksheets.lifecycle import LifecycleError, _log, _order
 from worksheets.models import WorkOrder
 
-SPECIAL_LINES: tuple[tuple[str, str], ...] = (
-    ("12388", "纪检监察举报"),
-    ("12380", "组织系统干部监督举报"),
-    ("12339", "国家安全举报"),
-    ("12389", "公安机关和民警违法违纪举报"),
-    ("12355", "青少年服务台（共青团）"),
-    ("12338", "妇女维权（妇联）"),
-    ("12119", "森林草原防火"),
-)
-LINES = dict(SPECIAL_LINES)
 MODES = ("refer", "transfer")
+
+
+def special_lines(session: Session) -> list[dict[str, Any]]:
+    rows = session.scalars(select(LegacyLine).where(
+        LegacyLine.kind == "special", LegacyLine.active).order_by(LegacyLine.number))
+    return [{"number": r.number, "name": r.label, "note": r.note} for r in rows]
 
 
 def record(session: Session, order_id: int, *, line: str, mode: str, note: str,
            agent_id: int | None, user_id: int | None, now: datetime) -> WorkOrder:
     """Record the referral on the call's order (the agent's own, or any for a
     supervisor: ``agent_id`` None).  Once per order."""
-    if line not in LINES:
-        raise LifecycleError("invalid", f"line must be one of {', '.join(LINES)}")
+    names = {x["number"]: x["name"] for x in special_lines(session)}
+    if line not in names:
+        raise LifecycleError("invalid", f"line must be one of the special lines: "
+                                        f"{', '.join(names) or 'none is kept'}")
     if mode not in MODES:
         raise LifecycleError("invalid", "mode must be refer or transfer")
     order = _order(session, order_id)
@@ -52,5 +53,5 @@ def record(session: Session, order_id: int, *, line: str, mode: str, note: str,
     order.referral_line, order.referral_mode, order.referred_at = line, mode, now
     verb = "referred to" if mode == "refer" else "transferred to"
     _log(session, order, "referred", now, user_id,
-         f"{verb} {line} {LINES[line]}" + (f": {note.strip()[:500]}" if note.strip() else ""))
+         f"{verb} {line} {names[line]}" + (f": {note.strip()[:500]}" if note.strip() else ""))
     return order
