@@ -106,6 +106,15 @@ def _inside(path: str, root: Path) -> Path | None:
     return full if full.is_relative_to(root.resolve()) else None
 
 
+def _take(full: Path, files: list[Path], report: PurgeReport) -> int:
+    """Queue a file for removal and give its size, or count it as already gone (0)."""
+    if full.exists():
+        files.append(full)
+        return full.stat().st_size
+    report.missing_files += 1
+    return 0
+
+
 def purge_batch(session: Session, *, cutoff: datetime, recordings_dir: Path,
                 report: PurgeReport, after_id: int = 0) -> int | None:
     """Purge up to ``BATCH`` old calls after ``after_id``; the last call id
@@ -137,11 +146,7 @@ def purge_batch(session: Session, *, cutoff: datetime, recordings_dir: Path,
         job_ids.extend(j.id for j in own_jobs)
         for _, full in resolved:
             assert full is not None
-            if full.exists():
-                files.append(full)
-                report.bytes += full.stat().st_size
-            else:
-                report.missing_files += 1
+            report.bytes += _take(full, files, report)
     report.calls += len(purged_calls)
     report.files += len(files)
     report.jobs += len(job_ids)
@@ -180,11 +185,7 @@ def purge_attachments_batch(session: Session, *, cutoff: datetime, recordings_di
             report.outside.append(row.path)
             continue
         gone.append(row.id)
-        if full.exists():
-            files.append(full)
-            report.attachment_bytes += full.stat().st_size
-        else:
-            report.missing_files += 1
+        report.attachment_bytes += _take(full, files, report)
     report.attachments += len(gone)
     if not report.dry_run and gone:
         session.execute(delete(OrderAttachment).where(OrderAttachment.id.in_(gone)))
