@@ -116,7 +116,13 @@ def test_the_reviewer_sends_back_with_a_reason_and_on_time_counts_the_answer(db)
     db.call(lambda s: review.send_back(s, oid, reason="请补充现场照片", now=before,
                                        user_id=None, part_id=part.id))
     assert part_of(db, oid, a).status == "accepted"
+    assert code_of(db, lambda s: review.send_back(s, oid, reason="再补充", now=before,
+                                                  user_id=None, part_id=part.id)) \
+        == "wrong_status"  # not answered (again) yet
     assert code_of(db, lambda s: review.accept(s, oid, now=before, user_id=None)) == "parts_open"
+    # No 回访 before the hotline has accepted the answer.
+    assert code_of(db, lambda s: lifecycle.visit(s, oid, result="satisfied", note="",
+                                                 user_id=None, now=before)) == "wrong_status"
     db.call(lambda s: parts.answer(s, oid, a, text="已补充", now=before, user_id=None))
     # The lead's answer goes back: the order is the department's again.
     back = db.call(lambda s: review.send_back(s, oid, reason="答复未说明处理结果", now=before,
