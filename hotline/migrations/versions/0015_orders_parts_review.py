@@ -1,7 +1,7 @@
 """order parts, review, merge, referrals, attachments, department rules
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0012
 Create Date: 2026-12-05 20:54:02
 
 Expand only.  Orders a department closed before review existed were
@@ -13,7 +13,7 @@ import hotline.db
 
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
