@@ -28,11 +28,13 @@ from routing import http as routing_http
 from speech import http as speech_http
 from worksheets import (
     agent_tasks,
+    attachments_http,
     calendar_http,
     callbacks_http,
     desk_http,
     knowledge_http,
     lifecycle_http,
+    orders_http,
 )
 from worksheets import http as worksheets_http
 
@@ -125,6 +127,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += admin_http.ROUTES
     specs += desk_http.ROUTES + call_controls.ROUTES + agent_tasks.ROUTES
     specs += floor_http.ROUTES
+    specs += orders_http.ROUTES + attachments_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}
