@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from aiohttp import web
 
+from agents.shift_duty import ShiftDuty
 from agents.staffing import Staffing
 from calls.followups import CallFollowUps
 from calls.tracking import CallTracker
@@ -74,6 +75,7 @@ class Backend:
         self.deps: Deps | None = None
         self.fastagi: FastAgiServer | None = None
         self.staffing: Staffing | None = None
+        self.shift_duty: ShiftDuty | None = None
         self._runner: web.AppRunner | None = None
         self.http_port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -138,7 +140,7 @@ class Backend:
         self.staffing = Staffing(deps)
         # Written only once elected (hotline.election), so two backends never both do.
         self.staffing.states.history = False
-        self.staffing.alerts = False
+        self.staffing.in_charge = False
         self.election = Election(db, self.owner)
         if self._transcription_options is not None:
             # Before the IVR can take calls: it hands descriptions to this service.
@@ -229,16 +231,21 @@ class Backend:
         self.election.duty("agent state history and pause alerts",
                            staffing.states.take_over_history, stop_history)
 
-        async def raise_no_shows() -> None:
-            staffing.alerts = True
+        # Shift changes, no-show checks, taking off agents whose shift is over and
+        # putting back those Asterisk lost: once, by the elected backend; what a
+        # change has done is in the database, so a successor finishes it.
+        duty = self.shift_duty = ShiftDuty(staffing, self.owner)
 
-        async def leave_no_shows() -> None:
-            staffing.alerts = False
+        async def take_charge() -> None:
+            staffing.in_charge = True
+            self._duty_tasks["shift changes"] = asyncio.create_task(duty.run(),
+                                                                    name="shift-changes")
 
-        # Each backend changes shifts for the agents logged in through it (that
-        # state is its own); the no-show alerts are raised by the elected one.
-        self.election.duty("no-show alerts", raise_no_shows, leave_no_shows)
-        self._tasks.append(asyncio.create_task(staffing.shift_changes(), name="shift-changes"))
+        async def hand_over() -> None:
+            staffing.in_charge = False
+            await cancel_and_wait([self._duty_tasks.pop("shift changes", None)])
+
+        self.election.duty("shift changes and no-show alerts", take_charge, hand_over)
         dialer = deps.dialer
         if dialer is not None:
             alone = self._sqlite_lock is not None

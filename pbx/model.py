@@ -206,10 +206,10 @@ class PbxModel:
             if key not in after:
                 out.append(me.MemberRemoved(at, gone.queue, gone.interface, gone.name,
                                             gone.paused, gone.paused_reason, gone.status,
-                                            gone.in_call))
+                                            gone.in_call, resync=True))
         for key, new in after.items():
             fields = (at, new.queue, new.interface, new.name, new.paused, new.paused_reason,
-                      new.status, new.in_call)
+                      new.status, new.in_call, True)
             old = before.get(key)
             if old is None:
                 out.append(me.MemberAdded(*fields))

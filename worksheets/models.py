@@ -82,6 +82,13 @@ class WorkOrder(Base):
     visit_attempts: Mapped[int] = mapped_column(Integer, default=0)
     visit_last_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     visit_calling_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The 回访 call under way belongs to one backend (hotline.leases) until its
+    # lease runs out; the agent it rings and, once they answer, their channel,
+    # so that another backend can follow the call to its end.
+    visit_owner: Mapped[str | None] = mapped_column(String(80), default=None)
+    visit_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    visit_agent_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    visit_uniqueid: Mapped[str | None] = mapped_column(String(40), default=None)
     # The department was warned that 80 % of its time is used (once per dispatch).
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # The latest 催办 (a supervisor urging the department), shown on its list.
