@@ -110,6 +110,8 @@ class Staffing:
         self._resync_lock = asyncio.Lock()
         self._joining: dict[int, str] = {}  # agent id -> member name
         self._adopting: set[str] = set()
+        # Members a resync found gone that nobody took off: member name -> queues.
+        self._lost: dict[str, set[str]] = {}
         # Set once the PBX model's first resync has been followed (who is on the queues).
         self.ready = asyncio.Event()
 
@@ -298,9 +300,14 @@ class Staffing:
         self._spawn(self._adopt_now(e.member_name), f"adopt-{e.member_name}")
 
     def _member_removed(self, e: me.MemberRemoved) -> None:
-        # A resync's removal means Asterisk lost them: they stay logged in (put back).
-        if e.resync or self.model is None or self.model.members_of(e.member_name):
+        if e.resync:
+            # Nobody took them off: Asterisk lost them (restarted).  They stay
+            # logged in, and the one in charge puts them back (resync()).
+            self._lost.setdefault(e.member_name, set()).add(e.queue)
             return
+        if self.model is None or self.model.members_of(e.member_name):
+            return
+        self._lost.pop(e.member_name, None)
         member = self._by_member(e.member_name)
         if member is not None and member.agent_id not in self._joining:
             del self.logged_in[member.agent_id]
@@ -340,8 +347,9 @@ class Staffing:
         if not self.in_charge:
             return  # putting back what Asterisk lost is done once, by the one in charge
         for member in list(self.logged_in.values()):
+            lost = self._lost.pop(member.member_name, set())
             missing = {q: p for q, p in member.queues.items()
-                       if q not in on_pbx.get(member.member_name, {})}
+                       if q in lost and q not in on_pbx.get(member.member_name, {})}
             if missing:  # Asterisk restarted: it forgets dynamic members
                 log.warning("%s is missing from %d queue(s) at the PBX; adding again",
                             member.member_name, len(missing))
