@@ -45,7 +45,7 @@ from speech.tables import TranscriptionJob
 from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.callback_dialer import CallbackDialer
 from worksheets.knowledge_search import segmenter
-from worksheets.models import CallbackAttempt
+from worksheets.models import CallbackAttempt, WorkOrder
 from worksheets.retention import retention_job
 from worksheets.service import follow_calls, numbering
 from worksheets.supervision import deadline_warnings
@@ -124,6 +124,7 @@ class Backend:
         self._leases = LeaseKeeper(db, clock, self.owner)
         for model in (OutboxItem, TranscriptionJob, CallbackAttempt):
             self._leases.keep(model)
+        self._leases.keep(WorkOrder, "visit_owner", "visit_lease_until")  # 回访 calls
         if self._sqlite_lock is not None:
             # Alone on this database (the lock says so): what a previous run held is stale.
             await db.run(self._leases.expire_others)

@@ -102,29 +102,73 @@ class CallbackDialer:
         lease runs out (another backend's live calls are left alone)."""
 
     async def sweep(self, *, alone: bool) -> int:
-        """Close as ``lost`` the attempts whose backend is gone (see
-        :func:`worksheets.callbacks.stale_attempt_ids`); returns how many."""
+        """Callback attempts and 回访 calls whose backend is gone (their lease ran
+        out; ``alone``: every one not placed by this process): followed to their
+        end here when the agent's channel is still up at the PBX, else closed
+        as ``lost``.  Returns how many were closed."""
         now = self.deps.clock.now()
-        left = await self.deps.db.run(lambda s: callbacks.stale_attempt_ids(
-            s, now, self.deps.owner, alone=alone,
-            max_call=timedelta(seconds=MAX_CALL_SECONDS)))
-        for attempt_id in left:
-            await self._callback_ended(attempt_id, None, "lost")
-        if left:
-            log.warning("%d callback attempt(s) of a backend that is gone closed as lost",
-                        len(left))
-        if alone:
-            # 回访 calls carry no owner yet: alone, the ones not placed here were left
-            # by a previous run.  (Several backends: left to a lease, still to come.)
-            now = self.deps.clock.now()
-            for order_id in await self.deps.db.run(visits.left_calling):
-                key = f"visit:{order_id}"
-                if key in self._calls or key in self._reserved:
-                    continue
-                await self.deps.db.run(lambda s, o=order_id: visits.finish(
-                    s, o, "lost", now=now, user_id=None))
-                log.warning("回访 call of order %s from a previous run closed as lost", order_id)
-        return len(left)
+        max_call = timedelta(seconds=MAX_CALL_SECONDS)
+        owner = self.deps.owner
+        left = await self.deps.db.run(lambda s: callbacks.stale_attempts(
+            s, now, owner, alone=alone, max_call=max_call))
+        closed = 0
+        for attempt in left:
+            key = f"callback:{attempt.id}"
+            if key in self._calls:
+                continue
+            if await self._resumed(key, attempt, callbacks.take_over):
+                continue
+            await self._callback_ended(attempt.id, None, "lost")
+            closed += 1
+        visits_left = await self.deps.db.run(lambda s: visits.stale(
+            s, now, owner, alone=alone, max_call=max_call))
+        for visit in visits_left:
+            key = f"visit:{visit.id}"
+            if key in self._calls or key in self._reserved:
+                continue
+            if await self._resumed(key, visit, visits.take_over):
+                continue
+            await self.deps.db.run(lambda s, o=visit.id: visits.finish(
+                s, o, "lost", now=now, user_id=None))
+            if visit.agent_id is not None:
+                self.deps.bus.publish(VisitCallEnded(order_id=visit.id, result="lost",
+                                                     agent_id=visit.agent_id))
+            closed += 1
+        if closed:
+            log.warning("%d callback or 回访 call(s) of a backend that is gone closed as lost",
+                        closed)
+        return closed
+
+    async def _resumed(self, key: str, left: callbacks.LeftCall,
+                       take_over: Callable[..., bool]) -> bool:
+        """Follow a call another backend placed, if it is still up at the PBX."""
+        uniqueid = left.uniqueid
+        if not uniqueid or uniqueid not in self.model.state.channels or left.agent_id is None:
+            return False
+        until = self.deps.clock.now() + LEASE
+        if not await self.deps.db.run(lambda s: take_over(s, left.id, left.owner,
+                                                          self.deps.owner, until)):
+            return True  # another backend was quicker: it follows the call
+        agent_id = left.agent_id
+        if key.startswith("callback:"):
+            task_id = await self.deps.db.run(lambda s: callbacks.task_of(s, left.id))
+            placed = self._callback_call(left.id, agent_id, task_id or 0)
+        else:
+            placed = await self._visit_call(left.id, agent_id, None)
+        # It was placed: the agent answered (their channel is known), then the
+        # citizen was dialled; the agent was paused for it by the other backend.
+        placed.paused = placed.dialled = True
+        self._calls[key] = placed
+        self._by_channel[uniqueid] = key
+        self._start_timer(key, MAX_CALL_SECONDS)
+        bridged = bool(self.model.state.channels[uniqueid].get("bridge"))
+        if left.answered or bridged:
+            placed.answered = True
+            if not left.answered:  # the citizen picked up after the other backend died
+                await placed.on_answer()
+        log.warning("%s: placed by %s, which is gone; followed here to its end", key,
+                    left.owner or "a previous run")
+        return True
 
     def close(self) -> None:
         for placed in self._calls.values():
@@ -146,7 +190,21 @@ class CallbackDialer:
             s, task_id, agent_id, now=now, allowed=rules.callback_allowed,
             owner=self.deps.owner, lease_until=now + LEASE))
         attempt_id = claim.attempt_id
+        key = f"callback:{attempt_id}"
+        try:
+            action_id, status = await self._place(
+                key, self._callback_call(attempt_id, agent_id, task_id), claim.interface,
+                claim.number, ("HOTLINE_CALLBACK", str(task_id)))
+        except CallbackError as exc:
+            if exc.code == "busy":  # not placed: the claimed attempt ends here
+                await self._callback_ended(attempt_id, agent_id, "pbx_error")
+            raise
+        await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
+        self.deps.bus.publish(CallbackCalling(task_id=task_id, attempt_id=attempt_id,
+                                              agent_id=agent_id))
+        return {"task_id": task_id, "attempt_id": attempt_id, "status": status}
 
+    def _callback_call(self, attempt_id: int, agent_id: int, task_id: int) -> _Placed:
         async def on_channel(uniqueid: str) -> None:
             await self.deps.db.run(lambda s: callbacks.agent_channel(s, attempt_id, uniqueid))
 
@@ -162,19 +220,7 @@ class CallbackDialer:
         async def on_end(result: str) -> None:
             await self._callback_ended(attempt_id, agent_id, result)
 
-        key = f"callback:{attempt_id}"
-        try:
-            action_id, status = await self._place(
-                key, _Placed(agent_id, on_answer, on_end, on_channel), claim.interface,
-                claim.number, ("HOTLINE_CALLBACK", str(task_id)))
-        except CallbackError as exc:
-            if exc.code == "busy":  # not placed: the claimed attempt ends here
-                await self._callback_ended(attempt_id, agent_id, "pbx_error")
-            raise
-        await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
-        self.deps.bus.publish(CallbackCalling(task_id=task_id, attempt_id=attempt_id,
-                                              agent_id=agent_id))
-        return {"task_id": task_id, "attempt_id": attempt_id, "status": status}
+        return _Placed(agent_id, on_answer, on_end, on_channel)
 
     async def _callback_ended(self, attempt_id: int, agent_id: int | None,
                               result: str) -> None:
@@ -214,10 +260,29 @@ class CallbackDialer:
             if order is not None and (not number or not rules.callback_allowed(number)):
                 raise CallbackError("number_not_allowed", "callbacks may not dial this "
                                                           "number (routing rules)")
-            claimed = visits.claim(s, order_id, now=self.deps.clock.now())
+            now = self.deps.clock.now()
+            claimed = visits.claim(s, order_id, now=now, owner=self.deps.owner,
+                                   lease_until=now + LEASE, agent_id=agent_id)
             return claimed.number, number, agent.interface
 
         order_number, number, interface = await self.deps.db.run(check)
+        placed = await self._visit_call(order_id, agent_id, user_id, order_number)
+        try:
+            _action, status = await self._place(key, placed, interface, number,
+                                                ("HOTLINE_VISIT", str(order_id)))
+        except CallbackError as exc:
+            if exc.code == "busy":  # not placed: the claimed call ends here
+                await placed.on_end("pbx_error")
+            raise
+        return {"order_id": order_id, "status": status}
+
+    async def _visit_call(self, order_id: int, agent_id: int, user_id: int | None,
+                          order_number: str | None = None) -> _Placed:
+        if order_number is None:
+            order_number = await self.deps.db.run(lambda s: s.get(WorkOrder, order_id).number)
+
+        async def on_channel(uniqueid: str) -> None:
+            await self.deps.db.run(lambda s: visits.agent_channel(s, order_id, uniqueid))
 
         async def on_answer() -> None:
             now = self.deps.clock.now()
@@ -235,14 +300,7 @@ class CallbackDialer:
                 order_id=order_id, result=result, agent_id=agent_id,
                 attempts=order.visit_attempts if order else None))
 
-        try:
-            _action, status = await self._place(key, _Placed(agent_id, on_answer, on_end),
-                                                interface, number, ("HOTLINE_VISIT", str(order_id)))
-        except CallbackError as exc:
-            if exc.code == "busy":  # not placed: the claimed call ends here
-                await on_end("pbx_error")
-            raise
-        return {"order_id": order_id, "status": status}
+        return _Placed(agent_id, on_answer, on_end, on_channel)
 
     # ------------------------------------------------------------ placing
     def _check_pbx(self, agent_id: int) -> None:

@@ -54,16 +54,23 @@ async def start_pair(url: str, tmp_path: Path, start: datetime,
     await sim.start()
     pair = Pair(sim, {})
     for name in names:
-        settings = replace(settings_for_test(url, tmp_path),
-                           ami=AmiTarget("127.0.0.1", sim.ami_port, "hotline", SECRET),
-                           agi_listen=Listen("127.0.0.1", agi[name]))
-        backend = Backend(settings, clock=clock, instance_name=name)
-        await backend.start()
-        assert backend.deps is not None and backend.deps.ami is not None
-        await backend.deps.ami.wait_ready(30)
-        record_commands(pair, name, backend)
-        pair.backends[name] = backend
+        await add_backend(pair, name, url, tmp_path, agi[name])
     return pair
+
+
+async def add_backend(pair: Pair, name: str, url: str, tmp_path: Path,
+                      agi_port: int | None = None) -> Backend:
+    """Start one more backend on the pair's PBX and database."""
+    settings = replace(settings_for_test(url, tmp_path),
+                       ami=AmiTarget("127.0.0.1", pair.sim.ami_port, "hotline", SECRET),
+                       agi_listen=Listen("127.0.0.1", agi_port or free_port("127.0.0.1")))
+    backend = Backend(settings, clock=pair.sim.clock, instance_name=name)
+    await backend.start()
+    assert backend.deps is not None and backend.deps.ami is not None
+    await backend.deps.ami.wait_ready(30)
+    record_commands(pair, name, backend)
+    pair.backends[name] = backend
+    return backend
 
 
 def record_commands(pair: Pair, name: str, backend: Backend) -> None:
