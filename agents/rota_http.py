@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from agents import demand, export, requests, rota
 from agents.models import HandoverNote
 from agents.roster import ShiftPolicy, all_slots, load_roster, save_settings
-from agents.staffing import Staffing, handover_notes
+from agents.shift_duty import handover_notes
+from agents.staffing import Staffing
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline.live_events import RotaChanged

@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session
 
 from agents import rota
 from agents.alerts import raise_alert
-from agents.models import Agent, QueueCheckIn, ShiftChange, StaffingAlert
-from agents.staffing import Staffing, StaffingError, check_out, handover_notes
+from agents.models import Agent, HandoverNote, QueueCheckIn, ShiftChange, StaffingAlert
+from agents.roster import check_out
+from agents.staffing import Staffing, StaffingError
 from hotline.live_events import ShiftChanged
 
 log = logging.getLogger(__name__)
@@ -180,3 +181,15 @@ def _mark(session: Session, slot: rota.ShiftSlot, **values: datetime) -> None:
     if row is not None:
         for name, value in values.items():
             setattr(row, name, value)
+
+
+def handover_notes(session: Session, shift: rota.ShiftSlot) -> list[dict[str, object]]:
+    """Notes written during ``shift``, oldest first."""
+    from hotline.accounts import User
+
+    rows = session.execute(
+        select(HandoverNote, User.display_name).join(User, HandoverNote.author_id == User.id)
+        .where(HandoverNote.day == shift.day, HandoverNote.shift_index == shift.index)
+        .order_by(HandoverNote.created_at, HandoverNote.id)).all()
+    return [{"id": n.id, "author": name, "text": n.text, "created_at": n.created_at.isoformat(),
+             "day": n.day.isoformat(), "shift": n.shift_index} for n, name in rows]

@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import rota
-from agents.models import Agent, HandoverNote, PauseReason, QueueCheckIn, Team
-from agents.roster import ShiftPolicy, SlotKey, load_roster, load_settings
+from agents.models import Agent, PauseReason, Team
+from agents.roster import ShiftPolicy, SlotKey, check_in, check_out, load_roster, load_settings
+from agents.staffing_follow import FollowsPbx, all_shift_end
 from agents.state import SHIFT_END_REASON, AgentStates
 from hotline.deps import Deps
 from hotline.live_events import (
@@ -45,11 +45,8 @@ from hotline.live_events import (
     AgentPaused,
 )
 from hotline.tasks import cancel_and_wait
-from pbx import model_events as me
 from pbx.commands import AmiError, PbxCommands
 from pbx.model import PbxModel
-from pbx.model_events import agent_number
-from pbx.state import MemberState
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +89,7 @@ class AgentOnQueues:
     starts_at: datetime | None = None  # checked in early: joins at this instant
 
 
-class Staffing:
+class Staffing(FollowsPbx):
     def __init__(self, deps: Deps, config: rota.RotaConfig | None = None,
                  model: PbxModel | None = None) -> None:
         self.deps = deps
@@ -157,7 +154,7 @@ class Staffing:
         member = self.logged_in.get(agent_id)
         if member is None or self.model is None:
             return False
-        return _all_shift_end(self.model.members_of(member.member_name))
+        return all_shift_end(self.model.members_of(member.member_name))
 
     # ------------------------------------------------------------ the queues
     async def queue_login(self, agent_id: int) -> AgentOnQueues:
@@ -271,124 +268,6 @@ class Staffing:
     async def _pause_member(self, member: AgentOnQueues, paused: bool, reason: str) -> None:
         await self._pbx().pause(member.interface, paused, reason)
 
-    # ------------------------------------------------- following the PBX model
-    def follow(self, model: PbxModel) -> None:
-        """Follow who is on Asterisk's queues: adopt agents whose members appear
-        (another backend logged them in) and, after each resync, those this
-        process does not know (it restarted); forget those taken off."""
-        self.model = model
-        model.subscribe(me.Resynced.NAME, self._resynced)
-        model.subscribe(me.MemberAdded.NAME, self._member_added)
-        model.subscribe(me.MemberRemoved.NAME, self._member_removed)
-
-    def _resynced(self, _event: me.Resynced) -> None:
-        # Not on the model's dispatcher: the QueueAdds' own events must flow.
-        self._spawn(self.resync(), "staffing-resync")
-
-    def _member_added(self, e: me.MemberAdded) -> None:
-        if e.resync or agent_number(e.member_name) is None or self.model is None:
-            return  # a resync's differences are settled by resync()
-        known = self._by_member(e.member_name)
-        if known is not None:
-            known.queues.setdefault(e.queue, 2)
-            return
-        state = self.model.state.members.get((e.queue, e.interface))
-        if state is None or not state.dynamic or e.member_name in self._adopting:
-            return
-        if e.member_name in self._joining.values():
-            return
-        self._spawn(self._adopt_now(e.member_name), f"adopt-{e.member_name}")
-
-    def _member_removed(self, e: me.MemberRemoved) -> None:
-        if e.resync:
-            # Nobody took them off: Asterisk lost them (restarted).  They stay
-            # logged in, and the one in charge puts them back (resync()).
-            self._lost.setdefault(e.member_name, set()).add(e.queue)
-            return
-        if self.model is None or self.model.members_of(e.member_name):
-            return
-        self._lost.pop(e.member_name, None)
-        member = self._by_member(e.member_name)
-        if member is not None and member.agent_id not in self._joining:
-            del self.logged_in[member.agent_id]
-            self.leaving.discard(member.agent_id)
-
-    def _by_member(self, member_name: str) -> AgentOnQueues | None:
-        return next((m for m in self.logged_in.values() if m.member_name == member_name), None)
-
-    async def _adopt_now(self, member_name: str) -> None:
-        assert self.model is not None
-        queues = {m.queue: m for m in self.model.members_of(member_name) if m.dynamic}
-        if queues and self._by_member(member_name) is None:
-            await self._adopt(member_name, queues)
-
-    async def resync(self) -> None:
-        """Make staffing and Asterisk's queues agree, from the model's members."""
-        async with self._resync_lock:  # two resyncs in a row: one after the other
-            await self._agree_with_pbx()
-        self.ready.set()
-
-    def on_pbx(self) -> dict[str, dict[str, MemberState]]:
-        """Agents' dynamic members at the PBX: member name -> queue -> member."""
-        assert self.model is not None
-        found: dict[str, dict[str, MemberState]] = {}
-        for m in self.model.state.members.values():
-            # Static members (queues.conf) are the configuration's, not staffing's.
-            if m.dynamic and agent_number(m.name) is not None:
-                found.setdefault(m.name, {})[m.queue] = m
-        return found
-
-    async def _agree_with_pbx(self) -> None:
-        on_pbx = self.on_pbx()
-        known = {m.member_name for m in self.logged_in.values()}
-        for member_name, queues in sorted(on_pbx.items()):
-            if member_name not in known:
-                await self._adopt(member_name, queues)
-        if not self.in_charge:
-            return  # putting back what Asterisk lost is done once, by the one in charge
-        for member in list(self.logged_in.values()):
-            lost = self._lost.pop(member.member_name, set())
-            missing = {q: p for q, p in member.queues.items()
-                       if q in lost and q not in on_pbx.get(member.member_name, {})}
-            if missing:  # Asterisk restarted: it forgets dynamic members
-                log.warning("%s is missing from %d queue(s) at the PBX; adding again",
-                            member.member_name, len(missing))
-                await self.guarded(self._add(replace(member, queues=missing)), member,
-                                    "rejoin the queues")
-
-    async def _adopt(self, member_name: str, queues: dict[str, MemberState]) -> None:
-        """An agent on Asterisk's queues whom this process did not log in."""
-        number = agent_number(member_name)
-        self._adopting.add(member_name)
-        try:
-            agent_id = await self.deps.db.run(lambda s: s.scalar(
-                select(Agent.id).where(Agent.number == number)))
-            if agent_id is None:
-                return
-            try:
-                member = await self.member(agent_id)
-            except StaffingError as exc:
-                log.warning("%s is on the queues but %s; left as Asterisk has it",
-                            member_name, exc)
-                return
-        finally:
-            self._adopting.discard(member_name)
-        if agent_id in self.logged_in or agent_id in self._joining:
-            return  # logged in here while we looked them up
-        on_pbx = {m.queue for m in self.model.members_of(member_name)} if self.model else set()
-        member.queues = {q: member.queues.get(q, 2) for q in set(queues) | on_pbx}
-        self.logged_in[agent_id] = member
-        log.info("%s found on %d queue(s) at the PBX; following them", member_name, len(queues))
-        if not self.in_charge:
-            return
-        if _all_shift_end(queues.values()):
-            if self.states.is_idle(agent_id):
-                await self.guarded(self.queue_logout(agent_id), member, "leave the queues")
-            return
-        current = rota.shift_at(self.config, self.local_now())
-        if agent_id not in await self.rostered((current.day, current.index)):
-            await self.end_shift_for(agent_id, member)
-
     # ------------------------------------------------- the one in charge's part
     async def end_shift_for(self, agent_id: int, member: AgentOnQueues) -> None:
         """Off the queues now if idle, else paused and off after the call."""
@@ -428,34 +307,3 @@ class Staffing:
         if self.model is None or not self.model.connected:
             raise StaffingError("the PBX is not connected")
         return self.model.commands
-
-
-def _all_shift_end(members: Iterable[MemberState]) -> bool:
-    listed = list(members)
-    return bool(listed) and all(m.paused and m.paused_reason == SHIFT_END_REASON
-                                for m in listed)
-
-
-def check_in(session: Session, agent_id: int, starts_at: datetime, now: datetime) -> None:
-    """An early check-in for the shift starting at ``starts_at`` (again: replaced)."""
-    row = session.get(QueueCheckIn, agent_id)
-    if row is None:
-        session.add(QueueCheckIn(agent_id=agent_id, starts_at=starts_at, checked_in_at=now))
-    else:
-        row.starts_at, row.checked_in_at = starts_at, now
-
-
-def check_out(session: Session, agent_id: int) -> None:
-    session.execute(delete(QueueCheckIn).where(QueueCheckIn.agent_id == agent_id))
-
-
-def handover_notes(session: Session, shift: rota.ShiftSlot) -> list[dict[str, object]]:
-    """Notes written during ``shift``, oldest first."""
-    from hotline.accounts import User
-
-    rows = session.execute(
-        select(HandoverNote, User.display_name).join(User, HandoverNote.author_id == User.id)
-        .where(HandoverNote.day == shift.day, HandoverNote.shift_index == shift.index)
-        .order_by(HandoverNote.created_at, HandoverNote.id)).all()
-    return [{"id": n.id, "author": name, "text": n.text, "created_at": n.created_at.isoformat(),
-             "day": n.day.isoformat(), "shift": n.shift_index} for n, name in rows]

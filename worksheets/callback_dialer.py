@@ -27,7 +27,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from agents.models import Agent
@@ -44,6 +43,7 @@ from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
 from routing.rules import normalize_number
 from worksheets import callbacks, service, visits
 from worksheets.callbacks import CallbackError
+from worksheets.dialer_takeover import MAX_CALL_SECONDS, TakesOver
 from worksheets.models import OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
@@ -59,8 +59,6 @@ PAUSE_REASON = "callback"
 AGENT_RING_SECONDS = 30
 # No OriginateResponse this long after the agent's phone stopped ringing: lost.
 RESPONSE_GRACE_SECONDS = 15
-# A callback call that outlives this is taken as lost (its Hangup was missed).
-MAX_CALL_SECONDS = 2 * 3600
 RECENT_HANGUPS = 500
 # CANCEL: the agent hung up while the citizen's phone rang; not counted.
 DIAL_RESULTS = {"NOANSWER": "no_answer", "BUSY": "busy", "CANCEL": "agent_hangup",
@@ -83,7 +81,7 @@ class _Placed:
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
-class CallbackDialer:
+class CallbackDialer(TakesOver):
     """Places callback and 回访 calls; follows the PBX model (:meth:`follow`)."""
 
     def __init__(self, deps: Deps, model: PbxModel, staffing: Staffing | None = None) -> None:
@@ -97,78 +95,9 @@ class CallbackDialer:
         self._reserved: set[str] = set()  # keys being checked before they are placed
 
     async def start(self) -> None:
-        """Nothing to do at start any more: attempts left open by a backend that is
-        gone are closed by :meth:`sweep`, on the one elected backend, once their
-        lease runs out (another backend's live calls are left alone)."""
-
-    async def sweep(self, *, alone: bool) -> int:
-        """Callback attempts and 回访 calls whose backend is gone (their lease ran
-        out; ``alone``: every one not placed by this process): followed to their
-        end here when the agent's channel is still up at the PBX, else closed
-        as ``lost``.  Returns how many were closed."""
-        now = self.deps.clock.now()
-        max_call = timedelta(seconds=MAX_CALL_SECONDS)
-        owner = self.deps.owner
-        left = await self.deps.db.run(lambda s: callbacks.stale_attempts(
-            s, now, owner, alone=alone, max_call=max_call))
-        closed = 0
-        for attempt in left:
-            key = f"callback:{attempt.id}"
-            if key in self._calls:
-                continue
-            if await self._resumed(key, attempt, callbacks.take_over):
-                continue
-            await self._callback_ended(attempt.id, None, "lost")
-            closed += 1
-        visits_left = await self.deps.db.run(lambda s: visits.stale(
-            s, now, owner, alone=alone, max_call=max_call))
-        for visit in visits_left:
-            key = f"visit:{visit.id}"
-            if key in self._calls or key in self._reserved:
-                continue
-            if await self._resumed(key, visit, visits.take_over):
-                continue
-            await self.deps.db.run(lambda s, o=visit.id: visits.finish(
-                s, o, "lost", now=now, user_id=None))
-            if visit.agent_id is not None:
-                self.deps.bus.publish(VisitCallEnded(order_id=visit.id, result="lost",
-                                                     agent_id=visit.agent_id))
-            closed += 1
-        if closed:
-            log.warning("%d callback or 回访 call(s) of a backend that is gone closed as lost",
-                        closed)
-        return closed
-
-    async def _resumed(self, key: str, left: callbacks.LeftCall,
-                       take_over: Callable[..., bool]) -> bool:
-        """Follow a call another backend placed, if it is still up at the PBX."""
-        uniqueid = left.uniqueid
-        if not uniqueid or uniqueid not in self.model.state.channels or left.agent_id is None:
-            return False
-        until = self.deps.clock.now() + LEASE
-        if not await self.deps.db.run(lambda s: take_over(s, left.id, left.owner,
-                                                          self.deps.owner, until)):
-            return True  # another backend was quicker: it follows the call
-        agent_id = left.agent_id
-        if key.startswith("callback:"):
-            task_id = await self.deps.db.run(lambda s: callbacks.task_of(s, left.id))
-            placed = self._callback_call(left.id, agent_id, task_id or 0)
-        else:
-            placed = await self._visit_call(left.id, agent_id, None)
-        # It was placed: the agent answered (their channel is known), then the
-        # citizen was dialled; the agent was paused for it by the other backend.
-        placed.paused = placed.dialled = True
-        self._calls[key] = placed
-        self._by_channel[uniqueid] = key
-        self._start_timer(key, MAX_CALL_SECONDS)
-        bridged = bool(self.model.state.channels[uniqueid].get("bridge"))
-        if left.answered or bridged:
-            placed.answered = True
-            if not left.answered:  # the citizen picked up after the other backend died
-                await placed.on_answer()
-        log.warning("%s: placed by %s, which is gone; followed here to its end", key,
-                    left.owner or "a previous run")
-        return True
+        """Nothing to do at start any more: calls left by a backend that is gone
+        are followed or closed by :meth:`sweep`, on the one elected backend, once
+        their lease runs out (another backend's live calls are left alone)."""
 
     def close(self) -> None:
         for placed in self._calls.values():
