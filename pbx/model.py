@@ -98,15 +98,6 @@ class PbxModel:
         """The queues a member is on, as Asterisk has them."""
         return [m for m in self.state.members.values() if m.name == member_name]
 
-    def queue_figures(self, queue: str) -> dict[str, float]:
-        """Callers waiting, members free, average hold (s) of answered calls."""
-        totals = self.state.queues.get(queue)
-        free = sum(1 for (q, _i), m in self.state.members.items()
-                   if q == queue and not m.paused and not m.in_call and m.status == 1)
-        holds = list(totals.answered.values()) if totals else []
-        return {"waiting": len(totals.waiting) if totals else 0, "members_free": free,
-                "average_hold": sum(holds) / len(holds) if holds else 0.0}
-
     def live(self) -> dict[str, Any]:
         return {**self.state.live(),
                 "phones": {e: registered for e, registered in sorted(self.phones.items())}}
