@@ -114,8 +114,9 @@ class ShiftDuty:
             log.warning("the change into shift %s #%d was left unfinished; finishing it",
                         slot.day, slot.index + 1)
         on = await st.rostered((slot.day, slot.index))
+        starts = st.aware(slot.start)  # (not the clock: a timer may fire a hair early)
         due = await db.run(lambda s: list(s.execute(
-            select(QueueCheckIn.agent_id).where(QueueCheckIn.starts_at <= now)).scalars()))
+            select(QueueCheckIn.agent_id).where(QueueCheckIn.starts_at <= starts)).scalars()))
         for agent_id in due:
             if agent_id in on:
                 try:
