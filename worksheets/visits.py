@@ -143,9 +143,3 @@ def take_over(session: Session, order_id: int, previous: str | None, owner: str,
     return bool(session.execute(update(WorkOrder).where(
         WorkOrder.id == order_id, WorkOrder.visit_calling_since.is_not(None), was)
         .values(visit_owner=owner, visit_lease_until=lease_until)).rowcount)
-
-
-def left_calling(session: Session) -> list[int]:
-    """Orders with a 回访 call marked under way (at start: a previous run's)."""
-    return list(session.scalars(select(WorkOrder.id).where(
-        WorkOrder.visit_calling_since.is_not(None))))
