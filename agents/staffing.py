@@ -154,7 +154,10 @@ class Staffing(FollowsPbx):
         member = self.logged_in.get(agent_id)
         if member is None or self.model is None:
             return False
-        return all_shift_end(self.model.members_of(member.member_name))
+        # By key, not a scan of every member: asked at every call's end.
+        members = self.model.state.members
+        return all_shift_end(m for q in member.queues
+                             if (m := members.get((q, member.interface))) is not None)
 
     # ------------------------------------------------------------ the queues
     async def queue_login(self, agent_id: int) -> AgentOnQueues:
