@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from admin import http as admin_http
 from agents import http as agents_http
 from agents import rota_http as agents_rota_http
 from agents import state_http as agents_state_http
@@ -58,7 +59,29 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html")
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def classic(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "classic.html", headers={"Cache-Control": "no-cache"})
+
+
+# The console's assets: ES modules, styles, vendored libraries.  Served by
+# name from console/static only (no listing, no path outside it); they hold
+# no data, so they need no login, like the page itself.
+ASSET_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+               ".svg": "image/svg+xml", ".png": "image/png", ".wav": "audio/wav"}
+
+
+async def asset(request: web.Request) -> web.FileResponse:
+    path = (STATIC / request.match_info["path"]).resolve()
+    kind = ASSET_TYPES.get(path.suffix)
+    if kind is None or not path.is_relative_to(STATIC) or not path.is_file():
+        raise web.HTTPNotFound()
+    if kind.startswith("text/"):
+        kind += "; charset=utf-8"
+    # Revalidated on each load (ETag/Last-Modified): an upgrade shows at once.
+    return web.FileResponse(path, headers={"Content-Type": kind, "Cache-Control": "no-cache"})
 
 
 CORE_ROUTES = [
@@ -73,6 +96,12 @@ CORE_ROUTES = [
               tags=("live",)),
     RouteSpec("GET", "/", index, "The console page (its data needs a login)",
               roles=("public",), tags=("console",)),
+    RouteSpec("GET", "/classic.html", classic,
+              "The previous one-page console, until every part is in the new one",
+              roles=("public",), tags=("console",)),
+    RouteSpec("GET", "/static/{path:.+}", asset,
+              "The console's scripts, styles and vendored libraries (no data)",
+              roles=("public",), tags=("console",)),
 ]
 
 
@@ -84,6 +113,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
     specs += users_http.ROUTES + calendar_http.ROUTES
     specs += knowledge_http.ROUTES
+    specs += admin_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}
