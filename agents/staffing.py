@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import rota
-from agents.models import Agent, PauseReason, Team
+from agents.models import Agent, PauseReason, QueueCheckIn, Team
 from agents.roster import ShiftPolicy, SlotKey, check_in, check_out, load_roster, load_settings
 from agents.staffing_follow import FollowsPbx, all_shift_end
 from agents.state import SHIFT_END_REASON, AgentStates
@@ -146,6 +146,10 @@ class Staffing(FollowsPbx):
         config = self.config
         return await self.deps.db.run(
             lambda s: load_roster(s, config, key[0], key[0]).agents_on(*key))
+
+    async def checked_in(self, agent_id: int) -> bool:
+        """Checked in early for the next shift (stored: any backend may have taken it)."""
+        return await self.deps.db.run(lambda s: s.get(QueueCheckIn, agent_id) is not None)
 
     def is_leaving(self, agent_id: int) -> bool:
         """Their shift is over: paused (``shift-end``) until their call is over."""
