@@ -27,6 +27,7 @@ from routing.models import (
 from speech.tables import TranscriptionJob, TranscriptRecord
 from worksheets.knowledge_models import KnowledgeArticle, KnowledgeArticleVersion
 from worksheets.models import CallbackTask, Department, WorkOrder
+from worksheets.order_models import DepartmentRuleSet, OrderAttachment, OrderPart
 
 __all__ = [
     "Agent", "AgentStatePeriod", "HandoverNote", "OvertimeGrant", "PauseReason", "RotaRequest",
@@ -35,5 +36,5 @@ __all__ = [
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
-    "OutboxItem", "FloorAlert",
+    "OutboxItem", "FloorAlert", "DepartmentRuleSet", "OrderAttachment", "OrderPart",
 ]
