@@ -27,9 +27,9 @@ from hotline.db import Database
 from pbxsim import PhoneBehaviour
 from tests.conftest import make_database_url
 from tests.e2e.test_call_path import START
-from tests.helpers import prepare_database
+from tests.helpers import prepare_database, reply_and_accept
 from tests.scale.pair import add_backend, start_pair
-from worksheets import lifecycle, service
+from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import CallbackAttempt, CallbackTask, OrderEvent, WorkOrder
 
@@ -63,8 +63,8 @@ def prepare(url: str) -> dict[str, Any]:
                                       answered_on_call=False, now=START,
                                       calendar=WorkingCalendar.default(),
                                       tz=ZoneInfo("Asia/Shanghai"))
-            lifecycle.reply(s, order.id, department_id=1, text="已修复", user_id=None,
-                            now=START)
+            reply_and_accept(s, order.id, department_id=1, text="已修复", user_id=None,
+                             now=START)
             orders.append(order.id)
         # Left by a backend that is gone, whose calls are no longer up at the PBX.
         expired = START - timedelta(minutes=1)
