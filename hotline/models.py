@@ -15,6 +15,7 @@ from calls.models import Call, CallEvent
 from hotline.accounts import LoginSession, User
 from hotline.login_throttle import LoginFailure
 from hotline.outbox import OutboxItem
+from reports.models import CallsDaily, OrdersDaily, ReportDirty
 from routing.models import (
     AuditEntry,
     BlockedNumber,
@@ -34,5 +35,5 @@ __all__ = [
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
-    "OutboxItem",
+    "OutboxItem", "CallsDaily", "OrdersDaily", "ReportDirty",
 ]
