@@ -21,6 +21,7 @@ from console.openapi import build_openapi
 from console.routing_table import RouteSpec
 from hotline import login_throttle
 from hotline.deps import Deps
+from reports import http as reports_http
 from routing import http as routing_http
 from speech import http as speech_http
 from worksheets import calendar_http, callbacks_http, knowledge_http, lifecycle_http
@@ -84,6 +85,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
     specs += users_http.ROUTES + calendar_http.ROUTES
     specs += knowledge_http.ROUTES
+    specs += reports_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}

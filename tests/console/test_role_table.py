@@ -126,6 +126,12 @@ GET    /api/worklists/{kind=dissatisfied}                   401 403 403 200 403 
 GET    /api/worklists/{kind=nonsense}                       401 404 403 404 404 404
 """
 
+# --- reports ---
+TABLE += """\
+GET    /api/reports                                         401 403 403 200 200 200
+GET    /api/reports/export                                  401 403 403 200 200 200
+"""
+
 _SEGMENT = re.compile(r"\{([a-z_]+)(?:=([^}]*))?\}")
 
 
