@@ -37,6 +37,7 @@ from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
 from pbx.model import PbxModel
 from pbx.model_events import Resynced
+from reports.rollup import refresh_job
 from routing.menu import RoutingTable
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
@@ -224,6 +225,7 @@ class Backend:
         self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
         self._tasks.append(asyncio.create_task(deadline_warnings(deps),
                                                name="deadline-warnings"))
+        self._tasks.append(asyncio.create_task(refresh_job(deps), name="report-rollups"))
         log.info("backend %s up: http %s:%s, FastAGI %s:%s", self.owner,
                  settings.http_listen.host, self.http_port, settings.agi_listen.host,
                  self.fastagi.port)

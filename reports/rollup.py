@@ -18,6 +18,8 @@ honestly").  The answer target (seconds) is baked into the roll-up;
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -45,6 +47,7 @@ from reports.models import CALL_SUMS, ORDER_SUMS, CallsDaily, OrdersDaily, Repor
 from worksheets.models import OrderEvent, WorkOrder
 from worksheets.stats import SATISFIED
 
+log = logging.getLogger(__name__)
 DIMENSIONS = ("all", "queue", "category", "agent", "department")
 OFFERED = ("answered", "abandoned", "queued")
 LOCK_KEY = 12_345_014  # pg_advisory_xact_lock: one refresh at a time
@@ -231,3 +234,16 @@ def rebuild(db: Any, first: datetime, last: datetime, config: RollupConfig | Non
         day += timedelta(days=1)
         count += 1
     return count
+
+
+async def refresh_job(deps: Any, every: float = 300.0) -> None:
+    """Runs for the process's life: keeps the roll-ups close to the rows, so
+    that the refresh a report makes before answering has little left to do.
+    Safe on every instance (refreshes take turns on PostgreSQL's lock)."""
+    config = RollupConfig.from_settings(deps.settings)
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await deps.db.run(lambda s: refresh(s, config, deps.clock.now()))
+        except Exception:  # the next round tries again; the marks are still there
+            log.exception("reports: refreshing the roll-ups failed")
