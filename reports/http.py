@@ -18,6 +18,8 @@ from console.routing_table import RouteSpec, json_error
 from reports.query import ReportError, ReportRequest, parse_dates, report
 from reports.rollup import RollupConfig, refresh
 
+REQUEST_DAYS = 4  # day roll-ups a request may recount before answering (calls and orders)
+
 # Exported columns: (field, heading); numbers as numbers, rates as fractions.
 COLUMNS = (
     ("period", "期间"), ("key", "编码"), ("label", "名称"), ("calls", "来电"),
@@ -51,9 +53,12 @@ async def _figures(request: web.Request) -> tuple[ReportRequest, dict[str, Any]]
     asked = _request(request)
     config = RollupConfig.from_settings(deps.settings)
     now = deps.clock.now()
-    await deps.db.run(lambda s: refresh(s, config, now))
+    # Today and yesterday at once; older days are the background job's
+    # (reports.rollup.refresh_job), and ``pending_days`` says how many are left.
+    done = await deps.db.run(lambda s: refresh(s, config, now, max_days=REQUEST_DAYS))
     result = await deps.db.run(lambda s: report(
         s, asked, now=now, completion_target=deps.settings.completion_target))
+    result["pending_days"] = done.pending
     result["service_level_target"] = deps.settings.service_level_target
     result["completion_target"] = deps.settings.completion_target
     return asked, result

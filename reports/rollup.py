@@ -197,16 +197,40 @@ def _lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
 
 
-def refresh(session: Session, config: RollupConfig, now: datetime) -> int:
-    """Recount the days whose calls or orders changed since the last refresh;
-    returns how many day roll-ups were rebuilt."""
+@dataclass(frozen=True)
+class Refreshed:
+    days: int  # day roll-ups recounted
+    pending: int  # days still marked (left for the next refresh)
+
+
+def _pending(session: Session, tz: tzinfo) -> dict[tuple[str, date], set[str]]:
+    """(kind, local day) -> the marked hours that touch it, unclaimed."""
+    wanted: dict[tuple[str, date], set[str]] = {}
+    for kind, hour in session.execute(select(ReportDirty.kind, ReportDirty.hour).where(
+            ReportDirty.taken_at.is_(None)).distinct()):
+        for day in days_of_hours([hour], tz):
+            wanted.setdefault((kind, day), set()).add(hour)
+    return wanted
+
+
+def refresh(session: Session, config: RollupConfig, now: datetime,
+            max_days: int = 31) -> Refreshed:
+    """Recount the days whose calls or orders changed since the last refresh,
+    the newest ``max_days`` (calls and orders counted apart) first."""
     _lock(session)
-    session.execute(update(ReportDirty).where(ReportDirty.taken_at.is_(None))
-                    .values(taken_at=now))
-    marks = session.execute(select(ReportDirty.kind, ReportDirty.hour).where(
-        ReportDirty.taken_at == now).distinct()).all()
-    call_days = days_of_hours((h for k, h in marks if k == "c"), config.tz)
-    order_days = days_of_hours((h for k, h in marks if k == "o"), config.tz)
+    wanted = _pending(session, config.tz)
+    chosen = sorted(wanted, key=lambda kind_day: kind_day[1], reverse=True)[:max_days]
+    hours: dict[str, set[str]] = {}
+    for kind, day in chosen:
+        hours.setdefault(kind, set()).update(wanted[(kind, day)])
+    for kind, claimed in hours.items():
+        listed = sorted(claimed)
+        for i in range(0, len(listed), 500):
+            session.execute(update(ReportDirty).where(
+                ReportDirty.taken_at.is_(None), ReportDirty.kind == kind,
+                ReportDirty.hour.in_(listed[i:i + 500])).values(taken_at=now))
+    call_days = days_of_hours(hours.get("c", ()), config.tz)
+    order_days = days_of_hours(hours.get("o", ()), config.tz)
     for day in sorted(call_days):
         _rebuild_calls(session, day, config)
     again = [day for day in sorted(order_days) if _rebuild_orders(session, day, config, now)]
@@ -214,7 +238,7 @@ def refresh(session: Session, config: RollupConfig, now: datetime) -> int:
     for day in again:  # drafts not yet judged: count the day again later
         start, _ = day_bounds(day, config.tz)
         session.add(ReportDirty(kind="o", hour=start.strftime("%Y-%m-%d %H")))
-    return len(call_days) + len(order_days)
+    return Refreshed(len(call_days) + len(order_days), max(len(wanted) - len(chosen), 0))
 
 
 def rebuild(db: Any, first: datetime, last: datetime, config: RollupConfig | None = None,
@@ -236,14 +260,17 @@ def rebuild(db: Any, first: datetime, last: datetime, config: RollupConfig | Non
     return count
 
 
-async def refresh_job(deps: Any, every: float = 300.0) -> None:
-    """Runs for the process's life: keeps the roll-ups close to the rows, so
-    that the refresh a report makes before answering has little left to do.
-    Safe on every instance (refreshes take turns on PostgreSQL's lock)."""
+async def refresh_job(deps: Any, every: float = 60.0) -> None:
+    """Runs for the process's life: keeps the roll-ups close to the rows (a
+    month of days a round, rounds back to back while days are left, as
+    after an upgrade), so that the refresh a report makes before answering
+    has only today's changes to count.  Safe on every instance (refreshes
+    take turns on PostgreSQL's lock)."""
     config = RollupConfig.from_settings(deps.settings)
     while True:
         await asyncio.sleep(every)
         try:
-            await deps.db.run(lambda s: refresh(s, config, deps.clock.now()))
+            while (await deps.db.run(lambda s: refresh(s, config, deps.clock.now()))).pending:
+                pass
         except Exception:  # the next round tries again; the marks are still there
             log.exception("reports: refreshing the roll-ups failed")

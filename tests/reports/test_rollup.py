@@ -94,7 +94,7 @@ def test_given_traffic_then_rollups_match_the_stats_from_the_rows(db) -> None:
     assert db.call(lambda s: s.scalar(select(func.count()).select_from(ReportDirty))) > 0
     now = T0 + timedelta(days=30)
     rebuilt = db.call(lambda s: refresh(s, CONFIG, now))
-    assert rebuilt >= 3
+    assert rebuilt.days >= 3 and rebuilt.pending == 0
     assert db.call(lambda s: s.scalar(select(func.count()).select_from(ReportDirty))) == 0
 
     start = local(2026, 11, 2)
@@ -143,6 +143,20 @@ def test_given_days_then_weeks_months_and_dimensions_add_up(db) -> None:
     one = db.call(lambda s: report(s, ReportRequest("category", "day", DAY, DAY, "help"),
                                    now=T0))
     assert {r["key"] for r in one["rows"]} == {"help"}
+
+
+def test_given_many_days_marked_then_the_newest_are_recounted_first(db) -> None:
+    db.call(lambda s: _traffic(s, 3))  # calls and orders on three days: six day roll-ups
+    now = T0 + timedelta(days=3)
+    first = db.call(lambda s: refresh(s, CONFIG, now, max_days=2))
+    assert (first.days, first.pending) == (2, 4)
+    newest = DAY + timedelta(days=2)
+    got = db.call(lambda s: report(s, ReportRequest("all", "day", DAY, newest), now=now))
+    assert [r["period"] for r in got["rows"]] == [newest.isoformat()]
+    while db.call(lambda s: refresh(s, CONFIG, now, max_days=2)).pending:
+        pass
+    got = db.call(lambda s: report(s, ReportRequest("all", "day", DAY, newest), now=now))
+    assert len(got["rows"]) == 3 and got["totals"][0]["calls"] == 60
 
 
 def test_given_a_bad_request_then_an_error_code() -> None:

@@ -107,7 +107,15 @@ def upgrade() -> None:
     op.create_index(op.f('ix_calls_entered_at'), 'calls', ['entered_at'])
     op.create_index(op.f('ix_work_orders_created_at'), 'work_orders', ['created_at'])
     op.create_index(op.f('ix_work_orders_status_due_at'), 'work_orders', ['status', 'due_at'])
-    if op.get_bind().dialect.name == "postgresql":
+    # Every hour that already has calls or orders is marked, so that the
+    # backends count the existing history into the roll-ups (a month of
+    # days a round, newest first: reports.rollup.refresh_job).
+    pg = op.get_bind().dialect.name == "postgresql"
+    for kind, table, column in (("c", "calls", "entered_at"), ("o", "work_orders", "created_at")):
+        hour = PG_HOUR.format(column) if pg else f"substr({column}, 1, 13)"
+        op.execute(f"INSERT INTO report_dirty (kind, hour) SELECT DISTINCT '{kind}', {hour} "
+                   f"FROM {table}")
+    if pg:
         for table, function in PG_FUNCTIONS.items():
             op.execute(function)
             op.execute(f"CREATE TRIGGER report_mark AFTER INSERT OR UPDATE OR DELETE ON {table} "
