@@ -5,16 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from hotline.cli import main
+from tests.agents.test_cli import run
 from tests.reports.test_rollup import DAY, _traffic
-
-
-def run(capsys, monkeypatch, url, tmp_path, *argv):
-    monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
-    monkeypatch.setenv("HOTLINE_VAR_DIR", str(tmp_path / "var"))
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_refresh_rebuild_and_show(db, tmp_path, capsys, monkeypatch) -> None:
