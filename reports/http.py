@@ -53,9 +53,11 @@ async def _figures(request: web.Request) -> tuple[ReportRequest, dict[str, Any]]
     asked = _request(request)
     config = RollupConfig.from_settings(deps.settings)
     now = deps.clock.now()
-    # Today and yesterday at once; older days are the background job's
-    # (reports.rollup.refresh_job), and ``pending_days`` says how many are left.
-    done = await deps.db.run(lambda s: refresh(s, config, now, max_days=REQUEST_DAYS))
+    # Today's changes at once, unless the background job (reports.rollup
+    # .refresh_job) is recounting: then the report is read as it stands, and
+    # ``pending_days`` says how many days are still to be counted in.
+    done = await deps.db.run(lambda s: refresh(s, config, now, max_days=REQUEST_DAYS,
+                                                 wait=False))
     result = await deps.db.run(lambda s: report(
         s, asked, now=now, completion_target=deps.settings.completion_target))
     result["pending_days"] = done.pending

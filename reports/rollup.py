@@ -192,9 +192,15 @@ def _department_returns(session: Session, day: date, in_day: tuple[Any, ...]) ->
                 **{**zeros, "returned_by": n_returned, "came_back": back}))
 
 
-def _lock(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+def _lock(session: Session, wait: bool = True) -> bool:
+    """Take the refresh lock for this transaction (PostgreSQL; SQLite has one
+    writer anyway); without ``wait``, False when another refresh holds it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY}))
 
 
 @dataclass(frozen=True)
@@ -214,10 +220,12 @@ def _pending(session: Session, tz: tzinfo) -> dict[tuple[str, date], set[str]]:
 
 
 def refresh(session: Session, config: RollupConfig, now: datetime,
-            max_days: int = 31) -> Refreshed:
+            max_days: int = 31, wait: bool = True) -> Refreshed:
     """Recount the days whose calls or orders changed since the last refresh,
-    the newest ``max_days`` (calls and orders counted apart) first."""
-    _lock(session)
+    the newest ``max_days`` (calls and orders counted apart) first.  Without
+    ``wait`` (a request), nothing is recounted while another refresh runs."""
+    if not _lock(session, wait):
+        return Refreshed(0, len(_pending(session, config.tz)))
     wanted = _pending(session, config.tz)
     chosen = sorted(wanted, key=lambda kind_day: kind_day[1], reverse=True)[:max_days]
     hours: dict[str, set[str]] = {}

@@ -171,3 +171,15 @@ def test_given_a_bad_request_then_an_error_code() -> None:
             assert e.code == code
         else:
             raise AssertionError(request)
+
+
+def test_given_a_refresh_running_then_a_request_reads_without_waiting(db) -> None:
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite: one writer, no lock to wait for
+    db.call(lambda s: _traffic(s, 5))
+    now = T0 + timedelta(days=3)
+    with db.session() as busy:  # the background job's transaction, holding the lock
+        assert refresh(busy, CONFIG, now, max_days=1).days == 1
+        skipped = db.call(lambda s: refresh(s, CONFIG, now, wait=False))
+        assert skipped.days == 0 and skipped.pending > 0  # the busy claims not yet committed
+    assert db.call(lambda s: refresh(s, CONFIG, now, wait=False)).pending == 0
