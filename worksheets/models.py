@@ -37,7 +37,7 @@ class WorkOrder(Base):
 
     __tablename__ = "work_orders"
     # the reports' day roll-ups and the overdue counts (migration 0014)
-    __table_args__ = (Index("ix_work_orders_status_due_at", "status", "due_at"),)
+    __table_args__ = (Index("ix_work_orders_status_due_at", "status", "due_at", "department_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
