@@ -129,6 +129,18 @@ ORDER_COLUMNS = ("id, number, call_id, caller_number, caller_name, category, sta
                  "extension_reason, deadline_fallback, visit_attempts, urge_note")
 
 
+def _before_reports() -> str:
+    """The revision the reports' migration (0014) follows."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from hotline.migrate import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return str(ScriptDirectory.from_config(cfg).get_revision("0014").down_revision)
+
+
 def generate(days: int, per_day: int) -> dict:
     import psycopg
 
@@ -139,7 +151,7 @@ def generate(days: int, per_day: int) -> dict:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{NAME}"'))
         conn.execute(text(f'CREATE DATABASE "{NAME}"'))
     engine = create_engine(URL)
-    upgrade(engine, "0007")  # the schema before the reports: the rollup step upgrades
+    upgrade(engine, _before_reports())  # the rollup step upgrades, as a city would
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO departments (id, code, name, active) SELECT g, 'D' || g, "
                           "'部门' || g, true FROM generate_series(1, :n) g"), {"n": DEPARTMENTS})
