@@ -52,6 +52,9 @@ class ReportRequest:
             raise ReportError("bad_range", "from and to are dates, from not after to")
         if (self.last - self.first).days >= MAX_DAYS:
             raise ReportError("bad_range", f"at most {MAX_DAYS} days")
+        if self.key is not None and self.dimension in ("agent", "department") \
+                and not self.key.isdigit():
+            raise ReportError("bad_key", f"key is a {self.dimension} id")
 
 
 def rates(row: dict[str, Any], dimension: str) -> dict[str, Any]:

@@ -164,7 +164,8 @@ def test_given_a_bad_request_then_an_error_code() -> None:
                           (ReportRequest("all", "year", DAY, DAY), "bad_period"),
                           (ReportRequest("all", "day", DAY, DAY - timedelta(days=1)),
                            "bad_range"),
-                          (ReportRequest("all", "day", date(2025, 1, 1), DAY), "bad_range")):
+                          (ReportRequest("all", "day", date(2025, 1, 1), DAY), "bad_range"),
+                          (ReportRequest("department", "day", DAY, DAY, "x"), "bad_key")):
         try:
             request.check()
         except ReportError as e:

@@ -42,6 +42,7 @@ messages({
     "reports.queue_of": "{name}队列", "reports.centre": "全中心",
     "error.bad_dimension": "维度不正确", "error.bad_period": "周期不正确",
     "error.bad_range": "日期范围不正确（最多400天）", "error.bad_format": "导出格式不正确",
+    "error.bad_key": "对象编号不正确",
   },
   en: {
     ...prefixed(M.en),
@@ -60,5 +61,6 @@ messages({
     "reports.queue_of": "{name} queue", "reports.centre": "Whole centre",
     "error.bad_dimension": "Unknown grouping", "error.bad_period": "Unknown period",
     "error.bad_range": "Bad date range (at most 400 days)", "error.bad_format": "Unknown export format",
+    "error.bad_key": "Unknown id",
   },
 });
