@@ -12,6 +12,7 @@ from agents.models import (
     Team,
 )
 from calls.models import Call, CallEvent
+from floor.models import FloorAlert
 from hotline.accounts import LoginSession, User
 from hotline.login_throttle import LoginFailure
 from hotline.outbox import OutboxItem
@@ -35,5 +36,5 @@ __all__ = [
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
-    "OutboxItem", "CallsDaily", "OrdersDaily", "ReportDirty",
+    "OutboxItem", "FloorAlert", "CallsDaily", "OrdersDaily", "ReportDirty",
 ]
