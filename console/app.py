@@ -26,7 +26,14 @@ from hotline.deps import Deps
 from reports import http as reports_http
 from routing import http as routing_http
 from speech import http as speech_http
-from worksheets import calendar_http, callbacks_http, knowledge_http, lifecycle_http
+from worksheets import (
+    attachments_http,
+    calendar_http,
+    callbacks_http,
+    knowledge_http,
+    lifecycle_http,
+    orders_http,
+)
 from worksheets import http as worksheets_http
 
 log = logging.getLogger(__name__)
@@ -117,6 +124,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += knowledge_http.ROUTES
     specs += admin_http.ROUTES
     specs += floor_http.ROUTES
+    specs += orders_http.ROUTES + attachments_http.ROUTES
     specs += reports_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()

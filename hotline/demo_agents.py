@@ -14,6 +14,7 @@ from hotline.clock import Clock
 from hotline.demo_desks import api_session
 from hotline.tasks import cancel_and_wait
 from pbxsim import PbxSim, PhoneBehaviour
+from worksheets.districts import CODES as DISTRICT_CODES
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,13 @@ class AgentBot:
                            if category == "help" else None),
             "department_id": None if on_call else self.rng.choice(self._departments)["id"],
             "answered_on_call": on_call,
+            "district": self.rng.choice(DISTRICT_CODES),
         }
+        if not on_call:  # the rules' suggestion, as an agent would take it
+            async with http.post("/api/department-suggestions", json=body) as r:
+                found = (await r.json()).get("suggestions", []) if r.status == 200 else []
+            if found:
+                body["department_id"] = found[0]["department_id"]
         if on_call:
             body["kb_article_id"] = await self._answer_from_kb(http, body["title"])
         async with http.post(f"/api/work-orders/{order_id}/submit", json=body) as r:

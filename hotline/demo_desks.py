@@ -103,8 +103,8 @@ class DepartmentDesk(Desk):
 
 
 class SupervisorDesk(Desk):
-    """The duty supervisor: decides extension requests, dispatches returned
-    orders to another department."""
+    """The duty supervisor: decides extension requests, reviews answers
+    (统一答复), dispatches returned orders to another department."""
 
     def __init__(self, *args: Any, departments: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -119,6 +119,14 @@ class SupervisorDesk(Desk):
                 "approve": approve, "note": "同意延期" if approve else "请按原时限办理"})
         async with http.get("/api/worklists/returned") as r:
             returned = (await r.json()).get("work_orders", []) if r.status == 200 else []
+        async with http.get("/api/worklists/review") as r:
+            answered = (await r.json()).get("work_orders", []) if r.status == 200 else []
+        for order in answered:  # 统一答复: most answers stand, a few go back
+            if self.rng.random() < 0.9:
+                await self.post(http, order["id"], "review", {"accept": True})
+            else:
+                await self.post(http, order["id"], "review", {
+                    "accept": False, "reason": "答复内容不完整，请补充处理结果。"})
         for order in returned:
             others = [d for d in self.departments if d != order["department_id"]]
             if others:

@@ -414,6 +414,8 @@ class RetentionPurged(LiveEvent):
     transcripts: int = 0
     jobs: int = 0
     kept_open: int = 0
+    attachments: int = 0
+    attachment_bytes: int = 0
     outside: list[str] = dataclasses.field(default_factory=list)
 
     def audience(self) -> Audience:

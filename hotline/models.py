@@ -28,6 +28,7 @@ from routing.models import (
 from speech.tables import TranscriptionJob, TranscriptRecord
 from worksheets.knowledge_models import KnowledgeArticle, KnowledgeArticleVersion
 from worksheets.models import CallbackTask, Department, WorkOrder
+from worksheets.order_models import DepartmentRuleSet, OrderAttachment, OrderPart
 
 __all__ = [
     "Agent", "AgentStatePeriod", "HandoverNote", "OvertimeGrant", "PauseReason", "RotaRequest",
@@ -36,5 +37,6 @@ __all__ = [
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
-    "OutboxItem", "FloorAlert", "CallsDaily", "OrdersDaily", "ReportDirty",
+    "OutboxItem", "FloorAlert", "DepartmentRuleSet", "OrderAttachment", "OrderPart",
+    "CallsDaily", "OrdersDaily", "ReportDirty",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from agents.models import Agent, Team
 from routing.menu import DEFAULT_ROUTES
 from routing.models import LegacyLine, ServiceQueue
+from worksheets.dept_rules import seed_demo_rules
 from worksheets.knowledge_import import seed_starter_articles
 from worksheets.models import Department
 
@@ -163,4 +164,5 @@ def seed_demo_city(session: Session, now: datetime) -> DemoSeed:
                     kind="merged", category="", note="已并入12345")
     session.flush()
     seed.articles_created = seed_starter_articles(session, now)
+    seed_demo_rules(session, now)  # the department-suggestion rules, once
     return seed

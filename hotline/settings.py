@@ -87,6 +87,11 @@ class Settings:
     # When the IVR asks for a description: "waiting" (only when the estimated
     # wait is longer than the description can take) or "always".
     description_when: str = "waiting"
+    # A closed order's 回访 is due this many hours after the hotline closed it
+    # (DOMAIN.md is silent); due soon from 80 % of that.
+    visit_hours: int = 48
+    # Largest attachment on an order (photos, documents), in megabytes.
+    attachment_max_mb: int = 10
     # Prometheus metrics (hotline/metrics.py) on their own address; None: off.
     metrics_listen: Listen | None = None
 
@@ -128,6 +133,9 @@ DOCUMENTED = {
                               "purged daily, except an open order's (default 365; 0: never)",
     "HOTLINE_PROMPTS_DIR": "the city's recorded IVR prompts (see asterisk-conf/README.md)",
     "HOTLINE_DESCRIPTION_WHEN": "waiting (default: only when the wait is long) or always",
+    "HOTLINE_VISIT_HOURS": "a closed order's 回访 is due this many hours after it closed "
+                           "(default 48; due soon from 80 %)",
+    "HOTLINE_ATTACHMENT_MAX_MB": "largest attachment on a work order in MB (default 10)",
 }
 
 
@@ -339,4 +347,8 @@ def load_settings(
                                    values.get("HOTLINE_RETENTION_DAYS", "365"), int, 0, 36500)),
         prompts_dir=Path(prompts) if prompts else None,
         description_when=description_when,
+        visit_hours=int(_number("HOTLINE_VISIT_HOURS", values.get("HOTLINE_VISIT_HOURS", "48"),
+                                int, 1, 720)),
+        attachment_max_mb=int(_number("HOTLINE_ATTACHMENT_MAX_MB",
+                                      values.get("HOTLINE_ATTACHMENT_MAX_MB", "10"), int, 1, 100)),
     )

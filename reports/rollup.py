@@ -144,7 +144,9 @@ def _rebuild_orders(session: Session, day: date, config: RollupConfig, now: date
     quick = submitted & (_seconds_between(session, WorkOrder.created_at, WorkOrder.submitted_at)
                          <= target.total_seconds())
     sums = [func.count(), _sum(submitted), _sum(closed),
-            _sum(closed & or_(WorkOrder.due_at.is_(None), WorkOrder.closed_at <= WorkOrder.due_at)),
+            # on time by the department's answer (统一答复: the review's date is the hotline's)
+            _sum(closed & or_(WorkOrder.due_at.is_(None), func.coalesce(
+                WorkOrder.answered_at, WorkOrder.closed_at) <= WorkOrder.due_at)),
             _sum(dispatched), _sum(dispatched & (WorkOrder.returns > 0)),
             _sum(WorkOrder.satisfaction.is_not(None)), _sum(WorkOrder.satisfaction.in_(SATISFIED)),
             _sum(WorkOrder.survey_answer.is_not(None)),
@@ -158,8 +160,9 @@ def _rebuild_orders(session: Session, day: date, config: RollupConfig, now: date
             *in_day)
         if dim == "queue":
             query = query.outerjoin(Call, Call.id == WorkOrder.call_id)
-        if dim == "department":
-            query = query.where(WorkOrder.department_id.is_not(None))
+        if dim == "department":  # a duplicate merged (并案) counts with the order it joined
+            query = query.where(WorkOrder.department_id.is_not(None),
+                                WorkOrder.merged_into_id.is_(None))
         query = query.group_by(key) if dim != "all" else query.having(func.count() > 0)
         session.execute(insert(OrdersDaily).from_select(columns, query))
     _department_returns(session, day, in_day)
@@ -177,6 +180,7 @@ def _department_returns(session: Session, day: date, in_day: tuple[Any, ...]) ->
         func.count(distinct(case((returned_by == WorkOrder.department_id, OrderEvent.order_id)))),
     ).join(WorkOrder, WorkOrder.id == OrderEvent.order_id).where(
         OrderEvent.kind == "returned", returned_by.is_not(None), *in_day,
+        WorkOrder.merged_into_id.is_(None),
         WorkOrder.submitted_at.is_not(None), WorkOrder.answered_on_call.is_(False),
     ).group_by(returned_by)).all()
     for department, n_returned, back in rows:

@@ -84,3 +84,13 @@ async def start_stack(url: str, tmp_path: Path, start: datetime, *, sounds: bool
     assert backend.deps is not None and backend.deps.ami is not None
     await backend.deps.ami.wait_ready(10)
     return sim, backend
+
+
+def reply_and_accept(session, order_id, *, department_id, text, user_id, now):  # type: ignore[no-untyped-def]
+    """The department answers and the supervisor's review accepts (统一答复):
+    the order is closed, as one department reply closed it before the review."""
+    from worksheets import lifecycle, review
+
+    lifecycle.reply(session, order_id, department_id=department_id, text=text, user_id=user_id,
+                    now=now)
+    return review.accept(session, order_id, now=now, user_id=None)

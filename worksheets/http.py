@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import false, select
+from sqlalchemy import exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from calls import records
@@ -16,8 +16,10 @@ from console.exports import FORMATS, send_export
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.live_events import OrderChanged
 from hotline.logmask import mask_number
-from worksheets import lifecycle, service, visits
+from worksheets import attachments, lifecycle, merging, parts, service, visits
+from worksheets.districts import CODES, NAMES
 from worksheets.models import Department, WorkOrder
+from worksheets.order_models import OrderPart
 from worksheets.stats import department_stats, period_stats
 
 
@@ -59,7 +61,23 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "visit_calling": order.visit_calling_since is not None,
         "warned_at": _iso(order.warned_at), "urged_at": _iso(order.urged_at),
         "urge_note": order.urge_note,
+        "district": order.district, "district_name": NAMES.get(order.district or "", ""),
+        "answered_at": _iso(order.answered_at), "merged_into_id": order.merged_into_id,
+        "referral_line": order.referral_line, "referral_mode": order.referral_mode,
+        "referred_at": _iso(order.referred_at),
     }
+
+
+def order_details(s: Session, order: WorkOrder, *, now: datetime, visit_hours: int,
+                  attachment_max_mb: int = 10) -> dict[str, Any]:
+    """What a single order's page shows beyond its row: the 加派 parts, the
+    attachments, every caller of a merged matter, when the 回访 is due."""
+    due = visits.due_at(order, visit_hours)
+    return {"parts": parts.to_dicts(s, order.id),
+            "attachments": attachments.listed(s, order.id),
+            "attachment_max_mb": attachment_max_mb,
+            "callers": merging.callers(s, order),
+            "visit_due_at": _iso(due), "visit_state": visits.state(order, now, visit_hours)}
 
 
 def _limit(request: web.Request) -> int:
@@ -76,8 +94,12 @@ def _orders_visible_to(p: Principal, stmt: Any) -> Any:
         return stmt.where(WorkOrder.agent_id == p.agent_id) if p.agent_id is not None \
             else stmt.where(false())
     if p.role == "department":
-        return stmt.where(WorkOrder.department_id == p.department_id) \
-            if p.department_id is not None else stmt.where(false())
+        if p.department_id is None:
+            return stmt.where(false())
+        # The lead's orders, and those it co-handles (加派).
+        return stmt.where(or_(WorkOrder.department_id == p.department_id, exists().where(
+            OrderPart.order_id == WorkOrder.id, OrderPart.department_id == p.department_id,
+            OrderPart.status != "dropped")))
     return stmt
 
 
@@ -152,7 +174,10 @@ async def get_order(request: web.Request) -> web.Response:
         order = s.scalar(stmt)
         if order is None:
             return None
-        return {**order_to_dict(order), "history": lifecycle.history(s, order.id)}
+        return {**order_to_dict(order), "history": lifecycle.history(s, order.id),
+                **order_details(s, order, now=deps.clock.now(),
+                                visit_hours=deps.settings.visit_hours,
+                                attachment_max_mb=deps.settings.attachment_max_mb)}
 
     data = await deps.db.run(work)
     if data is None:
@@ -170,6 +195,10 @@ SUBMIT_SCHEMA = {
         "complexity": {"enum": ["ordinary", "complex", None]},
         "department_id": {"type": ["integer", "null"]},
         "answered_on_call": {"type": "boolean"},
+        "district": {"enum": list(CODES),
+                     "description": "the district code (GET /api/districts); required"},
+        "co_department_ids": {"type": "array", "items": {"type": "integer"},
+                              "description": "加派: co-handling departments besides the lead"},
         "kb_article_id": {"type": ["integer", "null"],
                           "description": "the knowledge-base article answered from; a "
                                          "consultation with it and no department is closed"},
@@ -204,6 +233,11 @@ async def submit_order(request: web.Request) -> web.Response:
     problem = _check_submit(data)
     if problem:
         return json_error(400, "invalid", problem)
+    co = data.get("co_department_ids") or []
+    if not isinstance(co, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                           for i in co):
+        raise bad_request("invalid", "co_department_ids must be a list of department ids",
+                          field="co_department_ids")
     if p.role == "agent" and p.agent_id is None:
         return json_error(403, "forbidden", "this login is not linked to an agent")
 
@@ -215,19 +249,30 @@ async def submit_order(request: web.Request) -> web.Response:
             department_id=data.get("department_id"),
             answered_on_call=bool(data.get("answered_on_call", False)),
             now=deps.clock.now(), calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
-            kb_article_id=data.get("kb_article_id"),
+            kb_article_id=data.get("kb_article_id"), district=data.get("district"),
+            district_required=True,
         )
+        if co:
+            if order.status != "dispatched":
+                raise service.WorkOrderError("co-handling departments need a dispatched order")
+            try:
+                parts.add(s, order, co, now=deps.clock.now(), user_id=p.user_id)
+            except lifecycle.LifecycleError as exc:
+                raise service.WorkOrderError(str(exc)) from None
         return order_to_dict(order)
 
     try:
         result = await deps.db.run(work)
     except service.WorkOrderError as exc:
+        if exc.field is not None:
+            raise bad_request("invalid", str(exc), field=exc.field) from None
         status = 403 if "belongs to" in str(exc) else 409 if "draft" in str(exc) else 400
         return json_error(status, "rejected", str(exc))
-    deps.bus.publish(OrderChanged(
-        step="submitted", order_id=result["id"], number=result["number"],
-        status=result["status"], agent_id=result["agent_id"],
-        department_id=result["department_id"]))
+    for i, department_id in enumerate((result["department_id"], *co)):  # lead, co-handlers
+        deps.bus.publish(OrderChanged(
+            step="submitted", order_id=result["id"], number=result["number"],
+            status=result["status"], agent_id=None if i else result["agent_id"],
+            department_id=department_id))
     return web.json_response(result)
 
 

@@ -1,11 +1,11 @@
 """A work order after dispatch: the department's side, the hotline's
 supervision, and the reply to the citizen (回访).
 
-    dispatched --accept--> accepted --reply--> closed --visit--> (satisfaction)
-        |                     |                   |
-        +------return---------+                   +--reopen (supervisor)--> dispatched
-        v
-    returned --redispatch (hotline)--> dispatched
+    dispatched --accept--> accepted --reply--> answered --review: accept--> closed
+        |                     |    ^              |                          |
+        +------return---------+    +--review: send back with a reason--+    visit
+        v                                                                    |
+    returned --redispatch (hotline)--> dispatched   <--reopen (supervisor)--+
 
 * accept (签收): the department signs for the order.
 * return (退回): the department sends it back with a reason (wrong
@@ -13,8 +13,11 @@ supervision, and the reply to the citizen (回访).
   again, to the same or another department, and the deadline starts again
   from that dispatch: the department that gets it is held to its own full
   time, and the misroute shows in the return rate.
-* reply (办结): the department's answer closes the order; on time when
-  closed by ``due_at``.
+* reply (办结回复): the department's answer; on time when given by
+  ``due_at`` (``answered_at``).  It closes nothing yet: a hotline supervisor
+  reviews it (统一答复, worksheets/review.py) and accepts it, which closes
+  the order (completion counts then), or sends it back with a reason.
+  Co-handling departments (加派) answer their parts (worksheets/parts.py).
 * extension: a department may ask once, for a complex help order, for 1-5
   more working days with a reason; a supervisor approves (the deadline moves,
   ``deadline_days`` grows) or refuses.
@@ -32,13 +35,14 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import Deadline, DeadlineError, deadline_for, extend_deadline
 from worksheets.models import Department, OrderEvent, WorkOrder
+from worksheets.order_models import OrderPart
 
 VISIT_RESULTS = ("satisfied", "basically_satisfied", "dissatisfied", "unreachable")
 MAX_TEXT = 2000
@@ -105,9 +109,9 @@ def return_order(session: Session, order_id: int, *, department_id: int, reason:
 def reply(session: Session, order_id: int, *, department_id: int, text: str,
           user_id: int | None, now: datetime) -> WorkOrder:
     order = _order(session, order_id, department_id=department_id)
-    _expect(order, "dispatched", "accepted", doing="closed")
+    _expect(order, "dispatched", "accepted", doing="answered")
     order.reply = _text(text, "the reply")
-    order.status, order.closed_at = "closed", now
+    order.status, order.answered_at = "answered", now
     if order.accepted_at is None:
         order.accepted_at = now
     order.extension_days, order.extension_reason = None, ""
@@ -195,6 +199,7 @@ def redispatch(session: Session, order_id: int, *, department_id: int | None,
     set_order_deadline(order, deadline_for(order.category, order.complexity, now, calendar, tz),
                        dispatched_at=now)
     order.status, order.accepted_at, order.closed_at = "dispatched", None, None
+    order.answered_at = None
     if reopen:
         # A new answer will need a new 回访; the old verdict stays in the history.
         order.reply, order.visited_at, order.visit_result = "", None, None
@@ -229,34 +234,64 @@ def visit(session: Session, order_id: int, *, result: str, note: str, user_id: i
 
 # ------------------------------------------------------------------ queries
 
+def _open_part(department_id: int | None = None, statuses: tuple[str, ...] = (
+        "dispatched", "accepted")) -> Any:
+    """The order has a co-handling part (of ``department_id``) in ``statuses``."""
+    where = [OrderPart.order_id == WorkOrder.id, OrderPart.status.in_(statuses)]
+    if department_id is not None:
+        where.append(OrderPart.department_id == department_id)
+    return exists().where(*where)
+
+
+OPEN_ORDER = ("dispatched", "accepted", "answered")
+
+
+def overdue_at(now: datetime) -> Any:
+    """督办: the order, or a co-handling part of it, still open past the deadline."""
+    return and_(WorkOrder.due_at < now, or_(
+        WorkOrder.status.in_(("dispatched", "accepted")),
+        and_(WorkOrder.status == "answered", _open_part())))
+WORKLISTS = ("department", "extensions", "returned", "review", "overdue", "visits",
+             "dissatisfied")
+
+
 def worklist(session: Session, kind: str, *, department_id: int | None = None,
              limit: int = 100, now: datetime | None = None) -> list[WorkOrder]:
     """The orders waiting for someone, oldest deadline first:
-    ``department`` (theirs, open), ``extensions`` and ``returned`` (for
-    supervisors), ``overdue`` (督办: open past their deadline at ``now``),
-    ``visits`` (closed, not yet visited, 回访 for agents),
+    ``department`` (theirs to handle: as lead, or a co-handling part, 加派),
+    ``extensions`` and ``returned`` (the order or a part of it, for
+    supervisors), ``review`` (answered, every part answered: 统一答复),
+    ``overdue`` (督办: the order or a part still open past the deadline at
+    ``now``), ``visits`` (closed, not yet visited, 回访 for agents),
     ``dissatisfied`` (visited, not satisfied, not reopened)."""
     stmt = select(WorkOrder)
     if kind == "department":
-        stmt = stmt.where(WorkOrder.department_id == department_id,
-                          WorkOrder.status.in_(("dispatched", "accepted")))
+        stmt = stmt.where(or_(
+            and_(WorkOrder.department_id == department_id,
+                 WorkOrder.status.in_(("dispatched", "accepted"))),
+            and_(WorkOrder.status.in_(OPEN_ORDER), _open_part(department_id))))
     elif kind == "extensions":
         stmt = stmt.where(WorkOrder.extension_days.is_not(None),
                           WorkOrder.status.in_(("dispatched", "accepted")))
     elif kind == "returned":
-        stmt = stmt.where(WorkOrder.status == "returned")
+        stmt = stmt.where(or_(WorkOrder.status == "returned",
+                              and_(WorkOrder.status.in_(OPEN_ORDER),
+                                   _open_part(statuses=("returned",)))))
+    elif kind == "review":
+        stmt = stmt.where(WorkOrder.status == "answered",
+                          ~_open_part(statuses=("dispatched", "accepted", "returned")))
     elif kind == "overdue" and now is not None:
-        stmt = stmt.where(WorkOrder.status.in_(("dispatched", "accepted")),
-                          WorkOrder.due_at < now)
+        stmt = stmt.where(overdue_at(now))
     elif kind == "visits":
         stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visited_at.is_(None),
                           WorkOrder.answered_on_call.is_(False))
     elif kind == "dissatisfied":
         stmt = stmt.where(WorkOrder.status == "closed", WorkOrder.visit_result == "dissatisfied")
     else:
-        raise LifecycleError("invalid", "list is one of department, extensions, returned, "
-                                        "overdue, visits, dissatisfied")
+        raise LifecycleError("invalid", f"list is one of {', '.join(WORKLISTS)}")
     order = WorkOrder.closed_at if kind in ("visits", "dissatisfied") else WorkOrder.due_at
+    if kind == "review":
+        order = WorkOrder.answered_at
     return list(session.scalars(stmt.order_by(order, WorkOrder.id).limit(limit)))
 
 

@@ -14,16 +14,18 @@ from sqlalchemy.orm import Session
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline.live_events import OrderChanged
-from worksheets import lifecycle, supervision
+from worksheets import lifecycle, parts, supervision
 from worksheets.http import order_to_dict
 from worksheets.lifecycle import LifecycleError
+from worksheets.models import WorkOrder
 
 HTTP_STATUS = {"not_found": 404, "wrong_status": 409, "pending": 409, "no_request": 409,
-               "not_extendable": 422, "invalid": 400}
+               "not_extendable": 422, "invalid": 400, "parts_open": 409, "too_many": 409,
+               "bad_type": 415, "too_large": 413}
 # 回访 is a pool of work for every agent (they call the citizen, so they see
 # the number); deciding where a returned order goes is the supervisor's.
 WORKLISTS = {"department": ("department",), "extensions": ("supervisor",),
-             "returned": ("supervisor",), "overdue": ("supervisor",),
+             "returned": ("supervisor",), "review": ("supervisor",), "overdue": ("supervisor",),
              "visits": ("supervisor", "agent"),
              "dissatisfied": ("supervisor",)}
 
@@ -64,9 +66,11 @@ def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
         except LifecycleError as exc:
             status = 403 if exc.code == "no_department" else HTTP_STATUS.get(exc.code, 400)
             return json_error(status, exc.code, str(exc))
+        # A co-handling department's step (加派) is told to it, not to the lead.
+        department_id = p.department_id if p.role == "department" else order["department_id"]
         deps.bus.publish(OrderChanged(
             step=step, order_id=order["id"], number=order["number"], status=order["status"],
-            agent_id=order["agent_id"], department_id=order["department_id"]))
+            agent_id=order["agent_id"], department_id=department_id))
         return web.json_response(order)
 
     return handler
@@ -86,20 +90,38 @@ def _int(data: dict[str, Any], key: str) -> int:
     return value
 
 
-def _accept(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    return lifecycle.accept(s, order_id, department_id=_department(p), user_id=p.user_id,
-                            now=deps.clock.now())
+def _co_handles(s: Session, order_id: int, department_id: int) -> bool:
+    """The department holds a co-handling part of the order, not the lead (加派)."""
+    order = s.get(WorkOrder, order_id)
+    return order is not None and order.department_id != department_id and \
+        parts.for_department(s, order_id, department_id) is not None
 
 
-def _return(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    return lifecycle.return_order(s, order_id, department_id=_department(p),
-                                  reason=_str(data, "reason"), user_id=p.user_id,
-                                  now=deps.clock.now())
+def _lead_or_part(lead: Callable[..., Any], part: Callable[..., Any]) -> Step:
+    """A department's step on the order it leads, or on its co-handling part."""
+    def step(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
+        department, now = _department(p), deps.clock.now()
+        if _co_handles(s, order_id, department):
+            part(s, order_id, department, data, now, p.user_id)
+            return s.get(WorkOrder, order_id)
+        return lead(s, order_id, department, data, now, p.user_id)
+    return step
 
 
-def _reply(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    return lifecycle.reply(s, order_id, department_id=_department(p), text=_str(data, "reply"),
-                           user_id=p.user_id, now=deps.clock.now())
+_accept = _lead_or_part(
+    lambda s, oid, dept, data, now, uid: lifecycle.accept(
+        s, oid, department_id=dept, user_id=uid, now=now),
+    lambda s, oid, dept, data, now, uid: parts.accept(s, oid, dept, now=now, user_id=uid))
+_return = _lead_or_part(
+    lambda s, oid, dept, data, now, uid: lifecycle.return_order(
+        s, oid, department_id=dept, reason=_str(data, "reason"), user_id=uid, now=now),
+    lambda s, oid, dept, data, now, uid: parts.return_part(
+        s, oid, dept, reason=_str(data, "reason"), now=now, user_id=uid))
+_reply = _lead_or_part(
+    lambda s, oid, dept, data, now, uid: lifecycle.reply(
+        s, oid, department_id=dept, text=_str(data, "reply"), user_id=uid, now=now),
+    lambda s, oid, dept, data, now, uid: parts.answer(
+        s, oid, dept, text=_str(data, "reply"), now=now, user_id=uid))
 
 
 def _extension(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
@@ -153,8 +175,19 @@ async def worklist(request: web.Request) -> web.Response:
         return json_error(403, "forbidden", f"the {kind} list is not for {p.role}s")
     if kind == "department" and p.department_id is None:
         return json_error(403, "no_department", "this login is not linked to a department")
-    orders = await deps.db.run(lambda s: [order_to_dict(o) for o in lifecycle.worklist(
-        s, kind, department_id=p.department_id, now=deps.clock.now())])
+    def work(s: Session) -> list[dict[str, Any]]:
+        out = []
+        for order in lifecycle.worklist(s, kind, department_id=p.department_id,
+                                        now=deps.clock.now()):
+            row = order_to_dict(order)
+            if kind == "department" and order.department_id != p.department_id:
+                part = parts.for_department(s, order.id, p.department_id or 0, lock=False)
+                row["my_part"] = None if part is None else {
+                    "id": part.id, "status": part.status, "reply": part.reply}
+            out.append(row)
+        return out
+
+    orders = await deps.db.run(work)
     return web.json_response({"work_orders": orders})
 
 
@@ -176,8 +209,9 @@ ROUTES = [
     _route("return", _return, "order.returned",
            "Send an order back to the hotline (退回) with the reason: department",
            ("department",), _obj(reason=TEXT)),
-    _route("reply", _reply, "order.closed",
-           "Answer the order (办结回复); closes it, on time or late: department",
+    _route("reply", _reply, "order.answered",
+           "Answer the order (办结回复), or one's co-handling part of it (加派); on time "
+           "or late; a supervisor's review closes it (统一答复): department",
            ("department",), _obj(reply=TEXT)),
     _route("extension", _extension, "order.extension_requested",
            "Ask once for 1-5 more working days (complex help only): department",
@@ -206,8 +240,9 @@ ROUTES = [
            {"type": "object", "required": ["result"],
             "properties": {"result": {"enum": list(lifecycle.VISIT_RESULTS)}, "note": TEXT}}),
     RouteSpec("GET", "/api/worklists/{kind}", worklist,
-              "Orders waiting for you, most urgent first: department (its open orders), "
-              "extensions, returned, overdue (督办), visits (回访 to make), dissatisfied",
+              "Orders waiting for you, most urgent first: department (its open orders and "
+              "co-handling parts), extensions, returned, review (answers to accept, 统一答复), "
+              "overdue (督办), visits (回访 to make), dissatisfied",
               roles=("department", "supervisor", "agent"), tags=("work orders",),
               params=(("kind", "path", ", ".join(WORKLISTS)),)),
 ]

@@ -35,8 +35,10 @@ class WorkOrder(Base):
     status: draft (being written by the agent on the call), dispatched (sent
     to a department, deadline running), accepted (the department signed for
     it, 签收), returned (the department sent it back to the hotline, 退回,
-    to be dispatched again), closed (the department replied that it is done,
-    办结; a consultation answered on the call is closed at once).  After
+    to be dispatched again), answered (the lead department answered; a
+    supervisor reviews it, 统一答复), closed (the hotline accepted the answer,
+    办结; a consultation answered on the call is closed at once), merged
+    (并案 into another order, closed with it).  After
     closing, an agent calls the citizen back (回访) and records satisfaction;
     see worksheets/lifecycle.py.
     """
@@ -99,6 +101,16 @@ class WorkOrder(Base):
     kb_article_id: Mapped[int | None] = mapped_column(ForeignKey("kb_articles.id"),
                                                       default=None)
     kb_article_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    # 统一答复: when the lead department answered (on-time counts this); the
+    # order closes (办结) when a supervisor accepts the answer (closed_at).
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # 并案: the order this duplicate was merged into (its caller is kept there).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"),
+                                                       default=None, index=True)
+    # The special line (12388 ...) the caller was referred or transferred to.
+    referral_line: Mapped[str | None] = mapped_column(String(16), default=None)
+    referral_mode: Mapped[str | None] = mapped_column(String(16), default=None)
+    referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class OrderEvent(Base):

@@ -1,5 +1,6 @@
-"""Retention: recordings and transcripts older than the configured period
-are purged with their rows, together (``hotline purge``, and a job once a
+"""Retention: recordings and transcripts older than the configured period,
+and the attachments of orders closed before it, are purged with their
+rows, together (``hotline purge``, and a job once a
 day at ``PURGE_HOUR`` local time).
 
 What goes: the recording files of a call (the caller's description and the
@@ -32,6 +33,7 @@ from calls.models import Call
 from hotline.live_events import RetentionPurged
 from speech.tables import DONE, FAILED, TranscriptionJob, TranscriptRecord
 from worksheets.models import CallbackTask, WorkOrder
+from worksheets.order_models import OrderAttachment
 
 if TYPE_CHECKING:
     from hotline.db import Database
@@ -54,6 +56,8 @@ class PurgeReport:
     transcripts: int = 0
     jobs: int = 0
     kept_open: int = 0  # old calls kept because an open order needs them
+    attachments: int = 0  # attachments of orders closed before the cutoff
+    attachment_bytes: int = 0
     # Paths not under the recordings directory: never removed, and their
     # call's rows are kept with them (an admin must look).
     outside: list[str] = field(default_factory=list)
@@ -65,7 +69,9 @@ class PurgeReport:
         verb = "would remove" if self.dry_run else "removed"
         return (f"{verb} {self.files} recording file(s) ({self.bytes} bytes), "
                 f"{self.transcripts} transcript(s) and {self.jobs} transcription job(s) of "
-                f"{self.calls} call(s) before {self.cutoff}; kept {self.kept_open} old "
+                f"{self.calls} call(s) before {self.cutoff}; {self.attachments} attachment(s) "
+                f"({self.attachment_bytes} bytes) of orders closed before it; kept "
+                f"{self.kept_open} old "
                 f"call(s) of open orders; {self.missing_files} file(s) already gone")
 
 
@@ -100,6 +106,15 @@ def _inside(path: str, root: Path) -> Path | None:
     return full if full.is_relative_to(root.resolve()) else None
 
 
+def _take(full: Path, files: list[Path], report: PurgeReport) -> int:
+    """Queue a file for removal and give its size, or count it as already gone (0)."""
+    if full.exists():
+        files.append(full)
+        return full.stat().st_size
+    report.missing_files += 1
+    return 0
+
+
 def purge_batch(session: Session, *, cutoff: datetime, recordings_dir: Path,
                 report: PurgeReport, after_id: int = 0) -> int | None:
     """Purge up to ``BATCH`` old calls after ``after_id``; the last call id
@@ -131,11 +146,7 @@ def purge_batch(session: Session, *, cutoff: datetime, recordings_dir: Path,
         job_ids.extend(j.id for j in own_jobs)
         for _, full in resolved:
             assert full is not None
-            if full.exists():
-                files.append(full)
-                report.bytes += full.stat().st_size
-            else:
-                report.missing_files += 1
+            report.bytes += _take(full, files, report)
     report.calls += len(purged_calls)
     report.files += len(files)
     report.jobs += len(job_ids)
@@ -154,6 +165,36 @@ def purge_batch(session: Session, *, cutoff: datetime, recordings_dir: Path,
     return calls[-1].id
 
 
+def purge_attachments_batch(session: Session, *, cutoff: datetime, recordings_dir: Path,
+                            report: PurgeReport, after_id: int = 0) -> int | None:
+    """Attachments of orders the hotline closed before ``cutoff`` (an open
+    order's, whatever their age, stay), rows and files together as above;
+    the last attachment id seen, None when done.  The caller commits."""
+    rows = list(session.execute(
+        select(OrderAttachment.id, OrderAttachment.path, OrderAttachment.size)
+        .join(WorkOrder, WorkOrder.id == OrderAttachment.order_id)
+        .where(OrderAttachment.id > after_id, WorkOrder.status == "closed",
+               WorkOrder.closed_at < cutoff)
+        .order_by(OrderAttachment.id).limit(BATCH)))
+    if not rows:
+        return None
+    gone, files = [], []
+    for row in rows:
+        full = _inside(row.path, recordings_dir)
+        if full is None:
+            report.outside.append(row.path)
+            continue
+        gone.append(row.id)
+        report.attachment_bytes += _take(full, files, report)
+    report.attachments += len(gone)
+    if not report.dry_run and gone:
+        session.execute(delete(OrderAttachment).where(OrderAttachment.id.in_(gone)))
+        session.flush()
+        for full in files:
+            full.unlink(missing_ok=True)
+    return rows[-1].id
+
+
 def _kept_open(session: Session, cutoff: datetime) -> int:
     return len(session.scalars(select(Call.id).where(
         Call.entered_at < cutoff, _has_material(),
@@ -170,6 +211,10 @@ def purge(db: Database, *, now: datetime, retention_days: int, recordings_dir: P
     while after is not None:
         after = db.call(lambda s, a=after: purge_batch(
             s, cutoff=cutoff, recordings_dir=recordings_dir, report=report, after_id=a))
+    after = 0
+    while after is not None:
+        after = db.call(lambda s, a=after: purge_attachments_batch(
+            s, cutoff=cutoff, recordings_dir=recordings_dir, report=report, after_id=a))
     report.kept_open = db.call(lambda s: _kept_open(s, cutoff))
     return report
 
@@ -182,6 +227,10 @@ async def purge_async(db: Database, *, now: datetime, retention_days: int,
     after: int | None = 0
     while after is not None:
         after = await db.run(lambda s, a=after: purge_batch(
+            s, cutoff=cutoff, recordings_dir=recordings_dir, report=report, after_id=a))
+    after = 0
+    while after is not None:
+        after = await db.run(lambda s, a=after: purge_attachments_batch(
             s, cutoff=cutoff, recordings_dir=recordings_dir, report=report, after_id=a))
     report.kept_open = await db.run(lambda s: _kept_open(s, cutoff))
     return report

@@ -35,6 +35,7 @@ from hotline.live_events import OrderDrafted
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
+from worksheets.districts import district_problem
 from worksheets.knowledge import KnowledgeError, article_for_order
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 
@@ -49,7 +50,12 @@ _NUMBER_ATTEMPTS = 20
 
 
 class WorkOrderError(ValueError):
-    """A work order cannot be submitted; the message says why, for the agent."""
+    """A work order cannot be submitted; the message says why, for the agent
+    (``field``: the form's field at fault, when one is)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def draft_for_answered(session: Session, call: Call, *, agent_id: int | None, now: datetime,
@@ -171,6 +177,8 @@ def submit_work_order(
     calendar: WorkingCalendar,
     tz: tzinfo,
     kb_article_id: int | None = None,
+    district: str | None = None,
+    district_required: bool = False,
 ) -> WorkOrder:
     """Submit a draft: close a consultation answered on the call, else dispatch it.
 
@@ -183,7 +191,10 @@ def submit_work_order(
     agent yet is a supervisor's to submit).  ``kb_article_id``
     links the knowledge-base article the agent answered from (and its
     version then); a consultation answered from one with no department to
-    go to is closed on the call.  Raises :class:`WorkOrderError`.
+    go to is closed on the call.  ``district``: its code (worksheets/
+    districts.py; required with ``district_required``, as the console's
+    submission is).  Raises
+    :class:`WorkOrderError`.
     """
     require_aware(now)
     article = None
@@ -200,6 +211,11 @@ def submit_work_order(
     title = title.strip()
     department = _check_submission(session, order, agent_id, category, complexity,
                                    department_id, answered_on_call, title)
+    if district is not None or district_required:
+        problem = district_problem(district)
+        if problem:
+            raise WorkOrderError(problem, field="district")
+        order.district = district
     order.title, order.description = title, description.strip()
     order.category, order.complexity = category, complexity
     order.department_id = department.id if department is not None else None

@@ -13,7 +13,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from calls.models import Call
+from worksheets.lifecycle import overdue_at
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
+from worksheets.order_models import OrderPart
 
 SATISFIED = ("satisfied", "basically_satisfied")
 
@@ -115,8 +117,7 @@ def _backlog(session: Session, stats: PeriodStats, now: datetime) -> None:
     def count(model: Any, *where: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
-    stats.overdue_open = count(WorkOrder, WorkOrder.status.in_(("dispatched", "accepted")),
-                               WorkOrder.due_at < now)
+    stats.overdue_open = count(WorkOrder, overdue_at(now))
     stats.callbacks_open = count(CallbackTask, CallbackTask.status.in_(("open", "calling")))
     stats.visits_due = count(WorkOrder, WorkOrder.status == "closed",
                              WorkOrder.visited_at.is_(None),
@@ -132,7 +133,9 @@ def _order_figures(session: Session, stats: PeriodStats, start: datetime, end: d
     closed = [o for o in submitted if o.status == "closed"]
     stats.orders_closed = len(closed)
     stats.completion_rate = _ratio(len(closed), len(submitted))
-    on_time = [o for o in closed if o.due_at is None or (o.closed_at and o.closed_at <= o.due_at)]
+    # On time by the department's answer (统一答复: the review's date is the hotline's).
+    on_time = [o for o in closed if o.due_at is None
+               or ((o.answered_at or o.closed_at) and (o.answered_at or o.closed_at) <= o.due_at)]
     stats.on_time_rate = _ratio(len(on_time), len(closed))
     dispatched = [o for o in submitted if not o.answered_on_call]
     stats.return_rate = _ratio(sum(o.returns > 0 for o in dispatched), len(dispatched))
@@ -192,13 +195,16 @@ def department_stats(session: Session, start: datetime, end: datetime, *, now: d
     if department_id is not None:
         departments = departments.where(Department.id == department_id)
     rows = {d.id: DepartmentRow(d.id, d.name) for d in session.scalars(departments)}
+    # A duplicate merged into another order (并案) is counted with that order.
     in_period = (WorkOrder.submitted_at >= start, WorkOrder.submitted_at < end,
-                 WorkOrder.answered_on_call.is_(False), WorkOrder.department_id.in_(list(rows)))
+                 WorkOrder.answered_on_call.is_(False), WorkOrder.merged_into_id.is_(None),
+                 WorkOrder.department_id.in_(list(rows)))
     closed = WorkOrder.status == "closed"
+    answered = func.coalesce(WorkOrder.answered_at, WorkOrder.closed_at)
     held = session.execute(select(
         WorkOrder.department_id, func.count(),
         _count(closed),
-        _count(closed & (WorkOrder.due_at.is_(None) | (WorkOrder.closed_at <= WorkOrder.due_at))),
+        _count(closed & (WorkOrder.due_at.is_(None) | (answered <= WorkOrder.due_at))),
         _count(WorkOrder.status.in_(("dispatched", "accepted")) & (WorkOrder.due_at < now)),
         _count(WorkOrder.satisfaction.is_not(None)),
         _count(WorkOrder.satisfaction.in_(SATISFIED)),
@@ -214,11 +220,12 @@ def department_stats(session: Session, start: datetime, end: datetime, *, now: d
         func.count(func.distinct(case((returned_by == WorkOrder.department_id,
                                        OrderEvent.order_id)))),
     ).join(WorkOrder, WorkOrder.id == OrderEvent.order_id).where(
-        OrderEvent.kind == "returned", returned_by.in_(list(rows)), *in_period[:3],
+        OrderEvent.kind == "returned", returned_by.in_(list(rows)), *in_period[:4],
     ).group_by(returned_by))
     came_back: dict[int, int] = {}
     for dept, n_returned, back_with_it in returns:
         rows[dept].returned, came_back[dept] = n_returned, back_with_it
+    _count_parts(session, rows, came_back, in_period[:4], now)
     for row in rows.values():
         dispatched_to = row.received + row.returned - came_back.get(row.department_id, 0)
         row.completion_rate = _ratio(row.closed, row.received)
@@ -229,3 +236,31 @@ def department_stats(session: Session, start: datetime, end: datetime, *, now: d
             row.completion_rate < completion_target
     return sorted(rows.values(), key=lambda r: (r.completion_rate is None,
                                                 r.completion_rate or 0.0, -r.received))
+
+
+def _count_parts(session: Session, rows: dict[int, DepartmentRow], came_back: dict[int, int],
+                 in_period: tuple[Any, ...], now: datetime) -> None:
+    """加派: each co-handling department is counted for its own part: received
+    (parts it holds), completed when its part is answered and the hotline has
+    closed the order, on time by its own answer, overdue while its part is
+    open past the order's deadline; a part it returned counts against it.
+    The 回访 verdict is the lead's (its answer is the reply to the citizen)."""
+    held = OrderPart.status != "dropped"
+    done = (OrderPart.status == "answered") & (WorkOrder.status == "closed")
+    result = session.execute(select(
+        OrderPart.department_id,
+        _count(held), _count(held & done),
+        _count(held & done & (OrderPart.answered_at <= WorkOrder.due_at)),
+        _count(OrderPart.status.in_(("dispatched", "accepted")) & (WorkOrder.due_at < now)),
+        _count(OrderPart.returns > 0), _count(held & (OrderPart.returns > 0)),
+    ).join(WorkOrder, WorkOrder.id == OrderPart.order_id).where(
+        *in_period, OrderPart.department_id.in_(list(rows))).group_by(OrderPart.department_id))
+    for dept, n_held, n_done, on_time, overdue, n_returned, kept in result:
+        row = rows[dept]
+        row.received += n_held
+        row.closed += n_done
+        row.closed_on_time += on_time
+        row.open += n_held - n_done
+        row.overdue += overdue
+        row.returned += n_returned
+        came_back[dept] = came_back.get(dept, 0) + kept

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from hotline.live_events import OrderDeadlineWarning
 from worksheets.lifecycle import LifecycleError, _expect, _log, _order, _text
 from worksheets.models import WorkOrder
+from worksheets.order_models import OrderPart
 
 if TYPE_CHECKING:
     from hotline.deps import Deps
@@ -69,20 +70,28 @@ def urge(session: Session, order_id: int, *, note: str, user_id: int | None,
          now: datetime) -> WorkOrder:
     """催办: a supervisor presses the department about an open order."""
     order = _order(session, order_id)
-    _expect(order, "dispatched", "accepted", doing="urged")
+    # answered: the lead has, a co-handling part (加派) is still open.
+    _expect(order, "dispatched", "accepted", "answered", doing="urged")
     order.urged_at, order.urge_note = now, _text(note, "the 催办 note")
     _log(session, order, "urged", now, user_id, order.urge_note)
     return order
 
 
+def _holders(session: Session, order: WorkOrder) -> list[int | None]:
+    """Who is warned: the lead and each co-handling department with its part open (加派)."""
+    return [order.department_id, *session.scalars(select(OrderPart.department_id).where(
+        OrderPart.order_id == order.id, OrderPart.status.in_(("dispatched", "accepted"))))]
+
+
 async def deadline_warnings(deps: Deps) -> None:
-    """Runs for the process's life: warns departments, live, as orders pass 80 %."""
+    """Runs for the process's life: warns departments (co-handlers too), live,
+    as orders pass 80 %."""
     while True:
         now = deps.clock.now()
         try:
             warned = await deps.db.run(lambda s, at=now: [
-                (o.id, o.number, o.department_id, o.due_date.isoformat() if o.due_date else None)
-                for o in warn_departments(s, at)])
+                (o.id, o.number, department_id, o.due_date.isoformat() if o.due_date else None)
+                for o in warn_departments(s, at) for department_id in _holders(s, o)])
         except Exception:  # the next round tries again
             log.exception("deadline warnings failed")
             warned = []

@@ -14,7 +14,8 @@ call a stopped backend left behind is closed as lost at the next start.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -99,3 +100,53 @@ def left_calling(session: Session) -> list[int]:
     """Orders with a 回访 call marked under way (at start: a previous run's)."""
     return list(session.scalars(select(WorkOrder.id).where(
         WorkOrder.visit_calling_since.is_not(None))))
+
+
+# ------------------------------------------------------------ due and overdue
+
+DUE_SOON_SHARE = 0.8  # as the departments' warning (worksheets/supervision.py)
+
+
+def due_at(order: WorkOrder, hours: int) -> datetime | None:
+    """When the 回访 of a closed order is due (HOTLINE_VISIT_HOURS after closing)."""
+    if order.status != "closed" or order.answered_on_call or order.closed_at is None:
+        return None
+    return order.closed_at + timedelta(hours=hours)
+
+
+def state(order: WorkOrder, now: datetime, hours: int) -> str | None:
+    """None (no 回访 to make), ``done``, ``open``, ``due_soon`` or ``overdue``."""
+    due = due_at(order, hours)
+    if due is None:
+        return None
+    if order.visited_at is not None:
+        return "done"
+    if now > due:
+        return "overdue"
+    assert order.closed_at is not None
+    if now >= order.closed_at + timedelta(hours=hours) * DUE_SOON_SHARE:
+        return "due_soon"
+    return "open"
+
+
+def due(session: Session, now: datetime, hours: int, limit: int = 200) -> dict[str, Any]:
+    """The 回访 still to make, for the floor: counts and the due-soon and
+    overdue orders, most overdue first."""
+    pending = list(session.scalars(select(WorkOrder).where(
+        WorkOrder.status == "closed", WorkOrder.visited_at.is_(None),
+        WorkOrder.answered_on_call.is_(False)).order_by(WorkOrder.closed_at, WorkOrder.id)))
+    out: dict[str, Any] = {"hours": hours, "open": 0, "due_soon": 0, "overdue": 0,
+                           "orders": []}
+    for order in pending:
+        label = state(order, now, hours)
+        if label is None:
+            continue
+        out[label] += 1
+        if label != "open" and len(out["orders"]) < limit:
+            out["orders"].append({"id": order.id, "number": order.number,
+                                  "visit_state": label,
+                                  "visit_due_at": due_at(order, hours).isoformat(),  # type: ignore[union-attr]
+                                  "visit_attempts": order.visit_attempts,
+                                  "closed_at": order.closed_at.isoformat()
+                                  if order.closed_at else None})
+    return out

@@ -111,7 +111,8 @@ def test_agent_searches_gets_suggestions_and_closes_a_consultation_from_an_artic
         out["agent_sees_renewed"] = [a["id"] for a in seen["articles"]][:1] == [old["id"]]
 
         status, order = await call("POST", f"/api/work-orders/{first}/submit", agent, json={
-            "title": "小区路灯不亮找谁", "category": "consult", "kb_article_id": light["id"]})
+            "title": "小区路灯不亮找谁", "category": "consult", "kb_article_id": light["id"],
+            "district": "weibin"})
         out["submit"] = (status, order["status"], order["answered_on_call"],
                          order["kb_article_id"] == light["id"], order["kb_article_version"],
                          order["closed_at"] is not None, order["due_date"])

@@ -87,6 +87,17 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
                                           {"reply": "已协调施工方夜间停工"})
                 out["reply_again"] = await post(f"/api/work-orders/{plain}/reply", dept,
                                                 {"reply": "again"})
+                async with http.get("/api/worklists/visits", headers=agent) as r:
+                    out["visits_before_review"] = [o["id"] for o in (await r.json())[
+                        "work_orders"]]
+                out["dept_reviews"] = (await post(f"/api/work-orders/{plain}/review", dept,
+                                                  {"accept": True}))[0]
+                async with http.get("/api/worklists/review", headers=sup) as r:
+                    out["review_list"] = [o["id"] for o in (await r.json())["work_orders"]]
+                out["review"] = await post(f"/api/work-orders/{plain}/review", sup,
+                                           {"accept": True})
+                out["review_again"] = (await post(f"/api/work-orders/{plain}/review", sup,
+                                                  {"accept": True}))[0]
                 out["ext_bad"] = await post(f"/api/work-orders/{complex_}/extension", dept,
                                             {"days": "three", "reason": "x"})
                 out["ext"] = await post(f"/api/work-orders/{complex_}/extension", dept,
@@ -125,8 +136,13 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
     assert sorted(out["dept_list"]) == sorted([plain, complex_, bounced])
     assert out["dept_sees_extensions"] == 403 and out["agent_accepts"] == 403
     assert out["accept"][0] == 200 and out["accept"][1]["status"] == "accepted"
-    assert out["reply"][0] == 200 and out["reply"][1]["status"] == "closed"
+    assert out["reply"][0] == 200 and out["reply"][1]["status"] == "answered"
     assert out["reply_again"][0] == 409
+    # 统一答复: no 回访 before the hotline accepts the answer; only supervisors review.
+    assert out["visits_before_review"] == [] and out["dept_reviews"] == 403
+    assert out["review_list"] == [plain]
+    assert out["review"][0] == 200 and out["review"][1]["status"] == "closed"
+    assert out["review_again"] == 409
     assert out["ext_bad"][0] == 400
     assert out["ext"][0] == 200 and out["ext"][1]["extension_days"] == 2
     assert out["dept_decides"] == 403
@@ -138,7 +154,7 @@ def test_department_supervisor_and_agent_each_do_their_part(tmp_path):
     assert out["visits"] == [plain]
     assert out["visit"][1]["satisfaction"] == "basically_satisfied"
     assert out["visit_again"] == 409  # one 回访 per answer
-    assert out["history"] == ["dispatched", "accepted", "replied", "visited"]
+    assert out["history"] == ["dispatched", "accepted", "replied", "review_accepted", "visited"]
     assert out["bad_list"] == 404
 
 
@@ -218,6 +234,9 @@ def test_department_accounts_for_supervisors_and_each_department_its_own(tmp_pat
         agent = await login(http, "agent")
         async with http.post(f"/api/work-orders/{plain}/reply", headers=dept,
                              json={"reply": "已处理"}):
+            pass
+        async with http.post(f"/api/work-orders/{plain}/review", headers=sup,
+                             json={"accept": True}):
             pass
         out = {}
         async with http.get("/api/stats/departments", headers=sup) as r:

@@ -159,6 +159,22 @@ POST   /api/admin/import/{kind=agents}                      401 403 403 403 403 
 POST   /api/admin/import/{kind=departments}                 401 403 403 403 403 415
 POST   /api/admin/import/{kind=lines}                       401 403 403 403 403 415
 POST   /api/routing/rules/check                             401 403 403 403 403 400
+# --- orders ---
+GET    /api/worklists/{kind=review}                         401 403 403 200 403 200
+GET    /api/districts                                       401 200 200 200 200 200
+GET    /api/special-lines                                   401 200 200 200 200 200
+POST   /api/department-suggestions                          401 200 403 200 403 200
+GET    /api/department-rules                                401 403 403 200 403 200
+PUT    /api/department-rules                                401 403 403 403 403 400
+GET    /api/visits/due                                      401 403 403 200 403 200
+POST   /api/order-parts/{part_id}/reassign                  401 403 403 404 403 404
+POST   /api/work-orders/{order_id}/review                   401 403 403 400 403 400
+POST   /api/work-orders/{order_id}/parts                    401 403 403 400 403 400
+POST   /api/work-orders/{order_id}/merge                    401 403 403 400 403 400
+POST   /api/work-orders/{order_id}/referral                 401 400 403 400 403 400
+POST   /api/work-orders/{order_id}/attachments              401 404 403 404 404 404
+GET    /api/work-orders/{order_id}/attachments              401 404 403 404 404 404
+GET    /api/work-orders/{order_id}/attachments/{attachment_id} 401 404 403 404 404 404
 """
 
 # --- reports ---

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
+from tests.helpers import reply_and_accept
 from worksheets import lifecycle, service
 from worksheets.calendar import CalendarDataError, WorkingCalendar, parse_arrangements
 from worksheets.calendar_store import (
@@ -166,7 +167,7 @@ def test_given_open_orders_on_the_fallback_when_2027_is_loaded_then_recomputed_a
                            complexity=None)
         december = _dispatch(s, "c.3", local(2026, 12, 1, 9))
         closed = _dispatch(s, "c.4", local(2026, 12, 30, 10))
-        lifecycle.reply(s, closed.id, department_id=closed.department_id, text="已修复",
+        reply_and_accept(s, closed.id, department_id=closed.department_id, text="已修复",
                         user_id=None, now=local(2027, 1, 4, 20))
         extended = _dispatch(s, "c.5", local(2027, 1, 25, 9), complexity="complex")
         lifecycle.request_extension(s, extended.id, department_id=extended.department_id,
@@ -232,7 +233,7 @@ def test_given_an_extension_granted_when_redispatched_or_reopened_then_no_second
     assert err.value.code == "not_extendable"
 
     def reopen_and_ask(s):
-        lifecycle.reply(s, oid, department_id=dept, text="已办", user_id=None,
+        reply_and_accept(s, oid, department_id=dept, text="已办", user_id=None,
                         now=local(2026, 12, 3))
         lifecycle.visit(s, oid, result="dissatisfied", note="", user_id=None,
                         now=local(2026, 12, 4))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
+from tests.helpers import reply_and_accept
 from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
@@ -49,7 +50,7 @@ def test_given_untouched_order_rated_dissatisfied_in_the_survey_then_department_
 
     # The department answers; the 回访 verdict is what counts for it.
     def close_and_visit(s):
-        lifecycle.reply(s, oid, department_id=dept, text="已修复", user_id=None,
+        reply_and_accept(s, oid, department_id=dept, text="已修复", user_id=None,
                         now=T0 + timedelta(days=1))
         lifecycle.visit(s, oid, result="satisfied", note="", user_id=None,
                         now=T0 + timedelta(days=1, hours=2))

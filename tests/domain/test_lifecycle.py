@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from calls import records
-from worksheets import lifecycle, service
+from tests.helpers import reply_and_accept
+from worksheets import lifecycle, review, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.lifecycle import LifecycleError
 from worksheets.models import Department, WorkOrder
@@ -61,12 +62,16 @@ def test_sign_for_and_reply_on_time_closes_the_order(db):
                                                   now=NOW)) == "wrong_status"
     assert code_of(db, lambda s: lifecycle.reply(s, oid, department_id=dept, text="  ",
                                                  user_id=None, now=NOW)) == "invalid"
-    closed = db.call(lambda s: lifecycle.reply(s, oid, department_id=dept, text="已修复路灯",
-                                               user_id=None, now=NOW + timedelta(days=1)))
-    assert (closed.status, closed.reply) == ("closed", "已修复路灯")
-    assert closed.closed_at == NOW + timedelta(days=1)
-    assert kinds(db, oid) == ["dispatched", "accepted", "replied"]
+    answered = db.call(lambda s: lifecycle.reply(s, oid, department_id=dept, text="已修复路灯",
+                                                 user_id=None, now=NOW + timedelta(days=1)))
+    # 统一答复: the answer waits for the hotline's review; nothing is closed yet.
+    assert (answered.status, answered.reply) == ("answered", "已修复路灯")
+    assert (answered.answered_at, answered.closed_at) == (NOW + timedelta(days=1), None)
     assert db.call(lambda s: lifecycle.history(s, oid))[-1]["detail"] == "on time"
+    closed = db.call(lambda s: review.accept(s, oid, now=NOW + timedelta(days=2),
+                                             user_id=None))
+    assert closed.status == "closed" and closed.closed_at == NOW + timedelta(days=2)
+    assert kinds(db, oid) == ["dispatched", "accepted", "replied", "review_accepted"]
 
 
 def test_another_departments_order_does_not_exist_for_them(db):
@@ -149,7 +154,7 @@ def test_visit_records_satisfaction_and_dissatisfied_orders_can_be_reopened(db):
     oid = dispatched(db, "6.1", dept=dept)
     assert code_of(db, lambda s: lifecycle.visit(s, oid, result="satisfied", note="",
                                                  user_id=None, now=NOW)) == "wrong_status"
-    db.call(lambda s: lifecycle.reply(s, oid, department_id=dept, text="已处理", user_id=None,
+    db.call(lambda s: reply_and_accept(s, oid, department_id=dept, text="已处理", user_id=None,
                                       now=NOW + timedelta(days=1)))
     assert db.call(lambda s: [o.id for o in lifecycle.worklist(s, "visits")]) == [oid]
     assert code_of(db, lambda s: lifecycle.visit(s, oid, result="meh", note="", user_id=None,
@@ -169,20 +174,20 @@ def test_visit_records_satisfaction_and_dissatisfied_orders_can_be_reopened(db):
         None, None, None)
     assert db.call(lambda s: [o.id for o in lifecycle.worklist(s, "dissatisfied")]) == []
     # the new answer gets its own 回访
-    db.call(lambda s: lifecycle.reply(s, oid, department_id=dept, text="已更换灯具",
+    db.call(lambda s: reply_and_accept(s, oid, department_id=dept, text="已更换灯具",
                                       user_id=None, now=NOW + timedelta(days=3)))
     assert db.call(lambda s: [o.id for o in lifecycle.worklist(s, "visits")]) == [oid]
     db.call(lambda s: lifecycle.visit(s, oid, result="satisfied", note="", user_id=None,
                                       now=NOW + timedelta(days=3)))
     assert code_of(db, lambda s: lifecycle.visit(s, oid, result="dissatisfied", note="",
                                                  user_id=None, now=NOW)) == "wrong_status"
-    assert kinds(db, oid)[-3:] == ["reopened", "replied", "visited"]
+    assert kinds(db, oid)[-4:] == ["reopened", "replied", "review_accepted", "visited"]
 
 
 def test_unreachable_citizen_leaves_no_rating_and_on_call_answers_have_no_visit(db):
     dept = departments(db)[0]
     oid = dispatched(db, "7.1", dept=dept)
-    db.call(lambda s: lifecycle.reply(s, oid, department_id=dept, text="已处理", user_id=None,
+    db.call(lambda s: reply_and_accept(s, oid, department_id=dept, text="已处理", user_id=None,
                                       now=NOW))
     visited = db.call(lambda s: lifecycle.visit(s, oid, result="unreachable", note="",
                                                 user_id=None, now=NOW))
@@ -204,9 +209,9 @@ def test_figures_completion_on_time_return_and_satisfaction(db):
     dispatched(db, "8.5", category="consult", complexity=None, on_call=True)
 
     def work(s):
-        lifecycle.reply(s, on_time, department_id=dept, text="ok", user_id=None,
+        reply_and_accept(s, on_time, department_id=dept, text="ok", user_id=None,
                         now=NOW + timedelta(days=1))
-        lifecycle.reply(s, late, department_id=dept, text="ok", user_id=None,
+        reply_and_accept(s, late, department_id=dept, text="ok", user_id=None,
                         now=NOW + timedelta(days=10))
         lifecycle.return_order(s, bounced, department_id=dept, reason="非本单位", user_id=None,
                                now=NOW)
@@ -233,12 +238,12 @@ def test_departments_are_held_to_account_worst_completion_first(db):
 
     def work(s):
         for oid in a[:3]:  # first: 3 of 4 closed, one of them late
-            lifecycle.reply(s, oid, department_id=first, text="ok", user_id=None,
+            reply_and_accept(s, oid, department_id=first, text="ok", user_id=None,
                             now=NOW + timedelta(days=1 if oid != a[2] else 9))
         lifecycle.visit(s, a[0], result="satisfied", note="", user_id=None, now=NOW)
         lifecycle.visit(s, a[1], result="dissatisfied", note="", user_id=None, now=NOW)
         for oid in b:  # second: both closed on time
-            lifecycle.reply(s, oid, department_id=second, text="ok", user_id=None, now=NOW)
+            reply_and_accept(s, oid, department_id=second, text="ok", user_id=None, now=NOW)
         # returned by the first, dispatched to the second: held there
         lifecycle.return_order(s, moved, department_id=first, reason="非本单位", user_id=None,
                                now=NOW)

@@ -15,7 +15,8 @@ from calls.models import Call
 from hotline.live_events import RetentionPurged
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.domain.conftest import SHANGHAI, local
-from worksheets import lifecycle, service
+from tests.helpers import reply_and_accept
+from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
 from worksheets.retention import purge
@@ -37,7 +38,7 @@ def make_call(s, recordings: Path, uid: str, at, *, close_at=None, follows=None)
                               answered_on_call=False, now=at,
                               calendar=WorkingCalendar.official(), tz=SHANGHAI)
     if close_at is not None:
-        lifecycle.reply(s, order.id, department_id=dept, text="已修复", user_id=None,
+        reply_and_accept(s, order.id, department_id=dept, text="已修复", user_id=None,
                         now=close_at)
     for kind, name in (("description", f"desc-{uid}.wav"), ("call", f"20251101-{uid}.wav")):
         path = recordings / name
@@ -183,3 +184,41 @@ def test_a_recording_still_to_be_transcribed_is_kept_and_not_counted(db, tmp_pat
     assert material(db, "old.pending")[0] == 2
     assert (recordings / "desc-old.pending.wav").exists()
     assert (recordings / "20251101-old.pending.wav").exists()
+
+
+def test_attachments_of_old_closed_orders_go_with_their_rows_and_open_orders_keep_theirs(
+    db, tmp_path: Path,
+) -> None:
+    from worksheets import attachments
+    from worksheets.models import WorkOrder
+    from worksheets.order_models import OrderAttachment
+
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+
+    def build(s):
+        ids = {"closed": make_call(s, recordings, "a.closed", OLD,
+                                   close_at=OLD + timedelta(days=3)),
+               "open": make_call(s, recordings, "a.open", OLD),
+               "late": make_call(s, recordings, "a.late", OLD, close_at=RECENT)}
+        for name, oid in ids.items():
+            order = s.get(WorkOrder, oid)
+            relative = attachments.new_path(order, ".jpg")
+            (recordings / relative).parent.mkdir(parents=True, exist_ok=True)
+            (recordings / relative).write_bytes(b"\xff\xd8\xff" + b"\0" * 47)
+            attachments.add(s, order, filename=f"{name}.jpg", content_type="image/jpeg",
+                            size=50, path=relative, user_id=None, now=OLD)
+        return ids
+
+    ids = db.call(build)
+    paths = db.call(lambda s: {a.order_id: a.path for a in s.scalars(select(OrderAttachment))})
+    dry = purge(db, now=NOW, retention_days=365, recordings_dir=recordings, dry_run=True)
+    assert (dry.attachments, dry.attachment_bytes) == (1, 50)
+    assert all((recordings / p).exists() for p in paths.values())
+    report = purge(db, now=NOW, retention_days=365, recordings_dir=recordings)
+    assert (report.attachments, report.attachment_bytes) == (1, 50)
+    assert "1 attachment(s) (50 bytes)" in report.summary()
+    left = db.call(lambda s: sorted(a.order_id for a in s.scalars(select(OrderAttachment))))
+    assert left == sorted([ids["open"], ids["late"]])
+    assert not (recordings / paths[ids["closed"]]).exists()
+    assert (recordings / paths[ids["open"]]).exists() and (recordings / paths[ids["late"]]).exists()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
+from tests.helpers import reply_and_accept
 from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department, OrderEvent, WorkOrder
@@ -76,7 +77,7 @@ def test_overdue_orders_are_on_the_list_and_a_urge_is_recorded_for_the_departmen
     event = db.call(lambda s: s.scalar(select(OrderEvent).where(
         OrderEvent.order_id == order.id, OrderEvent.kind == "urged")))
     assert event.department_id == order.department_id
-    db.call(lambda s: lifecycle.reply(s, order.id, department_id=order.department_id,
+    db.call(lambda s: reply_and_accept(s, order.id, department_id=order.department_id,
                                       text="已补装", user_id=None, now=due + timedelta(hours=2)))
     with pytest.raises(lifecycle.LifecycleError) as err:
         db.call(lambda s: urge(s, order.id, note="再催", user_id=None,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
+from tests.helpers import reply_and_accept
 from worksheets import lifecycle, service, visits
 from worksheets.calendar import WorkingCalendar
 from worksheets.callbacks import MAX_ATTEMPTS, RETRY_GAP, CallbackError
@@ -28,7 +29,7 @@ def closed_order(s) -> int:
                               category="complaint", complexity=None, department_id=dept,
                               answered_on_call=False, now=T0,
                               calendar=WorkingCalendar.official(), tz=SHANGHAI)
-    lifecycle.reply(s, order.id, department_id=dept, text="已处理", user_id=None,
+    reply_and_accept(s, order.id, department_id=dept, text="已处理", user_id=None,
                     now=T0 + timedelta(hours=5))
     return order.id
 

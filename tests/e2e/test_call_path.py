@@ -84,7 +84,8 @@ def test_four_calls_leave_the_right_records(database_url, tmp_path):
                 order_a = next(o for o in drafts if o["caller_number"] == "13800138000")
                 depts = await (await http.get("/api/departments", headers=headers)).json()
                 body = {"title": "夜间施工噪音扰民", "description": "工地夜间施工", "category":
-                        "complaint", "department_id": depts["departments"][0]["id"]}
+                        "complaint", "department_id": depts["departments"][0]["id"],
+                        "district": "jintai"}
                 async with http.post(f"/api/work-orders/{order_a['id']}/submit",
                                      headers=headers, json=body) as r:
                     submitted = await r.json()

@@ -21,7 +21,7 @@ from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.phones import Phone
 from routing.models import AuditEntry
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
-from tests.helpers import PASSWORD, prepare_database
+from tests.helpers import PASSWORD, prepare_database, reply_and_accept
 from worksheets.models import CallbackAttempt, CallbackTask, WorkOrder
 
 CITIZEN = "13900139000"
@@ -275,7 +275,7 @@ def test_an_unregistered_phone_or_an_agent_hanging_up_first_costs_the_citizen_no
 def test_visit_by_click_to_call_reaches_the_citizen_of_a_closed_order(tmp_path):
     from zoneinfo import ZoneInfo
 
-    from worksheets import lifecycle, service
+    from worksheets import service
     from worksheets.calendar import WorkingCalendar
     from worksheets.models import OrderEvent
 
@@ -294,7 +294,7 @@ def test_visit_by_click_to_call_reaches_the_citizen_of_a_closed_order(tmp_path):
                                   calendar=WorkingCalendar.default(),
                                   tz=ZoneInfo("Asia/Shanghai"))
         if close:
-            lifecycle.reply(s, order.id, department_id=1, text="已修复", user_id=None,
+            reply_and_accept(s, order.id, department_id=1, text="已修复", user_id=None,
                             now=START)
         return order.id
 

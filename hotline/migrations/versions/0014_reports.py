@@ -5,7 +5,7 @@ Expand only: three new tables, indexes and triggers that write to the new
 orders as before; the triggers mark them all the same).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-05 21:00:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import hotline.db
 
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
