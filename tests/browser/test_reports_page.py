@@ -16,24 +16,15 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from calls import records
+from tests.browser.language import assert_chinese
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
 
 pytestmark = pytest.mark.browser
 
-try:  # the shared language check (agentui's tests/browser/language.py)
-    from tests.browser.language import assert_chinese
-except ImportError:  # until it is merged: the same rule, without its allow-list subtleties
-    import re
-
-    def assert_chinese(page: Any) -> None:
-        text = page.evaluate("document.body.innerText + '\\n' + [...document.querySelectorAll("
-                             "'select option')].map(o => o.textContent).join('\\n')")
-        words = set(re.findall(r"[A-Za-z][A-Za-z0-9_./@-]*[A-Za-z0-9]|[A-Za-z]", text))
-        # the header shows the login's display name (the demo's are Latin)
-        assert words <= {"English", "CSV", "XLSX", "sup", "dept"}, words
 SLOW = 30_000
+NAMES = {"sup", "dept"}  # the logins' display names in the header (tests.helpers)
 
 
 def traffic(s: Any) -> tuple[str, str]:
@@ -71,7 +62,7 @@ def test_supervisor_and_department_read_the_reports(stack, open_page, shot):
     expect(totals).to_contain_text("求助", timeout=SLOW)
     expect(totals).to_contain_text("投诉")
     expect(page.get_by_test_id("report").locator(".uplot")).to_have_count(1)
-    assert_chinese(page)
+    assert_chinese(page, allow=NAMES)
     shot(page, "supervisor-category")
 
     page.get_by_test_id("dimension").select_option("department")
@@ -84,7 +75,7 @@ def test_supervisor_and_department_read_the_reports(stack, open_page, shot):
     names = [row[2] for row in book["报表"].iter_rows(min_row=2, values_only=True)]
     assert sorted(names) == sorted([first, second])
     expect(page.get_by_test_id("accounts")).to_contain_text(first)
-    assert_chinese(page)
+    assert_chinese(page, allow=NAMES)
     shot(page, "supervisor-department-month")
 
     dept = open_page("department", "/#/reports")
@@ -93,4 +84,4 @@ def test_supervisor_and_department_read_the_reports(stack, open_page, shot):
     expect(dept.get_by_test_id("dimension")).to_have_count(0)
     expect(dept.get_by_test_id("today")).to_have_count(0)
     expect(dept.get_by_test_id("accounts").locator("tbody tr")).to_have_count(1)
-    assert_chinese(dept)
+    assert_chinese(dept, allow=NAMES)

@@ -15,7 +15,7 @@ from reports.models import ReportDirty
 from reports.query import ReportError, ReportRequest, report
 from reports.rollup import RollupConfig, refresh
 from tests.domain.conftest import SHANGHAI, local
-from worksheets import lifecycle, service
+from worksheets import lifecycle, review, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.stats import department_stats, period_stats
 
@@ -85,6 +85,9 @@ def test_given_traffic_then_rollups_match_the_stats_from_the_rows(db) -> None:
             else:
                 lifecycle.reply(s, oid, department_id=dept, text="已办", user_id=None,
                                 now=later + timedelta(days=n))
+                # 统一答复: the hotline accepts the answer a little later
+                review.accept(s, oid, now=later + timedelta(days=n, minutes=30), user_id=None,
+                              note="")
                 if n % 2:
                     lifecycle.visit(s, oid, result="satisfied", note="", user_id=None,
                                     now=later + timedelta(days=n, hours=1))
