@@ -28,6 +28,7 @@ from hotline.deps import Deps
 from hotline.election import Election
 from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
 from hotline.live_events import PbxView
+from hotline.metrics import MetricsServer
 from hotline.migrate import current_revision, head_revision
 from hotline.outbox import OutboxItem, OutboxWorker
 from hotline.pg_relay import PgRelay
@@ -38,6 +39,7 @@ from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
 from pbx.model import PbxModel
 from pbx.model_events import Resynced
+from reports.rollup import refresh_job
 from routing.menu import RoutingTable
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
@@ -91,6 +93,7 @@ class Backend:
         self._duty_tasks: dict[str, asyncio.Task[None]] = {}
         self._stopped = False
         self.relay: PgRelay | None = None
+        self.metrics: MetricsServer | None = None
 
     async def start(self) -> None:
         """Start everything; a failed or cancelled start stops what it had started."""
@@ -187,6 +190,14 @@ class Backend:
         server = site._server
         assert server is not None
         self.http_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if settings.metrics_listen is not None:
+            self.metrics = MetricsServer(deps, self.status, self.staffing.states.snapshot)
+            try:
+                await self.metrics.start(settings.metrics_listen.host,
+                                         settings.metrics_listen.port)
+            except OSError as exc:
+                raise StartupError(f"HOTLINE_METRICS_LISTEN: cannot listen on "
+                                   f"{settings.metrics_listen}: {exc.strerror}") from None
 
         # Started last before the PBX link, so that a failed start leaves no task behind.
         await self.staffing.start()
@@ -225,6 +236,7 @@ class Backend:
         self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
         self._tasks.append(asyncio.create_task(deadline_warnings(deps),
                                                name="deadline-warnings"))
+        self._tasks.append(asyncio.create_task(refresh_job(deps), name="report-rollups"))
         log.info("backend %s up: http %s:%s, FastAGI %s:%s", self.owner,
                  settings.http_listen.host, self.http_port, settings.agi_listen.host,
                  self.fastagi.port)
@@ -346,6 +358,8 @@ class Backend:
             await self.fastagi.close()
         if self._runner:
             await self._runner.cleanup()
+        if self.metrics:
+            await self.metrics.close()
         if self._outbox:
             await self._outbox.close()
         if self.transcription:
