@@ -4,7 +4,7 @@ Expand only (the previous release keeps running beside this one during an
 upgrade): two new tables and nullable columns it does not know about.
 
 Revision ID: 0016
-Revises: 0015
+Revises: 0014
 Create Date: 2026-12-05 21:00:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import hotline.db
 
 
 revision = '0016'
-down_revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
