@@ -2,19 +2,14 @@
 
 One row per shift: date, weekday, shift times, the team whose shift it is,
 the agents who actually work it (swaps, leave and overtime applied) and
-whether it is short.  The XLSX is written by hand (a zip of a few XML
-parts, inline strings, no styles): enough for Excel, WPS and LibreOffice,
-and no dependency.
+whether it is short.  CSV and XLSX are written by hotline.spreadsheet
+(openpyxl).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from datetime import date, timedelta
 from typing import Any
-from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +17,7 @@ from sqlalchemy.orm import Session
 from agents import rota
 from agents.models import Agent, Team
 from agents.roster import load_roster
-from hotline.spreadsheet import safe_row
+from hotline import spreadsheet
 
 WEEKDAYS = "一二三四五六日"
 COLUMNS = ("date", "weekday", "shift", "start", "end", "team", "agents", "count", "short")
@@ -58,7 +53,7 @@ def rota_rows(session: Session, config: rota.RotaConfig, first_day: date,
     return rows
 
 
-def _cells(row: dict[str, Any]) -> list[str | int]:
+def cells(row: dict[str, Any]) -> list[str | int]:
     agents = " ".join(f"{a['name']}({a['number']})" for a in row["agents"])
     return [row["date"], row["weekday"], row["shift"] + 1, row["start"][11:], row["end"][11:],
             row["team"], agents, row["count"], "是" if row["short"] else ""]
@@ -66,79 +61,9 @@ def _cells(row: dict[str, Any]) -> list[str | int]:
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel shows the Chinese correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADINGS)
-    for row in rows:
-        writer.writerow(safe_row(_cells(row)))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _column(n: int) -> str:
-    name = ""
-    n += 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
-def _sheet_xml(table: list[list[str | int]]) -> str:
-    lines = []
-    for r, cells in enumerate(table, start=1):
-        parts = []
-        for c, value in enumerate(cells):
-            ref = f"{_column(c)}{r}"
-            if isinstance(value, int):
-                parts.append(f'<c r="{ref}"><v>{value}</v></c>')
-            else:
-                parts.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
-                             f"{escape(value)}</t></is></c>")
-        lines.append(f'<row r="{r}">{"".join(parts)}</row>')
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            f'<sheetData>{"".join(lines)}</sheetData></worksheet>')
-
-
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" '
-    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.spreadsheetml.worksheet+xml"/></Types>'
-)
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-)
-_WORKBOOK = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-    '<sheets><sheet name="排班表" sheetId="1" r:id="rId1"/></sheets></workbook>'
-)
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
-)
+    return spreadsheet.to_csv(HEADINGS, (cells(r) for r in rows))
 
 
 def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
     """One worksheet, 排班表, with the same columns as the CSV."""
-    table: list[list[str | int]] = [list(HEADINGS), *(_cells(r) for r in rows)]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        z.writestr("_rels/.rels", _ROOT_RELS)
-        z.writestr("xl/workbook.xml", _WORKBOOK)
-        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        z.writestr("xl/worksheets/sheet1.xml", _sheet_xml(table))
-    return buffer.getvalue()
+    return spreadsheet.to_xlsx("排班表", HEADINGS, (cells(r) for r in rows))

@@ -105,7 +105,7 @@ async def list_agents(request: web.Request) -> web.Response:
         return [{"id": a.id, "number": a.number, "name": a.name, "team": t.name,
                  "team_index": t.rota_index, "interface": a.interface,
                  "logged_in": a.id in staffing.logged_in,
-                 "leaving": a.id in staffing.leaving,
+                 "leaving": staffing.is_leaving(a.id),
                  "state": states[a.id]["state"] if a.id in states else "logged_out",
                  "seconds_in_state": states[a.id]["seconds_in_state"] if a.id in states
                  else None}

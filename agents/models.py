@@ -119,6 +119,34 @@ class HandoverNote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class QueueCheckIn(Base):
+    """An agent of the next shift who checked in early: joins the queues when it
+    starts (kept here, not in one backend's memory: the shift change is run by
+    the elected backend, and survives a restart or a takeover)."""
+
+    __tablename__ = "queue_checkins"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShiftChange(Base):
+    """The change into one shift, run once by the elected backend: announced,
+    its agents moved on and off the queues (``done_at``), its no-shows checked.
+    A backend taking over finds what its predecessor left undone here."""
+
+    __tablename__ = "shift_changes"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shift_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_index: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(80))  # the backend that started it
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    no_shows_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
 class PauseReason(Base):
     """A reason an agent may pause for, kept by supervisors, with a time limit."""
 

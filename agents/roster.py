@@ -14,11 +14,11 @@ import copy
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from agents import rota
-from agents.models import Agent, OvertimeGrant, RotaRequest, RotaSettings, Team
+from agents.models import Agent, OvertimeGrant, QueueCheckIn, RotaRequest, RotaSettings, Team
 
 SlotKey = tuple[date, int]  # (day the shift starts, shift index)
 HOUR = timedelta(hours=1)
@@ -199,3 +199,16 @@ def swap_moves(r: RotaRequest) -> list[tuple[int, SlotKey, SlotKey]]:
 def current_slot_key(config: rota.RotaConfig, local_now: datetime) -> SlotKey:
     s = rota.shift_at(config, local_now)
     return s.day, s.index
+
+
+def check_in(session: Session, agent_id: int, starts_at: datetime, now: datetime) -> None:
+    """An early check-in for the shift starting at ``starts_at`` (again: replaced)."""
+    row = session.get(QueueCheckIn, agent_id)
+    if row is None:
+        session.add(QueueCheckIn(agent_id=agent_id, starts_at=starts_at, checked_in_at=now))
+    else:
+        row.starts_at, row.checked_in_at = starts_at, now
+
+
+def check_out(session: Session, agent_id: int) -> None:
+    session.execute(delete(QueueCheckIn).where(QueueCheckIn.agent_id == agent_id))

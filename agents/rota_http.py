@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from agents import demand, export, requests, rota
 from agents.models import HandoverNote
 from agents.roster import ShiftPolicy, all_slots, load_roster, save_settings
-from agents.staffing import Staffing, handover_notes
+from agents.shift_duty import handover_notes
+from agents.staffing import Staffing
 from console.auth import DEPS_KEY, principal
+from console.exports import send_export
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline.live_events import RotaChanged
 
@@ -116,13 +118,10 @@ async def export_rota(request: web.Request) -> web.Response:
         raise BadInput("format must be csv or xlsx")
     config = _staffing(request).config
     rows = await request.app[DEPS_KEY].db.run(lambda s: export.rota_rows(s, config, start, days))
-    name = f"rota-{start.isoformat()}-{days}d.{fmt}"
-    body, kind = ((export.to_csv(rows), "text/csv; charset=utf-8") if fmt == "csv" else
-                  (export.to_xlsx(rows), "application/vnd.openxmlformats-officedocument."
-                                         "spreadsheetml.sheet"))
-    disposition = f'attachment; filename="{name}"'
-    return web.Response(body=body, headers={"Content-Type": kind,
-                                            "Content-Disposition": disposition})
+    return await send_export(request, fmt=fmt, name=f"rota-{start.isoformat()}-{days}d",
+                             sheet="排班表", headings=export.HEADINGS,
+                             rows=[export.cells(r) for r in rows],
+                             detail=f"from {start.isoformat()}, {days} days")
 
 
 def config_dict(config: rota.RotaConfig, policy: ShiftPolicy) -> dict[str, Any]:

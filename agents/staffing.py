@@ -4,28 +4,28 @@ An agent rostered for the running shift (their team's, or one taken by a
 swap or granted as overtime) who logs into the console is added to every
 service queue (QueueAdd) with the penalties of their skills; outside their
 shifts they are refused.  An agent of the next shift may check in up to
-``early_login_minutes`` before it and is added when it starts.
+``early_login_minutes`` before it (stored in ``queue_checkins``) and is
+added when it starts.
 
-At each shift change, agents no longer rostered leave the queues: at once
-if idle, otherwise they are paused (reason ``shift-end``, so no new call
-reaches them) and removed when their call and wrap-up are over.
-``no_show_minutes`` into a shift, rostered agents not on the queues are
-flagged to supervisors (by one backend of several: ``alerts``).  Each
-backend changes shifts for the agents it follows.
+Who is on the queues is Asterisk's to say, and every backend follows it
+from the PBX model: agents another backend logged in (or that this one
+logged in before it restarted) are adopted when their members appear or
+after a resync, and forgotten when Asterisk reports them taken off every
+queue.  So an agent can pause or log out through any backend.
 
-Who is on the queues is Asterisk's to say: after every resync of the PBX
-model, agents on its queues whom this process did not log in (it
-restarted, or another backend logged them in) are adopted (and taken off
-if their shift is over), and logged-in agents missing from them (Asterisk
-restarted: dynamic members are gone) are added again.
+What must be done once is done by the backend in charge (the elected one
+of several, ``in_charge``; :mod:`agents.shift_duty` runs the shift changes
+and the no-show checks): taking off agents whose shift is over (at once if
+idle, otherwise paused with reason ``shift-end`` and removed when their
+call and wrap-up are over), and putting back agents Asterisk lost (it
+restarted: dynamic members are gone).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,10 +33,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import rota
-from agents.alerts import raise_alert
 from agents.desk import AgentDesk
-from agents.models import Agent, HandoverNote, PauseReason, Team
-from agents.roster import ShiftPolicy, SlotKey, load_roster, load_settings
+from agents.models import Agent, PauseReason, QueueCheckIn, Team
+from agents.roster import ShiftPolicy, SlotKey, check_in, check_out, load_roster, load_settings
+from agents.staffing_follow import FollowsPbx, all_shift_end
 from agents.state import SHIFT_END_REASON, AgentStates
 from agents.wrapup import WrapUpHold
 from hotline.deps import Deps
@@ -45,14 +45,10 @@ from hotline.live_events import (
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
-    ShiftChanged,
 )
 from hotline.tasks import cancel_and_wait
-from pbx import model_events as me
 from pbx.commands import AmiError, PbxCommands
 from pbx.model import PbxModel
-from pbx.model_events import agent_number
-from pbx.state import MemberState
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +91,7 @@ class AgentOnQueues:
     starts_at: datetime | None = None  # checked in early: joins at this instant
 
 
-class Staffing:
+class Staffing(FollowsPbx):
     def __init__(self, deps: Deps, config: rota.RotaConfig | None = None,
                  model: PbxModel | None = None) -> None:
         self.deps = deps
@@ -103,7 +99,7 @@ class Staffing:
         self.config = config or rota.RotaConfig(min_on_duty=5)
         self.policy = ShiftPolicy()
         self.logged_in: dict[int, AgentOnQueues] = {}
-        self.waiting: dict[int, AgentOnQueues] = {}
+        # Being paused at their shift's end right now (Asterisk says so afterwards).
         self.leaving: set[int] = set()
         self.states = AgentStates(deps, self.policy.wrapup_seconds)
         self.states.on_idle(self._agent_idle)
@@ -111,10 +107,15 @@ class Staffing:
         hold = deps.settings.wrapup_max_seconds if deps.settings is not None else 0
         self.wrapup = WrapUpHold(self, hold) if hold > 0 else None
         self._tasks: set[asyncio.Task[None]] = set()
-        # Whether this backend raises the no-show alerts (the elected one of several).
-        self.alerts = True
+        # Whether this backend runs the once-only duties (the elected one of several).
+        self.in_charge = True
         self._resync_lock = asyncio.Lock()
-        self._joining: set[int] = set()
+        self._joining: dict[int, str] = {}  # agent id -> member name
+        self._adopting: set[str] = set()
+        # Members a resync found gone that nobody took off: member name -> queues.
+        self._lost: dict[str, set[str]] = {}
+        # Set once the PBX model's first resync has been followed (who is on the queues).
+        self.ready = asyncio.Event()
 
     # ---------------------------------------------------------------- life
     async def start(self) -> None:
@@ -130,6 +131,15 @@ class Staffing:
         await self.states.close()
         await self.desk.close()
         await cancel_and_wait(list(self._tasks))
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def spawn(self, coro: Any, name: str) -> None:
+        """Run ``coro`` off the PBX model's handler loop (cancelled at close)."""
+        self._spawn(coro, name)
 
     # --------------------------------------------------------------- lookups
     def local_now(self) -> datetime:
@@ -147,33 +157,50 @@ class Staffing:
         return await self.deps.db.run(
             lambda s: load_roster(s, config, key[0], key[0]).agents_on(*key))
 
+    async def checked_in(self, agent_id: int) -> bool:
+        """Checked in early for the next shift (stored: any backend may have taken it)."""
+        return await self.deps.db.run(lambda s: s.get(QueueCheckIn, agent_id) is not None)
+
+    def is_leaving(self, agent_id: int) -> bool:
+        """Their shift is over: paused (``shift-end``) until their call is over."""
+        if agent_id in self.leaving:
+            return True
+        member = self.logged_in.get(agent_id)
+        if member is None or self.model is None:
+            return False
+        # By key, not a scan of every member: asked at every call's end.
+        members = self.model.state.members
+        return all_shift_end(m for q in member.queues
+                             if (m := members.get((q, member.interface))) is not None)
+
     # ------------------------------------------------------------ the queues
     async def queue_login(self, agent_id: int) -> AgentOnQueues:
         """Join the queues now, or at the start of a shift beginning soon."""
-        if agent_id in self.logged_in and agent_id not in self.leaving:
+        if agent_id in self.logged_in and not self.is_leaving(agent_id):
             return self.logged_in[agent_id]
-        member = await self._member(agent_id)
+        member = await self.member(agent_id)
         current = rota.shift_at(self.config, self.local_now())
         if agent_id in await self.rostered((current.day, current.index)):
-            if agent_id in self.leaving:  # rostered again (overtime): keep them on
+            if agent_id in self.logged_in:  # leaving, rostered again (overtime): kept on
                 self.leaving.discard(agent_id)
                 await self._pause_member(member, False, "")
                 return self.logged_in[agent_id]
-            await self._join(member)
+            await self.join(member)
             return member
         upcoming = rota.shift_at(self.config, current.end)
         early = timedelta(minutes=self.policy.early_login_minutes)
         soon = current.end - self.local_now() <= early
         if soon and agent_id in await self.rostered((upcoming.day, upcoming.index)):
-            member.starts_at = self.aware(upcoming.start)
-            self.waiting[agent_id] = member
+            member.starts_at = starts_at = self.aware(upcoming.start)
+            now = self.deps.clock.now()
+            await self.deps.db.run(lambda s: check_in(s, agent_id, starts_at, now))
             self.deps.bus.publish(AgentCheckedIn(agent_id=agent_id,
-                                                 starts_at=member.starts_at.isoformat()))
+                                                 starts_at=starts_at.isoformat()))
             return member
         raise StaffingError("you are not rostered for this shift; a supervisor must allow "
                             "overtime")
 
-    async def _member(self, agent_id: int) -> AgentOnQueues:
+    async def member(self, agent_id: int) -> AgentOnQueues:
         def load(s: Session) -> tuple[Agent, Team]:
             agent = s.get(Agent, agent_id)
             if agent is None or not agent.active:
@@ -188,14 +215,16 @@ class Staffing:
         member.queues = penalties(agent.skills, self.deps.routing.queues())
         return member
 
-    async def _join(self, member: AgentOnQueues) -> None:
+    async def join(self, member: AgentOnQueues) -> None:
+        """Onto every queue of theirs not yet theirs at the PBX (a change resumed
+        after a takeover adds only what is missing)."""
         member.starts_at = None
-        # Joining: a resync meanwhile sees them on some queues; not to be adopted.
-        self._joining.add(member.agent_id)
+        # Joining: a resync or a member event meanwhile is not an adoption.
+        self._joining[member.agent_id] = member.member_name
         try:
             await self._add(member)
         finally:
-            self._joining.discard(member.agent_id)
+            self._joining.pop(member.agent_id, None)
         self.logged_in[member.agent_id] = member
         self.deps.bus.publish(AgentLoggedIn(agent_id=member.agent_id,
                                             member=member.member_name,
@@ -203,21 +232,29 @@ class Staffing:
 
     async def _add(self, member: AgentOnQueues) -> None:
         pbx = self._pbx()
+        there = {m.queue for m in self.model.members_of(member.member_name)} \
+            if self.model is not None else set()
         for queue, penalty in member.queues.items():
+            if queue in there:
+                continue
             try:
                 await pbx.queue_add(queue, member.interface, member.member_name, penalty)
             except AmiError as exc:
                 raise StaffingError(f"QueueAdd {queue}: {exc.message}") from exc
 
     async def queue_logout(self, agent_id: int) -> None:
-        """Leave the queues now (a waiting check-in is simply dropped)."""
-        self.waiting.pop(agent_id, None)
+        """Leave the queues now (a check-in for the next shift is simply dropped)."""
+        await self.deps.db.run(lambda s: check_out(s, agent_id))
         self.leaving.discard(agent_id)
         member = self.logged_in.pop(agent_id, None)
         if member is None:
             return
         pbx = self._pbx()
+        there = {m.queue for m in self.model.members_of(member.member_name)} \
+            if self.model is not None else set(member.queues)
         for queue in member.queues:
+            if queue not in there:
+                continue  # already off (another backend took them off first)
             try:
                 await pbx.queue_remove(queue, member.interface)
             except AmiError as exc:
@@ -229,7 +266,7 @@ class Staffing:
         member = self.logged_in.get(agent_id)
         if member is None:
             raise StaffingError("not logged into the queues")
-        if agent_id in self.leaving:
+        if self.is_leaving(agent_id):
             raise StaffingError("your shift has ended: you leave the queues after this call")
         code = await self._reason_code(reason) if paused else ""
         await self._pause_member(member, paused, code)
@@ -256,131 +293,35 @@ class Staffing:
             return await self.wrapup.order_done(agent_id)
         return await self.states.end_wrapup(agent_id)
 
-    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        """Run ``work`` off the PBX model's handler loop (cancelled at close)."""
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    # ---------------------------------------------------------------- resync
     def follow(self, model: PbxModel) -> None:
-        """After each resync of the model: adopt the agents Asterisk has on its
-        queues (this backend restarted), put back those it lost (it restarted)."""
-        self.model = model
-        model.subscribe(me.Resynced.NAME, self._resynced)
-        self.desk.follow(model)
+        super().follow(model)
+        self.desk.follow(model)  # phones registering or going: the agent's own view
 
-    def _resynced(self, _event: me.Resynced) -> None:
-        # Not on the model's dispatcher: the QueueAdds' own events must flow.
-        self.spawn(self.resync(), "staffing-resync")
-
-    async def resync(self) -> None:
-        """Make staffing and Asterisk's queues agree, from the model's members."""
-        async with self._resync_lock:  # two resyncs in a row: one after the other
-            await self._agree_with_pbx()
-
-    async def _agree_with_pbx(self) -> None:
-        assert self.model is not None
-        on_pbx: dict[str, dict[str, MemberState]] = {}
-        for m in self.model.state.members.values():
-            # Static members (queues.conf) are the configuration's, not staffing's.
-            if m.dynamic and agent_number(m.name) is not None:
-                on_pbx.setdefault(m.name, {})[m.queue] = m
-        known = {m.member_name for m in self.logged_in.values()}
-        for member_name, queues in sorted(on_pbx.items()):
-            if member_name not in known:
-                await self._adopt(member_name, queues)
-        for member in list(self.logged_in.values()):
-            missing = {q: p for q, p in member.queues.items()
-                       if q not in on_pbx.get(member.member_name, {})}
-            if missing:  # Asterisk restarted: it forgets dynamic members
-                log.warning("%s is missing from %d queue(s) at the PBX; adding again",
-                            member.member_name, len(missing))
-                await self._guarded(self._add(replace(member, queues=missing)), member,
-                                    "rejoin the queues")
-
-    async def _adopt(self, member_name: str, queues: dict[str, MemberState]) -> None:
-        """An agent on Asterisk's queues whom this process did not log in."""
-        number = agent_number(member_name)
-        agent_id = await self.deps.db.run(lambda s: s.scalar(
-            select(Agent.id).where(Agent.number == number)))
-        if agent_id is None:
-            return
-        try:
-            member = await self._member(agent_id)
-        except StaffingError as exc:
-            log.warning("%s is on the queues but %s; left as Asterisk has it", member_name, exc)
-            return
-        if agent_id in self.logged_in or agent_id in self._joining:
-            return  # logged in here while we looked them up
-        member.queues = {q: member.queues.get(q, 2) for q in queues}
-        self.logged_in[agent_id] = member
-        log.info("%s found on %d queue(s) at the PBX; following them", member_name, len(queues))
-        if all(m.paused and m.paused_reason == SHIFT_END_REASON for m in queues.values()):
-            self.leaving.add(agent_id)
-            if self.states.is_idle(agent_id):
-                await self._guarded(self.queue_logout(agent_id), member, "leave the queues")
-            return
-        current = rota.shift_at(self.config, self.local_now())
-        if agent_id not in await self.rostered((current.day, current.index)):
-            await self._end_shift_for(agent_id, member)
-
-    # --------------------------------------------------------- shift changes
-    async def shift_changes(self) -> None:
-        """Runs for the process's life: shift changes and the no-show checks after them."""
-        cursor = self.deps.clock.now()
-        no_show_done: SlotKey | None = None
-        while True:
-            local = max(self.local_now(), cursor.astimezone(self.deps.settings.tz)
-                        .replace(tzinfo=None))
-            current = rota.shift_at(self.config, local)
-            key = (current.day, current.index)
-            no_show_at = self.aware(current.start + timedelta(
-                minutes=self.policy.no_show_minutes))
-            if no_show_done != key and self.aware(local) < no_show_at:
-                await self._sleep_until(no_show_at)
-                await self._check_no_shows(key)
-                no_show_done = key
-                continue
-            change_at = self.aware(current.end)
-            await self._sleep_until(change_at)
-            await self._change_shift(change_at)
-            cursor = change_at
-
-    async def _sleep_until(self, instant: datetime) -> None:
-        await asyncio.sleep(max((instant - self.deps.clock.now()).total_seconds(), 0.001))
-
-    async def _change_shift(self, at: datetime) -> None:
-        local = at.astimezone(self.deps.settings.tz).replace(tzinfo=None)
-        new = rota.shift_at(self.config, local)
-        on = await self.rostered((new.day, new.index))
-        notes = await self.deps.db.run(lambda s: handover_notes(
-            s, rota.shift_at(self.config, local - timedelta(seconds=1))))
-        # Every instance changes shifts (for the agents it follows): each tells its own
-        # consoles, not relayed.
-        self.deps.bus.publish(ShiftChanged(team_index=new.team_index, day=new.day.isoformat(),
-                                           shift=new.index, handover=notes), relay=False)
-        for agent_id, member in list(self.waiting.items()):
-            del self.waiting[agent_id]
-            if agent_id in on:
-                await self._guarded(self._join(member), member, "join the queues")
-        for agent_id, member in list(self.logged_in.items()):
-            if agent_id in on or agent_id in self.leaving:
-                continue
-            await self._end_shift_for(agent_id, member)
-
-    async def _end_shift_for(self, agent_id: int, member: AgentOnQueues) -> None:
+    # ------------------------------------------------- the one in charge's part
+    async def end_shift_for(self, agent_id: int, member: AgentOnQueues) -> None:
         """Off the queues now if idle, else paused and off after the call."""
         if self.states.is_idle(agent_id):
             log.info("shift over for %s; removing from the queues", member.member_name)
-            await self._guarded(self.queue_logout(agent_id), member, "leave the queues")
-        else:
-            log.info("shift over for %s; leaves after the call", member.member_name)
-            self.leaving.add(agent_id)
-            await self._guarded(self._pause_member(member, True, SHIFT_END_REASON),
+            await self.guarded(self.queue_logout(agent_id), member, "leave the queues")
+            return
+        if self.is_leaving(agent_id):
+            return  # paused for it already (by this backend or the one before)
+        log.info("shift over for %s; leaves after the call", member.member_name)
+        self.leaving.add(agent_id)
+        try:
+            await self.guarded(self._pause_member(member, True, SHIFT_END_REASON),
                                 member, "pause at shift end")
+        finally:
+            self.leaving.discard(agent_id)
 
-    async def _guarded(self, action: object, member: AgentOnQueues, what: str) -> None:
+    async def settle_leavers(self) -> None:
+        """Take off the queues those paused at their shift's end who are idle now
+        (the backend that paused them may have died before their call ended)."""
+        for agent_id, member in list(self.logged_in.items()):
+            if self.is_leaving(agent_id) and self.states.is_idle(agent_id):
+                await self.guarded(self.queue_logout(agent_id), member, "leave the queues")
+
+    async def guarded(self, action: object, member: AgentOnQueues, what: str) -> None:
         """One agent's AMI failure must not stop the shift change for the others."""
         try:
             await action  # type: ignore[misc]
@@ -388,41 +329,10 @@ class Staffing:
             log.error("%s could not %s: %s", member.member_name, what, exc)
 
     def _agent_idle(self, agent_id: int) -> None:
-        if agent_id not in self.leaving:
-            return
-        task = asyncio.create_task(self.queue_logout(agent_id), name=f"shift-end-{agent_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _check_no_shows(self, key: SlotKey) -> None:
-        if not self.alerts:
-            return
-        # On Asterisk's queues counts too: another backend may have logged them in.
-        present = set(self.logged_in) | self.states.on_queues()
-        absent = sorted((await self.rostered(key)) - present)
-        if not absent:
-            return
-        names = await self.deps.db.run(lambda s: {
-            a.id: a.member_name for a in s.scalars(select(Agent).where(Agent.id.in_(absent)))})
-        for agent_id in absent:
-            await raise_alert(self.deps, "no_show", agent_id,
-                              f"{names.get(agent_id, agent_id)} is rostered for the shift of "
-                              f"{key[0]} #{key[1] + 1} and not on the queues "
-                              f"{self.policy.no_show_minutes} minutes in")
+        if self.in_charge and self.is_leaving(agent_id):
+            self._spawn(self.queue_logout(agent_id), f"shift-end-{agent_id}")
 
     def _pbx(self) -> PbxCommands:
         if self.model is None or not self.model.connected:
             raise StaffingError("the PBX is not connected")
         return self.model.commands
-
-
-def handover_notes(session: Session, shift: rota.ShiftSlot) -> list[dict[str, object]]:
-    """Notes written during ``shift``, oldest first."""
-    from hotline.accounts import User
-
-    rows = session.execute(
-        select(HandoverNote, User.display_name).join(User, HandoverNote.author_id == User.id)
-        .where(HandoverNote.day == shift.day, HandoverNote.shift_index == shift.index)
-        .order_by(HandoverNote.created_at, HandoverNote.id)).all()
-    return [{"id": n.id, "author": name, "text": n.text, "created_at": n.created_at.isoformat(),
-             "day": n.day.isoformat(), "shift": n.shift_index} for n, name in rows]

@@ -3,6 +3,17 @@
 Usage: python bench/bench_scale.py [--rate 10] [--minutes 10] [--agents 500]
        [--instances 1] [--talk 30] [--admin-url postgresql+psycopg://root@127.0.0.1:5432/postgres]
 
+Checks that nothing is lost: every call placed has a record (ended), every
+answered call a work order (draft or submitted), and the outbox is drained
+(with transcription off, the whole-call recordings' outbox items are taken by
+a stand-in handler here that only checks the item names its call, so the
+outbox's claiming, leases and finishing run as in production).  Reports the
+process's memory (RSS sampled every 10 simulated seconds) and the event
+loop's lag: every half simulated second a callback is queued with
+``call_soon`` and the real time until it runs is measured (how long ready
+work waits behind other work on the one loop the backends and the stand-in
+share).
+
 Creates a fresh PostgreSQL database, seeds the demo city plus enough agents
 of the team on duty to make ``--agents``, logs them all into the queues, and
 places ``--rate`` calls a second for ``--minutes`` simulated minutes through
@@ -43,9 +54,11 @@ from hotline.clock import Clock, run_simulated  # noqa: E402
 from hotline.db import Database  # noqa: E402
 from hotline.demo import free_port  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
+from hotline.outbox import CALL_RECORDING, DONE, OutboxItem  # noqa: E402
 from hotline.seed import seed_demo_city  # noqa: E402
 from hotline.settings import PROJECT_ROOT, AmiTarget, Listen, load_settings  # noqa: E402
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour  # noqa: E402
+from worksheets.models import WorkOrder  # noqa: E402
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00 in Baoji
 
@@ -90,9 +103,16 @@ async def run(url: str, args: argparse.Namespace, var: Path, agent_ids: list[int
                                 agi_listen=Listen("127.0.0.1", port),
                                 http_listen=Listen("127.0.0.1", 0), instance_name=f"b{i + 1}"),
                         clock=clock) for i, port in enumerate(ports)]
+    collected: list[str] = []
+
+    async def recording_collected(payload: dict) -> None:  # transcription is off
+        assert payload["uniqueid"]
+        collected.append(payload["uniqueid"])
+
     for b in backends:
         await b.start()
-        assert b.deps is not None and b.deps.ami is not None
+        assert b.deps is not None and b.deps.ami is not None and b.deps.outbox is not None
+        b.deps.outbox.handle(CALL_RECORDING, recording_collected)
         await b.deps.ami.wait_ready(30)
     db = backends[0].deps.db  # type: ignore[union-attr]
     agents = await db.run(lambda s: [(a.id, a.interface) for a in s.scalars(
@@ -100,6 +120,8 @@ async def run(url: str, args: argparse.Namespace, var: Path, agent_ids: list[int
     for n, (agent_id, interface) in enumerate(agents):
         sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=args.talk))
         await backends[n % len(backends)].staffing.queue_login(agent_id)  # type: ignore[union-attr]
+    monitor = Monitor()
+    monitor.start()
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     wall0, virtual0 = time.perf_counter(), clock.monotonic()
     calls = []
@@ -117,8 +139,23 @@ async def run(url: str, args: argparse.Namespace, var: Path, agent_ids: list[int
         if ended == total:
             break
         await asyncio.sleep(1.0)
+    traffic_wall = time.perf_counter() - wall0
+    for _ in range(600):  # the outbox drained
+        pending = await db.run(lambda s: s.scalar(select(func.count()).select_from(
+            OutboxItem).where(OutboxItem.status != DONE)))
+        if not pending:
+            break
+        await asyncio.sleep(1.0)
     wall, virtual = time.perf_counter() - wall0, clock.monotonic() - virtual0
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    await monitor.stop()
+    answered = [u for (u,) in await db.run(lambda s: list(s.execute(
+        select(Call.uniqueid).where(Call.uniqueid.in_(uniqueids),
+                                    Call.outcome == "answered"))))]
+    without_order = await db.run(lambda s: s.scalar(
+        select(func.count()).select_from(Call).outerjoin(WorkOrder, WorkOrder.call_id == Call.id)
+        .where(Call.uniqueid.in_(answered), WorkOrder.id.is_(None))))
+    items = await db.run(lambda s: s.scalar(select(func.count()).select_from(OutboxItem)))
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     outcomes = dict(await db.run(lambda s: list(s.execute(
         select(Call.outcome, func.count()).where(Call.uniqueid.in_(uniqueids))
@@ -133,9 +170,72 @@ async def run(url: str, args: argparse.Namespace, var: Path, agent_ids: list[int
             "virtual_s": round(virtual, 1), "wall_s": round(wall, 1),
             "calls_per_wall_s": round(total / wall, 1), "cpu_s": round(cpu, 1),
             "cpu_ms_per_call": round(1000 * cpu / total, 2),
+            "answered": len(answered), "answered_without_order": without_order,
+            "outbox_items": items, "outbox_pending": pending,
+            "recordings_collected": len(collected),
+            "recordings_collected_twice": len(collected) - len(set(collected)),
+            "traffic_wall_s": round(traffic_wall, 1), **monitor.figures(),
             "ami_events": [a["events_received"] for a in ami],
             "ami_dropped": [a["events_dropped"] for a in ami],
             "python": platform.python_version()}
+
+
+class Monitor:
+    """Event-loop lag (real time from call_soon to the callback) every half
+    simulated second; RSS every 10 simulated seconds."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.rss: list[int] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self.rss.append(_rss())
+        self._tasks = [asyncio.create_task(self._lag()), asyncio.create_task(self._memory())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.rss.append(_rss())
+
+    async def _lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(0.5)
+            ran = loop.create_future()
+            queued = time.perf_counter()
+            loop.call_soon(_stamp, ran)
+            self.lags.append(await ran - queued)
+
+    async def _memory(self) -> None:
+        while True:
+            await asyncio.sleep(10)
+            self.rss.append(_rss())
+
+    def figures(self) -> dict:
+        lags = sorted(self.lags) or [0.0]
+
+        def pct(p: float) -> float:
+            return round(1000 * lags[min(len(lags) - 1, int(p * len(lags)))], 1)
+
+        mb = [r / 2**20 for r in self.rss] or [0.0]
+        return {"loop_lag_ms": {"samples": len(self.lags), "p50": pct(0.5), "p99": pct(0.99),
+                                "max": round(1000 * lags[-1], 1)},
+                "rss_mb": {"start": round(mb[0], 1), "peak": round(max(mb), 1),
+                           "end": round(mb[-1], 1),
+                           "at_each_minute": [round(m, 1) for m in mb[::6]]},
+                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def _stamp(future: asyncio.Future[float]) -> None:
+    if not future.done():
+        future.set_result(time.perf_counter())
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize()
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ class Call(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="in_ivr")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
     member_name: Mapped[str | None] = mapped_column(String(80), default=None)
-    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -24,6 +24,7 @@ from console.routing_table import RouteSpec
 from floor import http as floor_http
 from hotline import login_throttle
 from hotline.deps import Deps
+from reports import http as reports_http
 from routing import http as routing_http
 from speech import http as speech_http
 from worksheets import (
@@ -128,6 +129,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += desk_http.ROUTES + call_controls.ROUTES + agent_tasks.ROUTES
     specs += floor_http.ROUTES
     specs += orders_http.ROUTES + attachments_http.ROUTES
+    specs += reports_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}

@@ -107,7 +107,7 @@ async def force_pause(request: web.Request, agent: Agent, data: dict[str, Any]) 
 @on_agent
 async def log_off(request: web.Request, agent: Agent, data: dict[str, Any]) -> web.Response:
     staffing = request.app[STAFFING_KEY]
-    if agent.id not in staffing.logged_in and agent.id not in staffing.waiting:
+    if agent.id not in staffing.logged_in and not await staffing.checked_in(agent.id):
         return json_error(409, "refused", f"{agent.name} is not on the queues")
     await staffing.queue_logout(agent.id)
     await _audit(request, "force_logoff", agent.member_name, "")

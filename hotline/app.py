@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from aiohttp import web
 
+from agents.shift_duty import ShiftDuty
 from agents.staffing import Staffing
 from calls.followups import CallFollowUps
 from calls.tracking import CallTracker
@@ -27,6 +28,7 @@ from hotline.deps import Deps
 from hotline.election import Election
 from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
 from hotline.live_events import PbxView
+from hotline.metrics import MetricsServer
 from hotline.migrate import current_revision, head_revision
 from hotline.outbox import OutboxItem, OutboxWorker
 from hotline.pg_relay import PgRelay
@@ -37,6 +39,7 @@ from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
 from pbx.model import PbxModel
 from pbx.model_events import Resynced
+from reports.rollup import refresh_job
 from routing.menu import RoutingTable
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
@@ -45,7 +48,7 @@ from speech.tables import TranscriptionJob
 from worksheets.calendar_store import SharedCalendar, calendar_warnings
 from worksheets.callback_dialer import CallbackDialer
 from worksheets.knowledge_search import segmenter
-from worksheets.models import CallbackAttempt
+from worksheets.models import CallbackAttempt, WorkOrder
 from worksheets.pop import PopPusher
 from worksheets.retention import retention_job
 from worksheets.service import follow_calls, numbering
@@ -76,6 +79,7 @@ class Backend:
         self.deps: Deps | None = None
         self.fastagi: FastAgiServer | None = None
         self.staffing: Staffing | None = None
+        self.shift_duty: ShiftDuty | None = None
         self.floor: FloorService | None = None
         self._runner: web.AppRunner | None = None
         self.http_port: int | None = None
@@ -90,6 +94,7 @@ class Backend:
         self._duty_tasks: dict[str, asyncio.Task[None]] = {}
         self._stopped = False
         self.relay: PgRelay | None = None
+        self.metrics: MetricsServer | None = None
 
     async def start(self) -> None:
         """Start everything; a failed or cancelled start stops what it had started."""
@@ -125,6 +130,7 @@ class Backend:
         self._leases = LeaseKeeper(db, clock, self.owner)
         for model in (OutboxItem, TranscriptionJob, CallbackAttempt):
             self._leases.keep(model)
+        self._leases.keep(WorkOrder, "visit_owner", "visit_lease_until")  # 回访 calls
         if self._sqlite_lock is not None:
             # Alone on this database (the lock says so): what a previous run held is stale.
             await db.run(self._leases.expire_others)
@@ -141,7 +147,7 @@ class Backend:
         self.staffing = Staffing(deps)
         # Written only once elected (hotline.election), so two backends never both do.
         self.staffing.states.history = False
-        self.staffing.alerts = False
+        self.staffing.in_charge = False
         self.election = Election(db, self.owner)
         if self._transcription_options is not None:
             # Before the IVR can take calls: it hands descriptions to this service.
@@ -185,6 +191,14 @@ class Backend:
         server = site._server
         assert server is not None
         self.http_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if settings.metrics_listen is not None:
+            self.metrics = MetricsServer(deps, self.status, self.staffing.states.snapshot)
+            try:
+                await self.metrics.start(settings.metrics_listen.host,
+                                         settings.metrics_listen.port)
+            except OSError as exc:
+                raise StartupError(f"HOTLINE_METRICS_LISTEN: cannot listen on "
+                                   f"{settings.metrics_listen}: {exc.strerror}") from None
 
         # Started last before the PBX link, so that a failed start leaves no task behind.
         await self.staffing.start()
@@ -224,6 +238,7 @@ class Backend:
         self._tasks.append(asyncio.create_task(retention_job(deps), name="retention"))
         self._tasks.append(asyncio.create_task(deadline_warnings(deps),
                                                name="deadline-warnings"))
+        self._tasks.append(asyncio.create_task(refresh_job(deps), name="report-rollups"))
         log.info("backend %s up: http %s:%s, FastAGI %s:%s", self.owner,
                  settings.http_listen.host, self.http_port, settings.agi_listen.host,
                  self.fastagi.port)
@@ -239,15 +254,21 @@ class Backend:
         self.election.duty("agent state history and pause alerts",
                            staffing.states.take_over_history, stop_history)
 
-        async def raise_no_shows() -> None:
-            staffing.alerts = True
+        # Shift changes, no-show checks, taking off agents whose shift is over and
+        # putting back those Asterisk lost: once, by the elected backend; what a
+        # change has done is in the database, so a successor finishes it.
+        duty = self.shift_duty = ShiftDuty(staffing, self.owner)
 
-        async def leave_no_shows() -> None:
-            staffing.alerts = False
+        async def take_charge() -> None:
+            staffing.in_charge = True
+            self._duty_tasks["shift changes"] = asyncio.create_task(duty.run(),
+                                                                    name="shift-changes")
 
-        # Each backend changes shifts for the agents logged in through it (that
-        # state is its own); the no-show alerts are raised by the elected one.
-        self.election.duty("no-show alerts", raise_no_shows, leave_no_shows)
+        async def hand_over() -> None:
+            staffing.in_charge = False
+            await cancel_and_wait([self._duty_tasks.pop("shift changes", None)])
+
+        self.election.duty("shift changes and no-show alerts", take_charge, hand_over)
         floor = self.floor
         assert floor is not None
 
@@ -259,7 +280,6 @@ class Backend:
             floor.raise_alerts = False
 
         self.election.duty("floor alerts", raise_floor_alerts, leave_floor_alerts)
-        self._tasks.append(asyncio.create_task(staffing.shift_changes(), name="shift-changes"))
         dialer = deps.dialer
         if dialer is not None:
             alone = self._sqlite_lock is not None
@@ -340,6 +360,8 @@ class Backend:
             await self.fastagi.close()
         if self._runner:
             await self._runner.cleanup()
+        if self.metrics:
+            await self.metrics.close()
         if self._outbox:
             await self._outbox.close()
         if self.transcription:

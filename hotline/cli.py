@@ -414,6 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_kb_commands(sub)
 
+    from reports.cli import register as register_report_commands
+
+    register_report_commands(sub)
+
     from hotline.user_cli import register as register_user_commands
 
     register_user_commands(sub)

@@ -125,17 +125,17 @@ class Election:
 
     def _try_lock(self) -> bool:
         if self._conn is None:
-            self._conn = self.db.engine.connect()
-        got = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                      {"k": LOCK_KEY}).scalar())
-        self._conn.commit()
-        return got
+            # Autocommit: the lock is the session's, no transaction is needed, and
+            # none is left to end on a connection that died during a stall (its
+            # commit would warn "transaction already deassociated from connection").
+            self._conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                       {"k": LOCK_KEY}).scalar())
 
     def _check(self) -> bool:
         if self._conn is None:
             return False
         self._conn.execute(text("SELECT 1"))
-        self._conn.commit()
         return True
 
     async def _take_office(self) -> None:

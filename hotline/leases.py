@@ -1,8 +1,8 @@
 """Who this backend is, and how long its claims on shared work hold.
 
 Several backends may share one PostgreSQL database.  Work one of them has
-taken (an outbox item, a transcription job, a callback attempt in
-progress) carries its ``owner`` (:func:`instance_owner`: name, host, pid
+taken (an outbox item, a transcription job, a callback attempt or a
+回访 call in progress) carries its ``owner`` (:func:`instance_owner`: name, host, pid
 and a per-run token, so a restarted backend is a new owner) and a
 ``lease_until``.  :class:`LeaseKeeper` renews the leases of everything this
 backend owns every few seconds; when a backend dies its leases run out and
@@ -89,24 +89,28 @@ class LeaseKeeper:
     db: Database
     clock: Clock
     owner: str
-    tables: list[Any] = field(default_factory=list)  # mapped classes with owner/lease_until
+    # (mapped class, owner column, lease column)
+    tables: list[tuple[Any, str, str]] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
 
-    def keep(self, model: Any) -> None:
-        self.tables.append(model)
+    def keep(self, model: Any, owner: str = "owner", lease: str = "lease_until") -> None:
+        """Renew ``model``'s rows whose column ``owner`` names this backend."""
+        self.tables.append((model, owner, lease))
 
     def until(self) -> Any:
         return self.clock.now() + LEASE
 
     def renew(self, s: Any) -> None:
         until = self.until()
-        for model in self.tables:
-            s.execute(update(model).where(model.owner == self.owner).values(lease_until=until))
+        for model, owner, lease in self.tables:
+            s.execute(update(model).where(getattr(model, owner) == self.owner)
+                      .values({lease: until}))
 
     def expire_others(self, s: Any) -> None:
         """Only for a backend that knows it is alone (SQLite): others' claims are stale."""
-        for model in self.tables:
-            s.execute(update(model).where(model.owner != self.owner).values(lease_until=None))
+        for model, owner, lease in self.tables:
+            s.execute(update(model).where(getattr(model, owner) != self.owner)
+                      .values({lease: None}))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="lease-keeper")

@@ -16,6 +16,7 @@ from floor.models import FloorAlert
 from hotline.accounts import LoginSession, User
 from hotline.login_throttle import LoginFailure
 from hotline.outbox import OutboxItem
+from reports.models import CallsDaily, OrdersDaily, ReportDirty
 from routing.models import (
     AuditEntry,
     BlockedNumber,
@@ -37,4 +38,5 @@ __all__ = [
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
     "OutboxItem", "FloorAlert", "DepartmentRuleSet", "OrderAttachment", "OrderPart",
+    "CallsDaily", "OrdersDaily", "ReportDirty",
 ]

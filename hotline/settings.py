@@ -95,6 +95,8 @@ class Settings:
     visit_hours: int = 48
     # Largest attachment on an order (photos, documents), in megabytes.
     attachment_max_mb: int = 10
+    # Prometheus metrics (hotline/metrics.py) on their own address; None: off.
+    metrics_listen: Listen | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,6 +110,8 @@ DOCUMENTED = {
     "HOTLINE_AMI_URL": "ami://user:secret@host:port of the Asterisk manager interface",
     "HOTLINE_AGI_LISTEN": "host:port of our FastAGI server (default 127.0.0.1:4573)",
     "HOTLINE_HTTP_LISTEN": "host:port of the console and REST API (default 127.0.0.1:8080)",
+    "HOTLINE_METRICS_LISTEN": "host:port of the Prometheus metrics, no login: keep it "
+                              "internal (default: off)",
     "HOTLINE_VOSK_MODEL": "Vosk model directory (default language)",
     "HOTLINE_VOSK_MODEL_<LANG>": "Vosk model directory for one language, e.g. _ZH",
     "HOTLINE_VAR_DIR": "where the SQLite database, recordings and logs live (default var/)",
@@ -310,7 +314,9 @@ def load_settings(
         raise SettingsError("HOTLINE_DESCRIPTION_WHEN",
                             f"expected waiting or always, got {description_when!r}")
 
+    metrics = values.get("HOTLINE_METRICS_LISTEN", "").strip()
     return Settings(
+        metrics_listen=_parse_listen("HOTLINE_METRICS_LISTEN", metrics) if metrics else None,
         order_prefix=order_prefix, instance_name=instance_name, agi_servers=agi_servers,
         database_url=database_url,
         ami=ami,

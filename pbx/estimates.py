@@ -41,8 +41,6 @@ def estimated_wait(state: PbxState, queue: str) -> int:
     if free > ahead:
         return 0
     totals = state.queues.get(queue)
-    holdtime = 0.0
-    for seconds in (totals.answered.values() if totals is not None else ()):
-        holdtime = (holdtime * 3 + seconds) / 4
+    holdtime = totals.holdtime if totals is not None else 0.0
     per_caller = ASSUMED_HANDLE_SECONDS / max(staffed, 1)
     return int(max(holdtime, (ahead + 1 - free) * per_caller))

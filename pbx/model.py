@@ -108,15 +108,6 @@ class PbxModel:
         """The queues a member is on, as Asterisk has them."""
         return [m for m in self.state.members.values() if m.name == member_name]
 
-    def queue_figures(self, queue: str) -> dict[str, float]:
-        """Callers waiting, members free, average hold (s) of answered calls."""
-        totals = self.state.queues.get(queue)
-        free = sum(1 for (q, _i), m in self.state.members.items()
-                   if q == queue and not m.paused and not m.in_call and m.status == 1)
-        holds = list(totals.answered.values()) if totals else []
-        return {"waiting": len(totals.waiting) if totals else 0, "members_free": free,
-                "average_hold": sum(holds) / len(holds) if holds else 0.0}
-
     def live(self) -> dict[str, Any]:
         return {**self.state.live(),
                 "phones": {e: registered for e, registered in sorted(self.phones.items())}}
@@ -219,10 +210,10 @@ class PbxModel:
             if key not in after:
                 out.append(me.MemberRemoved(at, gone.queue, gone.interface, gone.name,
                                             gone.paused, gone.paused_reason, gone.status,
-                                            gone.in_call))
+                                            gone.in_call, resync=True))
         for key, new in after.items():
             fields = (at, new.queue, new.interface, new.name, new.paused, new.paused_reason,
-                      new.status, new.in_call)
+                      new.status, new.in_call, True)
             old = before.get(key)
             if old is None:
                 out.append(me.MemberAdded(*fields))

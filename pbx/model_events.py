@@ -157,6 +157,10 @@ class MemberEvent(PbxEvent):
     paused_reason: str
     status: int  # AST_DEVICE_*: 1 not in use, 2 in use, 5 unavailable, 6 ringing
     in_call: bool
+    # A difference found by a resync (QueueStatus), not reported live: a member
+    # removed so was not taken off by anyone (Asterisk restarted, or the link
+    # was down), and the backend may have to put them back.
+    resync: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,9 @@ class QueueTotals:
     answered: dict[str, int] = field(default_factory=dict)  # uniqueid -> hold seconds
     abandoned: dict[str, int] = field(default_factory=dict)  # uniqueid -> wait seconds
     waiting: dict[str, int] = field(default_factory=dict)  # uniqueid -> position
+    # The recent hold time, weighted as app_queue's recalc_holdtime() does it
+    # (each answer counts a quarter): kept running, not recomputed per caller.
+    holdtime: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         answer_waits = sorted(self.answered.values())
@@ -145,6 +148,8 @@ class PbxState:
     def _on_connect(self, e: ev.AgentConnect) -> None:
         totals = self.queue(e.queue)
         totals.entered.add(e.uniqueid)
+        if e.uniqueid not in totals.answered:  # (a duplicate report counts once)
+            totals.holdtime = (totals.holdtime * 3 + e.hold_time) / 4
         totals.answered[e.uniqueid] = e.hold_time
         totals.waiting.pop(e.uniqueid, None)
         self.calls_taken.setdefault(e.member_name or e.interface, set()).add(

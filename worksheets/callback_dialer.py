@@ -27,7 +27,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from agents.models import Agent
@@ -44,6 +43,7 @@ from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
 from routing.rules import normalize_number
 from worksheets import callbacks, service, visits
 from worksheets.callbacks import CallbackError
+from worksheets.dialer_takeover import MAX_CALL_SECONDS, TakesOver
 from worksheets.models import OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
@@ -59,8 +59,6 @@ PAUSE_REASON = "callback"
 AGENT_RING_SECONDS = 30
 # No OriginateResponse this long after the agent's phone stopped ringing: lost.
 RESPONSE_GRACE_SECONDS = 15
-# A callback call that outlives this is taken as lost (its Hangup was missed).
-MAX_CALL_SECONDS = 2 * 3600
 RECENT_HANGUPS = 500
 # CANCEL: the agent hung up while the citizen's phone rang; not counted.
 DIAL_RESULTS = {"NOANSWER": "no_answer", "BUSY": "busy", "CANCEL": "agent_hangup",
@@ -83,7 +81,7 @@ class _Placed:
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
-class CallbackDialer:
+class CallbackDialer(TakesOver):
     """Places callback and 回访 calls; follows the PBX model (:meth:`follow`)."""
 
     def __init__(self, deps: Deps, model: PbxModel, staffing: Staffing | None = None) -> None:
@@ -97,34 +95,9 @@ class CallbackDialer:
         self._reserved: set[str] = set()  # keys being checked before they are placed
 
     async def start(self) -> None:
-        """Nothing to do at start any more: attempts left open by a backend that is
-        gone are closed by :meth:`sweep`, on the one elected backend, once their
-        lease runs out (another backend's live calls are left alone)."""
-
-    async def sweep(self, *, alone: bool) -> int:
-        """Close as ``lost`` the attempts whose backend is gone (see
-        :func:`worksheets.callbacks.stale_attempt_ids`); returns how many."""
-        now = self.deps.clock.now()
-        left = await self.deps.db.run(lambda s: callbacks.stale_attempt_ids(
-            s, now, self.deps.owner, alone=alone,
-            max_call=timedelta(seconds=MAX_CALL_SECONDS)))
-        for attempt_id in left:
-            await self._callback_ended(attempt_id, None, "lost")
-        if left:
-            log.warning("%d callback attempt(s) of a backend that is gone closed as lost",
-                        len(left))
-        if alone:
-            # 回访 calls carry no owner yet: alone, the ones not placed here were left
-            # by a previous run.  (Several backends: left to a lease, still to come.)
-            now = self.deps.clock.now()
-            for order_id in await self.deps.db.run(visits.left_calling):
-                key = f"visit:{order_id}"
-                if key in self._calls or key in self._reserved:
-                    continue
-                await self.deps.db.run(lambda s, o=order_id: visits.finish(
-                    s, o, "lost", now=now, user_id=None))
-                log.warning("回访 call of order %s from a previous run closed as lost", order_id)
-        return len(left)
+        """Nothing to do at start any more: calls left by a backend that is gone
+        are followed or closed by :meth:`sweep`, on the one elected backend, once
+        their lease runs out (another backend's live calls are left alone)."""
 
     def close(self) -> None:
         for placed in self._calls.values():
@@ -146,7 +119,21 @@ class CallbackDialer:
             s, task_id, agent_id, now=now, allowed=rules.callback_allowed,
             owner=self.deps.owner, lease_until=now + LEASE))
         attempt_id = claim.attempt_id
+        key = f"callback:{attempt_id}"
+        try:
+            action_id, status = await self._place(
+                key, self._callback_call(attempt_id, agent_id, task_id), claim.interface,
+                claim.number, ("HOTLINE_CALLBACK", str(task_id)))
+        except CallbackError as exc:
+            if exc.code == "busy":  # not placed: the claimed attempt ends here
+                await self._callback_ended(attempt_id, agent_id, "pbx_error")
+            raise
+        await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
+        self.deps.bus.publish(CallbackCalling(task_id=task_id, attempt_id=attempt_id,
+                                              agent_id=agent_id))
+        return {"task_id": task_id, "attempt_id": attempt_id, "status": status}
 
+    def _callback_call(self, attempt_id: int, agent_id: int, task_id: int) -> _Placed:
         async def on_channel(uniqueid: str) -> None:
             await self.deps.db.run(lambda s: callbacks.agent_channel(s, attempt_id, uniqueid))
 
@@ -162,19 +149,7 @@ class CallbackDialer:
         async def on_end(result: str) -> None:
             await self._callback_ended(attempt_id, agent_id, result)
 
-        key = f"callback:{attempt_id}"
-        try:
-            action_id, status = await self._place(
-                key, _Placed(agent_id, on_answer, on_end, on_channel), claim.interface,
-                claim.number, ("HOTLINE_CALLBACK", str(task_id)))
-        except CallbackError as exc:
-            if exc.code == "busy":  # not placed: the claimed attempt ends here
-                await self._callback_ended(attempt_id, agent_id, "pbx_error")
-            raise
-        await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
-        self.deps.bus.publish(CallbackCalling(task_id=task_id, attempt_id=attempt_id,
-                                              agent_id=agent_id))
-        return {"task_id": task_id, "attempt_id": attempt_id, "status": status}
+        return _Placed(agent_id, on_answer, on_end, on_channel)
 
     async def _callback_ended(self, attempt_id: int, agent_id: int | None,
                               result: str) -> None:
@@ -214,10 +189,29 @@ class CallbackDialer:
             if order is not None and (not number or not rules.callback_allowed(number)):
                 raise CallbackError("number_not_allowed", "callbacks may not dial this "
                                                           "number (routing rules)")
-            claimed = visits.claim(s, order_id, now=self.deps.clock.now())
+            now = self.deps.clock.now()
+            claimed = visits.claim(s, order_id, now=now, owner=self.deps.owner,
+                                   lease_until=now + LEASE, agent_id=agent_id)
             return claimed.number, number, agent.interface
 
         order_number, number, interface = await self.deps.db.run(check)
+        placed = await self._visit_call(order_id, agent_id, user_id, order_number)
+        try:
+            _action, status = await self._place(key, placed, interface, number,
+                                                ("HOTLINE_VISIT", str(order_id)))
+        except CallbackError as exc:
+            if exc.code == "busy":  # not placed: the claimed call ends here
+                await placed.on_end("pbx_error")
+            raise
+        return {"order_id": order_id, "status": status}
+
+    async def _visit_call(self, order_id: int, agent_id: int, user_id: int | None,
+                          order_number: str | None = None) -> _Placed:
+        if order_number is None:
+            order_number = await self.deps.db.run(lambda s: s.get(WorkOrder, order_id).number)
+
+        async def on_channel(uniqueid: str) -> None:
+            await self.deps.db.run(lambda s: visits.agent_channel(s, order_id, uniqueid))
 
         async def on_answer() -> None:
             now = self.deps.clock.now()
@@ -235,14 +229,7 @@ class CallbackDialer:
                 order_id=order_id, result=result, agent_id=agent_id,
                 attempts=order.visit_attempts if order else None))
 
-        try:
-            _action, status = await self._place(key, _Placed(agent_id, on_answer, on_end),
-                                                interface, number, ("HOTLINE_VISIT", str(order_id)))
-        except CallbackError as exc:
-            if exc.code == "busy":  # not placed: the claimed call ends here
-                await on_end("pbx_error")
-            raise
-        return {"order_id": order_id, "status": status}
+        return _Placed(agent_id, on_answer, on_end, on_channel)
 
     # ------------------------------------------------------------ placing
     def _check_pbx(self, agent_id: int) -> None:

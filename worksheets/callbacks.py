@@ -252,21 +252,57 @@ def close_by_hand(session: Session, task_id: int, status: str, note: str, *,
     return task
 
 
-def stale_attempt_ids(session: Session, now: datetime, owner: str, *,
-                      alone: bool, max_call: timedelta) -> list[int]:
+@dataclass(frozen=True)
+class LeftCall:
+    """A callback attempt or 回访 call whose backend is gone."""
+
+    id: int  # the attempt's, or the order's
+    owner: str | None
+    agent_id: int | None
+    uniqueid: str | None  # the agent's channel, once they answered
+    answered: bool  # the citizen picked up
+
+
+def stale_attempts(session: Session, now: datetime, owner: str, *,
+                   alone: bool, max_call: timedelta) -> list[LeftCall]:
     """Attempts still ``calling`` whose backend is gone: its lease ran out.
 
     ``alone``: this backend is the only one (SQLite), so every attempt not its
     own was left by a previous run.  An attempt with no owner was placed by
     the release before leases, which may still be running beside this one
-    during an upgrade: it is taken as lost only after ``max_call``.
+    during an upgrade: it is taken as gone only after ``max_call``.
     """
     calling = CallbackAttempt.result == "calling"
     mine = CallbackAttempt.owner == owner
     if alone:
-        return list(session.scalars(select(CallbackAttempt.id).where(
-            calling, (CallbackAttempt.owner.is_(None)) | ~mine)))
-    expired = (CallbackAttempt.owner.is_not(None) & ~mine
-               & ((CallbackAttempt.lease_until.is_(None)) | (CallbackAttempt.lease_until < now)))
-    legacy = CallbackAttempt.owner.is_(None) & (CallbackAttempt.started_at < now - max_call)
-    return list(session.scalars(select(CallbackAttempt.id).where(calling, expired | legacy)))
+        gone = (CallbackAttempt.owner.is_(None)) | ~mine
+    else:
+        expired = (CallbackAttempt.owner.is_not(None) & ~mine
+                   & ((CallbackAttempt.lease_until.is_(None))
+                      | (CallbackAttempt.lease_until < now)))
+        legacy = CallbackAttempt.owner.is_(None) & (CallbackAttempt.started_at < now - max_call)
+        gone = expired | legacy
+    return [LeftCall(a.id, a.owner, a.agent_id, a.uniqueid, a.answered_at is not None)
+            for a in session.scalars(select(CallbackAttempt).where(calling, gone)
+                                     .order_by(CallbackAttempt.id))]
+
+
+def stale_attempt_ids(session: Session, now: datetime, owner: str, *,
+                      alone: bool, max_call: timedelta) -> list[int]:
+    return [a.id for a in stale_attempts(session, now, owner, alone=alone, max_call=max_call)]
+
+
+def take_over(session: Session, attempt_id: int, previous: str | None, owner: str,
+              lease_until: datetime) -> bool:
+    """Become the owner of an attempt left by ``previous`` (compare-and-set: of
+    several backends sweeping at once, one wins)."""
+    was = (CallbackAttempt.owner.is_(None) if previous is None
+           else CallbackAttempt.owner == previous)
+    return bool(session.execute(update(CallbackAttempt).where(
+        CallbackAttempt.id == attempt_id, CallbackAttempt.result == "calling", was)
+        .values(owner=owner, lease_until=lease_until)).rowcount)
+
+
+def task_of(session: Session, attempt_id: int) -> int | None:
+    attempt = session.get(CallbackAttempt, attempt_id)
+    return attempt.task_id if attempt is not None else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -15,10 +13,10 @@ from agents.http import STAFFING_KEY
 from calls import records
 from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
+from console.exports import FORMATS, send_export
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
 from hotline.live_events import OrderChanged
 from hotline.logmask import mask_number
-from hotline.spreadsheet import safe_cell
 from worksheets import attachments, lifecycle, merging, parts, service, visits
 from worksheets.districts import CODES, NAMES
 from worksheets.models import Department, WorkOrder
@@ -365,14 +363,12 @@ async def department_accounts(request: web.Request) -> web.StreamResponse:
     only = p.department_id if p.role == "department" else None
     rows = [r.to_dict() for r in await deps.db.run(lambda s: department_stats(
         s, start, end, now=deps.clock.now(), completion_target=target, department_id=only))]
-    if request.query.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["department"])
-        writer.writeheader()
-        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
-        return web.Response(body=("\ufeff" + out.getvalue()).encode("utf-8"),
-                            content_type="text/csv", charset="utf-8", headers={
-                                "Content-Disposition": 'attachment; filename="departments.csv"'})
+    fmt = request.query.get("format", "json")
+    if fmt in FORMATS:
+        names = list(rows[0]) if rows else ["department"]
+        return await send_export(request, fmt=fmt, name="departments", sheet="部门考核",
+                                 headings=names, rows=[[r[n] for n in names] for r in rows],
+                                 detail=f"{start.isoformat()} to {end.isoformat()}")
     return web.json_response({"from": start.isoformat(), "to": end.isoformat(),
                               "completion_target": target, "departments": rows})
 
@@ -389,7 +385,7 @@ ROUTES = [
               "30 days; departments: their own row)", roles=("supervisor", "department"),
               tags=("reports",),
               params=(("from", "query", "ISO 8601 start"), ("to", "query", "ISO 8601 end"),
-                      ("format", "query", "json (default) or csv"))),
+                      ("format", "query", "json (default), csv or xlsx"))),
     RouteSpec("GET", "/api/calls", list_calls, "Recent call records (numbers masked)",
               roles=("supervisor",), tags=("calls",),
               params=(("limit", "query", "at most this many (1-1000)"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, UTCDateTime
@@ -46,6 +46,8 @@ class WorkOrder(Base):
     """
 
     __tablename__ = "work_orders"
+    # the reports' day roll-ups and the overdue counts (migration 0014)
+    __table_args__ = (Index("ix_work_orders_status_due_at", "status", "due_at", "department_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -61,7 +63,7 @@ class WorkOrder(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
     answered_on_call: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     deadline_days: Mapped[int | None] = mapped_column(Integer, default=None)
     due_date: Mapped[date | None] = mapped_column(Date, default=None)  # local date, end of day
@@ -95,6 +97,13 @@ class WorkOrder(Base):
     visit_attempts: Mapped[int] = mapped_column(Integer, default=0)
     visit_last_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     visit_calling_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The 回访 call under way belongs to one backend (hotline.leases) until its
+    # lease runs out; the agent it rings and, once they answer, their channel,
+    # so that another backend can follow the call to its end.
+    visit_owner: Mapped[str | None] = mapped_column(String(80), default=None)
+    visit_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    visit_agent_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    visit_uniqueid: Mapped[str | None] = mapped_column(String(40), default=None)
     # The department was warned that 80 % of its time is used (once per dispatch).
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # The latest 催办 (a supervisor urging the department), shown on its list.

@@ -204,26 +204,17 @@ def _kept_open(session: Session, cutoff: datetime) -> int:
 def purge(db: Database, *, now: datetime, retention_days: int, recordings_dir: Path,
           dry_run: bool = False) -> PurgeReport:
     """Purge everything older than ``retention_days``, batch by batch, each
-    batch its own transaction (a dry run changes nothing, removes nothing)."""
-    cutoff = now - timedelta(days=retention_days)
-    report = PurgeReport(cutoff=cutoff.isoformat(), dry_run=dry_run)
-    after: int | None = 0
-    while after is not None:
-        after = db.call(lambda s, a=after: purge_batch(
-            s, cutoff=cutoff, recordings_dir=recordings_dir, report=report, after_id=a))
-    after = 0
-    while after is not None:
-        after = db.call(lambda s, a=after: purge_attachments_batch(
-            s, cutoff=cutoff, recordings_dir=recordings_dir, report=report, after_id=a))
-    report.kept_open = db.call(lambda s: _kept_open(s, cutoff))
-    return report
+    batch its own transaction (a dry run changes nothing, removes nothing).
+    For the CLI and tests, outside an event loop: :func:`purge_async` run here."""
+    return asyncio.run(purge_async(db, now=now, retention_days=retention_days,
+                                   recordings_dir=recordings_dir, dry_run=dry_run))
 
 
 async def purge_async(db: Database, *, now: datetime, retention_days: int,
-                      recordings_dir: Path) -> PurgeReport:
-    """:func:`purge` on the database thread, one batch at a time."""
+                      recordings_dir: Path, dry_run: bool = False) -> PurgeReport:
+    """The purge, one batch at a time on the database thread (the loop goes on)."""
     cutoff = now - timedelta(days=retention_days)
-    report = PurgeReport(cutoff=cutoff.isoformat(), dry_run=False)
+    report = PurgeReport(cutoff=cutoff.isoformat(), dry_run=dry_run)
     after: int | None = 0
     while after is not None:
         after = await db.run(lambda s, a=after: purge_batch(

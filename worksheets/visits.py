@@ -7,8 +7,11 @@ times in all; after the last one the 回访 is recorded as unreachable and
 the order leaves the agents' list.  An agent who does not answer their own
 phone, hangs up first, or a call the PBX refuses or never reports, does
 not use up an attempt.  A call under way is marked on the order
-(``visit_calling_since``): one agent at a time, on every instance, and a
-call a stopped backend left behind is closed as lost at the next start.
+(``visit_calling_since``): one agent at a time, on every instance.  The
+call belongs to the backend placing it (``visit_owner``, with a lease it
+renews); when that backend is gone, the elected one follows the call to its
+end if it is still going at the PBX, or closes it as lost
+(``worksheets.callback_dialer.CallbackDialer.sweep``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from worksheets.callbacks import (
     RESULTS,
     RETRY_GAP,
     CallbackError,
+    LeftCall,
 )
 from worksheets.models import OrderEvent, WorkOrder
 
@@ -46,8 +50,10 @@ def next_try(order: WorkOrder) -> datetime | None:
     return None
 
 
-def claim(session: Session, order_id: int, *, now: datetime) -> VisitClaim:
-    """Mark a 回访 call as under way; raises :class:`CallbackError`."""
+def claim(session: Session, order_id: int, *, now: datetime, owner: str | None = None,
+          lease_until: datetime | None = None, agent_id: int | None = None) -> VisitClaim:
+    """Mark a 回访 call as under way, by ``agent_id`` through the backend ``owner``
+    (whose lease it renews); raises :class:`CallbackError`."""
     order = session.get(WorkOrder, order_id)
     if order is None:
         raise CallbackError("not_found", f"no work order {order_id}")
@@ -66,8 +72,10 @@ def claim(session: Session, order_id: int, *, now: datetime) -> VisitClaim:
     # Compare-and-set: two agents (on two instances) clicking at once, one wins.
     won = session.execute(update(WorkOrder).where(
         WorkOrder.id == order_id, WorkOrder.visit_calling_since.is_(None),
-        WorkOrder.visited_at.is_(None)).values(visit_calling_since=now,
-                                               visit_last_try_at=now)).rowcount
+        WorkOrder.visited_at.is_(None)).values(
+            visit_calling_since=now, visit_last_try_at=now, visit_owner=owner,
+            visit_lease_until=lease_until, visit_agent_id=agent_id,
+            visit_uniqueid=None)).rowcount
     if not won:
         raise CallbackError("not_open", "this citizen is being called already")
     return VisitClaim(order.id, order.number, order.caller_number)
@@ -82,6 +90,7 @@ def finish(session: Session, order_id: int, result: str, *, now: datetime,
     if order is None or order.visit_calling_since is None:
         return order  # settled already (idempotent)
     order.visit_calling_since = None
+    order.visit_owner = order.visit_lease_until = order.visit_uniqueid = None
     session.add(OrderEvent(order_id=order_id, at=now, kind="visit_call", user_id=user_id,
                            department_id=order.department_id, detail=result))
     if result in CITIZEN_NOT_REACHED:
@@ -96,10 +105,45 @@ def finish(session: Session, order_id: int, result: str, *, now: datetime,
     return order
 
 
-def left_calling(session: Session) -> list[int]:
-    """Orders with a 回访 call marked under way (at start: a previous run's)."""
-    return list(session.scalars(select(WorkOrder.id).where(
-        WorkOrder.visit_calling_since.is_not(None))))
+def agent_channel(session: Session, order_id: int, uniqueid: str) -> None:
+    """The agent answered: the PBX now dials the citizen from that channel."""
+    session.execute(update(WorkOrder).where(
+        WorkOrder.id == order_id, WorkOrder.visit_calling_since.is_not(None),
+        WorkOrder.visit_uniqueid.is_(None)).values(visit_uniqueid=uniqueid))
+
+
+def stale(session: Session, now: datetime, owner: str, *, alone: bool,
+          max_call: timedelta) -> list[LeftCall]:
+    """回访 calls under way whose backend is gone (as
+    :func:`worksheets.callbacks.stale_attempts` for callback attempts)."""
+    calling = WorkOrder.visit_calling_since.is_not(None)
+    not_mine = WorkOrder.visit_owner.is_(None) | (WorkOrder.visit_owner != owner)
+    if alone:
+        gone = not_mine
+    else:
+        expired = (WorkOrder.visit_owner.is_not(None) & (WorkOrder.visit_owner != owner)
+                   & (WorkOrder.visit_lease_until.is_(None)
+                      | (WorkOrder.visit_lease_until < now)))
+        gone = expired | (WorkOrder.visit_owner.is_(None)
+                          & (WorkOrder.visit_calling_since < now - max_call))
+    out = []
+    for order in session.scalars(select(WorkOrder).where(calling, gone)):
+        answered = session.scalar(select(OrderEvent.id).where(
+            OrderEvent.order_id == order.id, OrderEvent.kind == "visit_call_answered",
+            OrderEvent.at >= order.visit_calling_since).limit(1)) is not None
+        out.append(LeftCall(order.id, order.visit_owner, order.visit_agent_id,
+                            order.visit_uniqueid, answered))
+    return out
+
+
+def take_over(session: Session, order_id: int, previous: str | None, owner: str,
+              lease_until: datetime) -> bool:
+    """Become the owner of a 回访 call left by ``previous`` (compare-and-set)."""
+    was = (WorkOrder.visit_owner.is_(None) if previous is None
+           else WorkOrder.visit_owner == previous)
+    return bool(session.execute(update(WorkOrder).where(
+        WorkOrder.id == order_id, WorkOrder.visit_calling_since.is_not(None), was)
+        .values(visit_owner=owner, visit_lease_until=lease_until)).rowcount)
 
 
 # ------------------------------------------------------------ due and overdue

@@ -188,6 +188,12 @@ GET    /api/work-orders/{order_id}/attachments              401 404 403 404 404 
 GET    /api/work-orders/{order_id}/attachments/{attachment_id} 401 404 403 404 404 404
 """
 
+# --- reports ---
+TABLE += """\
+GET    /api/reports                                         401 403 403 200 200 200
+GET    /api/reports/export                                  401 403 403 200 200 200
+"""
+
 _SEGMENT = re.compile(r"\{([a-z_]+)(?:=([^}]*))?\}")
 
 

@@ -4,7 +4,7 @@ call left by a stopped backend closed as lost (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -69,11 +69,20 @@ def test_given_citizen_not_reached_then_spaced_limited_and_finally_unreachable(d
 
 def test_given_a_call_left_by_a_stopped_backend_then_closed_as_lost_and_not_counted(db) -> None:
     oid = db.call(closed_order)
-    db.call(lambda s: visits.claim(s, oid, now=T0 + timedelta(days=1)))
-    assert db.call(visits.left_calling) == [oid]
+    at = T0 + timedelta(days=1)
+    db.call(lambda s: visits.claim(s, oid, now=at, owner="gone", lease_until=at, agent_id=1))
+
+    def stale(owner: str, now: datetime, alone: bool = False) -> list[int]:
+        return [v.id for v in db.call(lambda s: visits.stale(
+            s, now, owner, alone=alone, max_call=timedelta(hours=2)))]
+
+    assert stale("gone", at + timedelta(hours=1)) == []  # its own call
+    assert stale("me", at - timedelta(seconds=1)) == []  # its lease still holds
+    assert stale("me", at - timedelta(seconds=1), alone=True) == [oid]  # a previous run's
+    assert stale("me", at + timedelta(seconds=1)) == [oid]  # its lease ran out
     db.call(lambda s: visits.finish(s, oid, "lost", now=T0 + timedelta(days=1, minutes=1),
                                     user_id=None))
-    assert db.call(visits.left_calling) == []
+    assert stale("me", at + timedelta(seconds=1)) == []
     order = db.call(lambda s: s.get(WorkOrder, oid))
     assert order.visit_attempts == 0 and order.visit_calling_since is None
     db.call(lambda s: visits.claim(s, oid, now=T0 + timedelta(days=1, minutes=2)))  # at once

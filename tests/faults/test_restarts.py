@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from agents import rota
 from hotline.app import Backend
 from hotline.clock import run_simulated
 from pbxsim import PbxSim, PhoneBehaviour
@@ -135,3 +136,34 @@ def test_given_pbx_restarted_after_backend_restart_then_agents_are_put_back(
     before, forgotten, after = run_simulated(main())
     assert before and forgotten == {}
     assert after == before  # every queue again, not paused
+
+
+def test_given_an_early_check_in_when_the_backend_restarts_then_they_join_at_the_change(
+        tmp_path: Path) -> None:
+    """The check-in is stored, not kept in the process: it survives a restart."""
+    url = database(tmp_path)
+    agent = on_duty_agent(url)
+
+    async def main() -> tuple[dict[str, tuple[bool, str]], dict[str, tuple[bool, str]]]:
+        st = await stack(url, tmp_path, agent, login=False)
+        try:
+            staffing = st.backend.staffing
+            assert staffing is not None
+            clock = st.backend.deps.clock  # type: ignore[union-attr]
+            await asyncio.sleep((SHIFT_END - timedelta(minutes=10) - clock.now()).total_seconds())
+            current = rota.shift_at(staffing.config, staffing.local_now())
+            upcoming = rota.shift_at(staffing.config, current.end)
+            incoming = min(await staffing.rostered((upcoming.day, upcoming.index)))
+            member = await staffing.member(incoming)
+            st.sim.add_phone(member.interface, PhoneBehaviour())
+            assert (await staffing.queue_login(incoming)).starts_at == SHIFT_END
+            await restart_backend(st)
+            before = at_pbx(st.sim, member.member_name)
+            await asyncio.sleep((SHIFT_END - clock.now()).total_seconds() + 2)
+            return before, at_pbx(st.sim, member.member_name)
+        finally:
+            await st.stop()
+
+    before, after = run_simulated(main())
+    assert before == {}
+    assert len(after) == 6 and not any(paused for paused, _r in after.values())

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from hotline.clock import Clock, run_simulated
 from hotline.settings import AmiTarget
+from pbx import estimates
 from pbx import model_events as me
 from pbx.ami import AmiLink
 from pbx.model import PbxModel
@@ -144,7 +145,7 @@ def test_given_queue_events_then_figures_for_the_wait_estimate() -> None:
                               "MemberName": name, "Interface": interface, "Status": "1",
                               "Paused": "0", "InCall": "0", **headers})
 
-    async def main() -> dict[str, float]:
+    async def main() -> tuple[int, int, float]:
         model = PbxModel(None, Clock.for_running_loop())
         for m in (member("agent-1001", "PJSIP/1001"),
                   member("agent-1002", "PJSIP/1002", Paused="1", PausedReason="break"),
@@ -162,8 +163,14 @@ def test_given_queue_events_then_figures_for_the_wait_estimate() -> None:
                                  "Uniqueid": "1.3", "MemberName": "agent-1003",
                                  "Interface": "PJSIP/1003", "HoldTime": "10"})):
             await model.on_ami(parse_event(m))
-        return model.queue_figures("hotline-help")
+        return (estimates.callers_waiting(model.state, "hotline-help"),
+                estimates.estimated_wait(model.state, "hotline-help"),
+                model.state.queues["hotline-help"].holdtime)
 
-    figures = run_simulated(main())
-    # 1.2 still waits; nobody is free (1001 and 1003 talk, 1002 paused); holds 30 and 10.
-    assert figures == {"waiting": 1, "members_free": 0, "average_hold": 20.0}
+    waiting, wait, holdtime = run_simulated(main())
+    # 1.2 still waits; nobody is free (1001 and 1003 talk, 1002 paused): the next
+    # caller is second in line over the two staffed members; holds 30 then 10,
+    # weighted as app_queue does (a quarter each).
+    assert waiting == 1
+    assert holdtime == ((0 * 3 + 30) / 4 * 3 + 10) / 4
+    assert wait == 2 * estimates.ASSUMED_HANDLE_SECONDS // 2

@@ -34,11 +34,19 @@ def test_ami_url_is_parsed_and_secret_not_shown():
     ("HOTLINE_DATABASE_URL", "mysql://x/y"),
     ("HOTLINE_TIMEZONE", "Mars/Olympus"),
     ("HOTLINE_SERVICE_LEVEL_TARGET", "2"),
+    ("HOTLINE_METRICS_LISTEN", "9100"),
+    ("HOTLINE_METRICS_LISTEN", "127.0.0.1:metrics"),
 ])
 def test_bad_setting_names_itself(name, value):
     with pytest.raises(SettingsError) as err:
         load_settings(env={name: value})
     assert str(err.value).startswith(name + ":")
+
+
+def test_metrics_are_off_unless_an_address_is_given():
+    assert load_settings(env={}).metrics_listen is None
+    assert str(load_settings(env={"HOTLINE_METRICS_LISTEN": "127.0.0.1:9464"})
+               .metrics_listen) == "127.0.0.1:9464"
 
 
 def test_toml_file_is_read_and_environment_wins(tmp_path):

@@ -1,7 +1,7 @@
 """agent desk: calls closed without an order (and why)
 
 Revision ID: 0011
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05 21:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
