@@ -26,6 +26,9 @@ ALLOWED = frozenset({
     "English",   # the language switch's own label
     "12345",     # the hotline's name (digits, listed for clarity)
     "CSV", "XLSX",
+    # Keyboard keys, named as printed on them (shortcut hints).
+    "Ctrl", "Enter", "Esc", "Alt", "Shift", "Tab",
+    *(f"F{n}" for n in range(1, 13)),
 })
 # Patterns allowed everywhere: SIP device names and order numbers.
 ALLOWED_PATTERNS = (
