@@ -5,7 +5,9 @@ Fixtures:
 
 * ``stack`` -- a :class:`tests.browser.stack.LiveStack` (backend + PbxSim on
   the wall clock, SQLite, the demo city, one login per role; ``oncall`` is an
-  agent of the team on duty now);
+  agent of the team on duty now, ``stack.agent``); ``stack.run(coro)`` runs
+  on its loop (``stack.sim``, ``stack.backend``), ``stack.db(fn)`` reads the
+  database; ``@pytest.mark.stack(settings={...}, **backend_options)``;
 * ``browser`` -- chromium, headless (one per session);
 * ``open_page(role, path="/")`` -- a new browser context (1366x768, zh-CN)
   logged in as that role's user, at ``path``; returns a :class:`Watched`
@@ -85,9 +87,15 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LiveStack]:
+def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveStack]:
+    """The backend and stand-in; ``@pytest.mark.stack(settings={...}, **backend_options)``
+    changes settings (``description_when="always"``) or passes Backend options
+    (``transcription=TranscriptionOptions(...)``)."""
     _require_browser()
-    live = LiveStack(tmp_path).start()
+    marker = request.node.get_closest_marker("stack")
+    options = dict(marker.kwargs) if marker else {}
+    settings = {"recordings_dir": tmp_path / "recordings", **options.pop("settings", {})}
+    live = LiveStack(tmp_path, settings_overrides=settings, **options).start()
     try:
         yield live
     finally:

@@ -84,6 +84,7 @@ function drawn(ev) {
     (window.__popTimings ||= []).push({
       phase: ev.phase, uniqueid: ev.pop && ev.pop.uniqueid, ami_read_ms: ev.ami_read_ms,
       sent_ms: ev.sent_ms, drawn_ms: Date.now(),
+      form: !!document.querySelector("[data-testid=order-form]"),
     });
   };
   requestAnimationFrame(() => requestAnimationFrame(mark));
