@@ -58,7 +58,29 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html")
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def classic(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "classic.html", headers={"Cache-Control": "no-cache"})
+
+
+# The console's assets: ES modules, styles, vendored libraries.  Served by
+# name from console/static only (no listing, no path outside it); they hold
+# no data, so they need no login, like the page itself.
+ASSET_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+               ".svg": "image/svg+xml", ".png": "image/png", ".wav": "audio/wav"}
+
+
+async def asset(request: web.Request) -> web.FileResponse:
+    path = (STATIC / request.match_info["path"]).resolve()
+    kind = ASSET_TYPES.get(path.suffix)
+    if kind is None or not path.is_relative_to(STATIC) or not path.is_file():
+        raise web.HTTPNotFound()
+    if kind.startswith("text/"):
+        kind += "; charset=utf-8"
+    # Revalidated on each load (ETag/Last-Modified): an upgrade shows at once.
+    return web.FileResponse(path, headers={"Content-Type": kind, "Cache-Control": "no-cache"})
 
 
 CORE_ROUTES = [
@@ -72,6 +94,12 @@ CORE_ROUTES = [
               "events; ?stream=S&after=N resumes (see console/live.py)",
               tags=("live",)),
     RouteSpec("GET", "/", index, "The console page (its data needs a login)",
+              roles=("public",), tags=("console",)),
+    RouteSpec("GET", "/classic.html", classic,
+              "The previous one-page console, until every part is in the new one",
+              roles=("public",), tags=("console",)),
+    RouteSpec("GET", "/static/{path:.+}", asset,
+              "The console's scripts, styles and vendored libraries (no data)",
               roles=("public",), tags=("console",)),
 ]
 

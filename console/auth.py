@@ -216,6 +216,13 @@ async def me(request: web.Request) -> web.Response:
     return web.json_response(principal(request).to_dict())
 
 
+async def session(request: web.Request) -> web.Response:
+    """Who is logged in, or nobody: the console asks this at start, so that
+    a first visit is not a failed request in the browser's console."""
+    who = await logged_in(request)
+    return web.json_response({"user": who.to_dict() if who is not None else None})
+
+
 ROUTES = [
     RouteSpec("POST", "/api/login", login, "Log in; returns a bearer token and sets a cookie",
               roles=("public",), tags=("auth",),
@@ -224,4 +231,7 @@ ROUTES = [
                                    "password": {"type": "string"}}}),
     RouteSpec("POST", "/api/logout", logout, "End this session", tags=("auth",)),
     RouteSpec("GET", "/api/me", me, "Who is logged in", tags=("auth",)),
+    RouteSpec("GET", "/api/session", session,
+              "Who is logged in, or {\"user\": null} (no login needed)",
+              roles=("public",), tags=("auth",)),
 ]

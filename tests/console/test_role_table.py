@@ -34,10 +34,13 @@ WHO = ("anon", "agent", "unlinked", "sup", "dept", "admin")
 TABLE = """
 GET    /                                                    200 200 200 200 200 200
 GET    /rota.html                                           200 200 200 200 200 200
+GET    /classic.html                                        200 200 200 200 200 200
+GET    /static/{path=app.js}                                200 200 200 200 200 200
 GET    /healthz                                             503 503 503 503 503 503
 POST   /api/login                                           400 400 400 400 400 400
 POST   /api/logout                                          401 200 200 200 200 200
 GET    /api/me                                              401 200 200 200 200 200
+GET    /api/session                                         200 200 200 200 200 200
 GET    /api/openapi.json                                    401 200 200 200 200 200
 GET    /api/ws                                              401 400 400 400 400 400
 POST   /api/agent/pause                                     401 400 403 403 403 403

@@ -1,0 +1,2 @@
+// Placeholder until this view is written (see views/index.js).
+export { Pending as default } from "./pending.js";
