@@ -26,7 +26,7 @@ export function Tasks() {
   const rows = (tasks.data && tasks.data.tasks) || [];
   return html`<div data-testid="tasks">
     <${Message} error=${error || tasks.error} notice=${notice} />
-    ${rows.length === 0 && !tasks.loading ? html`<p class="muted">${t("tasks.none")}</p>` : html`
+    ${rows.length === 0 && !tasks.loading && !tasks.error ? html`<p class="muted">${t("tasks.none")}</p>` : html`
     <table><thead><tr><th>${t("col.task")}</th><th>${t("col.caller")}</th><th>${t("col.attempts")}</th><th></th></tr></thead>
     <tbody>${rows.map((task) => html`<tr data-kind=${task.kind} data-id=${task.id}>
       <td><span class="pill">${label("kind", task.kind)}</span> ${label("task_status", task.status)}
