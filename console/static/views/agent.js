@@ -15,6 +15,7 @@ import { CallControls } from "./agent/controls.js";
 import { Tasks } from "./agent/tasks.js";
 import { Lookup } from "./agent/lookup.js";
 import { KbSearch } from "./agent/kb.js";
+import { Drafts, popOfDraft } from "./agent/drafts.js";
 
 function useStyleSheet(href) {
   useEffect(() => {
@@ -44,14 +45,17 @@ function useShortcuts(keys) {
   }, []);
 }
 
-function SideTabs({ onUseArticle }) {
+function SideTabs({ onUseArticle, onOpenDraft, openDraft }) {
   const [tab, setTab] = useState("tasks");
-  const tabs = [["tasks", t("tab.tasks")], ["lookup", t("tab.lookup")], ["kb", t("tab.kb")]];
+  const tabs = [["tasks", t("tab.tasks")], ["drafts", t("tab.drafts")], ["lookup", t("tab.lookup")],
+                ["kb", t("tab.kb")]];
   return html`<div class="card side">
     <div class="tabs" role="tablist">${tabs.map(([id, name]) => html`
       <button role="tab" class=${"tab" + (tab === id ? " active" : "")} aria-selected=${tab === id}
               onClick=${() => setTab(id)} data-tab=${id}>${name}</button>`)}</div>
-    ${tab === "tasks" ? html`<${Tasks} />` : tab === "lookup" ? html`<${Lookup} />` : html`<${KbSearch} onUse=${onUseArticle} />`}
+    ${tab === "tasks" ? html`<${Tasks} />`
+      : tab === "drafts" ? html`<${Drafts} onOpen=${onOpenDraft} current=${openDraft} />`
+      : tab === "lookup" ? html`<${Lookup} />` : html`<${KbSearch} onUse=${onUseArticle} />`}
   </div>`;
 }
 
@@ -62,7 +66,11 @@ export default function AgentDesk() {
   const [article, setArticle] = useState(null);
   const keys = { togglePause: useRef(null), hangup: useRef(null), submit: useRef(null) };
   useShortcuts(keys);
-  const { pop, me, confirmation } = desk;
+  const { me, confirmation } = desk;
+  // A draft opened from the list, while no call's draft is on screen.
+  const [opened, setOpened] = useState(null);
+  const callDraft = desk.pop && desk.pop.order && desk.pop.order.status === "draft" && desk.pop.phase === "answered";
+  const pop = callDraft || !opened ? desk.pop : opened;
   const draft = pop && pop.order && pop.order.status === "draft" && pop.phase === "answered";
   if (!draft) keys.submit.current = null;
   const popKey = pop && pop.uniqueid;
@@ -71,7 +79,8 @@ export default function AgentDesk() {
   function done(order) {
     desk.setConfirmation({ id: order.id, number: order.number, status: order.status,
                            due_date: order.due_date, no_order_reason: order.no_order_reason });
-    desk.setPop(pop ? { ...pop, order: { ...pop.order, status: order.status } } : pop);
+    if (opened && pop === opened) setOpened(null);
+    else desk.setPop(pop ? { ...pop, order: { ...pop.order, status: order.status } } : pop);
     desk.reload();
   }
 
@@ -79,7 +88,7 @@ export default function AgentDesk() {
     <${StateBar} desk=${desk} togglePause=${keys.togglePause} />
     <div class="desk-grid">
       <div class="desk-call">
-        ${pop ? html`<${Pop} key=${popKey} pop=${pop} onUseArticle=${draft ? setArticle : null} />`
+        ${pop && pop !== opened ? html`<${Pop} key=${popKey} pop=${pop} onUseArticle=${draft ? setArticle : null} />`
           : html`<div class="card waiting" data-testid="waiting"><h2>${t("agent.waiting")}</h2>
               <p class="muted">${t("agent.waiting_hint")}</p></div>`}
       </div>
@@ -92,7 +101,9 @@ export default function AgentDesk() {
         <${Message} error=${meta.error} />
       </div>
       <div class="desk-side">
-        <${SideTabs} onUseArticle=${draft ? setArticle : null} />
+        <${SideTabs} onUseArticle=${draft ? setArticle : null}
+          onOpenDraft=${(o) => { setOpened(popOfDraft(o)); desk.setConfirmation(null); }}
+          openDraft=${draft ? pop.order.id : null} />
       </div>
     </div>
   </div>`;
