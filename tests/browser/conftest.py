@@ -138,8 +138,9 @@ class Watched:
 
     def _failed(self, request: Any) -> None:
         failure = request.failure or ""
-        # A navigation (reload) aborts the requests still running on the old page.
-        if "ERR_ABORTED" in failure and request.resource_type in ("fetch", "xhr", "websocket"):
+        # A navigation (reload) aborts what the old page was still loading;
+        # a request the server refused shows as its HTTP status instead.
+        if "ERR_ABORTED" in failure:
             return
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 
