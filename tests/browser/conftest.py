@@ -35,6 +35,11 @@ from typing import Any
 import pytest
 
 from hotline.settings import PROJECT_ROOT
+
+try:  # tests import expect from here: without Playwright the fixtures skip (CI: fail)
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - depends on the machine
+    expect = None
 from tests.browser.stack import USERS, LiveStack
 from tests.helpers import PASSWORD
 

@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 from sqlalchemy import select
 
 from pbxsim import CallerScript, PhoneBehaviour
 from speech.options import TranscriptionOptions
+from tests.browser.conftest import expect
 from tests.browser.language import assert_chinese
 from tests.speech.conftest import sox, speech_dir  # noqa: F401  (shared fixtures)
 from tests.transcripts.test_e2e import wav_seconds

@@ -6,8 +6,8 @@ in English after the switch."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
+from tests.browser.conftest import expect
 from tests.browser.language import assert_chinese
 
 pytestmark = pytest.mark.browser
