@@ -79,8 +79,9 @@ def test_a_whole_call_from_ring_to_confirmation(stack, open_page, shot, speech_d
     form = page.get_by_test_id("order-form")
     expect(form).to_be_visible()
     expect(page.get_by_test_id("countdown")).to_contain_text("距10分钟时限")
+    # The pop was drawn when the phone rang, and again on the answer.
     phases = page.evaluate("(window.__popTimings || []).map(t => t.phase)")
-    assert "answered" in phases, phases
+    assert phases == ["ringing", "answered"], phases
     shot(page, "2-pop")
 
     # A reload in the middle of the call keeps the state, the pop and the form.

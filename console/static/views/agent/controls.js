@@ -12,7 +12,7 @@ export function CallControls({ me, meta, hangupRef }) {
   const [target, setTarget] = useState("");
   const [error, setError] = useState(null);
   const [notice, setNotice] = useState(null);
-  const onCall = me && me.call && ["on_call", "ringing"].includes(me.state);
+  const onCall = !!(me && me.call && me.state === "on_call");
 
   async function run(path, body, done) {
     setError(null); setNotice(null);
