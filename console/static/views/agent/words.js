@@ -97,7 +97,7 @@ messages({
     "error.closed": "任务已关闭", "error.number_not_allowed": "号码不在可外呼范围",
     "error.not_open": "任务不是待办状态", "error.not_on_shift": "不在您的班次",
     "error.off_shift": "不在您的班次", "error.conflict": "状态已变化，请刷新",
-    "error.missing": "必填",
+    "error.missing": "必填", "error.wrong_status": "工单当前状态不能记录回访结果",
   },
   en: {
     "agent.state": "My state", "agent.in_state": "for {time}",
@@ -194,6 +194,6 @@ messages({
     "error.closed": "The task is closed", "error.number_not_allowed": "The number may not be dialled out",
     "error.not_open": "The task is not open", "error.not_on_shift": "Not your shift",
     "error.off_shift": "Not your shift", "error.conflict": "Changed meanwhile; reload",
-    "error.missing": "required",
+    "error.missing": "required", "error.wrong_status": "The order's status does not take a verdict now",
   },
 });
