@@ -74,10 +74,4 @@ def test_look_up_close_without_an_order_and_transfer_to_119(stack, open_page, sh
     expect(confirmation).to_be_visible()
     assert_chinese(page, where="(after the transfer)")
     shot(page, "transferred")
-    stack.run(lambda: _ended(call))
-
-
-async def _ended(call: Any) -> None:
-    import asyncio
-
-    await asyncio.wait_for(asyncio.shield(call.done), 60)
+    assert not call.done.done()  # the caller is on the line to 119, not dropped
