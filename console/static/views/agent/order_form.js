@@ -48,7 +48,10 @@ function NoOrder({ order, reasons, onDone }) {
   async function close(e) {
     e.preventDefault();
     if (!reason) { setError({ code: "missing", field: "reason" }); return; }
-    try { onDone(await post(`/api/work-orders/${order.id}/close-no-order`, { reason, note })); }
+    try {
+      const closed = await post(`/api/work-orders/${order.id}/close-no-order`, { reason, note });
+      onDone({ ...closed, no_order_reason: closed.no_order_reason || reason });
+    }
     catch (err) { setError(err); }
   }
   return html`<details class="no-order" data-testid="no-order"><summary>${t("form.no_order")}</summary>
