@@ -5,6 +5,8 @@ in English after the switch."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import expect
@@ -22,6 +24,9 @@ def test_state_pause_and_ready_survive_a_reload(open_page, shot):
     page.get_by_test_id("join").click()
     expect(state).to_have_attribute("data-state", "available")
     expect(page.get_by_test_id("shift")).not_to_be_empty()
+    # The time in the state runs (waiting for the screen to show it, not sleeping).
+    expect(page.get_by_test_id("state-timer")).to_contain_text(re.compile(r"0:0[2-9]"),
+                                                               timeout=15_000)
 
     page.get_by_label("小休原因").select_option("meal")
     page.keyboard.press("F7")

@@ -88,7 +88,8 @@ export default function AgentDesk() {
     <${StateBar} desk=${desk} togglePause=${keys.togglePause} />
     <div class="desk-grid">
       <div class="desk-call">
-        ${pop && pop !== opened ? html`<${Pop} key=${popKey} pop=${pop} onUseArticle=${draft ? setArticle : null} />`
+        ${pop && pop !== opened ? html`<${Pop} key=${popKey} pop=${pop} onUseArticle=${draft ? setArticle : null}
+            ended=${!(me && me.call && me.call.uniqueid === pop.uniqueid && ["ringing", "on_call"].includes(me.state))} />`
           : html`<div class="card waiting" data-testid="waiting"><h2>${t("agent.waiting")}</h2>
               <p class="muted">${t("agent.waiting_hint")}</p></div>`}
       </div>

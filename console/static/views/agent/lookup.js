@@ -31,6 +31,6 @@ export function Lookup() {
         <td>${o.number}<br /><small>${label("category", o.category)}</small></td>
         <td>${o.title}<br /><small class="muted">${o.department || "–"} · ${o.caller_number || ""} ${o.caller_name || ""}</small>
           ${o.reply ? html`<br /><small>${t("col.reply")}：${o.reply}</small>` : ""}</td>
-        <td>${label("status", o.status)}</td><td>${o.due_date || "–"}</td></tr>`)}</tbody></table>` : ""}
+        <td class="nowrap">${label("status", o.status)}</td><td class="nowrap">${o.due_date || "–"}</td></tr>`)}</tbody></table>` : ""}
   </div>`;
 }

@@ -23,17 +23,17 @@ function Transcript({ pop }) {
   return html`<div class="transcript" data-testid="transcript">
     <h3>${t("pop.transcript")}</h3>
     ${tr && tr.text ? html`<p>${tr.text}</p>`
-      : html`<p class="muted">${pop.phase === "answered" && pop.transcript_expected === false
-        ? t("pop.transcript_none") : t("pop.transcript_wait")}</p>`}
+      : html`<p class="muted">${t("pop.transcript_none")}</p>`}
   </div>`;
 }
 
-export function Pop({ pop, onUseArticle }) {
-  const ringing = pop.phase === "ringing";
+export function Pop({ pop, onUseArticle, ended }) {
+  const ringing = pop.phase === "ringing" && !ended;
   const legacy = pop.legacy_line;
   return html`<div class=${"card pop " + (ringing ? "ringing" : "answered")} data-testid="pop" data-phase=${pop.phase}>
     <div class="row">
-      <span class=${"pill " + (ringing ? "info" : "good")}>${ringing ? t("pop.ringing") : t("pop.answered")}</span>
+      <span class=${"pill " + (ended ? "" : ringing ? "info" : "good")} data-testid="call-phase">
+        ${ended ? t("pop.ended") : ringing ? t("pop.ringing") : t("pop.answered")}</span>
       <span class="big caller" data-testid="caller-number">${pop.caller_number}</span>
       <span data-testid="caller-name">${pop.caller_name || html`<span class="muted">${t("pop.unknown_name")}</span>`}</span>
       ${pop.vulnerable ? html`<span class="pill bad" data-testid="vulnerable">${t("pop.vulnerable")}${pop.vulnerable_reason
