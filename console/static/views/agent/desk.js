@@ -5,7 +5,7 @@
 // seen in each "me" (since + seconds_in_state), so timers are right even
 // when this computer's clock is not.
 import { useState, useEffect, useRef, useLiveEvent } from "../../lib/ui.js";
-import { get } from "../../lib/api.js";
+import { get, post } from "../../lib/api.js";
 import * as live from "../../lib/live.js";
 
 const CONFIRMATION = "hotline.agent.confirmation";
@@ -68,6 +68,11 @@ export function useDesk() {
     if (!current || ev.kind !== "description" || !ev.text) return;
     if (ev.uniqueid !== current.uniqueid && ev.call_id !== current.call_id) return;
     setPop({ ...current, transcript: { transcript_id: ev.transcript_id, text: ev.text, final: ev.final } });
+    // Knowledge-base articles for what the caller said.
+    post("/api/kb/suggest", { text: ev.text, limit: 5 }).then((r) => {
+      const now = popRef.current;
+      if (now && now.uniqueid === current.uniqueid) setPop({ ...now, kb_suggestions: r.articles || [] });
+    }, () => {});
   });
 
   return {
