@@ -45,3 +45,39 @@ def test_state_pause_and_ready_survive_a_reload(open_page, shot):
     expect(state).to_have_text("Ready")
     expect(page.get_by_test_id("agent-state")).to_contain_text("Shortcuts")
     shot(page, "english")
+
+
+def test_the_state_is_right_after_a_reconnect(open_page, stack):
+    """The live socket drops; meanwhile the agent is paused from elsewhere
+    (another tab, the supervisor's tools): once the console has reconnected
+    it shows the pause without a reload."""
+    import aiohttp
+
+    from tests.helpers import PASSWORD
+
+    page = open_page(None, label="agent")
+    # Keep a handle on the page's sockets (the console keeps its own private).
+    page.add_init_script("""(() => { const Real = window.WebSocket; window.__sockets = [];
+      window.WebSocket = function (...args) { const ws = new Real(...args);
+        window.__sockets.push(ws); return ws; };
+      window.WebSocket.prototype = Real.prototype; Object.assign(window.WebSocket, Real); })()""")
+    from tests.browser.conftest import log_in
+    log_in(page.context, stack.base_url, "oncall")
+    page.goto("/")
+    state = page.get_by_test_id("state")
+    page.get_by_test_id("join").click()
+    expect(state).to_have_attribute("data-state", "available")
+
+    async def pause_elsewhere() -> int:
+        async with aiohttp.ClientSession(stack.base_url) as http:
+            async with http.post("/api/login", json={"username": "oncall",
+                                                     "password": PASSWORD}) as r:
+                token = (await r.json())["token"]
+            async with http.post("/api/agent/pause", json={"paused": True, "reason": "training"},
+                                 headers={"Authorization": f"Bearer {token}"}) as r:
+                return r.status
+    page.evaluate("window.__sockets.forEach(s => s.close())")
+    assert stack.run(pause_elsewhere) == 200
+    expect(state).to_have_attribute("data-state", "paused")
+    expect(state).to_contain_text("培训")
+    assert page.evaluate("window.__sockets.length") >= 2  # it did reconnect
