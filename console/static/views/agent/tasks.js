@@ -12,6 +12,16 @@ export function Tasks() {
   const [error, setError] = useState(null);
   const [notice, setNotice] = useState(null);
   for (const type of RELOAD_ON) useLiveEvent(type, () => tasks.reload());
+  // What the agent's own dialling came to, in words.
+  useLiveEvent("callback.answered", (ev) => setNotice(ev.order_number
+    ? t("tasks.reached_draft", { number: ev.order_number }) : t("tasks.reached")));
+  useLiveEvent("callback.finished", (ev) => {
+    if (ev.result && ev.result !== "reached") setNotice(t("tasks.ended", { result: label("callback_result", ev.result) }));
+  });
+  useLiveEvent("visit.answered", () => setNotice(t("tasks.visit_reached")));
+  useLiveEvent("visit.call_ended", (ev) => {
+    if (ev.result && ev.result !== "reached") setNotice(t("tasks.ended", { result: label("callback_result", ev.result) }));
+  });
 
   async function act(fn, done) {
     setError(null); setNotice(null);
