@@ -73,7 +73,7 @@ export function StateBar({ desk, togglePause }) {
     </div>
     <div class="row">
       ${inQueues
-        ? html`<span class="muted" data-testid="queues">${t("agent.queues", { queues: me.queues.map((q) => label("queue", q)).join("、") })}</span>
+        ? html`<span class="muted" data-testid="queues">${t("agent.queues", { queues: me.queues.map((q) => label("queue", q)).join(t("agent.list_sep")) })}</span>
                <button class="ghost" onClick=${leave}>${t("agent.leave")}</button>`
         : html`<span class="muted">${t("agent.no_queues")}</span>
                <button onClick=${join} data-testid="join">${t("agent.join")}</button>`}

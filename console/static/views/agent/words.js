@@ -3,7 +3,7 @@ import { messages } from "../../lib/i18n.js";
 
 messages({
   "zh-CN": {
-    "agent.state": "我的状态", "agent.in_state": "已持续 {time}",
+    "agent.state": "我的状态", "agent.list_sep": "、", "agent.in_state": "已持续 {time}",
     "agent.team": "{team}", "agent.shift": "班次 {from}–{to}", "agent.off_shift": "当前不在本班组班次",
     "agent.granted": "（已准许加班）",
     "agent.phone_ok": "话机已注册", "agent.phone_down": "话机未注册，接不到电话",
@@ -102,7 +102,7 @@ messages({
     "error.missing": "必填", "error.wrong_status": "工单当前状态不能记录回访结果",
   },
   en: {
-    "agent.state": "My state", "agent.in_state": "for {time}",
+    "agent.state": "My state", "agent.list_sep": ", ", "agent.in_state": "for {time}",
     "agent.team": "{team}", "agent.shift": "Shift {from}–{to}", "agent.off_shift": "Not your team's shift now",
     "agent.granted": " (extra shift granted)",
     "agent.phone_ok": "Phone registered", "agent.phone_down": "Phone not registered: calls cannot reach you",
