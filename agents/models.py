@@ -20,6 +20,8 @@ class Team(Base):
     code: Mapped[str] = mapped_column(String(8), unique=True)  # "A".."F"
     name: Mapped[str] = mapped_column(String(50))  # "一班"
     rota_index: Mapped[int] = mapped_column(Integer)  # 0..5, position in the rotation
+    # A team disbanded by an admin: kept for the agents and rota history that name it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Agent(Base):

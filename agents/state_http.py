@@ -3,6 +3,7 @@ pause reasons."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -14,8 +15,9 @@ from agents import alerts
 from agents.models import PauseReason
 from agents.reports import agent_report
 from agents.rota_http import BadInput, _day, _handled, _int, _staffing
-from console.auth import DEPS_KEY
+from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from routing.lists import audit
 
 
 async def live_states(request: web.Request) -> web.Response:
@@ -78,6 +80,7 @@ async def put_pause_reason(request: web.Request) -> web.Response:
         raise BadInput("code must be 1-24 letters, digits, - or _")
     if label is not None and (not isinstance(label, str) or not 1 <= len(label) <= 40):
         raise BadInput("label must be a string of 1-40 characters")
+    who, now = principal(request), request.app[DEPS_KEY].clock.now()
     minutes = data.get("max_minutes")
     minutes = None if minutes is None else _int(minutes, "max_minutes", 1, 24 * 60)
     active = data.get("active", True)
@@ -97,6 +100,8 @@ async def put_pause_reason(request: web.Request) -> web.Response:
             row.max_minutes = minutes if minutes is not None else row.max_minutes
             row.active = active
         s.flush()
+        audit(s, user_id=who.user_id, action="pause_reason", target=code,
+              detail=json.dumps(_reason_dict(row), ensure_ascii=False), now=now)
         return _reason_dict(row), created
 
     row, created = await request.app[DEPS_KEY].db.run(work)

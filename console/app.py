@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from admin import http as admin_http
 from agents import http as agents_http
 from agents import rota_http as agents_rota_http
 from agents import state_http as agents_state_http
@@ -112,6 +113,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += speech_http.ROUTES + callbacks_http.ROUTES + lifecycle_http.ROUTES
     specs += users_http.ROUTES + calendar_http.ROUTES
     specs += knowledge_http.ROUTES
+    specs += admin_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}

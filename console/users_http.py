@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin.kinds import user_dump
 from console.auth import DEPS_KEY, principal
 from console.live import end_live
 from console.routing_table import RouteSpec, json_error, read_json
@@ -34,7 +35,7 @@ def _user_id(request: web.Request) -> int | None:
 
 async def list_users(request: web.Request) -> web.Response:
     def work(s: Session) -> list[dict[str, Any]]:
-        return [_user_dict(u) for u in s.scalars(select(accounts.User).order_by(
+        return [user_dump(s, u) for u in s.scalars(select(accounts.User).order_by(
             accounts.User.username))]
     users = await request.app[DEPS_KEY].db.run(work)
     return web.json_response({"users": users})

@@ -417,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     from hotline.user_cli import register as register_user_commands
 
     register_user_commands(sub)
+
+    from admin.cli import register as register_admin_commands
+
+    register_admin_commands(sub)
     return parser
 
 

@@ -76,6 +76,24 @@ LEGACY_LINES: dict[str, tuple[str, str]] = {
 }
 
 
+# Special lines that stay separate (kept for referral; never routed), and
+# some of the old numbers merged into 12345 outright (kept as retired).
+SPECIAL_LINES: tuple[tuple[str, str, str], ...] = (
+    ("12388", "纪检监察举报电话", "反映党员干部违纪违法问题，请拨打12388"),
+    ("12355", "青少年服务台", "青少年心理咨询、法律援助，请拨打12355"),
+    ("12119", "森林草原防火报警电话", "发现山火请立即拨打12119或119"),
+    ("12367", "移民管理服务热线", "出入境证件、口岸通关等公安业务，请拨打12367"),
+    ("12380", "党员服务热线", "党员组织关系等事项，请拨打12380"),
+    ("12338", "妇女维权公益服务热线", "妇女儿童权益保护，请拨打12338"),
+    ("12351", "职工服务热线", "职工维权、困难帮扶，请拨打12351"),
+)
+MERGED_LINES: tuple[tuple[str, str], ...] = (
+    ("12312", "商务举报投诉热线"), ("12316", "三农服务热线"), ("12317", "扶贫监督举报电话"),
+    ("12350", "安全生产举报投诉电话"), ("12358", "价格举报电话"), ("12365", "质量技术监督热线"),
+    ("12329", "住房公积金热线"), ("12336", "国土资源违法举报电话"),
+)
+
+
 @dataclass
 class DemoSeed:
     """The demo rows (existing or new) and how many rows this run created."""
@@ -137,6 +155,12 @@ def seed_demo_city(session: Session, now: datetime) -> DemoSeed:
             category, label = LEGACY_LINES[department.legacy_number]
             _get_or_add(session, seed, LegacyLine, LegacyLine.number, department.legacy_number,
                         label=label, category=category, department_id=department.id)
+    for number, label, note in SPECIAL_LINES:
+        _get_or_add(session, seed, LegacyLine, LegacyLine.number, number, label=label,
+                    kind="special", category="", note=note)
+    for number, label in MERGED_LINES:
+        _get_or_add(session, seed, LegacyLine, LegacyLine.number, number, label=label,
+                    kind="merged", category="", note="已并入12345")
     session.flush()
     seed.articles_created = seed_starter_articles(session, now)
     return seed

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from hotline.accounts import User
 from routing import lists
 from routing.menu import RoutingTable
 from routing.models import AuditEntry, BlockedNumber, LegacyLine, PriorityCaller
-from routing.rules import RulesError, store_rules
+from routing.rules import RoutingRules, RulesError, store_rules
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -136,11 +137,46 @@ async def put_rules(request: web.Request) -> web.Response:
     return web.json_response({"rules": rules.source})
 
 
+async def check_rules(request: web.Request) -> web.Response:
+    """Validate rules without storing them: the editor checks as the admin types."""
+    deps = request.app[DEPS_KEY]
+    data = await read_json(request)
+    try:
+        RoutingRules.from_dict(data.get("rules"), set(deps.routing.queues()))
+    except RulesError as exc:
+        return web.json_response({"error": {"code": "invalid_rules", "message": str(exc),
+                                            "problems": exc.problems}}, status=400)
+    return web.json_response({"ok": True})
+
+
 async def list_audit(request: web.Request) -> web.Response:
-    return await _run(request, lambda s: {"entries": [
-        {"at": _iso(e.at), "user_id": e.user_id, "action": e.action, "target": e.target,
-         "detail": e.detail}
-        for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500))]})
+    """Newest first; ?who= (username), ?action= (prefix), ?target= and ?text=
+    (contained), ?from= / ?to= (ISO 8601) narrow it down; at most 500."""
+    query = request.query
+    try:
+        bounds = [_parse_time(query[k], k) if query.get(k) else None for k in ("from", "to")]
+    except lists.ListError as exc:
+        return json_error(400, "invalid", str(exc))
+
+    def work(s: Session) -> Any:
+        stmt = (select(AuditEntry, User.username).outerjoin(User, User.id == AuditEntry.user_id)
+                .order_by(AuditEntry.id.desc()).limit(500))
+        if query.get("who"):
+            stmt = stmt.where(User.username == query["who"])
+        if query.get("action"):
+            stmt = stmt.where(AuditEntry.action.startswith(query["action"], autoescape=True))
+        for key, column in (("target", AuditEntry.target), ("text", AuditEntry.detail)):
+            if query.get(key):
+                stmt = stmt.where(column.contains(query[key], autoescape=True))
+        if bounds[0] is not None:
+            stmt = stmt.where(AuditEntry.at >= bounds[0])
+        if bounds[1] is not None:
+            stmt = stmt.where(AuditEntry.at < bounds[1])
+        return {"entries": [
+            {"at": _iso(e.at), "user_id": e.user_id, "username": username,
+             "action": e.action, "target": e.target, "detail": e.detail}
+            for e, username in s.execute(stmt)]}
+    return await _run(request, work)
 
 
 NUMBER = {"type": "string", "description": "phone number; +86 and punctuation are ignored"}
@@ -180,6 +216,17 @@ ROUTES = [
               roles=("admin",), tags=("routing",),
               body={"type": "object", "required": ["rules"],
                     "properties": {"rules": {"type": "object"}}}),
-    RouteSpec("GET", "/api/audit", list_audit, "Changes to lists and rules, newest first",
-              roles=("admin",), tags=("routing",)),
+    RouteSpec("POST", "/api/routing/rules/check", check_rules,
+              "Validate routing rules without storing them (every problem reported)",
+              roles=("admin",), tags=("routing",),
+              body={"type": "object", "required": ["rules"],
+                    "properties": {"rules": {"type": "object"}}}),
+    RouteSpec("GET", "/api/audit", list_audit,
+              "Who changed what, when: lists, rules, users and the admin's records, newest "
+              "first, searchable", roles=("admin",), tags=("routing",),
+              params=(("who", "query", "username"), ("action", "query", "action prefix"),
+                      ("target", "query", "text in the target"),
+                      ("text", "query", "text in the detail"),
+                      ("from", "query", "ISO 8601 date-time, inclusive"),
+                      ("to", "query", "ISO 8601 date-time, exclusive"))),
 ]

@@ -116,4 +116,5 @@ def legacy_line(session: Session, dialed: str) -> LegacyLine | None:
     if not dialed or dialed == "12345":
         return None
     return session.scalar(select(LegacyLine).where(LegacyLine.number == dialed,
-                                                   LegacyLine.active))
+                                                   LegacyLine.active,
+                                                   LegacyLine.kind == "dual"))

@@ -24,10 +24,13 @@ class ServiceQueue(Base):
 
 
 class LegacyLine(Base):
-    """A department's old hotline number that now rings into 12345 (双轨运行).
+    """A number of one of the old department hotlines 12345 replaced.
 
-    The dialled number pre-selects the category and the department, and the
-    IVR skips the menu.
+    ``kind``: ``dual`` (双轨运行: still rings into 12345; the dialled number
+    pre-selects the category and the department, and the IVR skips the
+    menu), ``merged`` (merged outright, kept as retired: it no longer
+    routes) or ``special`` (a special line that stays separate, such as
+    discipline inspection or forest fire: kept for referral, never routed).
     """
 
     __tablename__ = "legacy_lines"
@@ -35,9 +38,11 @@ class LegacyLine(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     label: Mapped[str] = mapped_column(String(100))
-    category: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(16), default="")  # "": merged, special
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(8), default="dual")  # dual | merged | special
+    note: Mapped[str] = mapped_column(String(200), default="")  # e.g. where to refer callers
 
 
 class PriorityCaller(Base):

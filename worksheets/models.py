@@ -21,6 +21,12 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(100))
     legacy_number: Mapped[str | None] = mapped_column(String(32), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who the hotline calls about the department's orders (联系人), and its
+    # leader: one of its department logins (the others are its staffers).
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    leader_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True), default=None)
 
 
 class WorkOrder(Base):

@@ -127,6 +127,29 @@ GET    /api/worklists/{kind=overdue}                        401 403 403 200 403 
 GET    /api/worklists/{kind=visits}                         401 200 403 200 403 200
 GET    /api/worklists/{kind=dissatisfied}                   401 403 403 200 403 200
 GET    /api/worklists/{kind=nonsense}                       401 404 403 404 404 404
+# --- admin ---
+GET    /api/admin/teams                                     401 403 403 403 403 200
+POST   /api/admin/teams                                     401 403 403 403 403 400
+PATCH  /api/admin/teams/{row_id}                            401 403 403 403 403 404
+POST   /api/admin/teams/{row_id}/deactivate                 401 403 403 403 403 404
+GET    /api/admin/agents                                    401 403 403 403 403 200
+POST   /api/admin/agents                                    401 403 403 403 403 400
+PATCH  /api/admin/agents/{row_id}                           401 403 403 403 403 404
+POST   /api/admin/agents/{row_id}/deactivate                401 403 403 403 403 404
+GET    /api/admin/departments                               401 403 403 403 403 200
+POST   /api/admin/departments                               401 403 403 403 403 400
+PATCH  /api/admin/departments/{row_id}                      401 403 403 403 403 404
+POST   /api/admin/departments/{row_id}/deactivate           401 403 403 403 403 404
+GET    /api/admin/lines                                     401 403 403 403 403 200
+POST   /api/admin/lines                                     401 403 403 403 403 400
+PATCH  /api/admin/lines/{row_id}                            401 403 403 403 403 404
+POST   /api/admin/lines/{row_id}/deactivate                 401 403 403 403 403 404
+POST   /api/users                                           401 403 403 403 403 400
+PATCH  /api/users/{user_id}                                 401 403 403 403 403 404
+POST   /api/admin/import/{kind=agents}                      401 403 403 403 403 415
+POST   /api/admin/import/{kind=departments}                 401 403 403 403 403 415
+POST   /api/admin/import/{kind=lines}                       401 403 403 403 403 415
+POST   /api/routing/rules/check                             401 403 403 403 403 400
 """
 
 _SEGMENT = re.compile(r"\{([a-z_]+)(?:=([^}]*))?\}")
@@ -136,6 +159,8 @@ def table_rows() -> list[tuple[str, str, str, dict[str, int]]]:
     """(method, route template, URL to request, {who: status}) per line."""
     rows = []
     for line in TABLE.strip().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue  # a helper's block of rows, commented by name
         method, path, *statuses = line.split()
         assert len(statuses) == len(WHO), line
         template = _SEGMENT.sub(lambda m: "{" + m.group(1) + "}", path)

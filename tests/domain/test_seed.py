@@ -48,7 +48,8 @@ def test_given_empty_database_then_queues_teams_agents_departments(db_session: S
     assert agents[0].team_id == teams[0].id and agents[-1].team_id == teams[-1].id
     legacy = sum(1 for d in seed.departments if d.legacy_number)
     assert legacy == 6
-    assert seed.created == 6 + 6 + 42 + len(seed.departments) + legacy  # + legacy lines
+    # + dual-track, special and merged lines
+    assert seed.created == 6 + 6 + 42 + len(seed.departments) + legacy + 7 + 8
 
 
 def test_given_seed_then_skills_name_queue_categories_with_penalties(db_session: Session) -> None:
