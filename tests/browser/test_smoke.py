@@ -21,7 +21,7 @@ def test_the_console_loads_for_every_role(open_page, shot, role):
 
 
 def test_a_javascript_error_is_caught(open_page):
-    page = open_page("agent")
+    page = open_page("admin")
     with page.expect_event("pageerror"):
         page.evaluate("setTimeout(() => { throw new Error('boom'); }, 0)")
     with page.expect_response("**/api/no-such-route"):
