@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +15,9 @@ from agents.models import Agent, Team
 from agents.staffing import Staffing, StaffingError, UnknownPauseReason
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
+from floor.service import FLOOR_KEY
+from hotline.accounts import User
+from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout, QueueFigures
 from routing.lists import audit
 
 STAFFING_KEY: web.AppKey[Staffing] = web.AppKey("staffing", Staffing)
@@ -93,14 +96,20 @@ async def list_agents(request: web.Request) -> web.Response:
 
 
 async def live_queues(request: web.Request) -> web.Response:
-    pbx = request.app[DEPS_KEY].pbx
-    if pbx is None or not pbx.connected:
+    """QueueSummary's figures, from the live floor (the one PBX model and the
+    calls table): no AMI action per request."""
+    deps = request.app[DEPS_KEY]
+    pbx, floor = deps.pbx, request.app.get(FLOOR_KEY)
+    if pbx is None or not pbx.connected or floor is None:
         return json_error(503, "pbx_down", "the PBX is not connected")
-    try:
-        figures = await pbx.commands.queue_summary()
-    except AmiError as exc:
-        return json_error(503, "pbx_error", str(exc))
-    return web.json_response({"queues": [asdict(f) for f in figures]})
+    now = deps.clock.now()
+    out = []
+    for name, q in sorted(floor.queues.items()):
+        oldest = q["longest_since"]
+        longest = (now - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0
+        out.append(QueueFigures(name, q["logged_in"], q["available"], q["waiting"],
+                                round(q["asa"] or 0), max(round(longest), 0)))
+    return web.json_response({"queues": [asdict(f) for f in out]})
 
 
 SUPERVISE_MODES = ("listen", "whisper", "barge")
@@ -122,6 +131,12 @@ async def supervise(request: web.Request) -> web.Response:
     mode, phone = data.get("mode", "listen"), data.get("phone")
     if mode not in SUPERVISE_MODES:
         return json_error(400, "invalid", f"mode is one of {', '.join(SUPERVISE_MODES)}")
+    if phone is None:  # the supervisor's own phone, as the admin set it
+        phone = await deps.db.run(lambda s: s.scalar(select(User.phone).where(
+            User.id == p.user_id)))
+        if phone is None:
+            return json_error(400, "no_phone", "you have no phone on record: an admin sets "
+                                               "it (PUT /api/users/{id}/phone)")
     if not isinstance(phone, str) or not PHONE_RE.fullmatch(phone):
         return json_error(400, "invalid", "phone is your softphone, e.g. PJSIP/9001")
     def load(s: Session) -> tuple[Agent | None, bool]:
@@ -175,7 +190,7 @@ ROUTES = [
               "Listen to, whisper to or barge into an agent's call: your phone rings first "
               "(ChanSpy in [supervisor-spy]); audited", roles=("supervisor",), tags=("agents",),
               params=(("agent_id", "path", "agent id"),),
-              body={"type": "object", "required": ["phone"],
+              body={"type": "object",
                     "properties": {"mode": {"enum": list(SUPERVISE_MODES)},
                                    "phone": {"type": "string", "pattern": PHONE_RE.pattern}}}),
     RouteSpec("GET", "/api/queues", live_queues, "Live queue summary from the PBX",

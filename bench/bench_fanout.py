@@ -111,7 +111,10 @@ class Bare:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def publish(self, n: int) -> None:
-        text = Delivery(n, update(n), True).json()
+        await self.send(Delivery(n, update(n), True).json())
+
+    async def send(self, text: str) -> None:
+        """The same text to every socket, one after the other (bench/fanout.py too)."""
         for ws in list(self.sockets):
             await ws.send_str(text)
 

@@ -20,6 +20,7 @@ from console import auth, guards, users_http
 from console.live import WS_OPEN_KEY, live
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
+from floor import http as floor_http
 from hotline import login_throttle
 from hotline.deps import Deps
 from routing import http as routing_http
@@ -114,6 +115,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += users_http.ROUTES + calendar_http.ROUTES
     specs += knowledge_http.ROUTES
     specs += admin_http.ROUTES
+    specs += floor_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()
     app[WS_OPEN_KEY] = {}

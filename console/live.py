@@ -36,6 +36,7 @@ from agents.http import STAFFING_KEY
 from console import auth
 from console.auth import Principal
 from console.routing_table import json_error
+from floor.service import FLOOR_KEY
 from hotline import accounts
 from hotline.bus import FELL_BEHIND, Delivery, EventBus, Subscription, SubscriptionClosed
 from hotline.deps import Deps
@@ -68,7 +69,9 @@ def live_state(request: web.Request, p: Principal) -> dict[str, Any]:
     states = request.app[STAFFING_KEY].states
     if p.role in SUPERVISORS:
         pbx = deps.pbx.live() if deps.pbx is not None else None
-        return {"agents": states.snapshot(), "pbx": pbx}
+        floor = request.app.get(FLOOR_KEY)
+        return {"agents": states.snapshot(), "pbx": pbx,
+                "floor": floor.snapshot() if floor is not None else None}
     if p.role == "agent" and p.agent_id is not None:
         return {"agent": states.state_of(p.agent_id)}
     return {}

@@ -45,6 +45,8 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A supervisor's own phone (PJSIP/<endpoint>): rung for listen/whisper/barge.
+    phone: Mapped[str | None] = mapped_column(String(48), default=None)
 
 
 class LoginSession(Base):

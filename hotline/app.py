@@ -18,6 +18,7 @@ from agents.staffing import Staffing
 from calls.followups import CallFollowUps
 from calls.tracking import CallTracker
 from console.app import build_app
+from floor.service import FLOOR_KEY, FloorService
 from hotline import accounts, login_throttle, outbox
 from hotline.bus import EventBus
 from hotline.clock import Clock
@@ -74,6 +75,7 @@ class Backend:
         self.deps: Deps | None = None
         self.fastagi: FastAgiServer | None = None
         self.staffing: Staffing | None = None
+        self.floor: FloorService | None = None
         self._runner: web.AppRunner | None = None
         self.http_port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -167,6 +169,10 @@ class Backend:
         # first knowledge-base search during a call does not wait for it.
         await asyncio.get_running_loop().run_in_executor(None, segmenter().warm_up)
         app = build_app(deps, self.staffing, self.status)
+        # The live floor: figures for supervisors; alerts raised by the elected one.
+        self.floor = FloorService(deps, self.staffing)
+        self.floor.raise_alerts = False
+        app[FLOOR_KEY] = self.floor
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.http_listen.host, settings.http_listen.port)
@@ -198,12 +204,14 @@ class Backend:
             dialer.follow(model)
             self.staffing.states.follow(model)
             self.staffing.follow(model)
+            self.floor.follow(model)
             # The live PBX view, published once each resync is complete (every
             # instance has its own model of the PBX: not relayed).
             model.subscribe(Resynced.NAME, lambda _e: deps.bus.publish(PbxView(
                 resync=model.resyncs, **model.live()), relay=False))
         else:
             log.warning("HOTLINE_AMI_URL is not set: no PBX link; calls will not be tracked")
+        await self.floor.start()
         self._register_duties()
         # Before the PBX link: a lone backend writes the state history from the first event.
         await self.election.start()
@@ -238,6 +246,17 @@ class Backend:
         # Each backend changes shifts for the agents logged in through it (that
         # state is its own); the no-show alerts are raised by the elected one.
         self.election.duty("no-show alerts", raise_no_shows, leave_no_shows)
+        floor = self.floor
+        assert floor is not None
+
+        async def raise_floor_alerts() -> None:
+            floor.raise_alerts = True
+            floor.mark("queues", "orders")
+
+        async def leave_floor_alerts() -> None:
+            floor.raise_alerts = False
+
+        self.election.duty("floor alerts", raise_floor_alerts, leave_floor_alerts)
         self._tasks.append(asyncio.create_task(staffing.shift_changes(), name="shift-changes"))
         dialer = deps.dialer
         if dialer is not None:
@@ -305,6 +324,8 @@ class Backend:
         self._tasks.clear()
         if self.election:
             await self.election.close()
+        if self.floor:
+            await self.floor.close()
         if self.staffing:
             await self.staffing.close()
         if self.deps and self.deps.pbx:

@@ -12,6 +12,7 @@ from agents.models import (
     Team,
 )
 from calls.models import Call, CallEvent
+from floor.models import FloorAlert
 from hotline.accounts import LoginSession, User
 from hotline.login_throttle import LoginFailure
 from hotline.outbox import OutboxItem
@@ -34,5 +35,5 @@ __all__ = [
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
-    "OutboxItem",
+    "OutboxItem", "FloorAlert",
 ]

@@ -3,7 +3,7 @@
 Domain code (agents/, worksheets/, ivr/, console/) calls these; none of it
 builds an action by hand.  Each method says what it asks of Asterisk, with
 the headers Asterisk 22's manager documents for that action
-(apps/app_queue.c: QueueAdd, QueueRemove, QueuePause, QueueSummary;
+(apps/app_queue.c: QueueAdd, QueueRemove, QueuePause, QueuePenalty, QueueSummary;
 main/manager.c: Originate, Redirect, Hangup; main/bridge_basic.c via
 manager_bridges.c: BlindTransfer).  Values are escaped by the AMI encoder,
 which refuses CR/LF.
@@ -96,6 +96,15 @@ class PbxCommands:
         if queue is not None:
             headers.append(("Queue", queue))
         await self._up("QueuePause").send("QueuePause", headers)
+
+    async def queue_penalty(self, interface: str, penalty: int,
+                            queue: str | None = None) -> None:
+        """Set a member's penalty in ``queue``, or in every queue it is on when
+        None (app_queue.c manager_queue_member_penalty; QueueMemberPenalty follows)."""
+        headers: list[tuple[str, object]] = [("Interface", interface), ("Penalty", penalty)]
+        if queue is not None:
+            headers.append(("Queue", queue))
+        await self._up("QueuePenalty").send("QueuePenalty", headers)
 
     async def queue_summary(self, queue: str | None = None, *,
                             timeout: float | None = None) -> list[QueueFigures]:

@@ -15,12 +15,14 @@ import os
 import re
 import secrets
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from agents.models import Agent
+from hotline.accounts import User
 from pbx.asterisk_conf import BACKEND_WRITE, weak_secret
 from pbx.conf_reader import read_conf
 from routing.dial_patterns import callback_out_context
@@ -90,11 +92,13 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
         write(name, text)
     write("queues.conf", _queues_conf(source / "queues.conf", queues, general_queue,
                                       settings.service_level_seconds))
-    passwords = _passwords(out_dir / PASSWORDS_FILE, agents)
+    phones = _phones(session, agents)
+    passwords = _passwords(out_dir / PASSWORDS_FILE, phones)
     # Secrets inside: readable by root and Asterisk's group, not by every user.
-    write("pjsip.conf", _pjsip_conf(source / "pjsip.conf", agents, passwords), SECRET_MODE)
+    write("pjsip.conf", _pjsip_conf(source / "pjsip.conf", agents, phones, passwords),
+          SECRET_MODE)
     write("manager.conf", _manager_conf(settings, backend, ami_secret, ami_permit), SECRET_MODE)
-    written.append(_write_passwords(out_dir / PASSWORDS_FILE, agents, passwords))
+    written.append(_write_passwords(out_dir / PASSWORDS_FILE, phones, passwords))
     sounds = source / "sounds"
     if sounds.is_dir():
         shutil.copytree(sounds, out_dir / "sounds", dirs_exist_ok=True)
@@ -182,11 +186,44 @@ def _queues_conf(source: Path, queues: list[ServiceQueue], general_queue: str,
 
 
 def _endpoint(agent: Agent) -> str | None:
-    tech, _, name = agent.interface.partition("/")
+    return _pjsip_name(agent.interface)
+
+
+def _pjsip_name(interface: str) -> str | None:
+    tech, _, name = interface.partition("/")
     return name if tech.upper() == "PJSIP" and re.fullmatch(r"[\w.+-]+", name) else None
 
 
-def _passwords(path: Path, agents: list[Agent]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Phone:
+    """A softphone Asterisk knows: an agent's, or a supervisor's own (users.phone)."""
+
+    endpoint: str
+    owner: str  # the agent's or supervisor's name
+    callerid: str
+    supervisor: bool = False
+
+
+def _phones(session: Session, agents: list[Agent]) -> list[Phone]:
+    out = []
+    for agent in agents:
+        endpoint = _endpoint(agent)
+        if endpoint:
+            out.append(Phone(endpoint, agent.name, f"agent-{agent.number} <{agent.number}>"))
+    taken = {p.endpoint for p in out} | {"trunk"}
+    users = session.scalars(select(User).where(User.active.is_(True), User.phone.is_not(None),
+                                               User.role.in_(("supervisor", "admin")))
+                            .order_by(User.username))
+    for user in users:
+        endpoint = _pjsip_name(user.phone or "")
+        if endpoint and endpoint not in taken:
+            taken.add(endpoint)
+            out.append(Phone(endpoint, user.display_name or user.username,
+                             f"supervisor <{endpoint}>", supervisor=True))
+    return out
+
+
+def _passwords(path: Path, phones: list[Phone]) -> dict[str, str]:
     """Keep the passwords already handed out; make new ones for new phones."""
     known: dict[str, str] = {}
     if path.is_file():
@@ -194,20 +231,13 @@ def _passwords(path: Path, agents: list[Agent]) -> dict[str, str]:
             parts = line.split("\t")
             if len(parts) >= 3 and not line.startswith("#"):
                 known[parts[0]] = parts[2]
-    out: dict[str, str] = {}
-    for agent in agents:
-        endpoint = _endpoint(agent)
-        if endpoint:
-            out[endpoint] = known.get(endpoint) or secrets.token_urlsafe(12)
-    return out
+    return {p.endpoint: known.get(p.endpoint) or secrets.token_urlsafe(12) for p in phones}
 
 
-def _write_passwords(path: Path, agents: list[Agent], passwords: dict[str, str]) -> Path:
-    lines = ["# endpoint\tagent\tpassword (SIP username = endpoint)\n"]
-    for agent in agents:
-        endpoint = _endpoint(agent)
-        if endpoint:
-            lines.append(f"{endpoint}\t{agent.name}\t{passwords[endpoint]}\n")
+def _write_passwords(path: Path, phones: list[Phone], passwords: dict[str, str]) -> Path:
+    lines = ["# endpoint\towner\tpassword (SIP username = endpoint)\n"]
+    for phone in phones:
+        lines.append(f"{phone.endpoint}\t{phone.owner}\t{passwords[phone.endpoint]}\n")
     # Created 0600 from the start: the passwords never sit world-readable.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -216,8 +246,11 @@ def _write_passwords(path: Path, agents: list[Agent], passwords: dict[str, str])
     return path
 
 
-def _pjsip_conf(source: Path, agents: list[Agent], passwords: dict[str, str]) -> str:
-    """Transport, trunk and templates from the committed file; one phone per agent."""
+def _pjsip_conf(source: Path, agents: list[Agent], phones: list[Phone],
+                passwords: dict[str, str]) -> str:
+    """Transport, trunk and templates from the committed file; one phone per
+    agent, then the supervisors' own (the same templates: they may dial only
+    what agents' phones may, [agents-out])."""
     text = source.read_text(encoding="utf-8") if source.is_file() else ""
     # The committed file ends its shared part with this marker; its sample
     # agents after it are replaced by the city's.
@@ -234,6 +267,15 @@ def _pjsip_conf(source: Path, agents: list[Agent], passwords: dict[str, str]) ->
             f"callerid = agent-{agent.number} <{agent.number}>\n"
             f"[{endpoint}](agent-auth)\nusername = {endpoint}\npassword = {passwords[endpoint]}\n"
             f"[{endpoint}](agent-aor)\n")
+    supervisors = [p for p in phones if p.supervisor]
+    if supervisors:
+        out.append("\n; --- supervisors (listen, whisper, barge ring these) ---\n")
+    for phone in supervisors:
+        e = phone.endpoint
+        out.append(f"\n; {phone.owner}\n[{e}](agent-phone)\nauth = {e}\naors = {e}\n"
+                   f"callerid = {phone.callerid}\n"
+                   f"[{e}](agent-auth)\nusername = {e}\npassword = {passwords[e]}\n"
+                   f"[{e}](agent-aor)\n")
     return "".join(out)
 
 

@@ -76,3 +76,15 @@ def make_database_url(kind: str, tmp_path: Path) -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, unmigrated database on each backend."""
     yield from make_database_url(request.param, tmp_path)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """Browser tests run last.  Playwright's sync API keeps its event loop
+    marked as running in the main thread while the session's chromium is
+    open, and every later test that starts a loop (asyncio.run) would fail
+    with "cannot be called from a running event loop"."""
+    browser = [item for item in items if "/tests/browser/" in str(item.path)]
+    if browser:
+        others = [item for item in items if "/tests/browser/" not in str(item.path)]
+        items[:] = others + browser

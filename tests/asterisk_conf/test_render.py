@@ -182,3 +182,26 @@ def test_the_ami_secret_comes_from_a_file_not_the_environment(tmp_path: Path) ->
                               "HOTLINE_AMI_SECRET_FILE": str(secret_file)})
     assert settings.ami is not None and settings.ami.secret == "Zx8-kQ2mP9aLwR4tYu"
     assert settings.ami.username == "hotline" and settings.ami.host == "10.20.0.9"
+
+
+def test_supervisors_phones_get_endpoints(session: Session, tmp_path: Path) -> None:
+    from hotline.accounts import create_user
+
+    now = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+    sup = create_user(session, username="zhang", password="x" * 12, role="supervisor", now=now)
+    sup.phone = "PJSIP/9001"
+    agent = create_user(session, username="li", password="x" * 12, role="agent", now=now)
+    agent.phone = "PJSIP/9002"  # not a supervisor: no endpoint
+    session.commit()
+    render(settings_for(), session, tmp_path)
+    pjsip = read_conf(tmp_path / "pjsip.conf")
+    kinds = {s.get("type") for s in pjsip.named("9001")}
+    assert kinds == {"endpoint", "auth", "aor"}
+    endpoint = next(s for s in pjsip.named("9001") if s.get("type") == "endpoint")
+    assert endpoint.get("context") == "agents-out"  # dials what agents' phones may
+    assert not pjsip.named("9002")
+    lines = (tmp_path / "agent-sip-passwords.txt").read_text(encoding="utf-8").splitlines()
+    assert any(ln.startswith("9001\tzhang\t") for ln in lines)
+    problems = check(tmp_path, settings_for(), RoutingTable.load(session).queues())
+    # (the committed trunk's placeholder address is warned about, as before)
+    assert [p for p in problems if p.severity == "error" or "9001" in p.message] == []

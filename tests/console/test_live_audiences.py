@@ -14,6 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import Agent
+from floor.events import (
+    FloorAgent,
+    FloorAlertAcked,
+    FloorAlertRaised,
+    FloorOrders,
+    FloorQueue,
+    FloorTrends,
+)
 from hotline import accounts
 from hotline.app import Backend
 from hotline.clock import Clock, run_simulated
@@ -89,6 +97,15 @@ def cases(ids: dict[str, int]) -> list[tuple[str, LiveEvent, set[str]]]:
                               position=1), BOSSES | {"agent", "agent2", "loose"}),
         ("entered", CallEntered(uniqueid="entered", caller="138****8000"), BOSSES),
         ("pbx", PbxView(resync=1, queues={}, members={}, channels_up=0), BOSSES),
+        # --- floor ---: the supervisors' floor, to nobody else (not even the agent named)
+        ("floor-queue", FloorQueue(queue="floor-queue", figures={}), BOSSES),
+        ("floor-agent", FloorAgent(agent_id=x, figures={"label": "floor-agent"}), BOSSES),
+        ("floor-orders", FloorOrders(figures={"label": "floor-orders"}), BOSSES),
+        ("floor-trends", FloorTrends(figures={"label": "floor-trends"}), BOSSES),
+        ("floor-alert", FloorAlertRaised(alert_id=1, kind="long_wait", key="floor-alert",
+                                         detail="", raised_at=NOW.isoformat()), BOSSES),
+        ("floor-acked", FloorAlertAcked(source="floor", alert_id=1, by="floor-acked",
+                                        at=NOW.isoformat()), BOSSES),
     ]
 
 
@@ -102,6 +119,9 @@ def label_of(message: dict[str, Any]) -> str:
         return str(message["number"])
     if kind == "pbx.state":
         return "pbx"
+    if kind.startswith("floor."):
+        return str(message.get("queue") or message.get("key") or message.get("by")
+                   or message["figures"]["label"])
     return str(message["uniqueid"])
 
 

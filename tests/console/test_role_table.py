@@ -127,6 +127,15 @@ GET    /api/worklists/{kind=overdue}                        401 403 403 200 403 
 GET    /api/worklists/{kind=visits}                         401 200 403 200 403 200
 GET    /api/worklists/{kind=dissatisfied}                   401 403 403 200 403 200
 GET    /api/worklists/{kind=nonsense}                       401 404 403 404 404 404
+# --- floor ---
+GET    /api/floor                                           401 403 403 200 403 200
+POST   /api/floor/alerts/acknowledge                        401 403 403 400 403 400
+POST   /api/floor/agents/{agent_id}/pause                   401 403 403 404 403 404
+POST   /api/floor/agents/{agent_id}/logoff                  401 403 403 404 403 404
+POST   /api/floor/agents/{agent_id}/queues                  401 403 403 404 403 404
+POST   /api/floor/agents/{agent_id}/penalty                 401 403 403 404 403 404
+GET    /api/calls/{call_id}/recording                       401 403 403 404 403 404
+PUT    /api/users/{user_id}/phone                           401 403 403 403 403 404
 # --- admin ---
 GET    /api/admin/teams                                     401 403 403 403 403 200
 POST   /api/admin/teams                                     401 403 403 403 403 400

@@ -7,7 +7,8 @@ import re
 
 from hotline.settings import PROJECT_ROOT
 
-DOMAINS = ("admin", "agents", "calls", "console", "hotline", "ivr", "routing", "speech", "worksheets")
+DOMAINS = ("admin", "agents", "calls", "console", "floor", "hotline", "ivr", "routing", "speech",
+           "worksheets")
 RAW_ACTION = re.compile(r"""\.send\(\s*["'][A-Z]|["']Action["']\s*[:,]""")
 
 

@@ -1,0 +1,243 @@
+"""The floor's figures from the database, one query per kind for every
+queue, agent or department at once (never one per console).
+
+Today is the local day (``HOTLINE_TZ``).  Service level follows NOTES.md:
+answered within the target seconds (15, GB/T 33358-2016) over calls offered
+to a queue (answered + abandoned); calls that end in the IVR are not offered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from agents.models import AgentStatePeriod
+from calls.models import Call
+from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
+
+OPEN_ORDERS = ("dispatched", "accepted")
+DUE_SOON = timedelta(hours=24)
+LISTED = 50  # orders named in a list (the counts are complete)
+
+
+@dataclass(frozen=True)
+class Day:
+    """A local day's bounds in UTC-aware datetimes."""
+
+    local: date
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, now: datetime, tz: tzinfo) -> Day:
+        local = now.astimezone(tz).date()
+        return cls.for_date(local, tz)
+
+    @classmethod
+    def for_date(cls, local: date, tz: tzinfo) -> Day:
+        start = datetime.combine(local, time(0), tz)
+        end = datetime.combine(local + timedelta(days=1), time(0), tz)
+        return cls(local, start, end)
+
+    def hours(self) -> list[datetime]:
+        return [self.start + timedelta(hours=h) for h in range(25)]
+
+
+def _n(value: Any) -> int:
+    return int(value or 0)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _sum(cond: Any) -> Any:
+    return func.sum(case((cond, 1), else_=0))
+
+
+def queue_figures(s: Session, day: Day, sl_seconds: int) -> dict[str, dict[str, Any]]:
+    """Per queue, today: answered, abandoned, offered, service level, ASA,
+    AHT (talk), abandon rate."""
+    answered = Call.outcome == "answered"
+    abandoned = Call.outcome == "abandoned"
+    rows = s.execute(
+        select(Call.queue, _sum(answered), _sum(abandoned),
+               _sum(and_(answered, Call.hold_seconds <= sl_seconds)),
+               func.avg(case((answered, Call.hold_seconds))),
+               func.avg(case((answered, Call.talk_seconds))))
+        .where(Call.queue.is_not(None), Call.entered_at >= day.start, Call.entered_at < day.end)
+        .group_by(Call.queue))
+    out: dict[str, dict[str, Any]] = {}
+    for queue, n_ans, n_ab, in_sl, asa, aht in rows:
+        n_ans, n_ab = _n(n_ans), _n(n_ab)
+        offered = n_ans + n_ab
+        out[queue] = {"answered": n_ans, "abandoned": n_ab, "offered": offered,
+                      "service_level": _ratio(_n(in_sl), offered),
+                      "abandon_rate": _ratio(n_ab, offered),
+                      "asa": round(float(asa), 1) if asa is not None else None,
+                      "aht": round(float(aht), 1) if aht is not None else None}
+    return out
+
+
+def callbacks_pending(s: Session) -> dict[str, int]:
+    rows = s.execute(select(CallbackTask.queue, func.count())
+                     .where(CallbackTask.status.in_(("open", "calling")))
+                     .group_by(CallbackTask.queue))
+    return {queue or "": _n(n) for queue, n in rows}
+
+
+def queued_since(s: Session, uniqueids: list[str]) -> dict[str, datetime]:
+    """When callers the model has waiting joined their queue, from their records
+    (for those who joined before this backend started)."""
+    if not uniqueids:
+        return {}
+    rows = s.execute(select(Call.uniqueid, Call.queued_at, Call.entered_at)
+                     .where(Call.uniqueid.in_(uniqueids)))
+    return {u: q or e for u, q, e in rows}
+
+
+def agent_figures(s: Session, day: Day, now: datetime) -> dict[int, dict[str, Any]]:
+    """Per agent, today: calls answered, talk and pause seconds (periods
+    clamped to the day; the open one counts up to now)."""
+    out: dict[int, dict[str, Any]] = {}
+
+    def of(agent_id: int) -> dict[str, Any]:
+        return out.setdefault(agent_id, {"calls_today": 0, "talk_seconds": 0,
+                                         "pause_seconds": 0})
+
+    for agent_id, n in s.execute(
+            select(Call.agent_id, func.count()).where(
+                Call.agent_id.is_not(None), Call.outcome == "answered",
+                Call.answered_at >= day.start, Call.answered_at < day.end)
+            .group_by(Call.agent_id)):
+        if agent_id is not None:
+            of(agent_id)["calls_today"] = _n(n)
+    periods = s.execute(
+        select(AgentStatePeriod.agent_id, AgentStatePeriod.state, AgentStatePeriod.started_at,
+               AgentStatePeriod.ended_at)
+        .where(AgentStatePeriod.state.in_(("on_call", "paused")),
+               AgentStatePeriod.started_at < min(now, day.end),
+               or_(AgentStatePeriod.ended_at.is_(None), AgentStatePeriod.ended_at > day.start)))
+    for agent_id, state, started, ended in periods:
+        seconds = (min(ended or now, now, day.end) - max(started, day.start)).total_seconds()
+        key = "talk_seconds" if state == "on_call" else "pause_seconds"
+        of(agent_id)[key] += max(round(seconds), 0)
+    return out
+
+
+def order_figures(s: Session, now: datetime, target_minutes: int) -> dict[str, Any]:
+    """Drafts past the target, orders due within a day, overdue by department."""
+    late = now - timedelta(minutes=target_minutes)
+    drafts = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.agent_id,
+                              WorkOrder.created_at)
+                       .where(WorkOrder.status == "draft", WorkOrder.created_at <= late)
+                       .order_by(WorkOrder.created_at).limit(LISTED)).all()
+    n_drafts = s.scalar(select(func.count()).select_from(WorkOrder).where(
+        WorkOrder.status == "draft", WorkOrder.created_at <= late))
+    open_ = WorkOrder.status.in_(OPEN_ORDERS)
+    overdue, due_soon = WorkOrder.due_at < now, and_(WorkOrder.due_at >= now,
+                                                     WorkOrder.due_at < now + DUE_SOON)
+    by_dept = s.execute(
+        select(WorkOrder.department_id, Department.name, _sum(overdue), _sum(due_soon))
+        .join(Department, Department.id == WorkOrder.department_id, isouter=True)
+        .where(open_, WorkOrder.due_at < now + DUE_SOON)
+        .group_by(WorkOrder.department_id, Department.name)
+        .order_by(Department.name))
+    departments = [{"department_id": d, "department": name or "", "overdue": _n(o),
+                    "due_soon": _n(soon)} for d, name, o, soon in by_dept]
+    soon = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.department_id,
+                            WorkOrder.due_at)
+                     .where(open_, due_soon).order_by(WorkOrder.due_at).limit(LISTED)).all()
+    return {
+        "drafts_late": _n(n_drafts),
+        "drafts": [{"order_id": i, "number": n, "agent_id": a, "created_at": c.isoformat()}
+                   for i, n, a, c in drafts],
+        "due_soon": sum(d["due_soon"] for d in departments),
+        "due_soon_orders": [{"order_id": i, "number": n, "department_id": d,
+                             "due_at": due.isoformat() if due else None}
+                            for i, n, d, due in soon],
+        "overdue": sum(d["overdue"] for d in departments),
+        "by_department": departments,
+        **waiting_for_supervisors(s),
+    }
+
+
+def waiting_for_supervisors(s: Session) -> dict[str, Any]:
+    """Returned orders (with the department's reason) to dispatch again, and
+    extensions asked for: on the floor with their reasons in view."""
+    returned = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.title,
+                                WorkOrder.category, WorkOrder.returns)
+                         .where(WorkOrder.status == "returned")
+                         .order_by(WorkOrder.id).limit(LISTED)).all()
+    why: dict[int, tuple[str, int | None, datetime]] = {}
+    if returned:
+        for order_id, detail, dept, at in s.execute(
+                select(OrderEvent.order_id, OrderEvent.detail, OrderEvent.department_id,
+                       OrderEvent.at)
+                .where(OrderEvent.order_id.in_([r[0] for r in returned]),
+                       OrderEvent.kind == "returned")
+                .order_by(OrderEvent.at, OrderEvent.id)):
+            why[order_id] = (detail, dept, at)  # the latest return wins
+    names = dict(s.execute(select(Department.id, Department.name)).all())
+    extensions = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.department_id,
+                                  WorkOrder.extension_days, WorkOrder.extension_reason,
+                                  WorkOrder.due_at)
+                           .where(WorkOrder.extension_days.is_not(None),
+                                  WorkOrder.status.in_(OPEN_ORDERS))
+                           .order_by(WorkOrder.due_at).limit(LISTED)).all()
+    return {
+        "returned": [{"order_id": i, "number": n, "title": title, "category": cat,
+                      "returns": returns, "reason": why.get(i, ("", None, None))[0],
+                      "from_department": names.get(why.get(i, ("", None, None))[1] or 0, ""),
+                      "returned_at": why[i][2].isoformat() if i in why else None}
+                     for i, n, title, cat, returns in returned],
+        "extensions": [{"order_id": i, "number": n, "department_id": d,
+                        "department": names.get(d or 0, ""), "days": days, "reason": reason,
+                        "due_at": due.isoformat() if due else None}
+                       for i, n, d, days, reason, due in extensions],
+    }
+
+
+def _hour_of(day: Day) -> Any:
+    bounds = day.hours()
+    return case(*[(Call.entered_at < bounds[h + 1], h) for h in range(24)], else_=24)
+
+
+def hourly(s: Session, day: Day, sl_seconds: int, *, until: datetime | None = None
+           ) -> list[dict[str, Any]]:
+    """Calls entered per local hour of ``day`` (up to ``until``), with the
+    hour's service level and abandon rate."""
+    answered = Call.outcome == "answered"
+    abandoned = Call.outcome == "abandoned"
+    hour = _hour_of(day)
+    end = min(until, day.end) if until is not None else day.end
+    rows = s.execute(
+        select(hour, func.count(), _sum(answered), _sum(abandoned),
+               _sum(and_(answered, Call.hold_seconds <= sl_seconds)))
+        .where(Call.entered_at >= day.start, Call.entered_at < end)
+        .group_by(hour))
+    out: list[dict[str, Any]] = [{"hour": h, "calls": 0, "offered": 0, "service_level": None,
+                                  "abandon_rate": None} for h in range(24)]
+    for h, calls, n_ans, n_ab, in_sl in rows:
+        if not 0 <= h < 24:
+            continue
+        offered = _n(n_ans) + _n(n_ab)
+        out[h] = {"hour": h, "calls": _n(calls), "offered": offered,
+                  "service_level": _ratio(_n(in_sl), offered),
+                  "abandon_rate": _ratio(_n(n_ab), offered)}
+    return out
+
+
+def trends(s: Session, now: datetime, tz: tzinfo, sl_seconds: int) -> dict[str, Any]:
+    """Today per hour against the same weekday last week."""
+    today = Day.of(now, tz)
+    last_week = Day.for_date(today.local - timedelta(days=7), tz)
+    mine = hourly(s, today, sl_seconds, until=now)
+    before = hourly(s, last_week, sl_seconds)
+    return {"day": today.local.isoformat(), "compared_with": last_week.local.isoformat(),
+            "hours": [{**h, "calls_last_week": b["calls"]} for h, b in zip(mine, before,
+                                                                         strict=True)]}
