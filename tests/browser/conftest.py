@@ -5,7 +5,9 @@ Fixtures:
 
 * ``stack`` -- a :class:`tests.browser.stack.LiveStack` (backend + PbxSim on
   the wall clock, SQLite, the demo city, one login per role; ``oncall`` is an
-  agent of the team on duty now);
+  agent of the team on duty now, ``stack.agent``); ``stack.run(coro)`` runs
+  on its loop (``stack.sim``, ``stack.backend``), ``stack.db(fn)`` reads the
+  database; ``@pytest.mark.stack(settings={...}, **backend_options)``;
 * ``browser`` -- chromium, headless (one per session);
 * ``open_page(role, path="/")`` -- a new browser context (1366x768, zh-CN)
   logged in as that role's user, at ``path``; returns a :class:`Watched`
@@ -33,6 +35,11 @@ from typing import Any
 import pytest
 
 from hotline.settings import PROJECT_ROOT
+
+try:  # tests import expect from here: without Playwright the fixtures skip (CI: fail)
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - depends on the machine
+    expect = None
 from tests.browser.stack import USERS, LiveStack
 from tests.helpers import PASSWORD
 
@@ -85,9 +92,15 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LiveStack]:
+def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveStack]:
+    """The backend and stand-in; ``@pytest.mark.stack(settings={...}, **backend_options)``
+    changes settings (``description_when="always"``) or passes Backend options
+    (``transcription=TranscriptionOptions(...)``)."""
     _require_browser()
-    live = LiveStack(tmp_path).start()
+    marker = request.node.get_closest_marker("stack")
+    options = dict(marker.kwargs) if marker else {}
+    settings = {"recordings_dir": tmp_path / "recordings", **options.pop("settings", {})}
+    live = LiveStack(tmp_path, settings_overrides=settings, **options).start()
     try:
         yield live
     finally:
@@ -130,8 +143,9 @@ class Watched:
 
     def _failed(self, request: Any) -> None:
         failure = request.failure or ""
-        # A navigation (reload) aborts the requests still running on the old page.
-        if "ERR_ABORTED" in failure and request.resource_type in ("fetch", "xhr", "websocket"):
+        # A navigation (reload) aborts what the old page was still loading;
+        # a request the server refused shows as its HTTP status instead.
+        if "ERR_ABORTED" in failure:
             return
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from agents import rota
 from agents.models import Agent, Team
 from hotline import accounts
+from hotline.accounts import User
 from hotline.db import Database
 from tests.helpers import PASSWORD, prepare_database, start_stack
 
@@ -42,12 +43,20 @@ def on_duty_agent(url: str, now: datetime, tz: str = "Asia/Shanghai") -> dict[st
                               .where(Team.rota_index == team_index)
                               .order_by(Agent.number)).first()
             accounts.create_user(s, username="oncall", password=PASSWORD, role="agent",
-                                 now=now, agent_id=agent.id)
+                                 now=now, agent_id=agent.id, display_name=agent.name)
             return {"id": agent.id, "interface": agent.interface,
                     "member": agent.member_name, "name": agent.name}
         return db.call(work)
     finally:
         db.close()
+
+
+def _chinese_display_names(s: Any) -> None:
+    """Users show by name in the header: the test logins get Chinese ones
+    (the language check reads the header too)."""
+    names = {"admin": "系统管理员", "sup": "值班长", "dept": "承办单位值班员"}
+    for user in s.scalars(select(User).where(User.username.in_(names))):
+        user.display_name = names[user.username]
 
 
 class LiveStack:
@@ -75,6 +84,7 @@ class LiveStack:
         now = datetime.now(UTC)
         prepare_database(self.database_url, now)
         self.agent = on_duty_agent(self.database_url, now)
+        self.db(_chinese_display_names)
         self._thread.start()
         if not self._ready.wait(timeout):
             raise TimeoutError("the backend did not start in time")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import expect
+
 pytestmark = pytest.mark.browser
 
 
@@ -19,7 +21,7 @@ def test_the_console_loads_for_every_role(open_page, shot, role):
 
 
 def test_a_javascript_error_is_caught(open_page):
-    page = open_page("agent")
+    page = open_page("admin")
     with page.expect_event("pageerror"):
         page.evaluate("setTimeout(() => { throw new Error('boom'); }, 0)")
     with page.expect_response("**/api/no-such-route"):
@@ -39,3 +41,23 @@ def test_without_chromium_ci_fails_and_elsewhere_skips(monkeypatch):
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception, match="chromium is missing"):
         conftest._require_browser()
+
+
+def test_logging_in_through_the_form_in_chinese(open_page, shot):
+    from tests.browser.language import assert_chinese
+    from tests.helpers import PASSWORD
+
+    page = open_page(None, label="login")
+    form = page.locator("form.login")
+    expect(form).to_be_visible()
+    assert_chinese(page, where="(login)")
+    form.locator("input[name=username]").fill("sup")
+    form.locator("input[name=password]").fill("wrong-password-1")
+    page.expect_http(401, "/api/login")
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[role=alert]")).to_have_text("用户名或密码错误")
+    assert_chinese(page, where="(wrong password)")
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("header.top .who")).to_contain_text("值班长")
+    shot(page, "logged-in")
