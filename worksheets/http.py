@@ -63,7 +63,7 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "warned_at": _iso(order.warned_at), "urged_at": _iso(order.urged_at),
         "urge_note": order.urge_note,
         "district": order.district, "district_name": NAMES.get(order.district or "", ""),
-        "answered_at": _iso(order.answered_at), "merged_into_id": order.merged_into_id,
+        "address": order.address, "answered_at": _iso(order.answered_at), "merged_into_id": order.merged_into_id,
         "referral_line": order.referral_line, "referral_mode": order.referral_mode,
         "referred_at": _iso(order.referred_at),
     }
@@ -219,6 +219,8 @@ SUBMIT_SCHEMA = {
         "answered_on_call": {"type": "boolean"},
         "district": {"enum": list(CODES),
                      "description": "the district code (GET /api/districts); required"},
+        "address": {"type": "string", "maxLength": 200,
+                    "description": "where the matter is (street, estate, building)"},
         "co_department_ids": {"type": "array", "items": {"type": "integer"},
                               "description": "加派: co-handling departments besides the lead"},
         "kb_article_id": {"type": ["integer", "null"],
@@ -226,6 +228,13 @@ SUBMIT_SCHEMA = {
                                          "consultation with it and no department is closed"},
     },
 }
+
+
+def _address(data: dict[str, Any]) -> str:
+    address = data.get("address", "")
+    if not isinstance(address, str) or len(address.strip()) > 200:
+        raise bad_request("invalid", "address is text of at most 200 characters", field="address")
+    return address.strip()
 
 
 def _check_submit(data: dict[str, Any]) -> tuple[str, str] | None:
@@ -275,7 +284,7 @@ async def submit_order(request: web.Request) -> web.Response:
             answered_on_call=bool(data.get("answered_on_call", False)),
             now=deps.clock.now(), calendar=deps.calendar.fresh(s), tz=deps.settings.tz,
             kb_article_id=data.get("kb_article_id"), district=data.get("district"),
-            district_required=True,
+            district_required=True, address=_address(data),
         )
         if co:
             if order.status != "dispatched":

@@ -60,6 +60,7 @@ class WorkOrder(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     district: Mapped[str | None] = mapped_column(String(32), default=None)
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), default=None)
     answered_on_call: Mapped[bool] = mapped_column(Boolean, default=False)

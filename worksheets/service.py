@@ -188,6 +188,7 @@ def submit_work_order(
     kb_article_id: int | None = None,
     district: str | None = None,
     district_required: bool = False,
+    address: str = "",
 ) -> WorkOrder:
     """Submit a draft: close a consultation answered on the call, else dispatch it.
 
@@ -202,7 +203,7 @@ def submit_work_order(
     version then); a consultation answered from one with no department to
     go to is closed on the call.  ``district``: its code (worksheets/
     districts.py; required with ``district_required``, as the console's
-    submission is).  Raises
+    submission is); ``address``: where the matter is, as the caller said.  Raises
     :class:`WorkOrderError`.
     """
     require_aware(now)
@@ -226,6 +227,7 @@ def submit_work_order(
             raise WorkOrderError(problem, field="district")
         order.district = district
     order.title, order.description = title, description.strip()
+    order.address = address.strip()
     order.category, order.complexity = category, complexity
     order.department_id = department.id if department is not None else None
     order.answered_on_call = answered_on_call

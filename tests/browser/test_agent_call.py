@@ -114,8 +114,8 @@ def test_a_whole_call_from_ring_to_confirmation(stack, open_page, shot, speech_d
         s.expunge(order)
         return order
     order = stack.db(stored)
-    assert (order.status, order.caller_number, order.title, order.district) == (
-        "dispatched", CALLER, "路面坑洼，车辆难行", "weibin")
+    assert (order.status, order.caller_number, order.title, order.district, order.address) == (
+        "dispatched", CALLER, "路面坑洼，车辆难行", "weibin", "渭滨区经二路12号")
     assert order.due_date is not None and order.due_date.isoformat() in confirmation.inner_text()
 
     # F9 hangs up; the confirmation stays; wrap-up (or ready) follows.

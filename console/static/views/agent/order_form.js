@@ -90,7 +90,7 @@ export function OrderForm({ pop, meta, serverNow, submitRef, onDone, chosenArtic
   useEffect(() => {
     if (!f.category || !f.district) return;
     let gone = false;
-    post("/api/work-orders/suggest-department", { category: f.category, district: f.district,
+    post("/api/department-suggestions", { category: f.category, district: f.district,
       title: f.title, description: f.description }).then((r) => {
       if (gone) return;
       setSuggested(r.suggestions || []);

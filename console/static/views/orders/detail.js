@@ -75,7 +75,7 @@ export function OrderDetail({ id, me, departments, selected, onChanged }) {
   const duplicates = selected.filter((x) => x !== order.id);
   return html`<div class="card" data-order=${order.id}>
     <h3>${order.number} ${order.title}</h3>
-    <p>${label("category", order.category)} · ${order.district_name || "–"} · ${label("status", order.status)}
+    <p>${label("category", order.category)} · ${order.district_name || "–"}${order.address ? ` · ${order.address}` : ""} · ${label("status", order.status)}
       ${order.visit_due_at ? html` · ${t("orders.detail.visit_due", { at: dateTime(order.visit_due_at) })}` : null}</p>
     ${order.referral_line ? html`<p>${t("orders.detail.referral", { line: order.referral_line })}</p>` : null}
     ${order.merged_into_id ? html`<p>${t("orders.detail.merged_into", { id: order.merged_into_id })}</p>` : null}
