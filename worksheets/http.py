@@ -63,7 +63,8 @@ def order_to_dict(order: WorkOrder) -> dict[str, Any]:
         "warned_at": _iso(order.warned_at), "urged_at": _iso(order.urged_at),
         "urge_note": order.urge_note,
         "district": order.district, "district_name": NAMES.get(order.district or "", ""),
-        "address": order.address, "answered_at": _iso(order.answered_at), "merged_into_id": order.merged_into_id,
+        "address": order.address, "answered_at": _iso(order.answered_at),
+        "merged_into_id": order.merged_into_id,
         "referral_line": order.referral_line, "referral_mode": order.referral_mode,
         "referred_at": _iso(order.referred_at),
     }
