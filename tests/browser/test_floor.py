@@ -226,3 +226,35 @@ def test_approvals_and_redispatch_on_the_floor_with_reasons_in_view(stack, open_
         return (order.status, order.department_id, asked.extension_days,
                 s.get(RotaRequest, ids["leave"]).status)
     assert stack.db(state) == ("dispatched", ids["second"], None, "refused")
+
+
+def test_a_caller_who_gave_up_is_on_the_floors_callback_list_and_closed_with_a_reason(
+        stack, open_page):
+    """The classic page's callbacks panel, on the floor: an abandoned call's
+    task appears without a reload (the call.abandoned event), and a
+    supervisor closes it with a reason, which is stored and audited."""
+    from worksheets.models import CallbackTask
+
+    page = open_page("supervisor", "/#/floor")
+    card = page.locator('[data-testid="floor-callbacks"]')
+    expect(card.get_by_text("没有任务")).to_be_visible(timeout=SLOW)
+    place(stack, patience=3)  # nobody is on the queues: the caller gives up
+    row = card.locator("tr[data-task]")
+    expect(row).to_have_count(1, timeout=SLOW)
+    expect(row).to_contain_text("排队放弃")
+    expect(row).to_contain_text("138****8000")
+    row.get_by_role("button", name="关闭").click()
+    form = card.locator('[data-testid="cb-close-form"]')
+    form.locator("input[name=note]").fill("空号，无法回拨")
+    form.get_by_role("button", name="确认关闭").click()
+    expect(card.get_by_text("已关闭")).to_be_visible()
+    expect(card.locator("tr[data-task]")).to_have_count(0)
+    card.locator("select[name=cb-filter]").select_option("failed")
+    expect(card.locator("tr[data-task]")).to_contain_text("未接通")
+
+    def stored(s: Any) -> tuple[Any, ...]:
+        task = s.scalars(select(CallbackTask)).one()
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "callback_failed")).one()
+        return task.status, task.note, audit.detail
+    assert stack.db(stored) == ("failed", "空号，无法回拨", "空号，无法回拨")
+    assert not latin_words(page, '[data-testid="floor-callbacks"]')

@@ -12,6 +12,7 @@ import { Alerts, beep } from "./floor/alerts.js";
 import { Orders } from "./floor/orders.js";
 import { Trends } from "./floor/trends.js";
 import { Calls, Feed } from "./floor/calls.js";
+import { Callbacks } from "./floor/callbacks.js";
 
 export function useStyleSheet(href) {
   useEffect(() => {
@@ -42,6 +43,7 @@ export default function Floor() {
     <${Orders} floor=${floor} />
     <${Trends} trends=${floor.trends} />
     <${Calls} floor=${floor} />
+    <div class="wide"><${Callbacks} /></div>
     <${Feed} floor=${floor} />
   </div>`;
 }
