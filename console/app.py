@@ -74,10 +74,6 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-async def classic(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "classic.html", headers={"Cache-Control": "no-cache"})
-
-
 # The console's assets: ES modules, styles, vendored libraries.  Served by
 # name from console/static only (no listing, no path outside it); they hold
 # no data, so they need no login, like the page itself.
@@ -107,9 +103,6 @@ CORE_ROUTES = [
               "events; ?stream=S&after=N resumes (see console/live.py)",
               tags=("live",)),
     RouteSpec("GET", "/", index, "The console page (its data needs a login)",
-              roles=("public",), tags=("console",)),
-    RouteSpec("GET", "/classic.html", classic,
-              "The previous one-page console, until every part is in the new one",
               roles=("public",), tags=("console",)),
     RouteSpec("GET", "/static/{path:.+}", asset,
               "The console's scripts, styles and vendored libraries (no data)",

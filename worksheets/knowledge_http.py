@@ -5,7 +5,6 @@ admins edit it, departments and editors see their expired articles."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +17,6 @@ from worksheets.knowledge_import import FIELDS, department_keys, draft_from_fiel
 from worksheets.knowledge_models import KnowledgeArticle
 from worksheets.knowledge_search import segmenter
 
-PANEL_SCRIPT = Path(__file__).resolve().parent.parent / "console" / "static" / "kb.js"
 EDITORS = ("supervisor",)  # and admin, who passes every role check
 MAX_RESULTS = 50
 
@@ -192,8 +190,6 @@ async def categories(request: web.Request) -> web.Response:
                               "fields": list(FIELDS)})
 
 
-async def panel_script(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(PANEL_SCRIPT)
 
 
 ARTICLE_SCHEMA = {
@@ -242,9 +238,6 @@ ROUTES = [
               "Expired articles for their owners (departments: theirs; supervisors: those they "
               "edited, all=1 for every one)", roles=("supervisor", "department"),
               tags=("knowledge base",), params=(("all", "query", "supervisors: 1 for all"),)),
-    RouteSpec("GET", "/kb.js", panel_script,
-              "The console's knowledge-base panel (code only; its data needs a login)",
-              roles=("public",), tags=("console",)),
     RouteSpec("GET", "/api/kb/categories", categories, "Article categories and fields",
               roles=READERS, tags=("knowledge base",)),
 ]

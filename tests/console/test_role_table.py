@@ -34,7 +34,6 @@ WHO = ("anon", "agent", "unlinked", "sup", "dept", "admin")
 TABLE = """
 GET    /                                                    200 200 200 200 200 200
 GET    /rota.html                                           200 200 200 200 200 200
-GET    /classic.html                                        200 200 200 200 200 200
 GET    /static/{path=app.js}                                200 200 200 200 200 200
 GET    /healthz                                             503 503 503 503 503 503
 POST   /api/login                                           400 400 400 400 400 400
@@ -67,7 +66,6 @@ GET    /api/calendar                                        401 403 403 200 403 
 GET    /api/calendar/{year=2027}                            401 403 403 200 403 200
 POST   /api/calendar/years                                  401 403 403 403 403 422
 GET    /api/departments                                     401 200 200 200 200 200
-GET    /kb.js                                               200 200 200 200 200 200
 GET    /api/kb/articles                                     401 200 403 200 200 200
 GET    /api/kb/articles/{article_id}                        401 404 403 404 404 404
 GET    /api/kb/categories                                   401 200 403 200 200 200
