@@ -195,9 +195,13 @@ def redispatch(session: Session, order_id: int, *, department_id: int | None,
     department = session.get(Department, department_id) if department_id else None
     if department is None or not department.active:
         raise LifecycleError("invalid", f"no active department {department_id}")
+    try:
+        deadline = deadline_for(order.category, order.complexity, now, calendar, tz)
+    except DeadlineError as exc:  # a help order stored without its complexity
+        raise LifecycleError("invalid", f"order {order.number} cannot be dispatched: {exc}") \
+            from None
     order.department_id = department.id
-    set_order_deadline(order, deadline_for(order.category, order.complexity, now, calendar, tz),
-                       dispatched_at=now)
+    set_order_deadline(order, deadline, dispatched_at=now)
     order.status, order.accepted_at, order.closed_at = "dispatched", None, None
     order.answered_at = None
     if reopen:

@@ -105,6 +105,20 @@ def test_returned_order_is_dispatched_again_with_a_fresh_deadline(db):
     assert kinds(db, oid) == ["dispatched", "returned", "redispatched"]
 
 
+def test_a_returned_help_order_without_its_complexity_is_refused_not_a_server_error(db):
+    first = departments(db)[0]
+    oid = dispatched(db, "3.2", dept=first)
+    db.call(lambda s: lifecycle.return_order(s, oid, department_id=first, reason="不属于本单位",
+                                             user_id=None, now=NOW))
+
+    def lose_complexity(s):
+        s.get(WorkOrder, oid).complexity = None  # as an old or imported row may be
+    db.call(lose_complexity)
+    assert code_of(db, lambda s: lifecycle.redispatch(
+        s, oid, department_id=first, user_id=None, now=NOW, calendar=CAL, tz=TZ)) == "invalid"
+    assert db.call(lambda s: s.get(WorkOrder, oid).status) == "returned"
+
+
 def test_extension_is_for_complex_help_once_and_needs_a_supervisor(db):
     dept = departments(db)[0]
     simple = dispatched(db, "4.1", dept=dept)
