@@ -15,7 +15,11 @@ export const TEAMS = {
 export const AGENTS = {
   id: "agents", api: "/api/admin/agents", key: "number", importable: true,
   refs: async (signal) => ({ teams: (await get("/api/admin/teams", { signal })).teams }),
-  columns: [{ name: "number" }, { name: "name" }, { name: "team" }, { name: "phone" },
+  columns: [{ name: "number" }, { name: "name" },
+    { name: "team", cell: (a, refs) => {
+      const team = (refs.teams || []).find((x) => x.code === a.team);
+      return team ? `${a.team} ${team.name}` : a.team ?? "–";
+    } }, { name: "phone" },
     { name: "skills", cell: (a) => html`<small>${a.skills
       .split(",").filter(Boolean).map((s) => { const [c, p] = s.split(":"); return `${label("category", c)}:${p}`; })
       .join("，")}</small>` }],

@@ -1,7 +1,7 @@
 // One administered kind of record (teams, agents, departments, lines):
 // its list, a form to create or change one, deactivation, and the import
 // of a CSV or XLSX file.  Each kind module passes a config:
-//   { id, api, key, singular, columns: [{name, cell(row)}],
+//   { id, api, key, singular, columns: [{name, cell(row, refs)}],
 //     fields: [{name, type: "text"|"number"|"select"|"checkbox", choices(refs)}],
 //     refs(signal) -> Promise<object> (lists the selects choose from), importable,
 //     deactivate(row) / reactivate(row) (default: the admin API's own),
@@ -162,7 +162,7 @@ export function RecordsView({ config }) {
     <div class="card"><table>
       <thead><tr>${config.columns.map((c) => html`<th>${fieldLabel(c.name)}</th>`)}<th>${fieldLabel("active")}</th><th></th></tr></thead>
       <tbody>${shown.map((row) => html`<tr data-key=${row[config.key]}>
-        ${config.columns.map((c) => html`<td>${c.cell ? c.cell(row) : row[c.name] ?? "–"}</td>`)}
+        ${config.columns.map((c) => html`<td>${c.cell ? c.cell(row, refs.data || {}) : row[c.name] ?? "–"}</td>`)}
         <td class=${row.active ? "good" : "bad"}>${t(row.active ? "admin.active" : "admin.inactive")}</td>
         <td class="row">
           <button type="button" class="ghost" onClick=${() => { setEditing(row); setNotice(null); }}>${t("admin.edit")}</button>
