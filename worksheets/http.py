@@ -91,15 +91,22 @@ def order_for(order: WorkOrder, p: Principal) -> dict[str, Any]:
     return data
 
 
-def order_details(s: Session, order: WorkOrder, *, now: datetime, visit_hours: int,
-                  attachment_max_mb: int = 10) -> dict[str, Any]:
+def order_details(s: Session, order: WorkOrder, p: Principal, *, now: datetime,
+                  visit_hours: int, attachment_max_mb: int = 10) -> dict[str, Any]:
     """What a single order's page shows beyond its row: the 加派 parts, the
-    attachments, every caller of a merged matter, when the 回访 is due."""
+    attachments, every caller of a merged matter, when the 回访 is due.  A
+    department never learns who reported (举报): not of this order, nor of a
+    report merged into it."""
     due = visits.due_at(order, visit_hours)
+    callers = merging.callers(s, order)
+    for caller in callers:
+        reported = caller.pop("category") == "report" or order.category == "report"
+        if p.role == "department" and reported:
+            caller["caller_number"] = caller["caller_name"] = ""
     return {"parts": parts.to_dicts(s, order.id),
             "attachments": attachments.listed(s, order.id),
             "attachment_max_mb": attachment_max_mb,
-            "callers": merging.callers(s, order),
+            "callers": callers,
             "visit_due_at": _iso(due), "visit_state": visits.state(order, now, visit_hours)}
 
 
@@ -198,7 +205,7 @@ async def get_order(request: web.Request) -> web.Response:
         if order is None:
             return None
         return {**order_for(order, p), "history": lifecycle.history(s, order.id),
-                **order_details(s, order, now=deps.clock.now(),
+                **order_details(s, order, p, now=deps.clock.now(),
                                 visit_hours=deps.settings.visit_hours,
                                 attachment_max_mb=deps.settings.attachment_max_mb)}
 

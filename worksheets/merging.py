@@ -62,5 +62,6 @@ def callers(session: Session, order: WorkOrder) -> list[dict[str, Any]]:
     rows = [order, *session.scalars(select(WorkOrder).where(
         WorkOrder.merged_into_id == order.id).order_by(WorkOrder.id))]
     return [{"order_id": o.id, "number": o.number, "caller_number": mask_number(o.caller_number),
-             "caller_name": o.caller_name, "visit_result": o.visit_result,
+             "caller_name": o.caller_name, "category": o.category,
+             "visit_result": o.visit_result,
              "visited_at": o.visited_at.isoformat() if o.visited_at else None} for o in rows]

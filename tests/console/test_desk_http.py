@@ -95,6 +95,9 @@ def test_departments_never_see_who_reported_and_no_order_calls_count_apart(tmp_p
     assert reported["caller_number"] == "" and reported["caller_name"] == ""
     assert listed[ids["help"]]["caller_number"] == REPORTER  # their own order: the citizen's number
     assert out["one"]["caller_number"] == "" and out["one"]["reporter_hidden"] is True
+    # ... nor in the list of the matter's callers (并案) on the order's page
+    assert [(c["caller_number"], c["caller_name"]) for c in out["one"]["callers"]] == [("", "")]
+    assert [c["caller_number"] for c in out["sup"]["callers"]] == ["136****1234"]
     worklist = {o["id"]: o for o in out["worklist"]["work_orders"]}
     assert worklist[ids["report"]]["caller_name"] == ""
     assert out["accept"][0] == 200 and out["accept"][1]["caller_number"] == ""
