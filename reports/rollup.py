@@ -152,7 +152,10 @@ def _rebuild_orders(session: Session, day: date, config: RollupConfig, now: date
             _sum(WorkOrder.survey_answer.is_not(None)),
             _sum(WorkOrder.survey_answer.in_(SATISFIED)), _sum(quick),
             _sum(submitted | old_enough), _sum(~submitted & old_enough), literal(0), literal(0)]
-    in_day = (WorkOrder.created_at >= start, WorkOrder.created_at < end)
+    # A call closed without an order (a prank, silence) is counted apart, as
+    # period_stats does: it is neither submitted nor a 10-minute miss.
+    in_day = (WorkOrder.created_at >= start, WorkOrder.created_at < end,
+              WorkOrder.status != "no_order")
     session.execute(delete(OrdersDaily).where(OrdersDaily.day == day))
     columns = ["day", "week", "month", "dim", "key", *ORDER_SUMS]
     for dim, key in _order_dimensions().items():

@@ -15,6 +15,7 @@ from reports.models import ReportDirty
 from reports.query import ReportError, ReportRequest, report
 from reports.rollup import RollupConfig, refresh
 from tests.domain.conftest import SHANGHAI, local
+from worksheets.no_order import close_without_order
 from worksheets import lifecycle, review, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.stats import department_stats, period_stats
@@ -53,6 +54,10 @@ def _traffic(s, seed: int) -> list[int]:
         records.mark_ended(s, uid, now=at + timedelta(minutes=3), talk_seconds=60 + i)
         if i % 11 == 0:
             continue  # a draft never submitted
+        if i % 13 == 0:  # a prank: closed without an order, counted apart
+            close_without_order(s, order.id, agent_id=None, reason="prank", note="",
+                                now=at + timedelta(minutes=2), user_id=None)
+            continue
         on_call = category == "consult" and i % 2 == 0
         service.submit_work_order(
             s, order.id, agent_id=None, title="t", description="", category=category,
