@@ -15,9 +15,9 @@ from reports.models import ReportDirty
 from reports.query import ReportError, ReportRequest, report
 from reports.rollup import RollupConfig, refresh
 from tests.domain.conftest import SHANGHAI, local
-from worksheets.no_order import close_without_order
 from worksheets import lifecycle, review, service
 from worksheets.calendar import WorkingCalendar
+from worksheets.no_order import close_without_order
 from worksheets.stats import department_stats, period_stats
 
 T0 = local(2026, 11, 2, 9)  # a Monday
