@@ -195,6 +195,13 @@ def redispatch(session: Session, order_id: int, *, department_id: int | None,
     department = session.get(Department, department_id) if department_id else None
     if department is None or not department.active:
         raise LifecycleError("invalid", f"no active department {department_id}")
+    co_handles = session.scalar(select(OrderPart.id).where(
+        OrderPart.order_id == order.id, OrderPart.department_id == department.id,
+        OrderPart.status != "dropped"))
+    if co_handles is not None:
+        # As lead it could never answer or return its part: the order would stick.
+        raise LifecycleError("invalid", f"{department.name} already co-handles this order "
+                                        "(加派): choose another department or drop its part")
     try:
         deadline = deadline_for(order.category, order.complexity, now, calendar, tz)
     except DeadlineError as exc:  # a help order stored without its complexity
@@ -208,6 +215,12 @@ def redispatch(session: Session, order_id: int, *, department_id: int | None,
         # A new answer will need a new 回访; the old verdict stays in the history.
         order.reply, order.visited_at, order.visit_result = "", None, None
         order.satisfaction = None
+        # Every co-handling department looks at the matter again too (加派).
+        for part in session.scalars(select(OrderPart).where(
+                OrderPart.order_id == order.id, OrderPart.status != "dropped")):
+            part.status, part.dispatched_at = "dispatched", now
+            part.accepted_at = part.answered_at = None
+            part.reply = ""
     kind = "reopened" if reopen else "redispatched"
     _log(session, order, kind, now, user_id,
          f"to {department.name}, due {order.due_date}" + (f": {note.strip()}" if note.strip()

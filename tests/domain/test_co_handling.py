@@ -198,6 +198,35 @@ def test_redispatch_and_reopen_clear_the_answer_time(db):
     assert (reopened.status, reopened.answered_at) == ("dispatched", None)
 
 
+def test_a_reopened_order_sends_every_part_back_to_its_department(db):
+    lead, a = departments(db)[:2]
+    oid = with_parts(db, "p.9", lead, [a])
+    db.call(lambda s: parts.answer(s, oid, a, text="已清理", now=NOW, user_id=None))
+    db.call(lambda s: lifecycle.reply(s, oid, department_id=lead, text="已办", user_id=None,
+                                      now=NOW))
+    db.call(lambda s: review.accept(s, oid, now=NOW, user_id=None))
+    db.call(lambda s: lifecycle.redispatch(s, oid, department_id=None, user_id=None, now=NOW,
+                                           calendar=CAL, tz=TZ, reopen=True))
+    part = part_of(db, oid, a)
+    assert (part.status, part.reply, part.answered_at) == ("dispatched", "", None)
+    # The lead's new answer alone does not pass the review: the part is open again.
+    db.call(lambda s: lifecycle.reply(s, oid, department_id=lead, text="复查已办", user_id=None,
+                                      now=NOW + timedelta(days=1)))
+    assert code_of(db, lambda s: review.accept(s, oid, now=NOW, user_id=None)) == "parts_open"
+
+
+def test_a_returned_order_is_not_given_as_lead_to_a_department_with_a_part(db):
+    lead, a, b = departments(db)[:3]
+    oid = with_parts(db, "p.10", lead, [a])
+    db.call(lambda s: lifecycle.return_order(s, oid, department_id=lead, reason="不归我管",
+                                             user_id=None, now=NOW))
+    assert code_of(db, lambda s: lifecycle.redispatch(
+        s, oid, department_id=a, user_id=None, now=NOW, calendar=CAL, tz=TZ)) == "invalid"
+    again = db.call(lambda s: lifecycle.redispatch(
+        s, oid, department_id=b, user_id=None, now=NOW, calendar=CAL, tz=TZ))
+    assert (again.status, again.department_id) == ("dispatched", b)
+
+
 def test_the_80_percent_warning_goes_to_each_department_with_its_part_open(db):
     lead, a, b = departments(db)[:3]
     oid = with_parts(db, "p.9", lead, [a, b])
