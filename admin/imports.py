@@ -28,6 +28,8 @@ from routing.rules import normalize_number
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 20000
+MAX_LINES = 2 * MAX_ROWS  # blank lines included
+MAX_COLUMNS = 64
 
 
 class FileProblem(ValueError):
@@ -142,7 +144,14 @@ def _xlsx_table(data: bytes) -> list[tuple[int, list[Any]]]:
         raise FileProblem(f"not an XLSX workbook ({type(exc).__name__})") from None
     try:
         sheet = book.worksheets[0]
-        return [(n, list(cells)) for n, cells in enumerate(sheet.iter_rows(values_only=True), 1)]
+        table = []
+        # Read row by row and stop early: a small, highly compressed workbook
+        # may declare millions of rows or columns.
+        for n, cells in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), 1):
+            if n > MAX_LINES:
+                raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
+            table.append((n, list(cells)))
+        return table
     finally:
         book.close()
 

@@ -55,7 +55,7 @@ async def upload(request: web.Request) -> web.Response:
         order = await deps.db.run(prepare)
         if request.content_length is not None and request.content_length > limit:
             raise LifecycleError("too_large", f"at most {deps.settings.attachment_max_mb} MB")
-        head = await request.content.read(16)
+        head = await _read_head(request, 16)
         extension = attachments.sniff(request.content_type, head)
         relative = attachments.new_path(order, extension)
         size = await _receive(request, head, root / relative, limit)
@@ -78,6 +78,18 @@ async def upload(request: web.Request) -> web.Response:
             return _error(exc)
         raise
     return web.json_response(row, status=201)
+
+
+async def _read_head(request: web.Request, size: int) -> bytes:
+    """The body's first ``size`` bytes (fewer only if the body is shorter): a
+    read returns what has arrived, which on a slow upload may be less."""
+    head = b""
+    while len(head) < size:
+        chunk = await request.content.read(size - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
 
 
 async def _receive(request: web.Request, head: bytes, target: Path, limit: int) -> int:
