@@ -19,8 +19,12 @@ HOTLINE = [sys.executable, "-m", "hotline.cli"]
 
 def base_env(database_url: str, var: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    # No wrap-up hold, as in settings_for_test: nobody submits these calls'
+    # orders, so a held agent would take no second call for 5 minutes.
     env.update(HOTLINE_DATABASE_URL=database_url, HOTLINE_VAR_DIR=str(var),
-               HOTLINE_RECORDINGS_DIR=str(var / "recordings"), **extra)
+               HOTLINE_RECORDINGS_DIR=str(var / "recordings"),
+               HOTLINE_WRAPUP_MAX_SECONDS="0")
+    env.update(extra)
     return env
 
 
