@@ -19,8 +19,8 @@ from agents.http import STAFFING_KEY
 from console.auth import DEPS_KEY, principal
 from console.live import end_live
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline import accounts
-from hotline.passwords import HashingBusy
+from core import accounts
+from core.passwords import HashingBusy
 
 ADMIN = ("admin",)
 MANAGED = ("teams", "agents", "departments", "lines")

@@ -15,8 +15,8 @@ from agents.models import Agent, Team
 from agents.staffing import Staffing, StaffingError, UnknownPauseReason
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from core.accounts import User
 from floor.service import FLOOR_KEY
-from hotline.accounts import User
 from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout, QueueFigures
 from routing.lists import audit
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class Team(Base):

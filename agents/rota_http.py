@@ -23,7 +23,7 @@ from agents.staffing import Staffing
 from console.auth import DEPS_KEY, principal
 from console.exports import send_export
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import RotaChanged
+from core.live_events import RotaChanged
 
 ROTA_PAGE = Path(__file__).resolve().parent.parent / "console" / "static" / "rota.html"
 MAX_DAYS = 366

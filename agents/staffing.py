@@ -39,14 +39,14 @@ from agents.roster import ShiftPolicy, SlotKey, check_in, check_out, load_roster
 from agents.staffing_follow import FollowsPbx, all_shift_end
 from agents.state import SHIFT_END_REASON, AgentStates
 from agents.wrapup import WrapUpHold
-from hotline.deps import Deps
-from hotline.live_events import (
+from core.live_events import (
     AgentCheckedIn,
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
 )
-from hotline.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait
+from hotline.deps import Deps
 from pbx.commands import AmiError, PbxCommands
 from pbx.model import PbxModel
 

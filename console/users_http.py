@@ -13,8 +13,8 @@ from admin.kinds import user_dump
 from console.auth import DEPS_KEY, principal
 from console.live import end_live
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline import accounts
-from hotline.passwords import HashingBusy
+from core import accounts
+from core.passwords import HashingBusy
 from routing.lists import audit
 
 ADMIN = ("admin",)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.events import SUPERVISORS, Audience, LiveEvent, live_event
+from core.events import SUPERVISORS, Audience, LiveEvent, live_event
 
 
 @live_event

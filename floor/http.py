@@ -17,10 +17,10 @@ from agents.staffing import StaffingError, UnknownPauseReason
 from calls.models import Call
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from core.accounts import User
 from floor import actions, alerts
 from floor.events import FloorAlertAcked
 from floor.service import FLOOR_KEY
-from hotline.accounts import User
 from pbx.commands import AmiError
 from routing.lists import audit
 from speech.call_recordings import find_call_recording

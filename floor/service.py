@@ -27,6 +27,10 @@ from sqlalchemy.orm import Session
 
 from agents import rota
 from agents.models import Agent
+from core.bus import SubscriptionClosed
+from core.events import LiveEvent
+from core.logmask import mask_number
+from core.tasks import cancel_and_wait
 from floor import alerts, figures
 from floor.events import (
     FloorAgent,
@@ -35,10 +39,6 @@ from floor.events import (
     FloorQueue,
     FloorTrends,
 )
-from hotline.bus import SubscriptionClosed
-from hotline.events import LiveEvent
-from hotline.logmask import mask_number
-from hotline.tasks import cancel_and_wait
 from pbx import model_events as me
 
 if TYPE_CHECKING:

@@ -14,26 +14,27 @@ from typing import IO, Any
 
 from aiohttp import web
 
+import hotline.models  # noqa: F401  (every domain's tables, before the first query)
 from agents.shift_duty import ShiftDuty
 from agents.staffing import Staffing
 from calls.followups import CallFollowUps
 from calls.tracking import CallTracker
 from console.app import build_app
+from core import accounts, login_throttle
+from core.bus import EventBus
+from core.clock import Clock
+from core.db import Database
+from core.election import Election
+from core.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
+from core.live_events import PbxView
+from core.outbox import OutboxItem, OutboxWorker
+from core.pg_relay import PgRelay
+from core.settings import Settings
+from core.tasks import cancel_and_wait
 from floor.service import FLOOR_KEY, FloorService
-from hotline import accounts, login_throttle, outbox
-from hotline.bus import EventBus
-from hotline.clock import Clock
-from hotline.db import Database
 from hotline.deps import Deps
-from hotline.election import Election
-from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
-from hotline.live_events import PbxView
 from hotline.metrics import MetricsServer
 from hotline.migrate import current_revision, head_revision
-from hotline.outbox import OutboxItem, OutboxWorker
-from hotline.pg_relay import PgRelay
-from hotline.settings import Settings
-from hotline.tasks import cancel_and_wait
 from ivr import flows
 from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
@@ -41,6 +42,7 @@ from pbx.model import PbxModel
 from pbx.model_events import Resynced
 from reports.rollup import refresh_job
 from routing.menu import RoutingTable
+from speech import recording_outbox
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
@@ -145,7 +147,7 @@ class Backend:
             except Exception as exc:  # stop() closes the database and the rest
                 raise StartupError(f"live events: cannot LISTEN on PostgreSQL: {exc}") from None
         self.staffing = Staffing(deps)
-        # Written only once elected (hotline.election), so two backends never both do.
+        # Written only once elected (core.election), so two backends never both do.
         self.staffing.states.history = False
         self.staffing.in_charge = False
         self.election = Election(db, self.owner)
@@ -212,7 +214,7 @@ class Backend:
             deps.pbx = model
             model.attach()
             follow_ups = follow_calls(CallFollowUps(), **numbering(settings))
-            CallTracker(deps, outbox.follow_calls(follow_ups)).follow(model)
+            CallTracker(deps, recording_outbox.follow_calls(follow_ups)).follow(model)
             dialer = CallbackDialer(deps, model, self.staffing)
             await dialer.start()
             deps.dialer = dialer
@@ -244,7 +246,7 @@ class Backend:
                  self.fastagi.port)
 
     def _register_duties(self) -> None:
-        """The once-only duties, started on the elected backend (hotline.election)."""
+        """The once-only duties, started on the elected backend (core.election)."""
         assert self.election is not None and self.staffing is not None and self.deps
         staffing, deps = self.staffing, self.deps
 

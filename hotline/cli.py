@@ -15,23 +15,16 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hotline.settings import DOCUMENTED, Settings, SettingsError, load_settings
+from core.commands import fail as _fail
+from core.commands import settings_of as _settings
+from core.settings import DOCUMENTED, SettingsError
 
 log = logging.getLogger("hotline")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(config_file=getattr(args, "config", None))
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"hotline: {message}", file=sys.stderr)
-    return code
-
-
 # ------------------------------------------------------------------ commands
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from hotline.db import Database
+    from core.db import Database
     from hotline.migrate import current_revision, upgrade
 
     settings = _settings(args)
@@ -162,7 +155,7 @@ async def _until_signalled() -> None:
 
 def _run(main: Callable[[], Any], startup_error: type[Exception],
          simulated: bool = False) -> int:
-    from hotline.clock import VirtualTimeLoop
+    from core.clock import VirtualTimeLoop
 
     async def supervised() -> None:
         global _signals
@@ -201,7 +194,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
     from calls.followups import CallFollowUps
     from calls.reconcile import reconcile
-    from hotline.db import Database
+    from core.db import Database
     from worksheets.service import follow_calls, numbering
 
     settings = _settings(args)
@@ -243,8 +236,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_conf_render(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hotline.db import Database
-    from hotline.settings import read_secret_file
+    from core.db import Database
+    from core.settings import read_secret_file
     from pbx.asterisk_conf import render
 
     settings = _settings(args)
@@ -270,7 +263,7 @@ def cmd_conf_render(args: argparse.Namespace) -> int:
 def cmd_conf_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hotline.db import Database
+    from core.db import Database
     from pbx.asterisk_conf import check
     from routing.menu import DEFAULT_ROUTES, RoutingTable
 
@@ -435,9 +428,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
     except SettingsError as exc:
         return _fail(str(exc))
-    from hotline.logmask import configure_logging
+    from core.logmask import configure_logging
 
     configure_logging(settings.log_level)
+    # Every domain's tables, before any subcommand's first query (core.db knows none).
+    import hotline.models  # noqa: F401
+
     try:
         return int(args.func(args))
     except SettingsError as exc:

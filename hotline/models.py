@@ -12,10 +12,10 @@ from agents.models import (
     Team,
 )
 from calls.models import Call, CallEvent
+from core.accounts import LoginSession, User
+from core.login_throttle import LoginFailure
+from core.outbox import OutboxItem
 from floor.models import FloorAlert
-from hotline.accounts import LoginSession, User
-from hotline.login_throttle import LoginFailure
-from hotline.outbox import OutboxItem
 from reports.models import CallsDaily, OrdersDaily, ReportDirty
 from routing.models import (
     AuditEntry,

@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 
 from calls import ivr_records, records
+from core.live_events import CallEntered, CallRouted
+from core.logmask import mask_number
 from hotline.deps import Deps
-from hotline.live_events import CallEntered, CallRouted
-from hotline.logmask import mask_number
 from ivr import prompts, steps
 from pbx.fastagi import AgiChannel, AgiHangup
 from routing.menu import Route

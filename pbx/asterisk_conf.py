@@ -30,7 +30,7 @@ from pbx.conf_reader import ConfFile, Section
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hotline.settings import Settings
+    from core.settings import Settings
 
 
 @dataclass(frozen=True)

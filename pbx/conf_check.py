@@ -28,7 +28,7 @@ from pbx.transfer_plan import transfer_problems
 from routing import dial_patterns
 
 if TYPE_CHECKING:
-    from hotline.settings import Settings
+    from core.settings import Settings
 
 FILES = ("extensions.conf", "queues.conf", "manager.conf", "pjsip.conf", "logger.conf",
          "cdr.conf", "musiconhold.conf")

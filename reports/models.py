@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class ReportDirty(Base):

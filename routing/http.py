@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline.accounts import User
+from core.accounts import User
 from routing import lists
 from routing.menu import RoutingTable
 from routing.models import AuditEntry, BlockedNumber, LegacyLine, PriorityCaller

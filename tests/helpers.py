@@ -6,14 +6,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hotline import accounts
+from core import accounts
+from core.clock import Clock
+from core.db import Database
+from core.settings import PROJECT_ROOT, AmiTarget, Listen, Settings, load_settings
 from hotline.app import Backend
-from hotline.clock import Clock
-from hotline.db import Database
 from hotline.demo import free_port
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen, Settings, load_settings
 from pbxsim import PbxSim
 
 PASSWORD = "correct-horse-1"

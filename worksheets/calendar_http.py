@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import OrderDeadlineRecomputed
+from core.live_events import OrderDeadlineRecomputed
 from routing.lists import audit
 from worksheets.calendar import CalendarDataError
 from worksheets.calendar_store import calendar_warnings, load_years, stored_years, year_summary

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import CallbackClosed
+from core.live_events import CallbackClosed
 from routing.lists import audit
 from worksheets import callbacks
 from worksheets.callback_dialer import CallbackDialer

@@ -14,8 +14,8 @@ from agents.http import STAFFING_KEY
 from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import OrderChanged
-from hotline.logmask import mask_number
+from core.live_events import OrderChanged
+from core.logmask import mask_number
 from routing.lists import audit
 from routing.rules import normalize_number
 from worksheets import districts

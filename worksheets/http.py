@@ -15,8 +15,8 @@ from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
 from console.exports import FORMATS, send_export
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
-from hotline.live_events import OrderChanged
-from hotline.logmask import mask_number
+from core.live_events import OrderChanged
+from core.logmask import mask_number
 from worksheets import attachments, lifecycle, merging, parts, service, visits
 from worksheets.districts import CODES, NAMES
 from worksheets.models import Department, WorkOrder

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import OrderChanged
+from core.live_events import OrderChanged
 from worksheets import lifecycle, parts, supervision
 from worksheets.agent_tasks import verdict_refusal
 from worksheets.http import order_for

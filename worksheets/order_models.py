@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class OrderPart(Base):

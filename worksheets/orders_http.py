@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, bad_request, json_error, read_json
-from hotline.live_events import OrderChanged
+from core.live_events import OrderChanged
 from worksheets import dept_rules, merging, parts, referrals, review, visits
 from worksheets.districts import CODES, district_problem, to_list
 from worksheets.http import order_to_dict

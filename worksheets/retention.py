@@ -30,13 +30,13 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from calls.models import Call
-from hotline.live_events import RetentionPurged
+from core.live_events import RetentionPurged
 from speech.tables import DONE, FAILED, TranscriptionJob, TranscriptRecord
 from worksheets.models import CallbackTask, WorkOrder
 from worksheets.order_models import OrderAttachment
 
 if TYPE_CHECKING:
-    from hotline.db import Database
+    from core.db import Database
     from hotline.deps import Deps
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Every function takes a ``Session`` first and an aware ``now``; none reads
 the clock, commits or rolls back (the caller owns the transaction, see
-``hotline.db.Database``).  The call record itself is calls.records';
+``core.db.Database``).  The call record itself is calls.records';
 :func:`draft_for_answered` and :func:`callback_for_abandoned` are the
 follow-ups worksheets registers for its events (calls.followups), run in
 the same transaction as the record.  Both are idempotent (INSERT ... ON
@@ -31,7 +31,7 @@ from calls.records import (
     record_event,
     require_aware,
 )
-from hotline.live_events import OrderDrafted
+from core.live_events import OrderDrafted
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import hotline.models  # noqa: F401  (registers every table)
-from hotline.db import Base
+from core.db import Base
 
 config = context.config
 target_metadata = Base.metadata

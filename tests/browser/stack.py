@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from agents import rota
 from agents.models import Agent, Team
-from hotline import accounts
-from hotline.accounts import User
-from hotline.db import Database
+from core import accounts
+from core.accounts import User
+from core.db import Database
 from tests.helpers import PASSWORD, prepare_database, start_stack
 
 T = TypeVar("T")

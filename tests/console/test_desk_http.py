@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls import records
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from routing.models import AuditEntry
 from tests.console.test_http import login
 from tests.console.test_lifecycle_http import NOW, with_backend

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls import records
+from core.clock import Clock, run_simulated
+from core.db import Database
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
 from tests.console.test_http import login
 from tests.helpers import prepare_database, settings_for_test
 from worksheets import service

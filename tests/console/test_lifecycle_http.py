@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from calls import records
 from calls.models import Call
+from core.clock import Clock, run_simulated
+from core.db import Database
+from core.live_events import OrderChanged
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
-from hotline.live_events import OrderChanged
 from tests.console.test_http import login
 from tests.helpers import prepare_database, settings_for_test
 from worksheets import service
@@ -196,7 +196,7 @@ def test_departments_hear_live_events_of_their_own_orders_only(tmp_path):
 
 
 def test_logins_not_linked_see_no_orders_and_agents_only_their_own_calls(tmp_path):
-    from hotline import accounts
+    from core import accounts
     from tests.helpers import PASSWORD
 
     url = f"sqlite:///{tmp_path / 'h.db'}"

@@ -9,9 +9,9 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from calls import records
-from hotline import accounts
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core import accounts
+from core.clock import run_simulated
+from core.db import Database
 from tests.console.test_http import login
 from tests.console.test_lifecycle_http import NOW, seed_orders, with_backend
 from tests.helpers import PASSWORD, prepare_database, settings_for_test

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls import records
-from hotline import accounts
-from hotline.live_events import CallQueued, TranscriptReady
+from core import accounts
+from core.live_events import CallQueued, TranscriptReady
 from tests.console.test_http import login, run_with_backend
 from tests.helpers import PASSWORD
 from worksheets import service

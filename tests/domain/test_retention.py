@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from calls import records
 from calls.models import Call
-from hotline.live_events import RetentionPurged
+from core.live_events import RetentionPurged
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.domain.conftest import SHANGHAI, local
 from tests.helpers import reply_and_accept
@@ -133,9 +133,9 @@ def test_the_backend_purges_once_a_day_at_three_and_reports_it(database_url, tmp
     import asyncio
     from dataclasses import replace
 
+    from core.clock import Clock, run_simulated
+    from core.db import Database
     from hotline.app import Backend
-    from hotline.clock import Clock, run_simulated
-    from hotline.db import Database
     from tests.helpers import prepare_database, settings_for_test
 
     recordings = tmp_path / "recordings"

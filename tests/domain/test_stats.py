@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from calls import records
-from hotline.db import Database
+from core.db import Database
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
 from worksheets import service

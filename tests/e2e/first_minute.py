@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from calls import records
-from hotline.clock import run_simulated
-from hotline.db import Database
-from hotline.settings import PROJECT_ROOT
+from core.clock import run_simulated
+from core.db import Database
+from core.settings import PROJECT_ROOT
 from ivr import prompts
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.e2e.test_call_path import START, on_duty_agent

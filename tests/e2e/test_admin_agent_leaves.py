@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
 from tests.e2e.test_callbacks import login, pbx_events
 from tests.helpers import prepare_database

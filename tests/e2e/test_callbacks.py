@@ -14,9 +14,9 @@ import aiohttp
 from sqlalchemy import select
 
 from calls import records
+from core.clock import run_simulated
+from core.db import Database
 from hotline.app import Backend
-from hotline.clock import run_simulated
-from hotline.db import Database
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.phones import Phone
 from routing.models import AuditEntry

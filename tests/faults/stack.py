@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from calls.models import Call
+from core.db import Database
 from hotline.app import Backend
-from hotline.db import Database
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.callers import SimCall
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from tests.faults.stack import database, on_duty_agent, records, stack, until
 
 

@@ -11,7 +11,7 @@ import aiohttp
 
 import pbxsim.agi_client as agi_client
 import pbxsim.ami_server as ami_server
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbx import ami_protocol
 from tests.faults.stack import database, on_duty_agent, records, stack, until
 
@@ -127,10 +127,10 @@ def test_given_duplicated_and_reordered_events_then_same_call_records(tmp_path: 
                                                                        fixtures_dir):
     from calls.followups import CallFollowUps
     from calls.tracking import CallTracker
+    from core.bus import EventBus
+    from core.clock import Clock
+    from core.db import Database
     from hotline.app import Backend  # noqa: F401  (the app's tables are all imported)
-    from hotline.bus import EventBus
-    from hotline.clock import Clock
-    from hotline.db import Database
     from hotline.deps import Deps
     from pbx import events as ev
     from pbx.model import PbxModel

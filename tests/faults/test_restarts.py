@@ -16,8 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from agents import rota
+from core.clock import run_simulated
 from hotline.app import Backend
-from hotline.clock import run_simulated
 from pbxsim import PbxSim, PhoneBehaviour
 from tests.e2e.test_call_path import START
 from tests.faults.stack import Stack, database, on_duty_agent, stack, until

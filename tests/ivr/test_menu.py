@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from calls.models import Call
-from hotline.bus import EventBus
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
+from core.bus import EventBus
+from core.clock import Clock, run_simulated
+from core.db import Database
+from core.settings import load_settings
 from hotline.deps import Deps
-from hotline.settings import load_settings
 from ivr import flows, prompts
 from pbx.fastagi import FastAgiServer
 from routing.menu import RoutingTable

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from calls import records
 from calls.models import Call
+from core.clock import run_simulated
+from core.settings import load_settings
 from hotline.app import Backend
-from hotline.clock import run_simulated
-from hotline.settings import load_settings
 from tests.helpers import prepare_database, settings_for_test
 from tests.ivr.scripted import Script, run_session
 from worksheets import service

@@ -10,9 +10,9 @@ import asyncio
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from hotline.clock import run_simulated
-from hotline.live_events import CallEnded
-from hotline.settings import Listen
+from core.clock import run_simulated
+from core.live_events import CallEnded
+from core.settings import Listen
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.e2e.test_call_path import START, on_duty_agent
 from tests.helpers import PASSWORD, free_port, prepare_database, start_stack

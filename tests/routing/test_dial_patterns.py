@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from hotline.db import make_engine
+from core.db import make_engine
 from hotline.migrate import upgrade
 from pbx.asterisk_conf import check, render
 from pbx.conf_reader import read_conf

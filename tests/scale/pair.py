@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from core.clock import Clock
+from core.settings import PROJECT_ROOT, AmiTarget, Listen
 from hotline.app import Backend
-from hotline.clock import Clock
 from hotline.demo import free_port
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen
 from pbxsim import PbxSim
 from tests.helpers import settings_for_test
 

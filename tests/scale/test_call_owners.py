@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls import records
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from pbxsim import PhoneBehaviour
 from tests.conftest import make_database_url
 from tests.e2e.test_call_path import START

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from calls.models import Call
+from core.clock import Clock
+from core.db import Database
+from core.settings import PROJECT_ROOT, AmiTarget, Listen
 from hotline.app import Backend
-from hotline.clock import Clock
-from hotline.db import Database
 from hotline.demo import free_port
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen
 from pbxsim import PbxSim, PhoneBehaviour
 from tests.conftest import make_database_url
 from tests.helpers import prepare_database, settings_for_test

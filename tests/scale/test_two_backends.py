@@ -19,14 +19,15 @@ from sqlalchemy import func, select
 from agents import rota
 from agents.models import Agent, AgentStatePeriod, StaffingAlert, Team
 from calls.models import Call, CallEvent
-from hotline import accounts
-from hotline.clock import Clock
-from hotline.db import Database
+from core import accounts
+from core.clock import Clock
+from core.db import Database
+from core.outbox import OutboxItem
+from core.settings import PROJECT_ROOT
 from hotline.demo import free_port
-from hotline.outbox import CALL_RECORDING, OutboxItem
-from hotline.settings import PROJECT_ROOT
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.callers import SimCall
+from speech.recording_outbox import CALL_RECORDING
 from tests.conftest import make_database_url
 from tests.helpers import PASSWORD, prepare_database
 from tests.scale.processes import Proc, base_env, healthz, wait_until

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from hotline.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 DOMAINS = ("admin", "agents", "calls", "console", "floor", "hotline", "ivr", "routing", "speech",
            "worksheets")

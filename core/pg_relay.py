@@ -1,0 +1,210 @@
+"""Live events between backend instances: PostgreSQL LISTEN/NOTIFY.
+
+Why PostgreSQL and not Redis: several instances already need one PostgreSQL
+database, so this adds no service to run, secure and watch.  NOTIFY is
+delivered to every listening session, in the order each sender sent, and
+an event that does not fit in a NOTIFY (8000 bytes) is sent in pieces.
+
+Each instance sends on one connection and listens on another (a listening
+psycopg connection is busy waiting).  Every message carries the sender's
+id and its own counter, so a listener that sees a counter skip (a lost
+NOTIFY, a sender that reconnected) or loses its own connection restarts the
+bus's stream: its consoles reconnect to a fresh snapshot rather than show
+state that silently misses events.
+
+Under the tests' virtual-time loop, time must not jump while a NOTIFY is on
+its way to the other instances: the sender counts it as real work until its
+own listener hears it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+import psycopg
+
+from core.bus import EventBus
+from core.events import LiveEvent, from_wire
+from core.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "hotline_live"
+PIECE = 7000  # bytes of (ASCII) JSON per NOTIFY; the payload limit is 8000 bytes
+RETRY_SECONDS = 2.0
+
+
+class PgRelay:
+    def __init__(self, conninfo: str, bus: EventBus, channel: str = CHANNEL) -> None:
+        self.conninfo = conninfo
+        self.bus = bus
+        self.channel = channel
+        self.origin = uuid.uuid4().hex[:12]
+        self._counter = 0
+        self._outbox: asyncio.Queue[str] = asyncio.Queue()
+        self._heard: dict[str, int] = {}  # origin -> last counter
+        self._pieces: dict[tuple[str, int], list[str]] = {}
+        self._in_flight: set[int] = set()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.sent = 0
+        self.received = 0
+        self.gaps = 0
+
+    async def start(self) -> None:
+        """Listen first (so nothing sent after start is missed), then send.
+        Raises psycopg.Error if PostgreSQL cannot be reached."""
+        conn = await self._listener()
+        self._tasks = [asyncio.create_task(self._listen_forever(conn), name="live-relay-listen"),
+                       asyncio.create_task(self._send_forever(), name="live-relay-send")]
+        self.bus.relay = self
+
+    async def close(self) -> None:
+        self.bus.relay = None
+        await cancel_and_wait(self._tasks)
+        self._tasks.clear()
+        self._release(self._in_flight)
+
+    def status(self) -> dict[str, Any]:
+        return {"kind": "postgresql", "channel": self.channel, "sent": self.sent,
+                "received": self.received, "gaps": self.gaps}
+
+    # ------------------------------------------------------------ sending
+    def send(self, event: LiveEvent) -> None:
+        self._counter += 1
+        # ASCII only, so that characters are bytes and a piece fits the limit.
+        body = json.dumps({"o": self.origin, "c": self._counter, "e": event.to_wire()},
+                          ensure_ascii=True, separators=(",", ":"), default=str)
+        pieces = [body[i:i + PIECE] for i in range(0, len(body), PIECE)] or [""]
+        for index, piece in enumerate(pieces):
+            head = f"{self.origin}:{self._counter}:{index}:{len(pieces)}:"
+            self._outbox.put_nowait(head + piece)
+        self._hold(self._counter)
+
+    async def _send_forever(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                        self.conninfo, autocommit=True) as conn:
+                    while True:
+                        payload = await self._outbox.get()
+                        await conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+                        self.sent += 1
+            except (psycopg.Error, OSError) as exc:
+                # What was queued is lost to the others; their listeners see
+                # the counter skip and resync their consoles.
+                log.error("live relay: cannot send to PostgreSQL: %s", exc)
+                self._drain_outbox()
+                await asyncio.sleep(RETRY_SECONDS)
+
+    def _drain_outbox(self) -> None:
+        while not self._outbox.empty():
+            self._outbox.get_nowait()
+        self._release(set(self._in_flight))
+
+    # ---------------------------------------------------------- listening
+    async def _listener(self) -> psycopg.AsyncConnection[Any]:
+        conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        await conn.execute(f'LISTEN "{self.channel}"')
+        return conn
+
+    async def _listen_forever(self, conn: psycopg.AsyncConnection[Any] | None) -> None:
+        while True:
+            try:
+                if conn is None:
+                    conn = await self._listener()
+                    # Whatever was sent meanwhile is lost to this instance.
+                    self.bus.restart_stream("the live relay reconnected to PostgreSQL")
+                try:
+                    raise await self._until_lost(conn)
+                finally:
+                    await conn.close()
+            except (psycopg.Error, OSError) as exc:
+                log.error("live relay: lost PostgreSQL LISTEN: %s", exc)
+                self._heard.clear()
+                self._pieces.clear()
+                self._release(set(self._in_flight))
+                await asyncio.sleep(RETRY_SECONDS)
+            conn = None
+
+    async def _until_lost(self, conn: psycopg.AsyncConnection[Any]) -> Exception:
+        """Read notifications as the socket has them; return why it stopped.
+
+        A reader callback on the socket rather than ``conn.notifies()``, which
+        wakes up ten times a second to poll even when nothing happens."""
+        loop = asyncio.get_running_loop()
+        lost: asyncio.Future[Exception] = loop.create_future()
+        pgconn = conn.pgconn
+
+        def readable() -> None:
+            try:
+                pgconn.consume_input()
+            except psycopg.Error as exc:
+                if not lost.done():
+                    lost.set_result(exc)
+                return
+            while (note := pgconn.notifies()) is not None:
+                self._heard_payload(note.extra.decode("utf-8", "replace"))
+
+        fd = conn.fileno()
+        loop.add_reader(fd, readable)
+        try:
+            readable()  # what arrived with the LISTEN's answer
+            return await lost
+        finally:
+            loop.remove_reader(fd)
+
+    def _heard_payload(self, payload: str) -> None:
+        try:
+            origin, counter_s, index_s, total_s, piece = payload.split(":", 4)
+            counter, index, total = int(counter_s), int(index_s), int(total_s)
+        except ValueError:
+            log.warning("live relay: a NOTIFY that is not ours on %s", self.channel)
+            return
+        if origin == self.origin:
+            if index == total - 1:
+                self._release({counter})
+            return
+        key = (origin, counter)
+        parts = self._pieces.setdefault(key, [])
+        if len(parts) != index:  # a piece went missing
+            self._pieces.pop(key, None)
+            self._gap(origin, counter)
+            return
+        parts.append(piece)
+        if len(parts) < total:
+            return
+        del self._pieces[key]
+        last = self._heard.get(origin)
+        self._heard[origin] = counter
+        if last is not None and counter != last + 1:
+            self._gap(origin, counter)
+        try:
+            event = from_wire(json.loads("".join(parts))["e"])
+        except (KeyError, TypeError, ValueError) as exc:
+            # Another release's event this one does not know: skip it, loudly.
+            log.warning("live relay: cannot read an event from %s: %s", origin, exc)
+            return
+        self.received += 1
+        self.bus.receive_relayed(event)
+
+    def _gap(self, origin: str, counter: int) -> None:
+        self.gaps += 1
+        self.bus.restart_stream(f"events from instance {origin} went missing (at {counter})")
+
+    # ------------------------------------------------ virtual-time fairness
+    def _hold(self, counter: int) -> None:
+        loop = asyncio.get_running_loop()
+        if hasattr(loop, "pending_real_work"):
+            self._in_flight.add(counter)
+            loop.pending_real_work += 1
+
+    def _release(self, counters: set[int]) -> None:
+        loop = asyncio.get_running_loop()
+        for counter in list(counters):
+            if counter in self._in_flight:
+                self._in_flight.discard(counter)
+                loop.pending_real_work -= 1  # type: ignore[attr-defined]
