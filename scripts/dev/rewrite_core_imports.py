@@ -16,6 +16,13 @@ output aside):
   ``follow_calls`` (now ``speech.recording_outbox``), ``hotline.cli``'s
   ``_fail`` and ``_settings`` (now ``core.commands.fail`` / ``settings_of``).
 
+``--port-merge`` (during a ``git merge`` that stopped on conflicts): a moved
+module changed on the other side since the merge base is a conflict on
+``hotline/<m>.py`` (the shim stands at its old path, so git sees no
+rename).  It applies that side's change to ``core/<m>.py`` (``git apply
+-3``), puts the shim back and stages both, then rewrites as usual; what it
+cannot apply it names (resolve by hand, then ``git add``).
+
 Shims and files holding ``# rewrite_core_imports: skip this file`` are left
 alone.  Then it sorts the imports of the files it changed (``ruff --select I``;
 ``--no-ruff`` to skip).  ``--check`` lists what it would change and exits 1
@@ -146,12 +153,52 @@ def files(root: Path) -> list[Path]:
     return found
 
 
+def _git(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True,
+                          text=True, check=False)
+
+
+def port_merge(root: Path) -> int:
+    """Apply the other side's changes of moved modules to core/; 1 if any is left to do."""
+    heads = [_git(root, "rev-parse", "--verify", "-q", ref).stdout.strip()
+             for ref in ("HEAD", "MERGE_HEAD")]
+    if not all(heads):
+        print("--port-merge: no merge in progress (no MERGE_HEAD)", file=sys.stderr)
+        return 1
+    base = _git(root, "merge-base", *heads).stdout.strip()
+    left = 0
+    for name in MOVED:
+        old, new = f"hotline/{name}.py", f"core/{name}.py"
+        shim_side = [h for h in heads if SHIM_MARK in _git(root, "show", f"{h}:{old}").stdout]
+        if len(shim_side) != 1:
+            continue
+        other = heads[1 - heads.index(shim_side[0])]
+        diff = _git(root, "diff", base, other, "--", old).stdout
+        if not diff:
+            continue
+        diff = diff.replace(f"a/{old}", f"a/{new}").replace(f"b/{old}", f"b/{new}")
+        applied = _git(root, "apply", "-3", "--index", stdin=diff)
+        shim = _git(root, "show", f"{shim_side[0]}:{old}").stdout
+        (root / old).write_text(shim, "utf-8")
+        _git(root, "add", old)
+        if applied.returncode == 0:
+            print(f"ported {old} -> {new}")
+        else:
+            left += 1
+            print(f"ported {old} -> {new} WITH CONFLICTS: resolve {new}, then git add it\n"
+                  f"{applied.stderr.strip()}")
+    return 1 if left else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="list, change nothing")
     parser.add_argument("--no-ruff", action="store_true", help="do not sort imports")
+    parser.add_argument("--port-merge", action="store_true",
+                        help="first port the other side's changes of moved modules to core/")
     parser.add_argument("--root", type=Path, default=ROOT)
     args = parser.parse_args(argv)
+    ported = port_merge(args.root) if args.port_merge else 0
     changed = []
     for path in files(args.root):
         text = path.read_text("utf-8")
@@ -166,13 +213,21 @@ def main(argv: list[str] | None = None) -> int:
         print(path.relative_to(args.root))
     if args.check:
         return 1 if changed else 0
+    # Staged only where the merge left no conflict (a file with markers stays unmerged).
+    unmerged = set(_git(args.root, "diff", "--name-only", "--diff-filter=U").stdout.split())
+    staged = [str(p.relative_to(args.root)) for p in changed
+              if str(p.relative_to(args.root)) not in unmerged]
+    if args.port_merge and staged:
+        _git(args.root, "add", *staged)
     python = [p for p in changed if p.suffix == ".py"]
     if python and not args.no_ruff:
         ruff = Path(sys.executable).with_name("ruff")
         cmd = [str(ruff) if ruff.exists() else "ruff", "check", "--fix", "--select", "I",
                "--quiet", *map(str, python)]
         subprocess.run(cmd, cwd=args.root, check=False)
-    return 0
+        if args.port_merge and staged:
+            _git(args.root, "add", *staged)
+    return ported
 
 
 if __name__ == "__main__":
