@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 from core.settings import PROJECT_ROOT
@@ -89,3 +90,43 @@ def test_given_this_checkout_then_nothing_is_left_to_rewrite() -> None:
     out = subprocess.run([sys.executable, str(SCRIPT), "--check"], cwd=PROJECT_ROOT,
                          capture_output=True, text=True, timeout=120)
     assert (out.returncode, out.stdout) == (0, "")
+
+
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                          cwd=repo, capture_output=True, text=True, check=False)
+
+
+def test_given_a_merge_stopped_on_a_shim_when_ported_then_the_change_is_in_core(
+        tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "hotline").mkdir(parents=True)
+    (repo / "hotline" / "clock.py").write_text('"""The clock."""\n\nA = 1\n', "utf-8")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "checkout", "-qb", "core")
+    (repo / "core").mkdir()
+    (repo / "core" / "clock.py").write_text('"""The clock."""\n\nA = 1\n', "utf-8")
+    (repo / "hotline" / "clock.py").write_text(
+        '"""Moved to core.clock; this alias is kept for one release (remove in the next)."""\n'
+        "import sys\n\nimport core.clock as _m\n\nsys.modules[__name__] = _m\n", "utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "move")
+    git(repo, "checkout", "-q", "main")
+    (repo / "hotline" / "clock.py").write_text('"""The clock."""\n\nA = 1\nB = 2\n', "utf-8")
+    (repo / "user.py").write_text("from hotline.clock import B\n", "utf-8")
+    git(repo, "commit", "-qam", "B")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "user")
+    assert git(repo, "merge", "-q", "core").returncode != 0  # the shim's conflict
+
+    out = subprocess.run([sys.executable, str(SCRIPT), "--port-merge", "--no-ruff",
+                          "--root", str(repo)], capture_output=True, text=True, timeout=60)
+
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert git(repo, "diff", "--name-only", "--diff-filter=U").stdout == ""
+    assert (repo / "core" / "clock.py").read_text("utf-8").endswith("A = 1\nB = 2\n")
+    assert "sys.modules[__name__]" in (repo / "hotline" / "clock.py").read_text("utf-8")
+    assert (repo / "user.py").read_text("utf-8") == "from core.clock import B\n"
+    assert git(repo, "commit", "-qm", "merged").returncode == 0
