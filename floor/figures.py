@@ -11,6 +11,7 @@ as in the reports.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -56,7 +57,8 @@ def _n(value: Any) -> int:
     return int(value or 0)
 
 
-def _call_rows(s: Session, group: Any, sl_seconds: int, *where: Any) -> Any:
+def _call_rows(s: Session, group: Any, sl_seconds: int,
+               *where: Any) -> Iterator[tuple[Any, dict[str, int]]]:
     """``call_sums`` (worksheets.stats: the reports' definitions) per ``group``."""
     sums = call_sums(sl_seconds)
     for key, *values in s.execute(select(group, *sums.values()).where(*where).group_by(group)):

@@ -87,7 +87,7 @@ class PeriodStats:
     start: str
     end: str
     calls: int = 0
-    offered: int = 0  # reached a queue
+    offered: int = 0  # reached a queue and ended there (answered or abandoned)
     answered: int = 0
     abandoned: int = 0
     ivr_only: int = 0  # hung up, blocked or took a callback in the IVR
@@ -230,7 +230,7 @@ class DepartmentRow:
 
     department_id: int
     department: str
-    received: int = 0  # orders it holds now, submitted in the period
+    received: int = 0  # orders (or 加派 parts) it holds now, submitted in the period
     closed: int = 0
     closed_on_time: int = 0
     open: int = 0
