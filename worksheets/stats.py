@@ -290,7 +290,7 @@ def part_sums(now: datetime | None) -> dict[str, Any]:
 
 
 def _lead_sums(session: Session, now: datetime) -> dict[str, Any]:
-    sums = order_sums(session, now, 0)
+    sums = order_sums(session, now, 0)  # its outcome sums only (the target is the agent's)
     return {"received": func.count(), "closed": sums["closed"],
             "closed_on_time": sums["closed_on_time"],
             "overdue": count_if(lead_overdue(now)),
