@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from calls.models import Call
-from worksheets.lifecycle import overdue_at
+from worksheets.lifecycle import overdue_at, part_due_at
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 from worksheets.order_models import OrderPart
 
@@ -253,15 +253,15 @@ def _count_parts(session: Session, rows: dict[int, DepartmentRow], came_back: di
     """加派: each co-handling department is counted for its own part: received
     (parts it holds), completed when its part is answered and the hotline has
     closed the order, on time by its own answer, overdue while its part is
-    open past the order's deadline; a part it returned counts against it.
-    The 回访 verdict is the lead's (its answer is the reply to the citizen)."""
+    open past its deadline (its own, if extended); a part it returned counts
+    against it.  The 回访 verdict is the lead's (its answer is the reply to the citizen)."""
     held = OrderPart.status != "dropped"
     done = (OrderPart.status == "answered") & (WorkOrder.status == "closed")
     result = session.execute(select(
         OrderPart.department_id,
         _count(held), _count(held & done),
-        _count(held & done & (OrderPart.answered_at <= WorkOrder.due_at)),
-        _count(OrderPart.status.in_(("dispatched", "accepted")) & (WorkOrder.due_at < now)),
+        _count(held & done & (OrderPart.answered_at <= part_due_at())),
+        _count(OrderPart.status.in_(("dispatched", "accepted")) & (part_due_at() < now)),
         _count(OrderPart.returns > 0), _count(held & (OrderPart.returns > 0)),
     ).join(WorkOrder, WorkOrder.id == OrderPart.order_id).where(
         *in_period, OrderPart.department_id.in_(list(rows))).group_by(OrderPart.department_id))
