@@ -5,7 +5,7 @@ moved, the lead's not.  The zh-CN pages show no English."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -76,3 +76,31 @@ def test_a_department_asks_for_its_part_and_a_supervisor_approves_on_the_floor(
     expect(row.locator("[data-note=extension]")).to_have_count(0)
     assert_chinese(page, NAMES, where="department after the approval")
     shot(page, "part-extended")
+
+
+def test_a_supervisor_urges_a_part_from_the_order_and_its_department_sees_it(
+        stack, open_page):
+    ids = stack.db(seed)
+
+    def overdue(s):
+        s.get(WorkOrder, ids["order"]).due_at = datetime.now(UTC) - timedelta(hours=1)
+    stack.db(overdue)
+    page = open_page("department", "/#orders")
+    row = page.locator(f"tr[data-order-id='{ids['order']}']")
+    expect(row.locator("[data-note=co]")).to_have_count(1, timeout=SLOW)
+    expect(row.locator("[data-note=urged]")).to_have_count(0)
+
+    sup = open_page("supervisor", "/#orders")
+    sup.locator("button[data-kind=overdue]").click()
+    listed = sup.locator(f"tr[data-order-id='{ids['order']}']")
+    listed.locator("button[data-act=open]").click()
+    part = sup.locator(f"li[data-part-id='{ids['part']}']")
+    part.locator("button[data-act=urge_part]").click()
+    part.locator("form[data-ask=urge_part] textarea").fill("请协办单位今日反馈")
+    part.locator("form[data-ask=urge_part] button[type=submit]").click()
+    expect(part.locator("[data-note=urged]")).to_contain_text("请协办单位今日反馈", timeout=SLOW)
+    assert_chinese(sup, NAMES, where="the order's parts after the 催办")
+
+    # Told live to the part's department; the lead's order is not urged.
+    expect(row.locator("[data-note=urged]")).to_contain_text("请协办单位今日反馈", timeout=SLOW)
+    assert stack.db(lambda s: s.get(WorkOrder, ids["order"]).urge_note) == ""
