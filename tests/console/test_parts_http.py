@@ -35,6 +35,11 @@ def give_part(settings, order_id: int, department_id: int, at: datetime) -> int:
         db.close()
 
 
+async def post_json(http, path, who, data=None):
+    async with http.post(path, headers=who, json=data or {}) as r:
+        return r.status, await r.json()
+
+
 async def events(http, who):
     ws = await http.ws_connect("/api/ws", headers=who)
     assert (await ws.receive_json(timeout=5))["type"] == "hello"
@@ -57,9 +62,8 @@ def test_urge_and_extension_of_a_part(tmp_path):
         dept, dept2 = await login(http, "dept"), await login(http, "dept2")
         sup, out = await login(http, "sup"), {}
 
-        async def post(path, who, data=None):
-            async with http.post(path, headers=who, json=data or {}) as r:
-                return r.status, await r.json()
+        def post(path, who, data=None):
+            return post_json(http, path, who, data)
 
         async def my_part(who):
             async with http.get("/api/worklists/department", headers=who) as r:
