@@ -41,7 +41,9 @@ export function actionsFor(order, kind, me) {
     }
   } else if (kind === "returned" && order.status === "returned") {
     add("redispatch", ["department"], (v) => step("redispatch", { department_id: Number(v.department) }));
-  } else if (kind === "overdue") {
+  } else if (kind === "overdue" && order.status !== "answered") {
+    // The lead is late; an answered lead's late co-handling parts are urged
+    // each on its own, from the order's details (加派).
     add("urge", ["urge"], (v) => step("urge", { note: v.urge }));
   } else if (kind === "dissatisfied") {
     add("reopen", ["note"], (v) => step("reopen", { note: v.note || "" }));
