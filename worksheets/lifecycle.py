@@ -222,7 +222,8 @@ def redispatch(session: Session, order_id: int, *, department_id: int | None,
             part.accepted_at = part.answered_at = None
             part.reply = ""
             # ... with the order's fresh deadline (an extension of its own is spent).
-            part.deadline_days = part.due_date = part.due_at = None
+            part.deadline_days = part.due_date = part.due_at = part.deadline_from = None
+            part.deadline_fallback = False
             part.extension_days, part.extension_reason = None, ""
     kind = "reopened" if reopen else "redispatched"
     _log(session, order, kind, now, user_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, UTCDateTime
@@ -34,7 +34,12 @@ class OrderPart(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reply: Mapped[str] = mapped_column(Text, default="")
     returns: Mapped[int] = mapped_column(Integer, default=0)
-    # The part's own deadline, set by an approved extension (None: the order's).
+    # The part's own deadline, set by an approved extension (None: the order's):
+    # counted from the order's dispatch then (``deadline_from``), so that a
+    # working-day year loaded later counts it again (calendar_store.py).
+    deadline_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    deadline_fallback: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
     deadline_days: Mapped[int | None] = mapped_column(Integer, default=None)
     due_date: Mapped[date | None] = mapped_column(Date, default=None)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -158,6 +158,7 @@ def decide_extension(session: Session, part_id: int, *, approve: bool, user_id: 
     if approve:
         due = _check_extension(session, order, part, days, calendar, tz)
         part.deadline_days, part.due_date, part.due_at = due.days, due.due_date, due.due_at
+        part.deadline_from, part.deadline_fallback = order.deadline_from, due.fallback
         _part_log(session, part, "co_extension_approved", now, user_id,
                   f"{days} working days, due {due.due_date}" + (f": {note.strip()}"
                                                                 if note.strip() else ""))

@@ -211,7 +211,7 @@ def deadline(part: OrderPart, order: WorkOrder) -> Deadline | None:
     if part.due_at is not None and part.due_date is not None and \
             part.deadline_days is not None and part.due_at > order.due_at:
         return Deadline(part.deadline_days, part.due_date, part.due_at,
-                        order.deadline_fallback)
+                        part.deadline_fallback)
     return Deadline(order.deadline_days, order.due_date, order.due_at, order.deadline_fallback)
 
 

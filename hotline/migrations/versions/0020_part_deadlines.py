@@ -19,12 +19,16 @@ down_revision = '0017'
 branch_labels = None
 depends_on = None
 
-COLUMNS = ('deadline_days', 'due_date', 'due_at', 'warned_at', 'urged_at', 'urge_note',
-           'extension_days', 'extension_reason')
+COLUMNS = ('deadline_from', 'deadline_fallback', 'deadline_days', 'due_date', 'due_at',
+           'warned_at', 'urged_at', 'urge_note', 'extension_days', 'extension_reason')
 
 
 def upgrade() -> None:
     with op.batch_alter_table('order_parts') as batch:
+        batch.add_column(sa.Column('deadline_from', hotline.db.UTCDateTime(timezone=True),
+                                   nullable=True))
+        batch.add_column(sa.Column('deadline_fallback', sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
         batch.add_column(sa.Column('deadline_days', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('due_date', sa.Date(), nullable=True))
         batch.add_column(sa.Column('due_at', hotline.db.UTCDateTime(timezone=True),
