@@ -10,7 +10,9 @@ rebuilding only when another instance, or the CLI, loaded a year since.
 Loading a year counts again the deadline of every open order that the
 year touches, or that was counted on the Monday-Friday fallback: each
 changed deadline is an ``order_events`` row ("deadline_recomputed").
-Closed and returned orders keep theirs: a verdict once given stands.
+Closed and returned orders keep theirs: a verdict once given stands.  An
+open co-handling part's own deadline (加派, after its extension) is counted
+again likewise.
 """
 
 from __future__ import annotations
