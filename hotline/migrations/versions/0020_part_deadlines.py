@@ -1,0 +1,49 @@
+"""a 加派 part's own 80 % warning, 催办 and extension
+
+Revision ID: 0020
+Revises: 0018
+Create Date: 2026-12-06 00:20:00
+
+Expand-only: every column is nullable or has a server default, and a part
+without its own deadline (every row an older release writes) runs on the
+order's, as before.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import hotline.db
+
+
+revision = '0020'
+down_revision = '0018'
+branch_labels = None
+depends_on = None
+
+COLUMNS = ('deadline_from', 'deadline_fallback', 'deadline_days', 'due_date', 'due_at',
+           'warned_at', 'urged_at', 'urge_note', 'extension_days', 'extension_reason')
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('order_parts') as batch:
+        batch.add_column(sa.Column('deadline_from', hotline.db.UTCDateTime(timezone=True),
+                                   nullable=True))
+        batch.add_column(sa.Column('deadline_fallback', sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
+        batch.add_column(sa.Column('deadline_days', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('due_date', sa.Date(), nullable=True))
+        batch.add_column(sa.Column('due_at', hotline.db.UTCDateTime(timezone=True),
+                                   nullable=True))
+        batch.add_column(sa.Column('warned_at', hotline.db.UTCDateTime(timezone=True),
+                                   nullable=True))
+        batch.add_column(sa.Column('urged_at', hotline.db.UTCDateTime(timezone=True),
+                                   nullable=True))
+        batch.add_column(sa.Column('urge_note', sa.Text(), nullable=False, server_default=''))
+        batch.add_column(sa.Column('extension_days', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('extension_reason', sa.Text(), nullable=False,
+                                   server_default=''))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('order_parts') as batch:
+        for column in COLUMNS:
+            batch.drop_column(column)
