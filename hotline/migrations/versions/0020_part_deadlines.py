@@ -24,26 +24,24 @@ COLUMNS = ('deadline_from', 'deadline_fallback', 'deadline_days', 'due_date', 'd
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('order_parts') as batch:
-        batch.add_column(sa.Column('deadline_from', hotline.db.UTCDateTime(timezone=True),
-                                   nullable=True))
-        batch.add_column(sa.Column('deadline_fallback', sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-        batch.add_column(sa.Column('deadline_days', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('due_date', sa.Date(), nullable=True))
-        batch.add_column(sa.Column('due_at', hotline.db.UTCDateTime(timezone=True),
-                                   nullable=True))
-        batch.add_column(sa.Column('warned_at', hotline.db.UTCDateTime(timezone=True),
-                                   nullable=True))
-        batch.add_column(sa.Column('urged_at', hotline.db.UTCDateTime(timezone=True),
-                                   nullable=True))
-        batch.add_column(sa.Column('urge_note', sa.Text(), nullable=False, server_default=''))
-        batch.add_column(sa.Column('extension_days', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('extension_reason', sa.Text(), nullable=False,
-                                   server_default=''))
+    # Plain ADD COLUMNs, not a batch: on SQLite a batch may copy the table,
+    # which drops the triggers migration 0018 put on it.
+    for column in (
+        sa.Column('deadline_from', hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('deadline_fallback', sa.Boolean(), nullable=False,
+                  server_default=sa.false()),
+        sa.Column('deadline_days', sa.Integer(), nullable=True),
+        sa.Column('due_date', sa.Date(), nullable=True),
+        sa.Column('due_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('warned_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('urged_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('urge_note', sa.Text(), nullable=False, server_default=''),
+        sa.Column('extension_days', sa.Integer(), nullable=True),
+        sa.Column('extension_reason', sa.Text(), nullable=False, server_default=''),
+    ):
+        op.add_column('order_parts', column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('order_parts') as batch:
-        for column in COLUMNS:
-            batch.drop_column(column)
+    for column in COLUMNS:
+        op.drop_column('order_parts', column)
