@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
               if str(p.relative_to(args.root)) not in unmerged]
     if args.port_merge and staged:
         _git(args.root, "add", *staged)
-    python = [p for p in changed if p.suffix == ".py"]
+    python = [p for p in changed if p.suffix == ".py"
+              and str(p.relative_to(args.root)) not in unmerged]  # markers: no syntax
     if python and not args.no_ruff:
         ruff = Path(sys.executable).with_name("ruff")
         cmd = [str(ruff) if ruff.exists() else "ruff", "check", "--fix", "--select", "I",
