@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,18 @@ def test_given_the_project_then_every_import_contract_is_kept() -> None:
     for contract in CONTRACTS:  # none was dropped from pyproject.toml unnoticed
         assert f"{contract}" in (PROJECT_ROOT / "pyproject.toml").read_text("utf-8")
     assert f"{len(CONTRACTS)} kept, 0 broken" in report, report
+
+
+def test_given_a_package_of_ours_on_disk_then_the_contracts_know_it() -> None:
+    config = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text("utf-8"))
+    roots = set(config["tool"]["importlinter"]["root_packages"])
+    on_disk = {p.parent.name for p in PROJECT_ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert on_disk == roots
+    contracts = {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    assert set(contracts["core-is-the-base"]["forbidden_modules"]) == roots - {"core"}
+    top, domains, bottom = contracts["app-over-domains-over-core"]["layers"]
+    assert (top, bottom) == ("hotline", "core")
+    assert {name.strip() for name in domains.split(":")} == roots - {"hotline", "core"}
 
 
 @pytest.mark.parametrize("name", MOVED)
