@@ -1,9 +1,11 @@
-"""An agent the admin deactivates while on the queues leaves them at once
-(QueueRemove on the built-in PBX), and cannot join them again."""
+"""An agent the admin deactivates while on the queues -- through the
+deactivate route or an imported file -- leaves them at once (QueueRemove on
+the built-in PBX), and cannot join them again."""
 
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from hotline.clock import run_simulated
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
@@ -11,8 +13,22 @@ from tests.e2e.test_callbacks import login, pbx_events
 from tests.helpers import prepare_database
 
 
+async def _deactivate(http, admin, agent_id: int, how: str) -> None:
+    if how == "route":
+        async with http.post(f"/api/admin/agents/{agent_id}/deactivate", headers=admin) as r:
+            assert r.status == 200, await r.text()
+        return
+    async with http.get("/api/admin/agents", headers=admin) as r:
+        number = next(a["number"] for a in (await r.json())["agents"] if a["id"] == agent_id)
+    async with http.post("/api/admin/import/agents", data=f"工号,启用\n{number},否\n".encode(),
+                         headers={**admin, "Content-Type": "text/csv"}) as r:
+        report = await r.json()
+        assert r.status == 200 and report["changed"] == 1, report
+
+
+@pytest.mark.parametrize("how", ["route", "import"])
 def test_given_an_agent_on_the_queues_when_deactivated_then_they_leave_them(database_url,
-                                                                            tmp_path):
+                                                                            tmp_path, how):
     prepare_database(database_url, START)
     agent_id, _interface, member = on_duty_agent(database_url)
 
@@ -24,9 +40,7 @@ def test_given_an_agent_on_the_queues_when_deactivated_then_they_leave_them(data
                 agent, admin = await login(http, "oncall"), await login(http, "admin")
                 async with http.post("/api/agent/queues/login", headers=agent) as r:
                     assert r.status == 200, await r.text()
-                async with http.post(f"/api/admin/agents/{agent_id}/deactivate",
-                                     headers=admin) as r:
-                    assert r.status == 200, await r.text()
+                await _deactivate(http, admin, agent_id, how)
                 async with http.post("/api/agent/queues/login", headers=agent) as r:
                     again = r.status
             return seen, again
