@@ -48,7 +48,7 @@ def _department(p: Principal) -> int:
     return p.department_id
 
 
-Told = Callable[[Session, WorkOrder, dict[str, Any], str], list[OrderChanged]]
+Told = Callable[[Session, WorkOrder, dict[str, Any], str], list[OrderChanged] | None]
 
 
 def order_changed(step: str, order: WorkOrder, department_id: int | None) -> OrderChanged:
