@@ -13,6 +13,7 @@ import { Orders } from "./floor/orders.js";
 import { Trends } from "./floor/trends.js";
 import { Calls, Feed } from "./floor/calls.js";
 import { Callbacks } from "./floor/callbacks.js";
+import { Thresholds } from "./floor/thresholds.js";
 
 export function useStyleSheet(href) {
   useEffect(() => {
@@ -45,5 +46,6 @@ export default function Floor() {
     <${Calls} floor=${floor} />
     <div class="wide"><${Callbacks} /></div>
     <${Feed} floor=${floor} />
+    <${Thresholds} thresholds=${floor.thresholds} />
   </div>`;
 }
