@@ -14,6 +14,7 @@ import { Trends } from "./floor/trends.js";
 import { Calls, Feed } from "./floor/calls.js";
 import { Callbacks } from "./floor/callbacks.js";
 import { Thresholds } from "./floor/thresholds.js";
+import { CalendarCard } from "./calendar/year.js";
 
 export function useStyleSheet(href) {
   useEffect(() => {
@@ -47,5 +48,6 @@ export default function Floor() {
     <div class="wide"><${Callbacks} /></div>
     <${Feed} floor=${floor} />
     <${Thresholds} thresholds=${floor.thresholds} />
+    <div class="wide"><${CalendarCard} /></div>
   </div>`;
 }
