@@ -3,7 +3,7 @@
 Expand only: a new table (an older release keeps its constants).
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0020
 Create Date: 2026-12-06 00:20:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import hotline.db
 
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
