@@ -48,9 +48,19 @@ def _department(p: Principal) -> int:
     return p.department_id
 
 
-def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
+Told = Callable[[Session, WorkOrder, dict[str, Any], str], list[OrderChanged] | None]
+
+
+def order_changed(step: str, order: WorkOrder, department_id: int | None) -> OrderChanged:
+    """``order``'s step told to its agent, ``department_id`` and the supervisors."""
+    return OrderChanged(step=step, order_id=order.id, number=order.number, status=order.status,
+                        agent_id=order.agent_id, department_id=department_id)
+
+
+def _step(event: str, action: Step, told: Told | None = None) -> Callable[[web.Request], Any]:
     """A handler: read the JSON body, run ``action`` in one transaction,
-    answer with the order, publish ``event``."""
+    answer with the order, publish ``event`` (to the lead department, or the
+    events ``told`` makes from the order and the body, in the transaction)."""
     step = event.removeprefix("order.")
 
     async def handler(request: web.Request) -> web.Response:
@@ -61,19 +71,25 @@ def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
             return json_error(404, "not_found", "no such work order")
         data = await read_json(request) if request.can_read_body else {}
 
-        def work(s: Session) -> dict[str, Any]:
-            return order_for(action(s, order_id, p, data, deps), p)
+        def work(s: Session) -> tuple[dict[str, Any], list[OrderChanged] | None]:
+            row = action(s, order_id, p, data, deps)
+            return order_for(row, p), told(s, row, data, step) if told else None
 
         try:
-            order = await deps.db.run(work)
+            order, events = await deps.db.run(work)
         except LifecycleError as exc:
             status = 403 if exc.code == "no_department" else HTTP_STATUS.get(exc.code, 400)
             return json_error(status, exc.code, str(exc))
-        # A co-handling department's step (加派) is told to it, not to the lead.
-        department_id = p.department_id if p.role == "department" else order["department_id"]
-        deps.bus.publish(OrderChanged(
-            step=step, order_id=order["id"], number=order["number"], status=order["status"],
-            agent_id=order["agent_id"], department_id=department_id))
+        if events is None:
+            # A co-handling department's step (加派) is told to it, not to the lead.
+            department_id = p.department_id if p.role == "department" \
+                else order["department_id"]
+            events = [OrderChanged(
+                step=step, order_id=order["id"], number=order["number"],
+                status=order["status"], agent_id=order["agent_id"],
+                department_id=department_id)]
+        for event in events:
+            deps.bus.publish(event)
         return web.json_response(order)
 
     return handler
@@ -211,8 +227,8 @@ async def worklist(request: web.Request) -> web.Response:
 
 
 def _route(path: str, action: Step, event: str, summary: str, roles: tuple[str, ...],
-           body: dict[str, Any] | None = None) -> RouteSpec:
-    return RouteSpec("POST", f"/api/work-orders/{{order_id}}/{path}", _step(event, action),
+           body: dict[str, Any] | None = None, told: Told | None = None) -> RouteSpec:
+    return RouteSpec("POST", f"/api/work-orders/{{order_id}}/{path}", _step(event, action, told),
                      summary, roles=roles, tags=("work orders",), body=body,
                      params=(("order_id", "path", "work order id"),))
 

@@ -14,7 +14,17 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import Agent
+from floor.events import (
+    FloorAgent,
+    FloorAlertAcked,
+    FloorAlertRaised,
+    FloorOrders,
+    FloorQueue,
+    FloorThresholdsChanged,
+    FloorTrends,
+)
 from core import accounts
+from hotline.app import Backend
 from core.clock import Clock, run_simulated
 from core.db import Database
 from core.events import LiveEvent
@@ -29,15 +39,6 @@ from core.live_events import (
     StaffingAlert,
     TranscriptReady,
 )
-from floor.events import (
-    FloorAgent,
-    FloorAlertAcked,
-    FloorAlertRaised,
-    FloorOrders,
-    FloorQueue,
-    FloorTrends,
-)
-from hotline.app import Backend
 from tests.conftest import make_database_url
 from tests.console.test_lifecycle_http import NOW, seed_orders
 from tests.helpers import PASSWORD, prepare_database, settings_for_test
@@ -112,6 +113,8 @@ def cases(ids: dict[str, int]) -> list[tuple[str, LiveEvent, set[str]]]:
                                          detail="", raised_at=NOW.isoformat()), BOSSES),
         ("floor-acked", FloorAlertAcked(source="floor", alert_id=1, by="floor-acked",
                                         at=NOW.isoformat()), BOSSES),
+        ("floor-thresholds", FloorThresholdsChanged(version=1, thresholds={
+            "label": "floor-thresholds"}), BOSSES),
     ]
 
 
@@ -131,7 +134,7 @@ def label_of(message: dict[str, Any]) -> str:
         return str(message["pop"]["uniqueid"])
     if kind.startswith("floor."):
         return str(message.get("queue") or message.get("key") or message.get("by")
-                   or message["figures"]["label"])
+                   or (message.get("figures") or message["thresholds"])["label"])
     return str(message["uniqueid"])
 
 

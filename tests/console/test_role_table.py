@@ -139,6 +139,8 @@ POST   /api/work-orders/{order_id}/close-no-order           401 400 403 400 403 
 # --- floor ---
 GET    /api/floor                                           401 403 403 200 403 200
 POST   /api/floor/alerts/acknowledge                        401 403 403 400 403 400
+GET    /api/floor/thresholds                                401 403 403 200 403 200
+PUT    /api/floor/thresholds                                401 403 403 200 403 200
 POST   /api/floor/agents/{agent_id}/pause                   401 403 403 404 403 404
 POST   /api/floor/agents/{agent_id}/logoff                  401 403 403 404 403 404
 POST   /api/floor/agents/{agent_id}/queues                  401 403 403 404 403 404

@@ -72,7 +72,7 @@ export function Orders({ floor }) {
   const depts = ((departments.data && departments.data.departments) || []).filter((d) => d.active !== false);
   return html`<div class="card floor-orders"><h2>${t("floor.orders")}</h2>
     <div class="tiles">
-      <div class="tile"><small>${t("floor.drafts_late")}</small><span class=${"big " + (o.drafts_late ? "bad" : "")} data-tile="drafts_late">${o.drafts_late ?? "–"}</span></div>
+      <div class="tile"><small>${t("floor.drafts_late", { minutes: floor.thresholds.draft_minutes })}</small><span class=${"big " + (o.drafts_late ? "bad" : "")} data-tile="drafts_late">${o.drafts_late ?? "–"}</span></div>
       <div class="tile"><small>${t("floor.due_soon")}</small><span class=${"big " + (o.due_soon ? "warn" : "")}>${o.due_soon ?? "–"}</span></div>
       <div class="tile"><small>${t("floor.overdue")}</small><span class=${"big " + (o.overdue ? "bad" : "")}>${o.overdue ?? "–"}</span></div>
     </div>
