@@ -23,6 +23,7 @@ from floor.service import FLOOR_KEY, FloorService
 from hotline import accounts, login_throttle, outbox
 from hotline.bus import EventBus
 from hotline.clock import Clock
+from hotline.config_sync import ConfigSync
 from hotline.db import Database
 from hotline.deps import Deps
 from hotline.election import Election
@@ -40,7 +41,7 @@ from pbx.fastagi import FastAgiServer
 from pbx.model import PbxModel
 from pbx.model_events import Resynced
 from reports.rollup import refresh_job
-from routing.menu import RoutingTable
+from routing.menu import ROUTING_PART, RoutingTable, routing_stamp
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
@@ -94,6 +95,7 @@ class Backend:
         self._duty_tasks: dict[str, asyncio.Task[None]] = {}
         self._stopped = False
         self.relay: PgRelay | None = None
+        self.config: ConfigSync | None = None
         self.metrics: MetricsServer | None = None
 
     async def start(self) -> None:
@@ -202,6 +204,7 @@ class Backend:
 
         # Started last before the PBX link, so that a failed start leaves no task behind.
         await self.staffing.start()
+        await self._share_settings()
         if settings.ami is not None:
             ami = AmiLink(settings.ami, action_timeout=settings.ami_action_timeout,
                           ping_interval=settings.ami_ping_interval)
@@ -242,6 +245,20 @@ class Backend:
         log.info("backend %s up: http %s:%s, FastAGI %s:%s", self.owner,
                  settings.http_listen.host, self.http_port, settings.agi_listen.host,
                  self.fastagi.port)
+
+    async def _share_settings(self) -> None:
+        """Settings another backend changes are reloaded here (its NOTIFY, or
+        the periodic check of what the database holds)."""
+        deps, staffing = self.deps, self.staffing
+        assert deps is not None and staffing is not None
+        self.config = deps.config = ConfigSync(deps, self.settings.config_check_seconds)
+
+        async def reload_routing(_key: str) -> None:
+            deps.routing = await deps.db.run(RoutingTable.load)
+
+        self.config.part(ROUTING_PART, routing_stamp, reload_routing)
+        staffing.share(self.config)
+        await self.config.start()
 
     def _register_duties(self) -> None:
         """The once-only duties, started on the elected backend (hotline.election)."""
@@ -344,6 +361,8 @@ class Backend:
         self._stopped = True
         await cancel_and_wait(self._tasks)
         self._tasks.clear()
+        if self.config:
+            await self.config.close()
         if self.election:
             await self.election.close()
         if self.floor:

@@ -20,6 +20,7 @@ from routing.menu import RoutingTable
 
 if TYPE_CHECKING:
     from hotline.bus import EventBus
+    from hotline.config_sync import ConfigSync
     from hotline.outbox import OutboxWorker
     from pbx.ami import AmiLink
     from pbx.model import PbxModel
@@ -41,6 +42,8 @@ class Deps:
     transcription: TranscriptionService | None = None
     dialer: CallbackDialer | None = None
     outbox: OutboxWorker | None = None
+    # Reloads settings another backend changed (hotline.config_sync).
+    config: ConfigSync | None = None
     # This run of this backend, as it signs the work it claims (hotline.leases).
     owner: str = field(default_factory=instance_owner)
     # Password hashing's own threads: never the database's (see hotline.passwords).

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline.accounts import User
+from hotline.config_sync import announce
 from routing import lists
-from routing.menu import RoutingTable
+from routing.menu import ROUTING_PART, RoutingTable
 from routing.models import AuditEntry, BlockedNumber, LegacyLine, PriorityCaller
 from routing.rules import RoutingRules, RulesError, store_rules
 
@@ -134,6 +135,7 @@ async def put_rules(request: web.Request) -> web.Response:
         return web.json_response({"error": {"code": "invalid_rules", "message": str(exc),
                                             "problems": exc.problems}}, status=400)
     deps.routing = RoutingTable(list(deps.routing.routes()), rules)  # in force at once
+    announce(deps, ROUTING_PART)  # and on every other backend
     return web.json_response({"rules": rules.source})
 
 
