@@ -82,9 +82,9 @@ def penalties(skills: str, queues: list[str]) -> dict[str, int]:
 
 
 def pause_reasons_stamp(session: Session) -> tuple[tuple[str, str, int, bool], ...]:
-    return tuple(session.execute(select(PauseReason.code, PauseReason.label,
-                                        PauseReason.max_minutes, PauseReason.active)
-                                 .order_by(PauseReason.code)).tuples())
+    return tuple((r.code, r.label, r.max_minutes, r.active) for r in session.execute(
+        select(PauseReason.code, PauseReason.label, PauseReason.max_minutes,
+               PauseReason.active).order_by(PauseReason.code)))
 
 
 @dataclass

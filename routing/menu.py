@@ -21,9 +21,9 @@ ROUTING_PART = "routing_rules"  # hotline.config_sync: the menu and the rules
 
 def routing_stamp(session: Session) -> Hashable:
     """Moves when a version of the rules is stored or the menu's queues change."""
-    queues = tuple(session.execute(select(ServiceQueue.menu_key, ServiceQueue.name,
-                                          ServiceQueue.category, ServiceQueue.label)
-                                   .order_by(ServiceQueue.menu_key)).tuples())
+    queues = tuple(tuple(row) for row in session.execute(
+        select(ServiceQueue.menu_key, ServiceQueue.name, ServiceQueue.category,
+               ServiceQueue.label).order_by(ServiceQueue.menu_key)))
     return session.scalar(select(func.max(RoutingRuleSet.id))), queues
 
 
