@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from hotline.bus import SubscriptionClosed
+from hotline.events import LiveEvent
 from hotline.live_events import ConfigChanged
 from hotline.tasks import cancel_and_wait
 
@@ -50,6 +51,10 @@ def announce(deps: Deps, part: str, key: object = "") -> None:
     deps.bus.publish(ConfigChanged(part=part, key=str(key)))
 
 
+def _is_config_change(event: LiveEvent) -> bool:
+    return event.KIND == ConfigChanged.KIND
+
+
 class ConfigSync:
     """Keeps this backend's copies of the registered parts as the database has them."""
 
@@ -57,7 +62,7 @@ class ConfigSync:
         self.deps = deps
         self.every = every
         self.parts: dict[str, Part] = {}
-        self.reloads: dict[str, int] = {}  # part -> reloads done for other backends' changes
+        self.reloads: dict[str, int] = {}  # part -> reloads done (not a handler's own)
         self._stamps: dict[str, Hashable] = {}
         self._changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
@@ -70,8 +75,7 @@ class ConfigSync:
     async def start(self) -> None:
         """Note the stamps of what was loaded at start, then follow changes."""
         self._stamps = await self.deps.db.run(self._read_stamps)
-        sub = self.deps.bus.subscribe(lambda e: isinstance(e, ConfigChanged), "config-sync")
-        self._tasks = [asyncio.create_task(self._follow(sub), name="config-follow"),
+        self._tasks = [asyncio.create_task(self._follow(), name="config-follow"),
                        asyncio.create_task(self._check_forever(), name="config-check")]
 
     async def close(self) -> None:
@@ -106,20 +110,24 @@ class ConfigSync:
         async with self._changed:
             await self._changed.wait_for(lambda: self.reloads[name] > beyond)
 
-    async def _follow(self, sub: Any) -> None:
+    async def _follow(self) -> None:
+        bus, lost = self.deps.bus, False
         while True:
+            sub = bus.subscribe(_is_config_change, name="config-sync")
             try:
-                delivery = await sub.get()
+                if lost:  # relayed events may have been lost: look at everything
+                    await self._guarded(self.check())
+                while True:
+                    delivery = await sub.get()
+                    event = delivery.event
+                    assert isinstance(event, ConfigChanged)
+                    if delivery.local or event.part not in self.parts:
+                        continue  # ours (reloaded already), or a part this release lacks
+                    await self._guarded(self._reload(event.part, event.key))
             except SubscriptionClosed:
-                # Relayed events may have been lost: look at everything.
-                sub = self.deps.bus.subscribe(lambda e: isinstance(e, ConfigChanged),
-                                              "config-sync")
-                await self._guarded(self.check())
-                continue
-            event = delivery.event
-            if delivery.local or event.part not in self.parts:
-                continue  # ours (reloaded already), or a part this release does not keep
-            await self._guarded(self._reload(event.part, event.key))
+                lost = True
+            finally:
+                bus.unsubscribe(sub)
 
     async def _check_forever(self) -> None:
         while True:

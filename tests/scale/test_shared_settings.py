@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import StaffingAlert
+from agents.queue_store import save_queues
 from hotline.app import Backend
 from hotline.clock import run_simulated
 from hotline.config_sync import ConfigSync
@@ -32,7 +33,7 @@ from tests.e2e.test_call_path import START, on_duty_agent
 from tests.e2e.test_callbacks import login
 from tests.faults.stack import until
 from tests.helpers import prepare_database
-from tests.scale.pair import Pair, start_pair
+from tests.scale.pair import Pair, add_backend, start_pair
 
 pytestmark = pytest.mark.postgres
 
@@ -187,16 +188,20 @@ def test_move_and_penalty_on_b_are_known_to_a_and_survive_a_pbx_restart(
                         answer = (await r.json())["queues"]
                     await reloaded(a, "agent_queues", count, 10)
             on_a = dict(a.staffing.logged_in[agent_id].queues)  # type: ignore[union-attr]
+            # A backend started now adopts the agent as the supervisor left them.
+            c = await add_backend(pair, "c", pg_url, tmp_path)
+            await until(lambda: agent_id in c.staffing.logged_in, 30)  # type: ignore[union-attr]
+            on_c = dict(c.staffing.logged_in[agent_id].queues)  # type: ignore[union-attr]
             before = at_pbx(pair, interface)
             pair.commands.clear()
             pair.sim.drop_ami_connections()
             await pair.sim.restart()
             forgotten = at_pbx(pair, interface)
-            for backend in (a, b):
+            for backend in (a, b, c):
                 await backend.deps.ami.wait_ready(60)  # type: ignore[union-attr]
             await until(lambda: len(at_pbx(pair, interface)) == len(before), 60)
             await asyncio.sleep(5)  # anything more would be a wrong QueueAdd
-            return {"answer": answer, "on_a": on_a, "before": before, "forgotten": forgotten,
+            return {"answer": answer, "on_a": on_a, "on_c": on_c, "before": before, "forgotten": forgotten,
                     "after": at_pbx(pair, interface), "moved": moved, "kept": kept,
                     "dropped": dropped, "adds": [(x, q) for x, cmd, _i, q in pair.commands
                                                  if cmd == "queue_add"]}
@@ -205,10 +210,44 @@ def test_move_and_penalty_on_b_are_known_to_a_and_survive_a_pbx_restart(
 
     seen = run_simulated(main())
     moved, kept, dropped = seen["moved"], seen["kept"], seen["dropped"]
-    assert seen["on_a"] == seen["answer"] == seen["before"]
+    assert seen["on_a"] == seen["on_c"] == seen["answer"] == seen["before"]
     assert seen["on_a"][moved] == 4 and seen["on_a"][kept] == 7 and dropped not in seen["on_a"]
     assert seen["forgotten"] == {}
     # Put back by the elected a, as the supervisor left them (b's moves, b's penalty).
     assert seen["after"] == seen["before"]
     assert {x for x, _q in seen["adds"]} == {"a"}
     assert sorted(q for _x, q in seen["adds"]) == sorted(seen["before"])
+
+
+def test_given_a_missed_notify_when_the_pbx_restarts_then_the_stored_queues_are_put_back(
+        pg_url: str, tmp_path: Path) -> None:
+    """b stored a move and a penalty but a never heard of it (no periodic
+    check within the test): a, in charge, reads them before putting back."""
+    prepare_database(pg_url, START)
+    agent_id, interface, _member = on_duty_agent(pg_url)
+
+    async def main() -> dict[str, Any]:
+        pair = await start_pair(pg_url, tmp_path, START, config_check_seconds=86400.0)
+        a, b = pair.backends["a"], pair.backends["b"]
+        try:
+            pair.sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0))
+            member = await b.staffing.queue_login(agent_id)  # type: ignore[union-attr]
+            await until(lambda: agent_id in a.staffing.logged_in, 30)  # type: ignore[union-attr]
+            known = dict(a.staffing.logged_in[agent_id].queues)  # type: ignore[union-attr]
+            queues = sorted(member.queues)
+            stored = {q: 3 + n for n, q in enumerate(queues[1:])}  # queues[0] dropped
+            now = b.deps.clock.now()  # type: ignore[union-attr]
+            await b.deps.db.run(  # type: ignore[union-attr]
+                lambda s: save_queues(s, agent_id, stored, now))
+            pair.sim.drop_ami_connections()
+            await pair.sim.restart()
+            await a.deps.ami.wait_ready(60)  # type: ignore[union-attr]
+            await until(lambda: len(at_pbx(pair, interface)) == len(stored), 60)
+            await asyncio.sleep(5)  # anything more would be a wrong QueueAdd
+            return {"known": known, "stored": stored, "after": at_pbx(pair, interface)}
+        finally:
+            await pair.stop()
+
+    seen = run_simulated(main())
+    assert seen["known"] != seen["stored"]  # a knew otherwise before the restart
+    assert seen["after"] == seen["stored"]
