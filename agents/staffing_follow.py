@@ -96,10 +96,16 @@ class FollowsPbx:
             # logged in, and the one in charge puts them back (resync()).
             self._lost.setdefault(e.member_name, set()).add(e.queue)
             return
-        if self.model is None or self.model.members_of(e.member_name):
+        if self.model is None:
+            return
+        member = self._by_member(e.member_name)
+        if self.model.members_of(e.member_name):
+            if member is not None and member.agent_id not in self._joining:
+                # Taken off one queue (a supervisor's move, through any backend):
+                # not to be put back after Asterisk restarts.
+                member.queues.pop(e.queue, None)
             return
         self._lost.pop(e.member_name, None)
-        member = self._by_member(e.member_name)
         if member is not None and member.agent_id not in self._joining:
             del self.logged_in[member.agent_id]
             self.leaving.discard(member.agent_id)

@@ -21,11 +21,10 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import StaffingAlert
-from agents.queue_store import save_queues
 from hotline.app import Backend
 from hotline.clock import run_simulated
 from hotline.config_sync import ConfigSync
-from hotline.live_events import CallRouted
+from hotline.live_events import CallRouted, ConfigChanged
 from pbxsim import CallerScript, PhoneBehaviour
 from routing.models import RoutingRuleSet
 from tests.conftest import make_database_url
@@ -201,10 +200,10 @@ def test_move_and_penalty_on_b_are_known_to_a_and_survive_a_pbx_restart(
                 await backend.deps.ami.wait_ready(60)  # type: ignore[union-attr]
             await until(lambda: len(at_pbx(pair, interface)) == len(before), 60)
             await asyncio.sleep(5)  # anything more would be a wrong QueueAdd
-            return {"answer": answer, "on_a": on_a, "on_c": on_c, "before": before, "forgotten": forgotten,
-                    "after": at_pbx(pair, interface), "moved": moved, "kept": kept,
-                    "dropped": dropped, "adds": [(x, q) for x, cmd, _i, q in pair.commands
-                                                 if cmd == "queue_add"]}
+            return {"answer": answer, "on_a": on_a, "on_c": on_c, "before": before,
+                    "forgotten": forgotten, "after": at_pbx(pair, interface), "moved": moved,
+                    "kept": kept, "dropped": dropped,
+                    "adds": [(x, q) for x, cmd, _i, q in pair.commands if cmd == "queue_add"]}
         finally:
             await pair.stop()
 
@@ -219,35 +218,54 @@ def test_move_and_penalty_on_b_are_known_to_a_and_survive_a_pbx_restart(
     assert sorted(q for _x, q in seen["adds"]) == sorted(seen["before"])
 
 
-def test_given_a_missed_notify_when_the_pbx_restarts_then_the_stored_queues_are_put_back(
+def test_given_b_notifies_are_lost_then_a_reads_moves_and_penalties_from_the_database(
         pg_url: str, tmp_path: Path) -> None:
-    """b stored a move and a penalty but a never heard of it (no periodic
-    check within the test): a, in charge, reads them before putting back."""
+    """b's config.changed never reaches a (and a checks nothing periodically
+    within the test): a learns a moved-to queue's penalty when Asterisk says
+    the member was added, and, in charge, reads every stored penalty before
+    putting the agent back after a PBX restart."""
     prepare_database(pg_url, START)
     agent_id, interface, _member = on_duty_agent(pg_url)
 
     async def main() -> dict[str, Any]:
         pair = await start_pair(pg_url, tmp_path, START, config_check_seconds=86400.0)
         a, b = pair.backends["a"], pair.backends["b"]
+        relay = b.relay
+        assert relay is not None
+        send = relay.send
+        relay.send = lambda event: (  # type: ignore[method-assign]
+            None if isinstance(event, ConfigChanged) else send(event))
         try:
             pair.sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0))
             member = await b.staffing.queue_login(agent_id)  # type: ignore[union-attr]
             await until(lambda: agent_id in a.staffing.logged_in, 30)  # type: ignore[union-attr]
-            known = dict(a.staffing.logged_in[agent_id].queues)  # type: ignore[union-attr]
-            queues = sorted(member.queues)
-            stored = {q: 3 + n for n, q in enumerate(queues[1:])}  # queues[0] dropped
-            now = b.deps.clock.now()  # type: ignore[union-attr]
-            await b.deps.db.run(  # type: ignore[union-attr]
-                lambda s: save_queues(s, agent_id, stored, now))
+            on_a = a.staffing.logged_in[agent_id].queues  # type: ignore[union-attr]
+            moved, kept = sorted(member.queues)[:2]
+            base = f"/api/floor/agents/{agent_id}"
+            async with await session(b) as http:
+                sup = await login(http, "sup")
+                for path, body in ((f"{base}/queues", {"to": kept, "from": moved}),
+                                   (f"{base}/queues", {"to": moved, "penalty": 4}),
+                                   (f"{base}/penalty", {"queue": kept, "penalty": 7})):
+                    async with http.post(path, headers=sup, json=body) as r:
+                        assert r.status == 200, await r.text()
+                        stored = (await r.json())["queues"]
+            await until(lambda: on_a.get(moved) == 4, 30)
+            known = dict(on_a)
             pair.sim.drop_ami_connections()
             await pair.sim.restart()
             await a.deps.ami.wait_ready(60)  # type: ignore[union-attr]
             await until(lambda: len(at_pbx(pair, interface)) == len(stored), 60)
             await asyncio.sleep(5)  # anything more would be a wrong QueueAdd
-            return {"known": known, "stored": stored, "after": at_pbx(pair, interface)}
+            return {"known": known, "stored": stored, "after": at_pbx(pair, interface),
+                    "kept": kept, "moved": moved}
         finally:
             await pair.stop()
 
     seen = run_simulated(main())
-    assert seen["known"] != seen["stored"]  # a knew otherwise before the restart
+    kept, moved = seen["kept"], seen["moved"]
+    assert seen["stored"][moved] == 4 and seen["stored"][kept] == 7
+    # From the member event: the moved-to queue at its stored penalty (not 2);
+    # the penalty change had no event a heard.
+    assert seen["known"] == {**seen["stored"], kept: seen["known"][kept]} != seen["stored"]
     assert seen["after"] == seen["stored"]
