@@ -113,8 +113,8 @@ def test_rules_put_on_b_route_calls_and_refuse_callbacks_on_a(pg_url: str,
     assert seen["healed"] <= 31 and seen["offer"] == 240
 
 
-def test_pause_limit_changed_on_b_is_what_the_elected_a_alerts_by(pg_url: str,
-                                                                 tmp_path: Path) -> None:
+def test_pause_limit_and_rota_policy_changed_on_b_are_what_the_elected_a_goes_by(
+        pg_url: str, tmp_path: Path) -> None:
     prepare_database(pg_url, START)
     agent_id, interface, _member = on_duty_agent(pg_url)
 
@@ -134,7 +134,14 @@ def test_pause_limit_changed_on_b_is_what_the_elected_a_alerts_by(pg_url: str,
                 async with http.put("/api/pause-reasons", headers=sup,
                                     json={"code": "break", "max_minutes": 2}) as r:
                     assert r.status == 200, await r.text()
-            await reloaded(a, "pause_reasons", count, 10)
+                await reloaded(a, "pause_reasons", count, 10)
+                # The rota's policy too (the elected a flags no-shows by it).
+                count = sync_of(a).reloads["rota_settings"]
+                async with http.put("/api/rota/config", headers=await login(http, "admin"),
+                                    json={"no_show_minutes": 7}) as r:
+                    assert r.status == 200, await r.text()
+                await reloaded(a, "rota_settings", count, 10)
+            no_show = a.staffing.policy.no_show_minutes  # type: ignore[union-attr]
             db = a.deps.db  # type: ignore[union-attr]
 
             def overruns() -> list[tuple[Any, str]]:
@@ -142,7 +149,7 @@ def test_pause_limit_changed_on_b_is_what_the_elected_a_alerts_by(pg_url: str,
                     select(StaffingAlert).where(StaffingAlert.kind == "pause_overrun"))])
 
             await until(lambda: bool(overruns()), 300)
-            return {"alerts": overruns(), "paused_at": paused_at}
+            return {"alerts": overruns(), "paused_at": paused_at, "no_show": no_show}
         finally:
             await pair.stop()
 
@@ -151,6 +158,7 @@ def test_pause_limit_changed_on_b_is_what_the_elected_a_alerts_by(pg_url: str,
     # Raised by the new limit (2 minutes), not the old one (15).
     assert timedelta(minutes=2) <= raised_at - seen["paused_at"] < timedelta(minutes=3)
     assert "2 minutes" in detail
+    assert seen["no_show"] == 7
 
 
 def at_pbx(pair: Pair, interface: str) -> dict[str, int]:
