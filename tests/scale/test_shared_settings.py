@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import StaffingAlert
+from agents.staffing import AgentOnQueues
 from hotline.app import Backend
 from hotline.clock import run_simulated
 from hotline.config_sync import ConfigSync
@@ -61,6 +62,15 @@ async def reloaded(backend: Backend, part: str, before: int, within: float) -> f
     started = clock.monotonic()
     await asyncio.wait_for(sync_of(backend).wait_reloaded(part, before), within)
     return clock.monotonic() - started
+
+
+async def logged_in_on_b(pair: Pair, agent_id: int, interface: str) -> AgentOnQueues:
+    """The agent logs into the queues through b; a follows them."""
+    a, b = pair.backends["a"], pair.backends["b"]
+    pair.sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0))
+    member = await b.staffing.queue_login(agent_id)  # type: ignore[union-attr]
+    await until(lambda: agent_id in a.staffing.logged_in, 30)  # type: ignore[union-attr]
+    return member
 
 
 async def session(backend: Backend) -> aiohttp.ClientSession:
@@ -123,9 +133,7 @@ def test_pause_limit_and_rota_policy_changed_on_b_are_what_the_elected_a_goes_by
         a, b = pair.backends["a"], pair.backends["b"]
         try:
             assert a.election.elected  # type: ignore[union-attr]
-            pair.sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0))
-            await b.staffing.queue_login(agent_id)  # type: ignore[union-attr]
-            await until(lambda: agent_id in a.staffing.logged_in, 30)  # type: ignore[union-attr]
+            await logged_in_on_b(pair, agent_id, interface)
             await b.staffing.pause(agent_id, True, "break")  # type: ignore[union-attr]
             paused_at = b.deps.clock.now()  # type: ignore[union-attr]
             count = sync_of(a).reloads["pause_reasons"]
@@ -177,9 +185,7 @@ def test_move_and_penalty_on_b_are_known_to_a_and_survive_a_pbx_restart(
         a, b = pair.backends["a"], pair.backends["b"]
         try:
             assert a.election.elected  # type: ignore[union-attr]
-            pair.sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0))
-            member = await b.staffing.queue_login(agent_id)  # type: ignore[union-attr]
-            await until(lambda: agent_id in a.staffing.logged_in, 30)  # type: ignore[union-attr]
+            member = await logged_in_on_b(pair, agent_id, interface)
             queues = sorted(member.queues)
             moved, kept, dropped = queues[0], queues[1], queues[2]
             base = f"/api/floor/agents/{agent_id}"
@@ -244,9 +250,7 @@ def test_given_b_notifies_are_lost_then_a_reads_moves_and_penalties_from_the_dat
         relay.send = lambda event: (  # type: ignore[method-assign]
             None if isinstance(event, ConfigChanged) else send(event))
         try:
-            pair.sim.add_phone(interface, PhoneBehaviour(answer_after=1.0, talk_seconds=60.0))
-            member = await b.staffing.queue_login(agent_id)  # type: ignore[union-attr]
-            await until(lambda: agent_id in a.staffing.logged_in, 30)  # type: ignore[union-attr]
+            member = await logged_in_on_b(pair, agent_id, interface)
             on_a = a.staffing.logged_in[agent_id].queues  # type: ignore[union-attr]
             moved, kept = sorted(member.queues)[:2]
             base = f"/api/floor/agents/{agent_id}"
