@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from hotline.bus import SubscriptionClosed
+from hotline.bus import Subscription, SubscriptionClosed
 from hotline.events import LiveEvent
 from hotline.live_events import ConfigChanged
 from hotline.tasks import cancel_and_wait
@@ -75,7 +75,8 @@ class ConfigSync:
     async def start(self) -> None:
         """Note the stamps of what was loaded at start, then follow changes."""
         self._stamps = await self.deps.db.run(self._read_stamps)
-        self._tasks = [asyncio.create_task(self._follow(), name="config-follow"),
+        sub = self.deps.bus.subscribe(_is_config_change, name="config-sync")
+        self._tasks = [asyncio.create_task(self._follow(sub), name="config-follow"),
                        asyncio.create_task(self._check_forever(), name="config-check")]
 
     async def close(self) -> None:
@@ -110,24 +111,25 @@ class ConfigSync:
         async with self._changed:
             await self._changed.wait_for(lambda: self.reloads[name] > beyond)
 
-    async def _follow(self) -> None:
-        bus, lost = self.deps.bus, False
-        while True:
-            sub = bus.subscribe(_is_config_change, name="config-sync")
-            try:
-                if lost:  # relayed events may have been lost: look at everything
-                    await self._guarded(self.check())
-                while True:
+    async def _follow(self, sub: Subscription) -> None:
+        bus = self.deps.bus
+        try:
+            while True:
+                try:
                     delivery = await sub.get()
-                    event = delivery.event
-                    assert isinstance(event, ConfigChanged)
-                    if delivery.local or event.part not in self.parts:
-                        continue  # ours (reloaded already), or a part this release lacks
-                    await self._guarded(self._reload(event.part, event.key))
-            except SubscriptionClosed:
-                lost = True
-            finally:
-                bus.unsubscribe(sub)
+                except SubscriptionClosed:
+                    # Relayed events may have been lost: follow again, then look
+                    # at everything.
+                    sub = bus.subscribe(_is_config_change, name="config-sync")
+                    await self._guarded(self.check())
+                    continue
+                event = delivery.event
+                assert isinstance(event, ConfigChanged)
+                if delivery.local or event.part not in self.parts:
+                    continue  # ours (reloaded already), or a part this release lacks
+                await self._guarded(self._reload(event.part, event.key))
+        finally:
+            bus.unsubscribe(sub)
 
     async def _check_forever(self) -> None:
         while True:
