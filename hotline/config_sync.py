@@ -73,8 +73,12 @@ class ConfigSync:
         self.reloads.setdefault(name, 0)
 
     async def start(self) -> None:
-        """Note the stamps of what was loaded at start, then follow changes."""
+        """Follow changes from now on.  Every part is loaded again after its
+        stamp is read: a change stored while the backend was starting (after
+        it first loaded the part) is not missed."""
         self._stamps = await self.deps.db.run(self._read_stamps)
+        for part in self.parts.values():
+            await part.reload("")
         sub = self.deps.bus.subscribe(_is_config_change, name="config-sync")
         self._tasks = [asyncio.create_task(self._follow(sub), name="config-follow"),
                        asyncio.create_task(self._check_forever(), name="config-check")]

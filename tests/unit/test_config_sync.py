@@ -36,6 +36,8 @@ async def started(tmp_path: Path, every: float = 30.0) -> tuple[ConfigSync, Stor
     part = Stored()
     sync.part("rules", part.stamp, part.reload)
     await sync.start()
+    assert part.loaded == [("", 0)]  # loaded again once its stamp is read
+    part.loaded.clear()
     return sync, part, deps
 
 
