@@ -6,7 +6,7 @@ upgrade): one new table it does not know about.  A backend that takes over
 queues with these penalties instead of what it happened to remember.
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-06 00:30:00
 """
 from alembic import op
@@ -15,7 +15,7 @@ import hotline.db
 
 
 revision = '0021'
-down_revision = '0017'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
