@@ -5,6 +5,8 @@ what does not (its own event, an unchanged database, a part it lacks)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,7 +32,9 @@ class Stored:
         self.loaded.append((key, self.state))
 
 
-async def started(tmp_path: Path, every: float = 30.0) -> tuple[ConfigSync, Stored, Any]:
+@asynccontextmanager
+async def started(tmp_path: Path, every: float = 30.0
+                  ) -> AsyncIterator[tuple[ConfigSync, Stored, Any]]:
     deps = SimpleNamespace(db=Database(f"sqlite:///{tmp_path / 'h.db'}"), bus=EventBus())
     sync = ConfigSync(deps, every)  # type: ignore[arg-type]
     part = Stored()
@@ -38,7 +42,11 @@ async def started(tmp_path: Path, every: float = 30.0) -> tuple[ConfigSync, Stor
     await sync.start()
     assert part.loaded == [("", 0)]  # loaded again once its stamp is read
     part.loaded.clear()
-    return sync, part, deps
+    try:
+        yield sync, part, deps
+    finally:
+        await sync.close()
+        deps.db.close()
 
 
 async def settle(sync: ConfigSync, name: str, before: int) -> None:
@@ -48,30 +56,22 @@ async def settle(sync: ConfigSync, name: str, before: int) -> None:
 def test_given_another_backends_event_then_the_part_is_reloaded_for_its_key(
         tmp_path: Path) -> None:
     async def main() -> list[tuple[str, int]]:
-        sync, part, deps = await started(tmp_path)
-        try:
+        async with started(tmp_path) as (sync, part, deps):
             deps.bus.receive_relayed(ConfigChanged(part="elsewhere"))  # not kept here
             deps.bus.receive_relayed(ConfigChanged(part="rules", key="7"))
             await settle(sync, "rules", 0)
             return part.loaded
-        finally:
-            await sync.close()
-            deps.db.close()
 
     assert run_simulated(main()) == [("7", 0)]
 
 
 def test_given_its_own_announcement_then_nothing_is_reloaded_again(tmp_path: Path) -> None:
     async def main() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-        sync, part, deps = await started(tmp_path, every=3600)
-        try:
+        async with started(tmp_path, every=3600) as (sync, part, deps):
             announce(deps, "rules")  # the handler reloaded its own copy
             deps.bus.receive_relayed(ConfigChanged(part="rules", key="after"))
             await settle(sync, "rules", 0)
             return part.loaded, [("after", 0)]
-        finally:
-            await sync.close()
-            deps.db.close()
 
     loaded, expected = run_simulated(main())
     assert loaded == expected
@@ -80,17 +80,13 @@ def test_given_its_own_announcement_then_nothing_is_reloaded_again(tmp_path: Pat
 def test_given_a_missed_event_then_the_periodic_check_reloads_within_its_period(
         tmp_path: Path) -> None:
     async def main() -> tuple[float, list[tuple[str, int]]]:
-        sync, part, deps = await started(tmp_path, every=30)
         loop = asyncio.get_running_loop()
-        try:
+        async with started(tmp_path, every=30) as (sync, part, _deps):
             await asyncio.sleep(45)  # unchanged: two checks, no reload
             assert part.loaded == []
             part.state, changed_at = 1, loop.time()
             await asyncio.wait_for(sync.wait_reloaded("rules", 0), 60)
             return loop.time() - changed_at, part.loaded
-        finally:
-            await sync.close()
-            deps.db.close()
 
     took, loaded = run_simulated(main())
     assert took <= 30 and loaded == [("", 1)]
@@ -98,8 +94,7 @@ def test_given_a_missed_event_then_the_periodic_check_reloads_within_its_period(
 
 def test_given_a_relay_gap_then_every_part_is_checked_at_once(tmp_path: Path) -> None:
     async def main() -> list[tuple[str, int]]:
-        sync, part, deps = await started(tmp_path, every=3600)
-        try:
+        async with started(tmp_path, every=3600) as (sync, part, deps):
             part.state = 2
             deps.bus.restart_stream("events from instance b went missing")
             await settle(sync, "rules", 0)
@@ -107,8 +102,5 @@ def test_given_a_relay_gap_then_every_part_is_checked_at_once(tmp_path: Path) ->
             deps.bus.receive_relayed(ConfigChanged(part="rules", key="x"))
             await settle(sync, "rules", 1)
             return part.loaded
-        finally:
-            await sync.close()
-            deps.db.close()
 
     assert run_simulated(main()) == [("", 2), ("x", 2)]
