@@ -31,6 +31,7 @@ from hotline.live_events import PbxView
 from hotline.metrics import MetricsServer
 from hotline.migrate import current_revision, head_revision
 from hotline.outbox import OutboxItem, OutboxWorker
+from hotline.pg_liveness import libpq_conninfo
 from hotline.pg_relay import PgRelay
 from hotline.settings import Settings
 from hotline.tasks import cancel_and_wait
@@ -139,7 +140,7 @@ class Backend:
         if db.engine.dialect.name == "postgresql":
             # Several instances may share this database: their consoles hear
             # each other's events.  SQLite means one instance, in-process only.
-            self.relay = PgRelay(_libpq_conninfo(db), deps.bus)
+            self.relay = PgRelay(libpq_conninfo(db.engine), deps.bus)
             try:
                 await self.relay.start()
             except Exception as exc:  # stop() closes the database and the rest
@@ -380,8 +381,3 @@ class Backend:
         if self._sqlite_lock is not None:
             self._sqlite_lock.close()  # closing the file drops the lock
             self._sqlite_lock = None
-
-
-def _libpq_conninfo(db: Database) -> str:
-    """The database URL as libpq reads it (no SQLAlchemy driver name)."""
-    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
