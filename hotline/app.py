@@ -29,10 +29,10 @@ from hotline.election import Election
 from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
 from hotline.live_events import PbxView
 from hotline.metrics import MetricsServer
-from hotline.migrate import current_revision, head_revision
 from hotline.outbox import OutboxItem, OutboxWorker
 from hotline.pg_liveness import libpq_conninfo
 from hotline.pg_relay import PgRelay
+from hotline.schema_compat import verdict as schema_verdict
 from hotline.settings import Settings
 from hotline.tasks import cancel_and_wait
 from ivr import flows
@@ -113,14 +113,13 @@ class Backend:
         except InstanceRefused as exc:
             raise StartupError(str(exc)) from None
         db = Database(settings.database_url)
-        revision, head = current_revision(db.engine), head_revision()
-        if revision != head:
+        schema = schema_verdict(db.engine)  # an older or incompatible schema is refused
+        if schema.refused:
             db.close()
             self._release_sqlite()
-            raise StartupError(
-                f"database schema is at {revision or 'nothing'}, needs {head}: "
-                "run `hotline migrate` first"
-            )
+            raise StartupError(schema.message)
+        if schema.message:
+            log.warning("%s", schema.message)
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
                     calendar=SharedCalendar(), owner=self.owner)
