@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alembic.util import to_tuple
-from sqlalchemy import String, delete, inspect, text
+from sqlalchemy import String, delete, insert, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,18 +54,17 @@ def record_step(ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
     """Alembic's ``on_version_apply``: keep ``schema_compat`` in step with the
     migrations applied (and unapplied by a downgrade)."""
     conn: Connection = ctx.connection
-    table = SchemaCompat.__table__
     if not step.is_upgrade:
         if inspect(conn).has_table(TABLE):  # gone when 0022 itself is downgraded
-            conn.execute(delete(table).where(table.c.revision == step.up_revision_id))
+            conn.execute(delete(SchemaCompat).where(SchemaCompat.revision == step.up_revision_id))
         return
     for revision in step.up_revision_ids:
         script = step.revision_map.get_revision(revision)
         declared = getattr(script.module, "compatible_from", None)
         if declared is None:  # before 0022: no table yet, and no release needs the row
             continue
-        conn.execute(delete(table).where(table.c.revision == revision))
-        conn.execute(table.insert().values(
+        conn.execute(delete(SchemaCompat).where(SchemaCompat.revision == revision))
+        conn.execute(insert(SchemaCompat).values(
             revision=revision, down_revisions=",".join(to_tuple(script.down_revision, ())),
             compatible_from=declared, applied_at=datetime.now(UTC)))
 
@@ -97,7 +96,7 @@ def verdict(engine: Engine) -> Verdict:
     if not current - known:
         return Verdict(True, f"database schema is at {at}, needs {needs}: "
                              "run `hotline migrate` first")
-    mine_and_before = {r.revision for r in script.iterate_revisions(list(mine), "base")}
+    mine_and_before = {r.revision for r in script.iterate_revisions(tuple(mine), "base")}
     newer: list[str] = []
     reached: set[str] = set()  # revisions this release knows, where the newer ones begin
     todo = sorted(current - known)
