@@ -131,7 +131,7 @@ class PgRelay:
                         if key is not None:
                             self._unheard[key] = self._last_sent
                         await conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
-                        self.sent += 1
+                        self.sent += channel == self.channel  # not our pings
             except (psycopg.Error, OSError) as exc:
                 # What was queued is lost to the others; their listeners see
                 # the counter skip and resync their consoles.
