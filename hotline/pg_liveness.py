@@ -24,7 +24,11 @@ keepalives after 2 h.  Three layers, each for one way of dying:
   also sets ``idle_session_timeout`` (PostgreSQL 14 and later; user
   settable) and its thread sends ``SELECT 1`` whenever it was idle for
   ``beat_seconds`` in real time: the server ends the session of a backend
-  that went silent, whatever the network in between.  The heartbeat runs on
+  that went silent, whatever the network in between.  (The other way, the
+  living backends ending a silent holder's session with
+  ``pg_terminate_backend``, works for a login of the same role too, but
+  needs a heartbeat table and a judge; the server's own timer needs
+  neither.)  The heartbeat runs on
   the connection's own thread, not on the event loop, so a busy loop (or
   the tests' virtual clock) never lets a living backend's session lapse.
 """
@@ -135,9 +139,16 @@ class SessionThread:
 
     def _connection(self) -> psycopg.Connection[Any] | None:
         if self._conn is None:
-            timeout_ms = int(self.session_timeout * 1000)
-            self._conn = psycopg.connect(self.conninfo, autocommit=True,
-                                         **connect_options(idle_session_timeout=timeout_ms))
+            conn = psycopg.connect(self.conninfo, autocommit=True, **connect_options())
+            try:
+                # SET rather than options: a server before 14 refuses an unknown
+                # setting in options by refusing the connection.
+                conn.execute(f"SET idle_session_timeout = {int(self.session_timeout * 1000)}")
+            except psycopg.errors.UndefinedObject:
+                log.warning("PostgreSQL before 14 has no idle_session_timeout: a dead "
+                            "machine's session ends only by TCP keepalives (about 11 s), "
+                            "not through a proxy that keeps its connection open")
+            self._conn = conn
         return self._conn
 
     def _beat(self) -> None:
