@@ -96,6 +96,7 @@ class Backend:
         self._stopped = False
         self.relay: PgRelay | None = None
         self.metrics: MetricsServer | None = None
+        self.schema_note = ""  # why this release runs on a newer schema (/healthz)
 
     async def start(self) -> None:
         """Start everything; a failed or cancelled start stops what it had started."""
@@ -120,6 +121,7 @@ class Backend:
             raise StartupError(schema.message)
         if schema.message:
             log.warning("%s", schema.message)
+        self.schema_note = schema.message
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
                     calendar=SharedCalendar(), owner=self.owner)
@@ -331,6 +333,7 @@ class Backend:
             "transcription": (self.transcription.status() if self.transcription
                               else {"enabled": False}),
             "instance": self.election.status() if self.election else {"owner": self.owner},
+            "schema": {"newer": bool(self.schema_note), "note": self.schema_note},
             "live": {**deps.bus.status(),
                      "relay": self.relay.status() if self.relay else None} if deps else None,
         }

@@ -139,7 +139,9 @@ class SessionThread:
 
     def _connection(self) -> psycopg.Connection[Any] | None:
         if self._conn is None:
-            conn = psycopg.connect(self.conninfo, autocommit=True, **connect_options())
+            # connect_timeout: a thread left waiting on a cut-off network ends.
+            conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10,
+                                   **connect_options())
             try:
                 # SET rather than options: a server before 14 refuses an unknown
                 # setting in options by refusing the connection.

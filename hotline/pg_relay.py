@@ -254,14 +254,16 @@ class PgRelay:
         tick = min(self.ping_seconds, self.echo_seconds) / 4
         while not self._watch_stop.wait(tick):
             try:
-                loop.call_soon_threadsafe(self._check_echo)
+                loop.call_soon_threadsafe(self._check_echo, time.monotonic(), tick)
             except RuntimeError:  # the loop is closed
                 return
 
-    def _check_echo(self) -> None:
+    def _check_echo(self, posted: float, tick: float) -> None:
+        now = time.monotonic()
+        if now - posted > tick:
+            return  # the loop was busy: let it read its sockets before judging
         if "listen" not in self._conns:
             return  # reconnecting: what is sent meanwhile cannot come back
-        now = time.monotonic()
         oldest = next(iter(self._unheard.values()), None)
         if oldest is not None and now - oldest > self.echo_seconds:
             self.echo_timeouts += 1

@@ -126,17 +126,20 @@ def test_given_a_compatible_newer_schema_then_the_backend_starts_with_a_warning(
         url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     newer(url, ("9001", HEAD))
 
-    async def main() -> int | None:
+    async def main() -> dict[str, object]:
         backend = Backend(settings_for_test(url, tmp_path))
         await backend.start()
         try:
-            return backend.http_port
+            assert backend.http_port
+            return backend.status()["schema"]  # type: ignore[no-any-return]
         finally:
             await backend.stop()
 
     with caplog.at_level(logging.WARNING, logger="hotline.app"):
-        assert run_simulated(main())
-    assert f"database schema is at 9001, newer than this release's {HEAD}" in caplog.text
+        schema = run_simulated(main())
+    note = f"database schema is at 9001, newer than this release's {HEAD}"
+    assert note in caplog.text
+    assert schema["newer"] is True and str(schema["note"]).startswith(note)  # /healthz
 
 
 def test_given_an_incompatible_newer_schema_then_the_backend_refuses_to_start(
