@@ -35,7 +35,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from worksheets.calendar import WorkingCalendar
@@ -263,11 +263,49 @@ def _open_part(department_id: int | None = None, statuses: tuple[str, ...] = (
 OPEN_ORDER = ("dispatched", "accepted", "answered")
 
 
+OPEN_WORK = ("dispatched", "accepted")  # a lead or a part that still owes its answer
+
+
+def lead_open() -> Any:
+    """The lead department still owes its answer."""
+    return WorkOrder.status.in_(OPEN_WORK)
+
+
+def part_open() -> Any:
+    """A co-handling part (``OrderPart`` joined to its order) still owes its
+    answer, on an order not yet closed."""
+    return and_(OrderPart.status.in_(OPEN_WORK), WorkOrder.status.in_(OPEN_ORDER))
+
+
+def lead_overdue(now: datetime) -> Any:
+    return and_(WorkOrder.due_at < now, lead_open())
+
+
+def part_overdue(now: datetime) -> Any:
+    return and_(WorkOrder.due_at < now, part_open())
+
+
 def overdue_at(now: datetime) -> Any:
-    """督办: the order, or a co-handling part of it, still open past the deadline."""
-    return and_(WorkOrder.due_at < now, or_(
-        WorkOrder.status.in_(("dispatched", "accepted")),
-        and_(WorkOrder.status == "answered", _open_part())))
+    """督办: the order, or a co-handling part of it, still open past the
+    deadline.  Every overdue figure is built from these expressions: per
+    order here, per department from :func:`lead_overdue` and
+    :func:`part_overdue` (or :func:`open_work`)."""
+    return or_(lead_overdue(now),
+               exists().where(OrderPart.order_id == WorkOrder.id, part_overdue(now)))
+
+
+def open_work() -> Any:
+    """Who owes an answer on an open order, and by when (a subquery of
+    ``order_id``, ``department_id``, ``due_at``): the lead while the order is
+    dispatched or signed for, and each co-handling part still open.  An
+    order its lead answered whose part is still open is the part's
+    department's open work (and overdue by :func:`overdue_at`)."""
+    lead = select(WorkOrder.id.label("order_id"), WorkOrder.department_id.label(
+        "department_id"), WorkOrder.due_at.label("due_at")).where(
+        WorkOrder.department_id.is_not(None), lead_open())
+    part = select(WorkOrder.id, OrderPart.department_id, WorkOrder.due_at).join(
+        OrderPart, OrderPart.order_id == WorkOrder.id).where(part_open())
+    return union_all(lead, part).subquery("open_work")
 WORKLISTS = ("department", "extensions", "returned", "review", "overdue", "visits",
              "dissatisfied")
 
