@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from agents.models import AgentStatePeriod
 from calls.models import Call
-from worksheets.lifecycle import open_work, overdue_at
+from worksheets.lifecycle import OPEN_ORDER, open_work, overdue_at, part_due_at
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
+from worksheets.order_models import OrderPart
 from worksheets.stats import call_rates, call_sums
 
 OPEN_ORDERS = ("dispatched", "accepted")
@@ -172,7 +173,8 @@ def order_figures(s: Session, now: datetime, target_minutes: int) -> dict[str, A
 
 def waiting_for_supervisors(s: Session) -> dict[str, Any]:
     """Returned orders (with the department's reason) to dispatch again, and
-    extensions asked for: on the floor with their reasons in view."""
+    extensions asked for (by the lead, or for a co-handling part: ``part_id``):
+    on the floor with their reasons in view."""
     returned = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.title,
                                 WorkOrder.category, WorkOrder.returns)
                          .where(WorkOrder.status == "returned")
@@ -193,16 +195,31 @@ def waiting_for_supervisors(s: Session) -> dict[str, Any]:
                            .where(WorkOrder.extension_days.is_not(None),
                                   WorkOrder.status.in_(OPEN_ORDERS))
                            .order_by(WorkOrder.due_at).limit(LISTED)).all()
+    # A co-handling part's own request (加派): decided on the part.
+    part_requests = s.execute(select(WorkOrder.id, WorkOrder.number, OrderPart.id,
+                                     OrderPart.department_id, OrderPart.extension_days,
+                                     OrderPart.extension_reason, part_due_at())
+                              .join(OrderPart, OrderPart.order_id == WorkOrder.id)
+                              .where(OrderPart.extension_days.is_not(None),
+                                     OrderPart.status.in_(OPEN_ORDERS),
+                                     WorkOrder.status.in_(OPEN_ORDER))
+                              .order_by(part_due_at()).limit(LISTED)).all()
+    asked = [(due, {"order_id": i, "number": n, "part_id": None, "department_id": d,
+                    "department": names.get(d or 0, ""), "days": days, "reason": reason,
+                    "due_at": due.isoformat() if due else None})
+             for i, n, d, days, reason, due in extensions]
+    asked += [(due, {"order_id": i, "number": n, "part_id": part, "department_id": d,
+                     "department": names.get(d or 0, ""), "days": days, "reason": reason,
+                     "due_at": due.isoformat() if due else None})
+              for i, n, part, d, days, reason, due in part_requests]
+    asked.sort(key=lambda x: (x[0] is None, x[0] or datetime.min, x[1]["order_id"]))
     return {
         "returned": [{"order_id": i, "number": n, "title": title, "category": cat,
                       "returns": returns, "reason": why.get(i, ("", None, None))[0],
                       "from_department": names.get(why.get(i, ("", None, None))[1] or 0, ""),
                       "returned_at": why[i][2].isoformat() if i in why else None}
                      for i, n, title, cat, returns in returned],
-        "extensions": [{"order_id": i, "number": n, "department_id": d,
-                        "department": names.get(d or 0, ""), "days": days, "reason": reason,
-                        "due_at": due.isoformat() if due else None}
-                       for i, n, d, days, reason, due in extensions],
+        "extensions": [row for _due, row in asked[:LISTED]],
     }
 
 

@@ -284,6 +284,16 @@ class Backend:
             floor.raise_alerts = False
 
         self.election.duty("floor alerts", raise_floor_alerts, leave_floor_alerts)
+
+        async def drop_deactivated_forever() -> None:
+            while True:
+                try:
+                    await staffing.drop_deactivated()
+                except Exception:  # noqa: BLE001 - database or PBX away: next round
+                    log.warning("deactivated agents not taken off the queues this round")
+                await asyncio.sleep(SWEEP_SECONDS)
+
+        self._duty("deactivated agents off the queues", drop_deactivated_forever)
         dialer = deps.dialer
         if dialer is not None:
             alone = self._sqlite_lock is not None

@@ -31,7 +31,7 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from calls.models import Call
-from worksheets.lifecycle import lead_overdue, overdue_at, part_overdue
+from worksheets.lifecycle import lead_overdue, overdue_at, part_due_at, part_overdue
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
 from worksheets.order_models import OrderPart
 
@@ -271,8 +271,9 @@ def part_sums(now: datetime | None) -> dict[str, Any]:
     """加派: what a co-handling part counts toward, per department, as SQL
     aggregates over ``order_parts`` joined to its order.  A part held (not
     dropped) is received; completed when it is answered and the hotline has
-    closed the order; on time by its own answer against the order's
-    deadline; overdue (with ``now``) while open past it; a part it returned
+    closed the order; on time by its own answer against its deadline (the
+    order's, or its own once extended: :func:`lifecycle.part_due_at`);
+    overdue (with ``now``) while open past it; a part it returned
     counts against it (``returned_by``), and one it still holds after
     returning it (waiting for the hotline to move it) is counted once in the
     return rate (``came_back``).  The 回访 verdict, the caller's survey and
@@ -281,7 +282,7 @@ def part_sums(now: datetime | None) -> dict[str, Any]:
     done = held & (OrderPart.status == "answered") & (WorkOrder.status == "closed")
     sums = {"received": count_if(held), "closed": count_if(done),
             "closed_on_time": count_if(done & (WorkOrder.due_at.is_(None) | (
-                OrderPart.answered_at <= WorkOrder.due_at))),
+                OrderPart.answered_at <= part_due_at()))),
             "returned_by": count_if(OrderPart.returns > 0),
             "came_back": count_if(held & (OrderPart.returns > 0))}
     if now is not None:
