@@ -1,7 +1,7 @@
 """which releases the schema serves: one row per migration (rolling upgrades)
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06 00:30:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0022'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 # The oldest release head that runs on this schema (hotline/schema_compat.py):
