@@ -30,9 +30,10 @@ from hotline.election import Election
 from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
 from hotline.live_events import PbxView
 from hotline.metrics import MetricsServer
-from hotline.migrate import current_revision, head_revision
 from hotline.outbox import OutboxItem, OutboxWorker
+from hotline.pg_liveness import libpq_conninfo
 from hotline.pg_relay import PgRelay
+from hotline.schema_compat import verdict as schema_verdict
 from hotline.settings import Settings
 from hotline.tasks import cancel_and_wait
 from ivr import flows
@@ -97,6 +98,7 @@ class Backend:
         self.relay: PgRelay | None = None
         self.config: ConfigSync | None = None
         self.metrics: MetricsServer | None = None
+        self.schema_note = ""  # why this release runs on a newer schema (/healthz)
 
     async def start(self) -> None:
         """Start everything; a failed or cancelled start stops what it had started."""
@@ -114,14 +116,14 @@ class Backend:
         except InstanceRefused as exc:
             raise StartupError(str(exc)) from None
         db = Database(settings.database_url)
-        revision, head = current_revision(db.engine), head_revision()
-        if revision != head:
+        schema = schema_verdict(db.engine)  # an older or incompatible schema is refused
+        if schema.refused:
             db.close()
             self._release_sqlite()
-            raise StartupError(
-                f"database schema is at {revision or 'nothing'}, needs {head}: "
-                "run `hotline migrate` first"
-            )
+            raise StartupError(schema.message)
+        if schema.message:
+            log.warning("%s", schema.message)
+        self.schema_note = schema.message
         routing = await db.run(RoutingTable.load)
         deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
                     calendar=SharedCalendar(), owner=self.owner)
@@ -141,7 +143,7 @@ class Backend:
         if db.engine.dialect.name == "postgresql":
             # Several instances may share this database: their consoles hear
             # each other's events.  SQLite means one instance, in-process only.
-            self.relay = PgRelay(_libpq_conninfo(db), deps.bus)
+            self.relay = PgRelay(libpq_conninfo(db.engine), deps.bus)
             try:
                 await self.relay.start()
             except Exception as exc:  # stop() closes the database and the rest
@@ -360,6 +362,7 @@ class Backend:
             "transcription": (self.transcription.status() if self.transcription
                               else {"enabled": False}),
             "instance": self.election.status() if self.election else {"owner": self.owner},
+            "schema": {"newer": bool(self.schema_note), "note": self.schema_note},
             "live": {**deps.bus.status(),
                      "relay": self.relay.status() if self.relay else None} if deps else None,
         }
@@ -411,8 +414,3 @@ class Backend:
         if self._sqlite_lock is not None:
             self._sqlite_lock.close()  # closing the file drops the lock
             self._sqlite_lock = None
-
-
-def _libpq_conninfo(db: Database) -> str:
-    """The database URL as libpq reads it (no SQLAlchemy driver name)."""
-    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -35,8 +36,11 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
+    return ",".join(sorted(scripts().get_heads())) or None
 
+
+def scripts() -> ScriptDirectory:
+    """This release's migrations."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ",".join(sorted(ScriptDirectory.from_config(cfg).get_heads())) or None
+    return ScriptDirectory.from_config(cfg)
