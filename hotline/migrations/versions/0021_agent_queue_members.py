@@ -6,7 +6,7 @@ upgrade): one new table it does not know about.  A backend that takes over
 queues with these penalties instead of what it happened to remember.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-06 00:30:00
 """
 from alembic import op
@@ -15,9 +15,12 @@ import hotline.db
 
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
+# The oldest release head that runs on this schema (hotline/schema_compat.py):
+# a new table, so the release before keeps working.
+compatible_from = '0022'
 
 
 def upgrade() -> None:
