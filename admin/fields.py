@@ -32,6 +32,8 @@ MESSAGES = {
     "exists": "{what} {value} already exists",
     "choice": "one of {options}",
     "not_integer": "must be a whole number",
+    "not_number": "must be a number",
+    "not_object": "must be an object of fields",
     "range": "from {low} to {high}",
     "not_boolean": "true or false",
     "phone_chars": "digits only (spaces, -, + and brackets are ignored)",

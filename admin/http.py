@@ -181,6 +181,9 @@ async def import_file(request: web.Request) -> web.Response:
     now = deps.clock.now()
     report = await deps.db.run(lambda s: imports.import_rows(
         s, KINDS[kind], rows, user_id=who.user_id, now=now, dry_run=dry_run, via="upload"))
+    if report.ok and not dry_run:
+        for row_id in report.deactivated:  # as the deactivate route: off the queues now
+            await _left_service(request, KINDS[kind], row_id)
     return web.json_response(report.to_dict(), status=200 if report.ok else 400)
 
 

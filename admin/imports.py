@@ -51,6 +51,8 @@ class Report:
     changed: int = 0
     unchanged: int = 0
     problems: list[tuple[int, Problem]] = field(default_factory=list)
+    # ids of the rows this import deactivated (agents leave the queues after it)
+    deactivated: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -219,7 +221,10 @@ def _apply(s: Session, kind: Kind, data: dict[str, Any], report: Report, *,
         report.created += 1
         return
     data = {k: v for k, v in data.items() if k not in kind.fixed}
-    if service.edit(s, kind, row, data, user_id=user_id, now=now, via=via):
+    changes = service.edit(s, kind, row, data, user_id=user_id, now=now, via=via)
+    if changes:
         report.changed += 1
+        if changes.get("active", [None, None])[1] is False:
+            report.deactivated.append(row.id)
     else:
         report.unchanged += 1

@@ -242,6 +242,21 @@ class Staffing(FollowsPbx):
             except AmiError as exc:
                 raise StaffingError(f"QueueAdd {queue}: {exc.message}") from exc
 
+    async def drop_deactivated(self) -> list[int]:
+        """Agents on the queues whose record is deactivated leave them, as the
+        admin's deactivate route makes them (:meth:`queue_logout`): for a
+        deactivation that reached no backend (``hotline import`` or ``hotline
+        admin`` from the command line).  The backend in charge, every so often."""
+        on = set(self.logged_in)
+        if not on:
+            return []
+        gone = await self.deps.db.run(lambda s: list(s.scalars(select(Agent.id).where(
+            Agent.id.in_(on), Agent.active.is_(False)))))
+        for agent_id in gone:
+            log.info("agent %s is deactivated: off the queues", agent_id)
+            await self.queue_logout(agent_id)
+        return gone
+
     async def queue_logout(self, agent_id: int) -> None:
         """Leave the queues now (a check-in for the next shift is simply dropped)."""
         await self.deps.db.run(lambda s: check_out(s, agent_id))

@@ -82,3 +82,16 @@ class FloorAlertAcked(LiveEvent):
 
     def audience(self) -> Audience:
         return Audience(SUPERVISORS)
+
+
+@live_event
+class FloorThresholdsChanged(LiveEvent):
+    """A supervisor set the alert thresholds (``version``: the stored row);
+    relayed, so every instance applies them and every floor shows them."""
+
+    KIND = "floor.thresholds"
+    version: int
+    thresholds: dict[str, Any]
+
+    def audience(self) -> Audience:
+        return Audience(SUPERVISORS)

@@ -11,14 +11,16 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin.fields import AdminError
+from admin.http import refused
 from agents.http import PHONE_RE, STAFFING_KEY
 from agents.models import Agent
 from agents.staffing import StaffingError, UnknownPauseReason
 from calls.models import Call
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
-from floor import actions, alerts
-from floor.events import FloorAlertAcked
+from floor import actions, alerts, thresholds
+from floor.events import FloorAlertAcked, FloorThresholdsChanged
 from floor.service import FLOOR_KEY
 from hotline.accounts import User
 from pbx.commands import AmiError
@@ -65,6 +67,48 @@ async def acknowledge(request: web.Request) -> web.Response:
     deps.bus.publish(FloorAlertAcked(source=source, alert_id=alert_id, by=p.username,
                                      at=now.isoformat()))
     return web.json_response({"source": source, "id": alert_id, "acknowledged": True})
+
+
+async def get_thresholds(request: web.Request) -> web.Response:
+    floor = request.app.get(FLOOR_KEY)
+    if floor is None:
+        return json_error(503, "floor_down", "the live floor is not running")
+    row = await request.app[DEPS_KEY].db.run(thresholds.newest)
+    return web.json_response(_thresholds_answer(row, floor.defaults))
+
+
+def _thresholds_answer(row: Any, defaults: thresholds.Thresholds) -> dict[str, Any]:
+    return {"thresholds": thresholds.applied(row, defaults).to_dict(),
+            "version": row.id if row is not None else None,
+            "set_at": row.set_at.isoformat() if row is not None else None,
+            "defaults": defaults.to_dict(), "editable": list(thresholds.EDITABLE)}
+
+
+async def put_thresholds(request: web.Request) -> web.Response:
+    """Change some or all thresholds: stored (the newest in force everywhere),
+    audited, applied here and, through the relayed event, on every instance."""
+    floor = request.app.get(FLOOR_KEY)
+    if floor is None:
+        return json_error(503, "floor_down", "the live floor is not running")
+    data, deps, p = await read_json(request), request.app[DEPS_KEY], principal(request)
+    now = deps.clock.now()
+
+    def work(s: Session) -> tuple[dict[str, Any], bool]:
+        row = thresholds.newest(s)
+        old = thresholds.applied(row, floor.defaults)
+        made = thresholds.store(s, thresholds.parse(data, old), old, user_id=p.user_id,
+                                now=now)
+        return _thresholds_answer(made or row, floor.defaults), made is not None
+
+    try:
+        answer, changed = await deps.db.run(work)
+    except AdminError as exc:
+        return refused(exc)
+    if changed:
+        floor.set_thresholds(answer["version"], answer["thresholds"])  # here: at once
+        deps.bus.publish(FloorThresholdsChanged(version=answer["version"],
+                                                thresholds=answer["thresholds"]))
+    return web.json_response(answer)
 
 
 # ---------------------------------------------------------------- actions
@@ -220,6 +264,19 @@ ROUTES = [
               "Acknowledge a floor or staffing alert (audited)", roles=SUPERVISORS,
               tags=("floor",), body={"type": "object", "required": ["id"], "properties": {
                   "source": {"enum": list(alerts.SOURCES)}, "id": {"type": "integer"}}}),
+    RouteSpec("GET", "/api/floor/thresholds", get_thresholds,
+              "The alert thresholds in force (long wait, service-level target and the calls "
+              "offered before it counts, draft minutes), with the settings' defaults",
+              roles=SUPERVISORS, tags=("floor",)),
+    RouteSpec("PUT", "/api/floor/thresholds", put_thresholds,
+              "Set some or all alert thresholds: every bad field named; stored for every "
+              "instance, applied at once, audited", roles=SUPERVISORS, tags=("floor",),
+              body={"type": "object", "properties": {
+                  "long_wait_seconds": {"type": "integer", "minimum": 5, "maximum": 3600},
+                  "service_level_target": {"type": "number", "minimum": 0.5, "maximum": 1},
+                  "service_level_min_offered": {"type": "integer", "minimum": 1,
+                                                "maximum": 1000},
+                  "draft_minutes": {"type": "integer", "minimum": 1, "maximum": 240}}}),
     RouteSpec("POST", "/api/floor/agents/{agent_id}/pause", force_pause,
               "Pause an agent (with a reason) or resume them (audited)", roles=SUPERVISORS,
               tags=("floor",), params=_AGENT,

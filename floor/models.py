@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, UTCDateTime
@@ -25,3 +25,18 @@ class FloorAlert(Base):
     detail: Mapped[str] = mapped_column(String(300))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class FloorThresholdSet(Base):
+    """The floor's alert thresholds as a supervisor set them: one row per
+    change, the newest in force on every instance (none: the settings')."""
+
+    __tablename__ = "floor_thresholds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    long_wait_seconds: Mapped[int] = mapped_column()
+    service_level_target: Mapped[float] = mapped_column(Float)
+    service_level_min_offered: Mapped[int] = mapped_column()
+    draft_minutes: Mapped[int] = mapped_column()
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -16,8 +16,8 @@ counts the seconds itself, with no message per second.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +27,16 @@ from sqlalchemy.orm import Session
 
 from agents import rota
 from agents.models import Agent
-from floor import alerts, figures
+from floor import alerts, figures, thresholds
 from floor.events import (
     FloorAgent,
     FloorAlertRaised,
     FloorOrders,
     FloorQueue,
+    FloorThresholdsChanged,
     FloorTrends,
 )
+from floor.thresholds import Thresholds
 from hotline.bus import SubscriptionClosed
 from hotline.events import LiveEvent
 from hotline.logmask import mask_number
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0  # after a failed flush (the database away)
-PARTS = ("queues", "agents", "orders", "trends", "alerts", "roster")
+PARTS = ("queues", "agents", "orders", "trends", "alerts", "roster", "thresholds")
 # Bus events (by the first part of their type) and the parts they change.
 _TOUCHES = {
     "call": ("queues", "agents", "trends"), "callback": ("queues", "agents"),
@@ -60,15 +62,6 @@ _TOUCHES = {
 _OWN_FIGURES = {e.KIND for e in (FloorQueue, FloorAgent, FloorOrders, FloorTrends)}
 
 
-@dataclass
-class Thresholds:
-    long_wait_seconds: int = 60
-    service_level_target: float = 0.9
-    service_level_min_offered: int = 10  # too few calls say nothing about a queue
-    draft_minutes: int = 10
-    sl_seconds: int = 15
-
-
 class FloorService:
     def __init__(self, deps: Deps, staffing: Staffing, *, min_interval: float = 0.5,
                  tick_seconds: float = 30.0, thresholds: Thresholds | None = None) -> None:
@@ -77,10 +70,14 @@ class FloorService:
         self.staffing = staffing
         self.min_interval = min_interval
         self.tick_seconds = tick_seconds
-        self.thresholds = thresholds or Thresholds(
+        # The settings' thresholds until a supervisor sets others (stored:
+        # floor/thresholds.py); ``thresholds_version`` is the row in force.
+        self.defaults = thresholds or Thresholds(
             service_level_target=settings.service_level_target,
             draft_minutes=settings.order_target_minutes,
             sl_seconds=settings.service_level_seconds)
+        self.thresholds = dataclasses.replace(self.defaults)
+        self.thresholds_version: int | None = None
         self.model: PbxModel | None = None
         self.raise_alerts = True  # the elected instance raises them (hotline.app)
         self.queues: dict[str, dict[str, Any]] = {}
@@ -126,14 +123,24 @@ class FloorService:
 
     def snapshot(self) -> dict[str, Any]:
         """What a supervisor's console starts from (then the floor.* events)."""
-        t = self.thresholds
         return {"queues": self.queues, "agents": sorted(self.agents.values(),
                                                         key=lambda a: a["number"]),
                 "orders": self.orders, "trends": self.trends, "alerts": self.alerts,
-                "thresholds": {"long_wait_seconds": t.long_wait_seconds,
-                               "service_level_target": t.service_level_target,
-                               "sl_seconds": t.sl_seconds, "draft_minutes": t.draft_minutes},
+                "thresholds": {**self.thresholds.to_dict(), "version": self.thresholds_version},
                 "as_of": self.deps.clock.now().isoformat()}
+
+    def _newer(self, version: int) -> bool:
+        return self.thresholds_version is None or version > self.thresholds_version
+
+    def set_thresholds(self, version: int, values: dict[str, Any]) -> None:
+        """Apply a stored change (this instance's, or another's relayed);
+        an older version than the one in force is ignored."""
+        if not self._newer(version):
+            return
+        known = {k: v for k, v in values.items() if k in thresholds.EDITABLE}
+        self.thresholds = dataclasses.replace(self.defaults, **known)
+        self.thresholds_version = version
+        self.mark("queues", "orders")  # waits, service levels and drafts looked at again
 
     def acknowledged(self, source: str, alert_id: int) -> None:
         """Gone from the open list at once (the flush reloads it too)."""
@@ -160,6 +167,8 @@ class FloorService:
             try:
                 while True:
                     delivery = await sub.get()
+                    if isinstance(delivery.event, FloorThresholdsChanged):
+                        self.set_thresholds(delivery.event.version, delivery.event.thresholds)
                     head = delivery.event.type.split(".", 1)[0]
                     self.mark(*_TOUCHES.get(head, ()))
             except SubscriptionClosed:
@@ -215,13 +224,20 @@ class FloorService:
         if "roster" in dirty:
             await self._load_roster(now)
         waiting = self._waiting()
-        tz, t = self.deps.settings.tz, self.thresholds
+        tz = self.deps.settings.tz
         day = figures.Day.of(now, tz)
         roster, on_queues = set(self._roster), self._followed()
         unknown = [u for q in waiting.values() for u in q if u not in self.joined]
 
         def work(s: Session) -> dict[str, Any]:
             out: dict[str, Any] = {}
+            if "thresholds" in dirty:  # at start and each tick: a change missed live
+                row = thresholds.newest(s)
+                if row is not None:
+                    out["thresholds"] = (row.id, thresholds.applied(row, self.defaults))
+            t = self.thresholds
+            if "thresholds" in out and self._newer(out["thresholds"][0]):
+                t = out["thresholds"][1]
             if "queues" in dirty:
                 out["queues"] = figures.queue_figures(s, day, t.sl_seconds)
                 out["callbacks"] = figures.callbacks_pending(s)
@@ -239,6 +255,12 @@ class FloorService:
 
         got = await self.deps.db.run(work)
         bus = self.deps.bus
+        if "thresholds" in got and self._newer(got["thresholds"][0]):
+            # A change this instance did not hear of (relay down, or it just
+            # started): its own consoles learn it from it.
+            version, values = got["thresholds"][0], got["thresholds"][1].to_dict()
+            self.set_thresholds(version, values)
+            bus.publish(FloorThresholdsChanged(version=version, thresholds=values), relay=False)
         if "queues" in got:
             for name, entry in self._queue_entries(got, waiting, now).items():
                 if self.queues.get(name) != entry:

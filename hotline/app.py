@@ -192,7 +192,9 @@ class Backend:
         assert server is not None
         self.http_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         if settings.metrics_listen is not None:
-            self.metrics = MetricsServer(deps, self.status, self.staffing.states.snapshot)
+            floor = self.floor
+            self.metrics = MetricsServer(deps, self.status, self.staffing.states.snapshot,
+                                         lambda: floor.queues if floor is not None else {})
             try:
                 await self.metrics.start(settings.metrics_listen.host,
                                          settings.metrics_listen.port)
@@ -280,6 +282,16 @@ class Backend:
             floor.raise_alerts = False
 
         self.election.duty("floor alerts", raise_floor_alerts, leave_floor_alerts)
+
+        async def drop_deactivated_forever() -> None:
+            while True:
+                try:
+                    await staffing.drop_deactivated()
+                except Exception:  # noqa: BLE001 - database or PBX away: next round
+                    log.warning("deactivated agents not taken off the queues this round")
+                await asyncio.sleep(SWEEP_SECONDS)
+
+        self._duty("deactivated agents off the queues", drop_deactivated_forever)
         dialer = deps.dialer
         if dialer is not None:
             alone = self._sqlite_lock is not None

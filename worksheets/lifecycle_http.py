@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, read_json
 from hotline.live_events import OrderChanged
-from worksheets import lifecycle, parts, supervision
+from worksheets import lifecycle, part_supervision, parts, supervision
 from worksheets.agent_tasks import verdict_refusal
 from worksheets.http import order_for
 from worksheets.lifecycle import LifecycleError
@@ -48,9 +48,19 @@ def _department(p: Principal) -> int:
     return p.department_id
 
 
-def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
+Told = Callable[[Session, WorkOrder, dict[str, Any], str], list[OrderChanged] | None]
+
+
+def order_changed(step: str, order: WorkOrder, department_id: int | None) -> OrderChanged:
+    """``order``'s step told to its agent, ``department_id`` and the supervisors."""
+    return OrderChanged(step=step, order_id=order.id, number=order.number, status=order.status,
+                        agent_id=order.agent_id, department_id=department_id)
+
+
+def _step(event: str, action: Step, told: Told | None = None) -> Callable[[web.Request], Any]:
     """A handler: read the JSON body, run ``action`` in one transaction,
-    answer with the order, publish ``event``."""
+    answer with the order, publish ``event`` (to the lead department, or the
+    events ``told`` makes from the order and the body, in the transaction)."""
     step = event.removeprefix("order.")
 
     async def handler(request: web.Request) -> web.Response:
@@ -61,19 +71,25 @@ def _step(event: str, action: Step) -> Callable[[web.Request], Any]:
             return json_error(404, "not_found", "no such work order")
         data = await read_json(request) if request.can_read_body else {}
 
-        def work(s: Session) -> dict[str, Any]:
-            return order_for(action(s, order_id, p, data, deps), p)
+        def work(s: Session) -> tuple[dict[str, Any], list[OrderChanged] | None]:
+            row = action(s, order_id, p, data, deps)
+            return order_for(row, p), told(s, row, data, step) if told else None
 
         try:
-            order = await deps.db.run(work)
+            order, events = await deps.db.run(work)
         except LifecycleError as exc:
             status = 403 if exc.code == "no_department" else HTTP_STATUS.get(exc.code, 400)
             return json_error(status, exc.code, str(exc))
-        # A co-handling department's step (加派) is told to it, not to the lead.
-        department_id = p.department_id if p.role == "department" else order["department_id"]
-        deps.bus.publish(OrderChanged(
-            step=step, order_id=order["id"], number=order["number"], status=order["status"],
-            agent_id=order["agent_id"], department_id=department_id))
+        if events is None:
+            # A co-handling department's step (加派) is told to it, not to the lead.
+            department_id = p.department_id if p.role == "department" \
+                else order["department_id"]
+            events = [OrderChanged(
+                step=step, order_id=order["id"], number=order["number"],
+                status=order["status"], agent_id=order["agent_id"],
+                department_id=department_id)]
+        for event in events:
+            deps.bus.publish(event)
         return web.json_response(order)
 
     return handler
@@ -128,10 +144,15 @@ _reply = _lead_or_part(
 
 
 def _extension(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    return lifecycle.request_extension(
-        s, order_id, department_id=_department(p), days=_int(data, "days"),
-        reason=_str(data, "reason"), user_id=p.user_id, now=deps.clock.now(),
-        calendar=deps.calendar.fresh(s), tz=deps.settings.tz)
+    """The lead asks for the order, a co-handling department for its part (加派)."""
+    department = _department(p)
+    asked: dict[str, Any] = dict(days=_int(data, "days"), reason=_str(data, "reason"),
+                                 user_id=p.user_id, now=deps.clock.now(),
+                                 calendar=deps.calendar.fresh(s), tz=deps.settings.tz)
+    if _co_handles(s, order_id, department):
+        part_supervision.request_extension(s, order_id, department, **asked)
+        return s.get(WorkOrder, order_id)
+    return lifecycle.request_extension(s, order_id, department_id=department, **asked)
 
 
 def _decide(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
@@ -190,8 +211,14 @@ async def worklist(request: web.Request) -> web.Response:
             row = order_for(order, p)
             if kind == "department" and order.department_id != p.department_id:
                 part = parts.for_department(s, order.id, p.department_id or 0, lock=False)
+                # Its part's own deadline, warning, 催办 and extension request.
                 row["my_part"] = None if part is None else {
-                    "id": part.id, "status": part.status, "reply": part.reply}
+                    "id": part.id, "status": part.status, "reply": part.reply,
+                    **parts.fields(part, order)}
+            elif kind == "extensions":
+                row["part_requests"] = [
+                    d for d in parts.to_dicts(s, order.id) if d["extension_days"] is not None
+                    and d["status"] in parts.OPEN]
             out.append(row)
         return out
 
@@ -200,8 +227,8 @@ async def worklist(request: web.Request) -> web.Response:
 
 
 def _route(path: str, action: Step, event: str, summary: str, roles: tuple[str, ...],
-           body: dict[str, Any] | None = None) -> RouteSpec:
-    return RouteSpec("POST", f"/api/work-orders/{{order_id}}/{path}", _step(event, action),
+           body: dict[str, Any] | None = None, told: Told | None = None) -> RouteSpec:
+    return RouteSpec("POST", f"/api/work-orders/{{order_id}}/{path}", _step(event, action, told),
                      summary, roles=roles, tags=("work orders",), body=body,
                      params=(("order_id", "path", "work order id"),))
 
@@ -222,7 +249,9 @@ ROUTES = [
            "or late; a supervisor's review closes it (统一答复): department",
            ("department",), _obj(reply=TEXT)),
     _route("extension", _extension, "order.extension_requested",
-           "Ask once for 1-5 more working days (complex help only): department",
+           "Ask once for 1-5 more working days (complex help only) for the order, or for "
+           "one's co-handling part of it (加派; a supervisor decides on "
+           "/api/order-parts/{id}/extension/decision): department",
            ("department",), _obj(days={"type": "integer", "minimum": 1, "maximum": 5},
                                  reason=TEXT)),
     _route("extension/decision", _decide, "order.extension_decided",

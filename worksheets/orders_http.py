@@ -17,7 +17,9 @@ from worksheets import dept_rules, merging, parts, referrals, review, visits
 from worksheets.districts import CODES, district_problem, to_list
 from worksheets.http import order_to_dict
 from worksheets.lifecycle import LifecycleError
-from worksheets.lifecycle_http import HTTP_STATUS, TEXT, _int, _obj, _route, _str
+from worksheets.lifecycle_http import HTTP_STATUS, TEXT, _int, _obj, _route, _str, order_changed
+from worksheets.models import WorkOrder
+from worksheets.order_models import OrderPart
 
 
 async def districts(request: web.Request) -> web.Response:
@@ -105,6 +107,15 @@ def _review(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
                             user_id=p.user_id, part_id=part_id)
 
 
+def _review_told(s: Session, order: WorkOrder, data: dict[str, Any],
+                 step: str) -> list[OrderChanged] | None:
+    """A part sent back is told to the part's department, not the lead's."""
+    if data.get("accept") is not False or data.get("part_id") is None:
+        return None
+    part = s.get(OrderPart, data["part_id"])
+    return [order_changed(step, order, part.department_id if part else None)]
+
+
 def _ids(data: dict[str, Any], key: str) -> list[int]:
     value = data.get(key)
     if not isinstance(value, list) or not all(
@@ -138,6 +149,15 @@ async def add_parts(request: web.Request) -> web.Response:
 def _merge(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
     return merging.merge(s, order_id, _ids(data, "duplicate_ids"), now=deps.clock.now(),
                          user_id=p.user_id, note=_str(data, "note"))
+
+
+def _merge_told(s: Session, main: WorkOrder, data: dict[str, Any],
+                step: str) -> list[OrderChanged]:
+    """The main order's department, and each duplicate's (its order is now
+    ``merged``), with the duplicate's agent."""
+    dups = [s.get(WorkOrder, i) for i in data["duplicate_ids"]]
+    return [order_changed(step, main, main.department_id),
+            *(order_changed(step, d, d.department_id) for d in dups if d is not None)]
 
 
 def _referral(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
@@ -189,7 +209,7 @@ ROUTES = [
            "lead's, or part_id's): supervisor", ("supervisor",),
            {"type": "object", "required": ["accept"],
             "properties": {"accept": {"type": "boolean"}, "reason": TEXT, "note": TEXT,
-                           "part_id": {"type": ["integer", "null"]}}}),
+                           "part_id": {"type": ["integer", "null"]}}}, told=_review_told),
     RouteSpec("POST", "/api/work-orders/{order_id:\\d+}/parts", add_parts,
               "加派: add co-handling departments to an open order (each part has the "
               "order's deadline; each hears of it live): supervisor", roles=("supervisor",),
@@ -199,7 +219,7 @@ ROUTES = [
            "并案: merge duplicate orders into this one; their callers are kept and each "
            "gets a 回访 when it closes: supervisor", ("supervisor",),
            {"type": "object", "required": ["duplicate_ids"],
-            "properties": {"duplicate_ids": IDS, "note": TEXT}}),
+            "properties": {"duplicate_ids": IDS, "note": TEXT}}, told=_merge_told),
     _route("referral", _referral, "order.referred",
            "Record that the caller was referred or transferred to a special line "
            "(12388 ...): the agent's own order, or a supervisor", ("agent", "supervisor"),

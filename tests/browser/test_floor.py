@@ -258,3 +258,54 @@ def test_a_caller_who_gave_up_is_on_the_floors_callback_list_and_closed_with_a_r
         return task.status, task.note, audit.detail
     assert stack.db(stored) == ("failed", "空号，无法回拨", "空号，无法回拨")
     assert not latin_words(page, '[data-testid="floor-callbacks"]')
+
+
+def test_a_supervisor_sets_the_long_wait_threshold_and_a_caller_past_it_raises_the_alert(
+        stack, open_page, shot):
+    """Set in the page (a bad value first: named under its field), stored and
+    applied at once: a caller waiting past the new 5 s, far short of the
+    60 s default, raises the long-wait alert."""
+    from tests.browser.language import assert_chinese
+
+    agent = stack.agent
+    page = open_page("supervisor")
+    card = page.locator(".floor-thresholds")
+    expect(card.locator('[data-field="summary"]')).to_contain_text("60 秒", timeout=SLOW)
+    card.locator('button[data-act="thresholds"]').click()
+    field = card.locator('input[name="long_wait_seconds"]')
+    page.expect_http(400, "/api/floor/thresholds")
+    field.fill("2")
+    card.locator('button[data-act="save-thresholds"]').click()
+    expect(card.locator("label.invalid")).to_contain_text("应在 5 到 3600 之间", timeout=SLOW)
+    assert_chinese(page)
+    shot(page, "1-threshold-refused")
+    field.fill("5")
+    card.locator('button[data-act="save-thresholds"]').click()
+    expect(card.locator(".msg.good")).to_be_visible(timeout=SLOW)
+    expect(card.locator('[data-field="summary"]')).to_contain_text("5 秒")
+    assert stack.backend.floor.thresholds.long_wait_seconds == 5
+
+    # The one agent on the queues is paused: the caller waits.
+    oncall = open_page("agent")
+    oncall.evaluate("fetch('/api/agent/queues/login', {method: 'POST', headers: "
+                    "{'Content-Type': 'application/json'}, body: '{}'}).then(r => r.status)")
+    row = page.locator(f'tr[data-agent="{agent["id"]}"]')
+    expect(row).to_have_attribute("data-state", "available", timeout=SLOW)
+    status = page.evaluate(f"""fetch('/api/floor/agents/{agent["id"]}/pause', {{method: 'POST',
+        headers: {{'Content-Type': 'application/json'}},
+        body: JSON.stringify({{paused: true, reason: 'break'}})}}).then(r => r.status)""")
+    assert status == 200
+    expect(row).to_have_attribute("data-state", "paused", timeout=SLOW)
+    place(stack)
+    expect(page.locator('tr[data-queue="hotline-help"] [data-field="waiting"]')).to_have_text(
+        "1", timeout=SLOW)
+    # Well within the default 60 s: only the new threshold raises it this soon.
+    alert = page.locator("li.alert").filter(has_text="等待超时")
+    expect(alert).to_be_visible(timeout=40_000)
+    expect(alert.locator("span[title]")).to_have_attribute("title", re.compile(r"over 5 s"))
+    shot(page, "2-long-wait-alert")
+
+    def audit(s: Any) -> list[str]:
+        return [a.detail for a in s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "floor_thresholds"))]
+    assert stack.db(audit) == ["long_wait_seconds: 60 -> 5"]

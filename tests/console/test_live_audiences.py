@@ -20,6 +20,7 @@ from floor.events import (
     FloorAlertRaised,
     FloorOrders,
     FloorQueue,
+    FloorThresholdsChanged,
     FloorTrends,
 )
 from hotline import accounts
@@ -112,6 +113,8 @@ def cases(ids: dict[str, int]) -> list[tuple[str, LiveEvent, set[str]]]:
                                          detail="", raised_at=NOW.isoformat()), BOSSES),
         ("floor-acked", FloorAlertAcked(source="floor", alert_id=1, by="floor-acked",
                                         at=NOW.isoformat()), BOSSES),
+        ("floor-thresholds", FloorThresholdsChanged(version=1, thresholds={
+            "label": "floor-thresholds"}), BOSSES),
     ]
 
 
@@ -131,7 +134,7 @@ def label_of(message: dict[str, Any]) -> str:
         return str(message["pop"]["uniqueid"])
     if kind.startswith("floor."):
         return str(message.get("queue") or message.get("key") or message.get("by")
-                   or message["figures"]["label"])
+                   or (message.get("figures") or message["thresholds"])["label"])
     return str(message["uniqueid"])
 
 

@@ -12,11 +12,12 @@ from calls import records
 from hotline import accounts
 from hotline.clock import run_simulated
 from hotline.db import Database
+from hotline.live_events import OrderChanged
 from tests.console.test_http import login
 from tests.console.test_lifecycle_http import NOW, seed_orders, with_backend
 from tests.helpers import PASSWORD, prepare_database, settings_for_test
 from worksheets import service
-from worksheets.models import Department
+from worksheets.models import Department, WorkOrder
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 200
 
@@ -216,3 +217,77 @@ def test_attachments_are_checked_stored_in_the_shared_directory_and_listed(tmp_p
     stored = list((settings.recordings_dir / "attachments").rglob("*.jpg"))
     assert len(stored) == 1 and stored[0].read_bytes() == JPEG
     assert not list((settings.recordings_dir / "attachments").rglob("*.part"))
+
+
+async def _console(http, headers):
+    ws = await http.ws_connect("/api/ws", headers=headers)
+    assert (await ws.receive_json(timeout=5))["type"] == "hello"
+    assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
+    return ws
+
+
+async def _orders_heard(ws, fence_number: str) -> list[tuple[str, int, str]]:
+    """(type, order id, status) of every order event up to the fence."""
+    got = []
+    while True:
+        m = await ws.receive_json(timeout=5)
+        if m.get("number") == fence_number:
+            return got
+        if m["type"].startswith("order."):
+            got.append((m["type"], m["order_id"], m["status"]))
+
+
+def test_a_part_sent_back_and_a_merged_duplicate_are_told_to_their_own_departments(tmp_path):
+    """The review sending a 加派 part back tells the part's department; 并案
+    tells the department whose duplicate was merged away; a department with
+    neither hears nothing."""
+    settings, ids = setup(tmp_path)
+    plain, bounced, other = ids["plain"], ids["bounced"], ids["other"]
+    third = next(i for i in ids["codes"].values() if i not in (ids["mine"], other))
+    db = Database(settings.database_url)
+
+    def arrange(s):
+        accounts.create_user(s, username="dept3", password=PASSWORD, role="department",
+                             now=NOW, department_id=third)
+        s.get(WorkOrder, bounced).department_id = other  # a duplicate held by another
+    db.call(arrange)
+    db.close()
+
+    async def body(backend, http):
+        dept, dept2, dept3 = [await login(http, u) for u in ("dept", "dept2", "dept3")]
+        sup, out = await login(http, "sup"), {}
+
+        async def post(path, who, data=None):
+            async with http.post(path, headers=who, json=data or {}) as r:
+                assert r.status == 200, await r.text()
+                return await r.json()
+
+        await post(f"/api/work-orders/{plain}/parts", sup, {"department_ids": [other]})
+        await post(f"/api/work-orders/{plain}/accept", dept2)
+        await post(f"/api/work-orders/{plain}/accept", dept)
+        await post(f"/api/work-orders/{plain}/reply", dept, {"reply": "已修复"})
+        await post(f"/api/work-orders/{plain}/reply", dept2, {"reply": "已配合"})
+        async with http.get(f"/api/work-orders/{plain}", headers=sup) as r:
+            part = (await r.json())["parts"][0]["id"]
+        consoles = {"dept2": await _console(http, dept2), "dept3": await _console(http, dept3)}
+        await post(f"/api/work-orders/{plain}/review", sup,
+                   {"accept": False, "part_id": part, "reason": "未附照片"})
+        await post(f"/api/work-orders/{ids['complex']}/merge", sup,
+                   {"duplicate_ids": [bounced]})
+        for dept_id in (other, third):  # a fence each of them sees
+            backend.deps.bus.publish(OrderChanged(step="fence", order_id=0, number="fence",
+                                                  status="", agent_id=None,
+                                                  department_id=dept_id))
+        for name, ws in consoles.items():
+            out[name] = await _orders_heard(ws, "fence")
+            await ws.close()
+        async with http.get("/api/worklists/department", headers=dept2) as r:
+            out["part_status"] = [o["my_part"]["status"] for o in (await r.json())["work_orders"]
+                                  if o["id"] == plain]
+        return out
+
+    out = run_simulated(with_backend(settings, body))
+    assert out["dept2"] == [("order.reviewed", plain, "answered"),
+                            ("order.merged", bounced, "merged")]
+    assert out["dept3"] == []
+    assert out["part_status"] == ["accepted"]

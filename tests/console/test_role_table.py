@@ -139,6 +139,8 @@ POST   /api/work-orders/{order_id}/close-no-order           401 400 403 400 403 
 # --- floor ---
 GET    /api/floor                                           401 403 403 200 403 200
 POST   /api/floor/alerts/acknowledge                        401 403 403 400 403 400
+GET    /api/floor/thresholds                                401 403 403 200 403 200
+PUT    /api/floor/thresholds                                401 403 403 200 403 200
 POST   /api/floor/agents/{agent_id}/pause                   401 403 403 404 403 404
 POST   /api/floor/agents/{agent_id}/logoff                  401 403 403 404 403 404
 POST   /api/floor/agents/{agent_id}/queues                  401 403 403 404 403 404
@@ -177,6 +179,8 @@ GET    /api/department-rules                                401 403 403 200 403 
 PUT    /api/department-rules                                401 403 403 403 403 400
 GET    /api/visits/due                                      401 403 403 200 403 200
 POST   /api/order-parts/{part_id}/reassign                  401 403 403 404 403 404
+POST   /api/order-parts/{part_id}/urge                      401 403 403 404 403 404
+POST   /api/order-parts/{part_id}/extension/decision        401 403 403 400 403 400
 POST   /api/work-orders/{order_id}/review                   401 403 403 400 403 400
 POST   /api/work-orders/{order_id}/parts                    401 403 403 400 403 400
 POST   /api/work-orders/{order_id}/merge                    401 403 403 400 403 400

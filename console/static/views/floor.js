@@ -13,6 +13,8 @@ import { Orders } from "./floor/orders.js";
 import { Trends } from "./floor/trends.js";
 import { Calls, Feed } from "./floor/calls.js";
 import { Callbacks } from "./floor/callbacks.js";
+import { Thresholds } from "./floor/thresholds.js";
+import { CalendarCard } from "./calendar/year.js";
 
 export function useStyleSheet(href) {
   useEffect(() => {
@@ -45,5 +47,7 @@ export default function Floor() {
     <${Calls} floor=${floor} />
     <div class="wide"><${Callbacks} /></div>
     <${Feed} floor=${floor} />
+    <${Thresholds} thresholds=${floor.thresholds} />
+    <div class="wide"><${CalendarCard} /></div>
   </div>`;
 }

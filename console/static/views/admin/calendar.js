@@ -3,12 +3,11 @@
 import { html, useState, useLoad, Message, dateTime } from "../../lib/ui.js";
 import { get, post } from "../../lib/api.js";
 import { t, messages } from "../../lib/i18n.js";
+import { CalendarYear, warnings } from "../calendar/year.js";
 
 messages({
   "zh-CN": {
     "cal.title": "工作日历（法定节假日安排）", "cal.years": "已载入年份：{years}",
-    "cal.missing_this": "{year} 年的放假安排未载入：时限按周一至周五暂计，请载入国务院通知",
-    "cal.missing_next": "{year} 年的放假安排未载入：{year} 年到期的工单按周一至周五暂计并已标记，通知发布后请尽快载入",
     "cal.hint": "国务院办公厅发布新一年放假安排后，在此载入（holidays_cn.json 格式）。载入后各实例立即生效，按“周一至周五”暂计时限的在办工单自动重算。",
     "cal.load": "载入", "cal.not_json": "不是合法的 JSON", "cal.refused": "未载入：",
     "cal.loaded": "已载入 {years}（版本 {version}），重算 {n} 张在办工单时限",
@@ -16,22 +15,12 @@ messages({
   },
   en: {
     "cal.title": "Working calendar (public holidays)", "cal.years": "Years loaded: {years}",
-    "cal.missing_this": "No arrangement for {year}: deadlines assume Monday-Friday; load the State Council's notice",
-    "cal.missing_next": "The {year} arrangement is not loaded: orders due in {year} assume Monday-Friday and are flagged; load it as soon as it is published",
     "cal.hint": "When the State Council publishes next year's arrangement, load it here (holidays_cn.json format). Every instance uses it at once; open orders counted on Monday-Friday are recomputed.",
     "cal.load": "Load", "cal.not_json": "Not valid JSON", "cal.refused": "Not loaded:",
     "cal.loaded": "Loaded {years} (version {version}); {n} open orders' deadlines recomputed",
     "cal.stored": "{year}: {source} (version {version}, loaded {at})",
   },
 });
-
-/** The same two warnings as the backend's calendar_warnings, in words. */
-function warnings(years, today = new Date()) {
-  const out = [], year = today.getFullYear();
-  if (!years.includes(year)) out.push(t("cal.missing_this", { year }));
-  if (today.getMonth() >= 10 && !years.includes(year + 1)) out.push(t("cal.missing_next", { year: year + 1 }));
-  return out;
-}
 
 export default function Calendar() {
   const cal = useLoad((signal) => get("/api/calendar", { signal }));
@@ -58,5 +47,6 @@ export default function Calendar() {
     ${problems.length ? html`<div class="bad" role="alert"><p>${t("cal.refused")}</p><ul>${problems.map((p) => html`<li><code>${p}</code></li>`)}</ul></div>`
       : html`<${Message} error=${error || cal.error} />`}
     ${result ? html`<p class="msg good" role="status">${t("cal.loaded", { years: result.years.join("、"), version: result.version, n: result.recomputed.length })}</p>` : null}
+    ${cal.data ? html`<${CalendarYear} years=${years} warn=${false} key=${years.join()} />` : null}
   </div>`;
 }

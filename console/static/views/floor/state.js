@@ -23,6 +23,8 @@ export function useFloor(onAlert) {
   useLiveEvent("floor.agent", (e) => change((f) => ({ ...f, agents: upsertAgent(f.agents, e.figures) })));
   useLiveEvent("floor.orders", (e) => change((f) => ({ ...f, orders: e.figures })));
   useLiveEvent("floor.trends", (e) => change((f) => ({ ...f, trends: e.figures })));
+  useLiveEvent("floor.thresholds", (e) => change((f) => ((f.thresholds.version ?? 0) > e.version ? f
+    : { ...f, thresholds: { ...e.thresholds, version: e.version } })));
   useLiveEvent("floor.alert", (e) => {
     const alert = { source: "floor", id: e.alert_id, kind: e.kind, key: e.key, detail: e.detail, raised_at: e.raised_at };
     change((f) => ({ ...f, alerts: addAlert(f.alerts, alert) }));
