@@ -15,7 +15,7 @@ from calls.models import Call
 from hotline.live_events import RetentionPurged
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.domain.conftest import SHANGHAI, local
-from tests.helpers import reply_and_accept
+from tests.helpers import record_answer, reply_and_accept
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
@@ -31,8 +31,8 @@ def make_call(s, recordings: Path, uid: str, at, *, close_at=None, follows=None)
     dept = s.scalar(select(Department.id).order_by(Department.id))
     call = records.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
     call.follows_order_id = follows
-    order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
-                                  hold_seconds=2, now=at)
+    order = record_answer(s, uid, member_name="agent-1001", agent_id=None,
+                          hold_seconds=2, now=at)
     service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮", description="",
                               category="help", complexity="ordinary", department_id=dept,
                               answered_on_call=False, now=at,
