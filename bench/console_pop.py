@@ -2,6 +2,9 @@
 
 Usage: python bench/console_pop.py [--calls 30] [--consoles 49] [--answer-after 1.5]
 
+Each call takes about 17 s of wall clock (the IVR's prompts play in real time);
+a line per call goes to stderr, the figures to stdout at the end.
+
 The backend and the stand-in run on this machine's wall clock (one process,
 SQLite).  One agent of the team on duty works in a real chromium (Playwright,
 headless, 1366x768); ``--consoles`` more consoles are plain WebSocket clients
@@ -198,6 +201,7 @@ def main() -> None:
                 page.evaluate("fetch('/api/agent/wrapup/end', {method: 'POST', headers: "
                               "{'Content-Type': 'application/json'}, body: '{}'})")
                 expect(state).to_have_attribute("data-state", "available", timeout=30_000)
+                print(f"call {i + 1}/{args.calls} done", file=sys.stderr, flush=True)
             timings = page.evaluate("window.__popTimings || []")
             browser.close()
     finally:

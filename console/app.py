@@ -36,6 +36,7 @@ from worksheets import (
     knowledge_http,
     lifecycle_http,
     orders_http,
+    parts_http,
 )
 from worksheets import http as worksheets_http
 
@@ -121,7 +122,7 @@ def build_app(deps: Deps, staffing: Staffing, status: Any) -> web.Application:
     specs += admin_http.ROUTES
     specs += desk_http.ROUTES + call_controls.ROUTES + agent_tasks.ROUTES
     specs += floor_http.ROUTES
-    specs += orders_http.ROUTES + attachments_http.ROUTES
+    specs += orders_http.ROUTES + parts_http.ROUTES + attachments_http.ROUTES
     specs += reports_http.ROUTES
     app[auth.DEPS_KEY] = deps
     app[auth.REFUSALS_KEY] = login_throttle.RecentRefusals()

@@ -3,21 +3,28 @@ queue, agent or department at once (never one per console).
 
 Today is the local day (``HOTLINE_TZ``).  Service level follows NOTES.md:
 answered within the target seconds (15, GB/T 33358-2016) over calls offered
-to a queue (answered + abandoned); calls that end in the IVR are not offered.
+to a queue (answered + abandoned); calls that end in the IVR are not offered,
+and a caller still waiting is offered once the call ends.  The sums are
+``worksheets.stats.call_sums`` and overdue is ``worksheets.lifecycle``'s,
+as in the reports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from agents.models import AgentStatePeriod
 from calls.models import Call
+from worksheets.lifecycle import OPEN_ORDER, open_work, overdue_at, part_due_at
 from worksheets.models import CallbackTask, Department, OrderEvent, WorkOrder
+from worksheets.order_models import OrderPart
+from worksheets.stats import call_rates, call_sums
 
 OPEN_ORDERS = ("dispatched", "accepted")
 DUE_SOON = timedelta(hours=24)
@@ -51,35 +58,25 @@ def _n(value: Any) -> int:
     return int(value or 0)
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def _sum(cond: Any) -> Any:
-    return func.sum(case((cond, 1), else_=0))
+def _call_rows(s: Session, group: Any, sl_seconds: int,
+               *where: Any) -> Iterator[tuple[Any, dict[str, int]]]:
+    """``call_sums`` (worksheets.stats: the reports' definitions) per ``group``."""
+    sums = call_sums(sl_seconds)
+    for key, *values in s.execute(select(group, *sums.values()).where(*where).group_by(group)):
+        yield key, dict(zip(sums, map(_n, values), strict=True))
 
 
 def queue_figures(s: Session, day: Day, sl_seconds: int) -> dict[str, dict[str, Any]]:
     """Per queue, today: answered, abandoned, offered, service level, ASA,
     AHT (talk), abandon rate."""
-    answered = Call.outcome == "answered"
-    abandoned = Call.outcome == "abandoned"
-    rows = s.execute(
-        select(Call.queue, _sum(answered), _sum(abandoned),
-               _sum(and_(answered, Call.hold_seconds <= sl_seconds)),
-               func.avg(case((answered, Call.hold_seconds))),
-               func.avg(case((answered, Call.talk_seconds))))
-        .where(Call.queue.is_not(None), Call.entered_at >= day.start, Call.entered_at < day.end)
-        .group_by(Call.queue))
     out: dict[str, dict[str, Any]] = {}
-    for queue, n_ans, n_ab, in_sl, asa, aht in rows:
-        n_ans, n_ab = _n(n_ans), _n(n_ab)
-        offered = n_ans + n_ab
-        out[queue] = {"answered": n_ans, "abandoned": n_ab, "offered": offered,
-                      "service_level": _ratio(_n(in_sl), offered),
-                      "abandon_rate": _ratio(n_ab, offered),
-                      "asa": round(float(asa), 1) if asa is not None else None,
-                      "aht": round(float(aht), 1) if aht is not None else None}
+    for queue, sums in _call_rows(s, Call.queue, sl_seconds, Call.queue.is_not(None),
+                                  Call.entered_at >= day.start, Call.entered_at < day.end):
+        rates = call_rates(sums)
+        out[queue] = {"answered": sums["answered"], "abandoned": sums["abandoned"],
+                      "offered": sums["offered"], "service_level": rates["service_level"],
+                      "abandon_rate": rates["abandon_rate"], "asa": rates["asa_seconds"],
+                      "aht": rates["aht_seconds"]}
     return out
 
 
@@ -138,29 +135,37 @@ def order_figures(s: Session, now: datetime, target_minutes: int) -> dict[str, A
                        .order_by(WorkOrder.created_at).limit(LISTED)).all()
     n_drafts = s.scalar(select(func.count()).select_from(WorkOrder).where(
         WorkOrder.status == "draft", WorkOrder.created_at <= late))
-    open_ = WorkOrder.status.in_(OPEN_ORDERS)
-    overdue, due_soon = WorkOrder.due_at < now, and_(WorkOrder.due_at >= now,
-                                                     WorkOrder.due_at < now + DUE_SOON)
+    # Work owed by a lead or a 加派 part (lifecycle.open_work): an order its
+    # lead answered is still overdue while a part of it is open (督办).
+    work = open_work()
+    overdue, due_soon = work.c.due_at < now, and_(work.c.due_at >= now,
+                                                  work.c.due_at < now + DUE_SOON)
     by_dept = s.execute(
-        select(WorkOrder.department_id, Department.name, _sum(overdue), _sum(due_soon))
-        .join(Department, Department.id == WorkOrder.department_id, isouter=True)
-        .where(open_, WorkOrder.due_at < now + DUE_SOON)
-        .group_by(WorkOrder.department_id, Department.name)
+        select(work.c.department_id, Department.name,
+               func.count(distinct(case((overdue, work.c.order_id)))),
+               func.count(distinct(case((due_soon, work.c.order_id)))))
+        .join(Department, Department.id == work.c.department_id, isouter=True)
+        .where(work.c.due_at < now + DUE_SOON)
+        .group_by(work.c.department_id, Department.name)
         .order_by(Department.name))
     departments = [{"department_id": d, "department": name or "", "overdue": _n(o),
                     "due_soon": _n(soon)} for d, name, o, soon in by_dept]
+    soon_ids = select(work.c.order_id).where(due_soon)
     soon = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.department_id,
                             WorkOrder.due_at)
-                     .where(open_, due_soon).order_by(WorkOrder.due_at).limit(LISTED)).all()
+                     .where(WorkOrder.id.in_(soon_ids)).order_by(WorkOrder.due_at, WorkOrder.id)
+                     .limit(LISTED)).all()
+    n_soon = s.scalar(select(func.count(distinct(work.c.order_id))).where(due_soon))
+    n_overdue = s.scalar(select(func.count()).select_from(WorkOrder).where(overdue_at(now)))
     return {
         "drafts_late": _n(n_drafts),
         "drafts": [{"order_id": i, "number": n, "agent_id": a, "created_at": c.isoformat()}
                    for i, n, a, c in drafts],
-        "due_soon": sum(d["due_soon"] for d in departments),
+        "due_soon": _n(n_soon),  # orders: one with parts is counted once
         "due_soon_orders": [{"order_id": i, "number": n, "department_id": d,
                              "due_at": due.isoformat() if due else None}
                             for i, n, d, due in soon],
-        "overdue": sum(d["overdue"] for d in departments),
+        "overdue": _n(n_overdue),  # the 督办 list's orders
         "by_department": departments,
         **waiting_for_supervisors(s),
     }
@@ -168,7 +173,8 @@ def order_figures(s: Session, now: datetime, target_minutes: int) -> dict[str, A
 
 def waiting_for_supervisors(s: Session) -> dict[str, Any]:
     """Returned orders (with the department's reason) to dispatch again, and
-    extensions asked for: on the floor with their reasons in view."""
+    extensions asked for (by the lead, or for a co-handling part: ``part_id``):
+    on the floor with their reasons in view."""
     returned = s.execute(select(WorkOrder.id, WorkOrder.number, WorkOrder.title,
                                 WorkOrder.category, WorkOrder.returns)
                          .where(WorkOrder.status == "returned")
@@ -189,16 +195,31 @@ def waiting_for_supervisors(s: Session) -> dict[str, Any]:
                            .where(WorkOrder.extension_days.is_not(None),
                                   WorkOrder.status.in_(OPEN_ORDERS))
                            .order_by(WorkOrder.due_at).limit(LISTED)).all()
+    # A co-handling part's own request (加派): decided on the part.
+    part_requests = s.execute(select(WorkOrder.id, WorkOrder.number, OrderPart.id,
+                                     OrderPart.department_id, OrderPart.extension_days,
+                                     OrderPart.extension_reason, part_due_at())
+                              .join(OrderPart, OrderPart.order_id == WorkOrder.id)
+                              .where(OrderPart.extension_days.is_not(None),
+                                     OrderPart.status.in_(OPEN_ORDERS),
+                                     WorkOrder.status.in_(OPEN_ORDER))
+                              .order_by(part_due_at()).limit(LISTED)).all()
+    asked = [(due, {"order_id": i, "number": n, "part_id": None, "department_id": d,
+                    "department": names.get(d or 0, ""), "days": days, "reason": reason,
+                    "due_at": due.isoformat() if due else None})
+             for i, n, d, days, reason, due in extensions]
+    asked += [(due, {"order_id": i, "number": n, "part_id": part, "department_id": d,
+                     "department": names.get(d or 0, ""), "days": days, "reason": reason,
+                     "due_at": due.isoformat() if due else None})
+              for i, n, part, d, days, reason, due in part_requests]
+    asked.sort(key=lambda x: (x[0] is None, x[0] or datetime.min, x[1]["order_id"]))
     return {
         "returned": [{"order_id": i, "number": n, "title": title, "category": cat,
                       "returns": returns, "reason": why.get(i, ("", None, None))[0],
                       "from_department": names.get(why.get(i, ("", None, None))[1] or 0, ""),
                       "returned_at": why[i][2].isoformat() if i in why else None}
                      for i, n, title, cat, returns in returned],
-        "extensions": [{"order_id": i, "number": n, "department_id": d,
-                        "department": names.get(d or 0, ""), "days": days, "reason": reason,
-                        "due_at": due.isoformat() if due else None}
-                       for i, n, d, days, reason, due in extensions],
+        "extensions": [row for _due, row in asked[:LISTED]],
     }
 
 
@@ -211,24 +232,18 @@ def hourly(s: Session, day: Day, sl_seconds: int, *, until: datetime | None = No
            ) -> list[dict[str, Any]]:
     """Calls entered per local hour of ``day`` (up to ``until``), with the
     hour's service level and abandon rate."""
-    answered = Call.outcome == "answered"
-    abandoned = Call.outcome == "abandoned"
     hour = _hour_of(day)
     end = min(until, day.end) if until is not None else day.end
-    rows = s.execute(
-        select(hour, func.count(), _sum(answered), _sum(abandoned),
-               _sum(and_(answered, Call.hold_seconds <= sl_seconds)))
-        .where(Call.entered_at >= day.start, Call.entered_at < end)
-        .group_by(hour))
     out: list[dict[str, Any]] = [{"hour": h, "calls": 0, "offered": 0, "service_level": None,
                                   "abandon_rate": None} for h in range(24)]
-    for h, calls, n_ans, n_ab, in_sl in rows:
+    for h, sums in _call_rows(s, hour, sl_seconds, Call.entered_at >= day.start,
+                              Call.entered_at < end):
         if not 0 <= h < 24:
             continue
-        offered = _n(n_ans) + _n(n_ab)
-        out[h] = {"hour": h, "calls": _n(calls), "offered": offered,
-                  "service_level": _ratio(_n(in_sl), offered),
-                  "abandon_rate": _ratio(_n(n_ab), offered)}
+        rates = call_rates(sums)
+        out[h] = {"hour": h, "calls": sums["calls"], "offered": sums["offered"],
+                  "service_level": rates["service_level"],
+                  "abandon_rate": rates["abandon_rate"]}
     return out
 
 

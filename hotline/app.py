@@ -196,7 +196,9 @@ class Backend:
         assert server is not None
         self.http_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         if settings.metrics_listen is not None:
-            self.metrics = MetricsServer(deps, self.status, self.staffing.states.snapshot)
+            floor = self.floor
+            self.metrics = MetricsServer(deps, self.status, self.staffing.states.snapshot,
+                                         lambda: floor.queues if floor is not None else {})
             try:
                 await self.metrics.start(settings.metrics_listen.host,
                                          settings.metrics_listen.port)

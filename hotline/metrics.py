@@ -4,8 +4,10 @@ by default): no login there, so it belongs on an internal interface.
 Each scrape reads the state as it is (nothing is counted on the hot paths):
 the calls of today by outcome and the transcription backlog from the
 database; the queues (callers waiting, answered and abandoned, waits) from
-this backend's model of the PBX; agents per state; the AMI link and the
-FastAGI server from their status.  Counters named ``*_total`` come from
+this backend's model of the PBX; the caller waiting longest, today's
+service level and the callbacks pending per queue from the live floor (as
+supervisors see them); agents per state; the AMI link and the FastAGI
+server from their status.  Counters named ``*_total`` come from
 this process's PBX model and restart at zero with it, as Prometheus
 expects of counters.
 """
@@ -54,7 +56,9 @@ def _gauge(name: str, doc: str, labels: list[str] | None = None) -> GaugeMetricF
 
 
 def families(status: dict[str, Any], db_up: bool, figures: dict[str, dict[str, int]],
-             pbx: dict[str, Any] | None, agents: list[dict[str, Any]] | None) -> list[Metric]:
+             pbx: dict[str, Any] | None, agents: list[dict[str, Any]] | None,
+             floor: dict[str, dict[str, Any]] | None = None,
+             now: datetime | None = None) -> list[Metric]:
     out: list[Metric] = []
     up = _gauge("hotline_database_up", "1 when the database answered this scrape")
     up.add_metric([], 1 if db_up else 0)
@@ -87,6 +91,8 @@ def families(status: dict[str, Any], db_up: bool, figures: dict[str, dict[str, i
         ("bad_requests", "FastAGI requests refused as malformed")))
 
     out += _queues(pbx)
+    if floor is not None and now is not None:
+        out += _floor(floor, now)
     states = _gauge("hotline_agents", "agents followed by this backend, by state", ["state"])
     counts: dict[str, int] = {}
     for agent in agents or []:
@@ -130,12 +136,35 @@ def _queues(pbx: dict[str, Any] | None) -> list[Metric]:
     return [waiting, answered, abandoned, wait, longest]
 
 
+def _floor(queues: dict[str, dict[str, Any]], now: datetime) -> list[Metric]:
+    """From the live floor's per-queue entries (computed once per instance for
+    the supervisors): the caller waiting longest now, today's service level,
+    callbacks not yet made."""
+    longest = _gauge("hotline_queue_longest_wait_seconds",
+                     "how long the caller waiting longest has waited (0: nobody waits)",
+                     ["queue"])
+    level = _gauge("hotline_queue_service_level_today",
+                   "calls answered within the target / calls offered today (absent: none)",
+                   ["queue"])
+    pending = _gauge("hotline_queue_callbacks_pending", "callback tasks not yet done",
+                     ["queue"])
+    for name, q in sorted(queues.items()):
+        since = q.get("longest_since")
+        waited = (now - datetime.fromisoformat(since)).total_seconds() if since else 0.0
+        longest.add_metric([name], max(0.0, waited))
+        if q.get("service_level") is not None:
+            level.add_metric([name], float(q["service_level"]))
+        pending.add_metric([name], q.get("callbacks_pending", 0))
+    return [longest, level, pending]
+
+
 class MetricsServer:
     """The scrape endpoint, ``GET /metrics``, on an aiohttp site of its own."""
 
     def __init__(self, deps: Any, status: Callable[[], dict[str, Any]],
-                 agents: Callable[[], list[dict[str, Any]]]) -> None:
-        self.deps, self.status, self.agents = deps, status, agents
+                 agents: Callable[[], list[dict[str, Any]]],
+                 floor: Callable[[], dict[str, dict[str, Any]]] | None = None) -> None:
+        self.deps, self.status, self.agents, self.floor = deps, status, agents, floor
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -151,8 +180,9 @@ class MetricsServer:
             figures, db_up = {}, False
         pbx = deps.pbx.live() if deps.pbx is not None else None
         registry = CollectorRegistry(auto_describe=False)
+        floor = self.floor() if self.floor is not None else None
         registry.register(_Families(families(self.status(), db_up, figures, pbx,
-                                             self.agents())))
+                                             self.agents(), floor, deps.clock.now())))
         return web.Response(body=generate_latest(registry),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})
 

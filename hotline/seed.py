@@ -85,8 +85,28 @@ LEGACY_LINES: dict[str, tuple[str, str]] = {
 }
 
 
+# More of the old lines still ringing into 12345 (双轨运行), each with the
+# department that answered it before (a department may have had several);
+# with the departments' own numbers above, the city's 19.
+DUAL_LINES: tuple[tuple[str, str, str, str], ...] = (
+    ("12331", "食品药品投诉举报热线", "report", "SJJ"),
+    ("95598", "供电服务热线", "help", "GDGS"),
+    ("09173219000", "供水服务热线", "help", "SWJT"),
+    ("09173216000", "城市管理服务热线", "help", "CGJ"),
+    ("09173217000", "公交服务热线", "complaint", "JTJ"),
+    ("09173215100", "出租车服务监督热线", "complaint", "JTJ"),
+    ("09173218000", "供暖服务热线", "help", "ZJJ"),
+    ("09173218800", "燃气服务热线", "help", "ZJJ"),
+    ("09173211515", "劳动保障监察举报电话", "report", "RSJ"),
+    ("09173212370", "机动车排放检验咨询电话", "consult", "HBJ"),
+    ("09173213300", "渭滨区便民服务热线", "help", "WBQ"),
+    ("09173213400", "金台区便民服务热线", "help", "JTQ"),
+    ("09173213500", "陈仓区便民服务热线", "help", "CCQ"),
+)
+
+
 # Special lines that stay separate (kept for referral; never routed), and
-# some of the old numbers merged into 12345 outright (kept as retired).
+# the 21 old numbers merged into 12345 outright (kept as retired).
 SPECIAL_LINES: tuple[tuple[str, str, str], ...] = (
     ("12388", "纪检监察举报电话", "反映党员干部违纪违法问题，请拨打12388"),
     ("12355", "青少年服务台", "青少年心理咨询、法律援助，请拨打12355"),
@@ -100,6 +120,11 @@ MERGED_LINES: tuple[tuple[str, str], ...] = (
     ("12312", "商务举报投诉热线"), ("12316", "三农服务热线"), ("12317", "扶贫监督举报电话"),
     ("12350", "安全生产举报投诉电话"), ("12358", "价格举报电话"), ("12365", "质量技术监督热线"),
     ("12329", "住房公积金热线"), ("12336", "国土资源违法举报电话"),
+    ("12313", "烟草专卖举报电话"), ("12318", "文化市场举报热线"), ("12320", "卫生健康热线"),
+    ("12348", "公共法律服务热线"), ("12349", "民政服务热线"), ("12366", "纳税服务热线"),
+    ("12385", "残疾人服务热线"), ("12314", "水利监督举报电话"), ("12396", "科技监督举报电话"),
+    ("09173212345", "市长热线"), ("09173213111", "政风行风热线"),
+    ("09173215110", "机关效能投诉电话"), ("09173223000", "文明城市创建热线"),
 )
 
 
@@ -165,6 +190,10 @@ def seed_demo_city(session: Session, now: datetime) -> DemoSeed:
             category, label = LEGACY_LINES[department.legacy_number]
             _get_or_add(session, seed, LegacyLine, LegacyLine.number, department.legacy_number,
                         label=label, category=category, department_id=department.id)
+    by_code = {d.code: d for d in seed.departments}
+    for number, label, category, code in DUAL_LINES:
+        _get_or_add(session, seed, LegacyLine, LegacyLine.number, number, label=label,
+                    category=category, department_id=by_code[code].id)
     for number, label, note in SPECIAL_LINES:
         _get_or_add(session, seed, LegacyLine, LegacyLine.number, number, label=label,
                     kind="special", category="", note=note)

@@ -6,15 +6,78 @@ channels arriving in another order, give the same end state.  After a
 reconnect, the answers to QueueStatus and CoreShowChannels (as
 :class:`pbx.events.ListResult`) replace what may have been missed.  Used by
 ``hotline ami replay`` and by the backend's live view.
+
+Memory stays bounded for a process that runs for months: the totals are
+counters, and what a duplicate or late event is recognised by (the calls
+already counted, the channels already hung up) is a window of the most
+recent :data:`RECENT` uniqueids per kind, not every call since the start.
+A duplicate older than the window (tens of thousands of calls later) would
+be counted again; AMI repeats an event within seconds, if ever.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pbx import events as ev
 from pbx.ami_protocol import AmiMessage
+
+RECENT = 65_536  # uniqueids remembered per kind (≈ a day of a large city's queue calls)
+
+
+class Recent:
+    """The last ``size`` keys seen, oldest forgotten first (a bounded set)."""
+
+    __slots__ = ("_keys", "size")
+
+    def __init__(self, size: int = RECENT) -> None:
+        self.size = size
+        self._keys: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, key: str) -> bool:
+        """Remember ``key``; True if it was not remembered already."""
+        if key in self._keys:
+            self._keys.move_to_end(key)
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self.size:
+            self._keys.popitem(last=False)
+        return True
+
+    def discard(self, key: str) -> None:
+        self._keys.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+@dataclass
+class WaitTotals:
+    """Count, sum and maximum of the waits of calls counted once each."""
+
+    count: int = 0
+    total: int = 0
+    longest: int = 0
+    seen: Recent = field(default_factory=Recent)
+
+    def add(self, uniqueid: str, seconds: int) -> bool:
+        if not self.seen.add(uniqueid):
+            return False
+        self.count += 1
+        self.total += seconds
+        self.longest = max(self.longest, seconds)
+        return True
+
+    def __contains__(self, uniqueid: object) -> bool:
+        return uniqueid in self.seen
+
+    def average(self) -> float:
+        return round(self.total / self.count, 2) if self.count else 0.0
 
 
 def _int(value: str | None) -> int:
@@ -38,32 +101,33 @@ class MemberState:
 
 @dataclass
 class QueueTotals:
-    """Per-queue totals, as queue_log would count them."""
+    """Per-queue totals, as queue_log would count them (each call once)."""
 
-    entered: set[str] = field(default_factory=set)
-    answered: dict[str, int] = field(default_factory=dict)  # uniqueid -> hold seconds
-    abandoned: dict[str, int] = field(default_factory=dict)  # uniqueid -> wait seconds
+    entered: int = 0
+    entered_seen: Recent = field(default_factory=Recent)
+    answered: WaitTotals = field(default_factory=WaitTotals)  # hold seconds
+    abandoned: WaitTotals = field(default_factory=WaitTotals)  # wait seconds
     waiting: dict[str, int] = field(default_factory=dict)  # uniqueid -> position
     # The recent hold time, weighted as app_queue's recalc_holdtime() does it
     # (each answer counts a quarter): kept running, not recomputed per caller.
     holdtime: float = 0.0
 
+    def enter(self, uniqueid: str) -> None:
+        if self.entered_seen.add(uniqueid):
+            self.entered += 1
+
     def summary(self) -> dict[str, Any]:
-        answer_waits = sorted(self.answered.values())
-        abandon_waits = sorted(self.abandoned.values())
         return {
-            "entered": len(self.entered),
-            "answered": len(self.answered),
-            "abandoned": len(self.abandoned),
+            "entered": self.entered,
+            "answered": self.answered.count,
+            "abandoned": self.abandoned.count,
             "waiting": len(self.waiting),
-            "answer_wait_total": sum(answer_waits),
-            "answer_wait_max": max(answer_waits, default=0),
-            "answer_wait_avg": round(sum(answer_waits) / len(answer_waits), 2) if answer_waits
-            else 0.0,
-            "abandon_wait_total": sum(abandon_waits),
-            "abandon_wait_max": max(abandon_waits, default=0),
-            "abandon_wait_avg": round(sum(abandon_waits) / len(abandon_waits), 2)
-            if abandon_waits else 0.0,
+            "answer_wait_total": self.answered.total,
+            "answer_wait_max": self.answered.longest,
+            "answer_wait_avg": self.answered.average(),
+            "abandon_wait_total": self.abandoned.total,
+            "abandon_wait_max": self.abandoned.longest,
+            "abandon_wait_avg": self.abandoned.average(),
         }
 
 
@@ -72,9 +136,10 @@ class PbxState:
     channels: dict[str, dict[str, str]] = field(default_factory=dict)  # uniqueid -> info
     queues: dict[str, QueueTotals] = field(default_factory=dict)
     members: dict[tuple[str, str], MemberState] = field(default_factory=dict)
-    calls_taken: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # member -> calls
+    calls_taken: dict[str, int] = field(default_factory=dict)  # member -> calls answered
+    taken_seen: Recent = field(default_factory=Recent)  # (queue, uniqueid) of those counted
     event_counts: dict[str, int] = field(default_factory=dict)
-    ended: set[str] = field(default_factory=set)
+    ended: Recent = field(default_factory=Recent)  # channels hung up lately
     resyncs: int = 0
 
     def queue(self, name: str) -> QueueTotals:
@@ -131,7 +196,7 @@ class PbxState:
     # --- queue callers
     def _on_join(self, e: ev.QueueCallerJoin) -> None:
         totals = self.queue(e.queue)
-        totals.entered.add(e.uniqueid)
+        totals.enter(e.uniqueid)
         if (e.uniqueid not in totals.answered and e.uniqueid not in totals.abandoned
                 and e.uniqueid not in self.ended):
             totals.waiting[e.uniqueid] = e.position
@@ -141,19 +206,19 @@ class PbxState:
 
     def _on_abandon(self, e: ev.QueueCallerAbandon) -> None:
         totals = self.queue(e.queue)
-        totals.entered.add(e.uniqueid)
-        totals.abandoned[e.uniqueid] = e.hold_time
+        totals.enter(e.uniqueid)
+        totals.abandoned.add(e.uniqueid, e.hold_time)
         totals.waiting.pop(e.uniqueid, None)
 
     def _on_connect(self, e: ev.AgentConnect) -> None:
         totals = self.queue(e.queue)
-        totals.entered.add(e.uniqueid)
-        if e.uniqueid not in totals.answered:  # (a duplicate report counts once)
+        totals.enter(e.uniqueid)
+        if totals.answered.add(e.uniqueid, e.hold_time):  # (a duplicate report counts once)
             totals.holdtime = (totals.holdtime * 3 + e.hold_time) / 4
-        totals.answered[e.uniqueid] = e.hold_time
         totals.waiting.pop(e.uniqueid, None)
-        self.calls_taken.setdefault(e.member_name or e.interface, set()).add(
-            (e.queue, e.uniqueid))
+        if self.taken_seen.add(f"{e.queue}\0{e.uniqueid}"):
+            name = e.member_name or e.interface
+            self.calls_taken[name] = self.calls_taken.get(name, 0) + 1
         member = self.members.get((e.queue, e.interface))
         if member is not None:
             member.in_call = True
@@ -213,8 +278,7 @@ class PbxState:
         return {
             "events": dict(sorted(self.event_counts.items())),
             **self.live(),
-            "calls_taken": {member: len(calls)
-                            for member, calls in sorted(self.calls_taken.items())},
+            "calls_taken": dict(sorted(self.calls_taken.items())),
         }
 
     def live(self) -> dict[str, Any]:

@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent
 from reports.models import CALL_SUMS, ORDER_SUMS, CallsDaily, OrdersDaily
 from reports.rollup import DIMENSIONS
-from worksheets.models import Department, WorkOrder
-from worksheets.stats import _ratio
+from worksheets.lifecycle import open_work
+from worksheets.models import Department
+from worksheets.stats import call_rates, ratio
 
 PERIODS = ("day", "week", "month")
 MAX_DAYS = 400
@@ -59,26 +60,20 @@ class ReportRequest:
 
 def rates(row: dict[str, Any], dimension: str) -> dict[str, Any]:
     """The figures of one row of sums."""
-    offered, answered = row.get("offered", 0), row.get("answered", 0)
     submitted = row.get("submitted", 0)
     if dimension == "department":
         dispatched_to = submitted + row.get("returned_by", 0) - row.get("came_back", 0)
-        return_rate = _ratio(row.get("returned_by", 0), dispatched_to)
+        return_rate = ratio(row.get("returned_by", 0), dispatched_to)
     else:
-        return_rate = _ratio(row.get("returned", 0), row.get("dispatched", 0))
-    asa = row.get("hold_sum", 0) / answered if answered else None
-    aht = row.get("talk_sum", 0) / row["talk_n"] if row.get("talk_n") else None
+        return_rate = ratio(row.get("returned", 0), row.get("dispatched", 0))
     return {
-        "service_level": _ratio(row.get("within_target", 0), offered),
-        "abandon_rate": _ratio(row.get("abandoned", 0), offered),
-        "asa_seconds": round(asa, 1) if asa is not None else None,
-        "aht_seconds": round(aht, 1) if aht is not None else None,
-        "completion_rate": _ratio(row.get("closed", 0), submitted),
-        "on_time_rate": _ratio(row.get("closed_on_time", 0), row.get("closed", 0)),
+        **call_rates({n: row.get(n, 0) for n in CALL_SUMS}),
+        "completion_rate": ratio(row.get("closed", 0), submitted),
+        "on_time_rate": ratio(row.get("closed_on_time", 0), row.get("closed", 0)),
         "return_rate": return_rate,
-        "satisfaction_rate": _ratio(row.get("satisfied", 0), row.get("rated", 0)),
-        "service_rating": _ratio(row.get("survey_satisfied", 0), row.get("surveyed", 0)),
-        "within_target_minutes": _ratio(row.get("quick", 0), row.get("judged", 0)),
+        "satisfaction_rate": ratio(row.get("satisfied", 0), row.get("rated", 0)),
+        "service_rating": ratio(row.get("survey_satisfied", 0), row.get("surveyed", 0)),
+        "within_target_minutes": ratio(row.get("quick", 0), row.get("judged", 0)),
     }
 
 
@@ -117,13 +112,14 @@ def labels(session: Session, dimension: str) -> dict[str, str]:
 
 
 def _overdue(session: Session, now: datetime, key: str | None) -> dict[str, int]:
-    """Open orders past due now, per department (the backlog, whatever the period)."""
-    query = select(WorkOrder.department_id, func.count()).where(
-        WorkOrder.status.in_(("dispatched", "accepted")), WorkOrder.due_at < now,
-        WorkOrder.department_id.is_not(None))
+    """Work still owed past due now, per department, as the lead or for a
+    加派 part (the backlog, whatever the period; ``lifecycle.open_work``)."""
+    work = open_work()
+    query = select(work.c.department_id, func.count(distinct(work.c.order_id))).where(
+        work.c.due_at < now)
     if key is not None:
-        query = query.where(WorkOrder.department_id == int(key))
-    return {str(d): n for d, n in session.execute(query.group_by(WorkOrder.department_id))}
+        query = query.where(work.c.department_id == int(key))
+    return {str(d): n for d, n in session.execute(query.group_by(work.c.department_id))}
 
 
 def report(session: Session, request: ReportRequest, *, now: datetime,

@@ -1,7 +1,8 @@
 """Daily roll-ups of calls and work orders, kept as they change.
 
-Triggers (migration 0014) append the UTC hour of every call and order
-written to ``report_dirty``.  :func:`refresh` claims the marks visible now,
+Triggers (migration 0014; 0018 for ``order_parts``) append the UTC hour of
+every call and order written to ``report_dirty`` (a 加派 part marks its
+order's hour).  :func:`refresh` claims the marks visible now,
 recomputes the local days they fall on (one ``INSERT ... SELECT ... GROUP
 BY`` per dimension, in the database) and deletes exactly the marks it
 claimed, all in one transaction: a mark written meanwhile by another
@@ -13,7 +14,23 @@ A call counts on the local day it entered, an order on the day it was
 created (as ``worksheets.stats.period_stats``); the figures are those
 ``period_stats`` and ``department_stats`` define (NOTES.md, "counting
 honestly").  The answer target (seconds) is baked into the roll-up;
-``hotline reports rebuild`` recounts after it changes.
+``hotline reports rebuild`` recounts after it changes.  The sums are the
+SQL expressions of ``worksheets.stats`` (``call_sums``, ``order_sums``,
+``department_returns``, ``part_sums``), never written again here.
+
+Per department, an order counts for the department holding it (the lead)
+and for each department holding a 加派 co-handling part of it.  A part
+counts toward that department's ``orders``, ``submitted`` and
+``dispatched`` (received) while it is not dropped; ``closed`` when the
+part is answered and the hotline has closed the order; ``closed_on_time``
+when the part was answered by the order's deadline; ``returned_by`` when
+the department returned the part, and ``came_back`` (and ``returned``)
+while it still holds the part it returned; and toward the report's
+``overdue_now`` (as of the request, ``worksheets.lifecycle.open_work``)
+while the part is still open past the deadline on an order not yet
+closed.  The 回访 verdict (``rated``, ``satisfied``), the caller's survey
+and the agent's 10-minute target are the lead's only: the lead's answer
+is the reply to the citizen.
 """
 
 from __future__ import annotations
@@ -28,14 +45,11 @@ from typing import Any
 from sqlalchemy import (
     String,
     and_,
-    case,
     cast,
     delete,
-    distinct,
     func,
     insert,
     literal,
-    or_,
     select,
     text,
     update,
@@ -44,12 +58,18 @@ from sqlalchemy.orm import Session
 
 from calls.models import Call
 from reports.models import CALL_SUMS, ORDER_SUMS, CallsDaily, OrdersDaily, ReportDirty
-from worksheets.models import OrderEvent, WorkOrder
-from worksheets.stats import SATISFIED
+from worksheets.models import WorkOrder
+from worksheets.order_models import OrderPart
+from worksheets.stats import (
+    call_sums,
+    department_returns,
+    dispatched_orders,
+    order_sums,
+    part_sums,
+)
 
 log = logging.getLogger(__name__)
 DIMENSIONS = ("all", "queue", "category", "agent", "department")
-OFFERED = ("answered", "abandoned", "queued")
 LOCK_KEY = 12_345_014  # pg_advisory_xact_lock: one refresh at a time
 
 
@@ -81,10 +101,6 @@ def days_of_hours(hours: Iterable[str], tz: tzinfo) -> set[date]:
     return days
 
 
-def _sum(condition: Any, value: Any = 1) -> Any:
-    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
-
-
 def _key(column: Any) -> Any:
     return func.coalesce(cast(column, String), "-")
 
@@ -102,29 +118,17 @@ def _call_dimensions() -> dict[str, Any]:
 
 def _rebuild_calls(session: Session, day: date, config: RollupConfig) -> None:
     start, end = day_bounds(day, config.tz)
-    answered = Call.outcome == "answered"
-    sums = [func.count(), _sum(Call.outcome.in_(OFFERED)), _sum(answered),
-            _sum(Call.outcome == "abandoned"), _sum(Call.outcome.not_in(OFFERED)),
-            _sum(answered & (func.coalesce(Call.hold_seconds, 0) <= config.target_seconds)),
-            _sum(answered, func.coalesce(Call.hold_seconds, 0)),
-            _sum(answered & Call.talk_seconds.is_not(None), Call.talk_seconds),
-            _sum(answered & Call.talk_seconds.is_not(None))]
+    sums = call_sums(config.target_seconds)
     session.execute(delete(CallsDaily).where(CallsDaily.day == day))
     columns = ["day", "week", "month", "dim", "key", *CALL_SUMS]
     for dim, key in _call_dimensions().items():
-        query = select(*_stamp(day), literal(dim), key, *sums).select_from(Call).where(
-            Call.entered_at >= start, Call.entered_at < end)
+        query = select(*_stamp(day), literal(dim), key, *(sums[n] for n in CALL_SUMS)).select_from(
+            Call).where(Call.entered_at >= start, Call.entered_at < end)
         if dim == "department":  # calls that reached no department are left out
             query = query.outerjoin(WorkOrder, WorkOrder.call_id == Call.id).where(
                 func.coalesce(WorkOrder.department_id, Call.department_id).is_not(None))
         query = query.group_by(key) if dim != "all" else query.having(func.count() > 0)
         session.execute(insert(CallsDaily).from_select(columns, query))
-
-
-def _seconds_between(session: Session, earlier: Any, later: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400
 
 
 def _order_dimensions() -> dict[str, Any]:
@@ -136,22 +140,7 @@ def _rebuild_orders(session: Session, day: date, config: RollupConfig, now: date
     """Recount one day's orders; True when drafts were too young to judge
     (the day must be counted again once they are)."""
     start, end = day_bounds(day, config.tz)
-    target = timedelta(minutes=config.order_target_minutes)
-    submitted = WorkOrder.submitted_at.is_not(None)
-    closed = submitted & (WorkOrder.status == "closed")
-    dispatched = submitted & WorkOrder.answered_on_call.is_(False)
-    old_enough = WorkOrder.created_at < now - target
-    quick = submitted & (_seconds_between(session, WorkOrder.created_at, WorkOrder.submitted_at)
-                         <= target.total_seconds())
-    sums = [func.count(), _sum(submitted), _sum(closed),
-            # on time by the department's answer (统一答复: the review's date is the hotline's)
-            _sum(closed & or_(WorkOrder.due_at.is_(None), func.coalesce(
-                WorkOrder.answered_at, WorkOrder.closed_at) <= WorkOrder.due_at)),
-            _sum(dispatched), _sum(dispatched & (WorkOrder.returns > 0)),
-            _sum(WorkOrder.satisfaction.is_not(None)), _sum(WorkOrder.satisfaction.in_(SATISFIED)),
-            _sum(WorkOrder.survey_answer.is_not(None)),
-            _sum(WorkOrder.survey_answer.in_(SATISFIED)), _sum(quick),
-            _sum(submitted | old_enough), _sum(~submitted & old_enough), literal(0), literal(0)]
+    sums = order_sums(session, now, config.order_target_minutes)
     # A call closed without an order (a prank, silence) is counted apart, as
     # period_stats does: it is neither submitted nor a 10-minute miss.
     in_day = (WorkOrder.created_at >= start, WorkOrder.created_at < end,
@@ -159,8 +148,9 @@ def _rebuild_orders(session: Session, day: date, config: RollupConfig, now: date
     session.execute(delete(OrdersDaily).where(OrdersDaily.day == day))
     columns = ["day", "week", "month", "dim", "key", *ORDER_SUMS]
     for dim, key in _order_dimensions().items():
-        query = select(*_stamp(day), literal(dim), key, *sums).select_from(WorkOrder).where(
-            *in_day)
+        query = select(*_stamp(day), literal(dim), key,
+                       *(sums.get(n, literal(0)) for n in ORDER_SUMS)).select_from(
+            WorkOrder).where(*in_day)
         if dim == "queue":
             query = query.outerjoin(Call, Call.id == WorkOrder.call_id)
         if dim == "department":  # a duplicate merged (并案) counts with the order it joined
@@ -168,35 +158,47 @@ def _rebuild_orders(session: Session, day: date, config: RollupConfig, now: date
                                 WorkOrder.merged_into_id.is_(None))
         query = query.group_by(key) if dim != "all" else query.having(func.count() > 0)
         session.execute(insert(OrdersDaily).from_select(columns, query))
-    _department_returns(session, day, in_day)
+    _department_extras(session, day, (*in_day, *dispatched_orders()))
     young = session.scalar(select(func.count()).select_from(WorkOrder).where(
-        *in_day, ~submitted, ~old_enough))
+        *in_day, WorkOrder.submitted_at.is_(None),
+        WorkOrder.created_at >= now - timedelta(minutes=config.order_target_minutes)))
     return bool(young)
 
 
-def _department_returns(session: Session, day: date, in_day: tuple[Any, ...]) -> None:
-    """department_stats' return rate: orders a department sent back (退回),
-    and those it holds again, by the department that returned them."""
-    returned_by = OrderEvent.department_id
-    rows = session.execute(select(
-        returned_by, func.count(distinct(OrderEvent.order_id)),
-        func.count(distinct(case((returned_by == WorkOrder.department_id, OrderEvent.order_id)))),
-    ).join(WorkOrder, WorkOrder.id == OrderEvent.order_id).where(
-        OrderEvent.kind == "returned", returned_by.is_not(None), *in_day,
-        WorkOrder.merged_into_id.is_(None),
-        WorkOrder.submitted_at.is_not(None), WorkOrder.answered_on_call.is_(False),
-    ).group_by(returned_by)).all()
-    for department, n_returned, back in rows:
-        where = and_(OrdersDaily.day == day, OrdersDaily.dim == "department",
-                     OrdersDaily.key == str(department))
-        done = session.execute(update(OrdersDaily).where(where).values(
-            returned_by=n_returned, came_back=back))
-        if not done.rowcount:  # type: ignore[attr-defined]
-            week, month = day - timedelta(days=day.weekday()), day.replace(day=1)
-            zeros = {name: 0 for name in ORDER_SUMS}
-            session.execute(insert(OrdersDaily).values(
-                day=day, week=week, month=month, dim="department", key=str(department),
-                **{**zeros, "returned_by": n_returned, "came_back": back}))
+# A 加派 part's sums (worksheets.stats.part_sums) go into the department row's
+# columns: received is an order dispatched to (and accepted by) the department.
+PART_COLUMNS = {"received": ("orders", "submitted", "dispatched"), "closed": ("closed",),
+                "closed_on_time": ("closed_on_time",), "returned_by": ("returned_by",),
+                "came_back": ("came_back", "returned")}
+
+
+def _department_extras(session: Session, day: date, orders: tuple[Any, ...]) -> None:
+    """What the department rows hold beyond the lead's sums:
+    department_stats' returns (orders a department sent back, and those it
+    holds again) and its 加派 parts."""
+    for department, n_returned, back in session.execute(department_returns(*orders)):
+        _add(session, day, department, {"returned_by": n_returned, "came_back": back})
+    sums = part_sums(None)
+    for department, *values in session.execute(select(
+            OrderPart.department_id, *sums.values()).join(
+            WorkOrder, WorkOrder.id == OrderPart.order_id).where(*orders).group_by(
+            OrderPart.department_id)):
+        _add(session, day, department, {column: int(value) for name, value in zip(
+            sums, values, strict=True) for column in PART_COLUMNS[name]})
+
+
+def _add(session: Session, day: date, department: int, values: dict[str, int]) -> None:
+    """Add ``values`` to one department's row of ``day`` (made when missing)."""
+    where = and_(OrdersDaily.day == day, OrdersDaily.dim == "department",
+                 OrdersDaily.key == str(department))
+    done = session.execute(update(OrdersDaily).where(where).values(
+        {getattr(OrdersDaily, n): getattr(OrdersDaily, n) + v for n, v in values.items()}))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        week, month = day - timedelta(days=day.weekday()), day.replace(day=1)
+        zeros = {name: 0 for name in ORDER_SUMS}
+        session.execute(insert(OrdersDaily).values(
+            day=day, week=week, month=month, dim="department", key=str(department),
+            **{**zeros, **values}))
 
 
 def _lock(session: Session, wait: bool = True) -> bool:

@@ -10,7 +10,9 @@ rebuilding only when another instance, or the CLI, loaded a year since.
 Loading a year counts again the deadline of every open order that the
 year touches, or that was counted on the Monday-Friday fallback: each
 changed deadline is an ``order_events`` row ("deadline_recomputed").
-Closed and returned orders keep theirs: a verdict once given stands.
+Closed and returned orders keep theirs: a verdict once given stands.  An
+open co-handling part's own deadline (加派, after its extension) is counted
+again likewise.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from worksheets.calendar import (
 )
 from worksheets.deadlines import Deadline, deadline_from
 from worksheets.models import CalendarYear, OrderEvent, WorkOrder
+from worksheets.order_models import OrderPart
 
 OPEN = ("dispatched", "accepted")
 # From this day of the year on, a missing next year is a warning for admins.
@@ -153,7 +156,10 @@ def recompute_open_deadlines(session: Session, calendar: WorkingCalendar, tz: tz
                              now: datetime, user_id: int | None,
                              years: list[int]) -> list[Recomputed]:
     """Count again the deadline of each open order that ``years`` touch or
-    that rests on the fallback; one history row per changed deadline."""
+    that rests on the fallback; one history row per changed deadline.  The
+    own deadline of an open co-handling part (加派, after its extension) is
+    counted again too, in the order's history (not in the list returned:
+    the order's deadline is not the part's)."""
     first = date(min(years), 1, 1)
     stmt = select(WorkOrder).where(
         WorkOrder.status.in_(OPEN), WorkOrder.deadline_from.is_not(None),
@@ -162,28 +168,61 @@ def recompute_open_deadlines(session: Session, calendar: WorkingCalendar, tz: tz
     ).order_by(WorkOrder.id).with_for_update()
     changes: list[Recomputed] = []
     for order in session.scalars(stmt):
-        assert order.deadline_from is not None and order.deadline_days is not None
-        start = order.deadline_from.astimezone(tz).date()
-        due = order.due_date or start
-        if not order.deadline_fallback and not any(start.year <= y <= due.year for y in years):
-            continue
-        deadline = deadline_from(order.deadline_from, order.deadline_days, calendar, tz)
-        if deadline.due_date == order.due_date and deadline.fallback == order.deadline_fallback:
+        deadline = _counted_again(order, calendar, tz, years)
+        if deadline is None:
             continue
         old = order.due_date
         set_order_deadline(order, deadline)
         if old != deadline.due_date:
-            session.add(OrderEvent(
-                order_id=order.id, at=now, kind="deadline_recomputed", user_id=user_id,
-                department_id=order.department_id,
-                detail=f"due {old} -> {deadline.due_date}: working-day calendar "
-                       f"{', '.join(map(str, years))} loaded"
-                       + (" (still partly on the Monday-Friday fallback)"
-                          if deadline.fallback else "")))
+            _log_recomputed(session, order.id, order.department_id, old, deadline, years,
+                            now=now, user_id=user_id)
             changes.append(Recomputed(order.id, order.number, old, deadline.due_date,
                                       deadline.fallback))
+    parts = select(OrderPart).join(WorkOrder, WorkOrder.id == OrderPart.order_id).where(
+        OrderPart.status.in_(OPEN), WorkOrder.status.in_((*OPEN, "answered")),
+        OrderPart.deadline_from.is_not(None), OrderPart.deadline_days.is_not(None),
+        or_(OrderPart.deadline_fallback.is_(True), OrderPart.due_date >= first),
+    ).order_by(OrderPart.id).with_for_update(of=OrderPart)
+    for part in session.scalars(parts):
+        deadline = _counted_again(part, calendar, tz, years)
+        if deadline is None:
+            continue
+        old = part.due_date
+        part.deadline_days, part.due_date, part.due_at = (
+            deadline.days, deadline.due_date, deadline.due_at)
+        part.deadline_fallback = deadline.fallback
+        if old != deadline.due_date:
+            _log_recomputed(session, part.order_id, part.department_id, old, deadline, years,
+                            now=now, user_id=user_id, what="co-handling part ")
     session.flush()
     return changes
+
+
+def _counted_again(row: WorkOrder | OrderPart, calendar: WorkingCalendar, tz: tzinfo,
+                   years: list[int]) -> Deadline | None:
+    """The deadline of an order or a part counted again, if ``years`` or the
+    fallback touch it and it changes; else None."""
+    assert row.deadline_from is not None and row.deadline_days is not None
+    start = row.deadline_from.astimezone(tz).date()
+    due = row.due_date or start
+    if not row.deadline_fallback and not any(start.year <= y <= due.year for y in years):
+        return None
+    deadline = deadline_from(row.deadline_from, row.deadline_days, calendar, tz)
+    if deadline.due_date == row.due_date and deadline.fallback == row.deadline_fallback:
+        return None
+    return deadline
+
+
+def _log_recomputed(session: Session, order_id: int, department_id: int | None,
+                    old: date | None, deadline: Deadline, years: list[int], *, now: datetime,
+                    user_id: int | None, what: str = "") -> None:
+    session.add(OrderEvent(
+        order_id=order_id, at=now, kind="deadline_recomputed", user_id=user_id,
+        department_id=department_id,
+        detail=f"{what}due {old} -> {deadline.due_date}: working-day calendar "
+               f"{', '.join(map(str, years))} loaded"
+               + (" (still partly on the Monday-Friday fallback)" if deadline.fallback
+                  else "")))
 
 
 def year_summary(calendar: WorkingCalendar, year: int) -> dict[str, Any]:

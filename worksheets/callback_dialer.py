@@ -43,7 +43,7 @@ from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
 from routing.rules import normalize_number
 from worksheets import callbacks, service, visits
 from worksheets.callbacks import CallbackError
-from worksheets.dialer_takeover import MAX_CALL_SECONDS, TakesOver
+from worksheets.dialer_takeover import MAX_CALL_SECONDS, PAUSE_REASON, TakesOver
 from worksheets.models import OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ log = logging.getLogger(__name__)
 
 CONTEXT = "callback-out"
 CALLER_ID = '"12345 回访" <12345>'
-PAUSE_REASON = "callback"
 AGENT_RING_SECONDS = 30
 # No OriginateResponse this long after the agent's phone stopped ringing: lost.
 RESPONSE_GRACE_SECONDS = 15

@@ -287,6 +287,17 @@ def stale_attempts(session: Session, now: datetime, owner: str, *,
                                      .order_by(CallbackAttempt.id))]
 
 
+def agent_calling(session: Session, agent_id: int) -> bool:
+    """The agent has a callback attempt or a 回访 call under way, whichever
+    backend placed it (the dialer pauses them for each)."""
+    attempt = session.scalar(select(CallbackAttempt.id).where(
+        CallbackAttempt.result == "calling", CallbackAttempt.agent_id == agent_id).limit(1))
+    visit = session.scalar(select(WorkOrder.id).where(
+        WorkOrder.visit_calling_since.is_not(None),
+        WorkOrder.visit_agent_id == agent_id).limit(1))
+    return attempt is not None or visit is not None
+
+
 def stale_attempt_ids(session: Session, now: datetime, owner: str, *,
                       alone: bool, max_call: timedelta) -> list[int]:
     return [a.id for a in stale_attempts(session, now, owner, alone=alone, max_call=max_call)]

@@ -24,6 +24,8 @@ DEADLINE_DAYS: dict[tuple[str, str | None], int] = {
     ("report", None): 10,
 }
 MAX_EXTENSION_DAYS = 5
+# Departments are warned when this share of their time is used (the 80 % warning).
+WARN_SHARE = 0.8
 # The last second of the local day.  Whole seconds, so the value reads the
 # same in every database and in every report ("due 2025-10-13 23:59:59").
 END_OF_DAY = time(23, 59, 59)

@@ -21,12 +21,14 @@ from hotline.live_events import VisitCallEnded
 from worksheets import callbacks, visits
 
 if TYPE_CHECKING:
+    from agents.staffing import Staffing
     from hotline.deps import Deps
     from pbx.model import PbxModel
     from worksheets.callback_dialer import _Placed
 
 log = logging.getLogger("worksheets.callback_dialer")
 
+PAUSE_REASON = "callback"  # the agent is paused in the queues for a callback or 回访 call
 # A callback call that outlives this is taken as lost (its Hangup was missed).
 MAX_CALL_SECONDS = 2 * 3600
 
@@ -35,6 +37,7 @@ class TakesOver:
     # Provided by CallbackDialer.
     deps: Deps
     model: PbxModel
+    staffing: Staffing | None
     _calls: dict[str, _Placed]
     _by_channel: dict[str, str]
     _reserved: set[str]
@@ -65,6 +68,7 @@ class TakesOver:
             if await self._resumed(key, attempt, callbacks.take_over):
                 continue
             await self._callback_ended(attempt.id, None, "lost")
+            await self._release(attempt.agent_id)
             closed += 1
         visits_left = await self.deps.db.run(lambda s: visits.stale(
             s, now, owner, alone=alone, max_call=max_call))
@@ -79,11 +83,35 @@ class TakesOver:
             if visit.agent_id is not None:
                 self.deps.bus.publish(VisitCallEnded(order_id=visit.id, result="lost",
                                                      agent_id=visit.agent_id))
+            await self._release(visit.agent_id)
             closed += 1
         if closed:
             log.warning("%d callback or 回访 call(s) of a backend that is gone closed as lost",
                         closed)
         return closed
+
+    async def _release(self, agent_id: int | None) -> None:
+        """The gone backend paused this agent (reason ``callback``) for the call
+        just closed as lost, and nobody else will resume them: resume them here,
+        unless another callback or 回访 call holds them (this backend's or
+        another's) or they are paused for another reason (their own, or a
+        supervisor's)."""
+        staffing = self.staffing
+        if (agent_id is None or staffing is None or agent_id not in staffing.logged_in
+                or any(p.agent_id == agent_id for p in self._calls.values())):
+            return
+        state = staffing.states.state_of(agent_id)
+        if state is None or state["state"] != "paused" or state["reason"] != PAUSE_REASON:
+            return
+        if await self.deps.db.run(lambda s: callbacks.agent_calling(s, agent_id)):
+            return  # paused for another call under way (perhaps another backend's)
+        try:
+            await staffing.pause(agent_id, False)
+        except Exception as exc:  # noqa: BLE001 - the sweep goes on
+            log.warning("could not resume agent %s after a lost call: %s", agent_id, exc)
+            return
+        log.info("agent %s resumed: the callback or 回访 call they were paused for is lost",
+                 agent_id)
 
     async def _resumed(self, key: str, left: callbacks.LeftCall,
                        take_over: Callable[..., bool]) -> bool:

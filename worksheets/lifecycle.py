@@ -35,7 +35,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, case, exists, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from worksheets.calendar import WorkingCalendar
@@ -221,6 +221,10 @@ def redispatch(session: Session, order_id: int, *, department_id: int | None,
             part.status, part.dispatched_at = "dispatched", now
             part.accepted_at = part.answered_at = None
             part.reply = ""
+            # ... with the order's fresh deadline (an extension of its own is spent).
+            part.deadline_days = part.due_date = part.due_at = part.deadline_from = None
+            part.deadline_fallback = False
+            part.extension_days, part.extension_reason = None, ""
     kind = "reopened" if reopen else "redispatched"
     _log(session, order, kind, now, user_id,
          f"to {department.name}, due {order.due_date}" + (f": {note.strip()}" if note.strip()
@@ -251,23 +255,77 @@ def visit(session: Session, order_id: int, *, result: str, note: str, user_id: i
 
 # ------------------------------------------------------------------ queries
 
+def part_due_at() -> Any:
+    """A co-handling part's deadline in SQL: its own (an approved extension)
+    when later than the order's, else the order's."""
+    return case((and_(OrderPart.due_at.is_not(None), OrderPart.due_at > WorkOrder.due_at),
+                 OrderPart.due_at), else_=WorkOrder.due_at)
+
+
 def _open_part(department_id: int | None = None, statuses: tuple[str, ...] = (
-        "dispatched", "accepted")) -> Any:
-    """The order has a co-handling part (of ``department_id``) in ``statuses``."""
+        "dispatched", "accepted"), *, late_at: datetime | None = None,
+        asking: bool = False) -> Any:
+    """The order has a co-handling part (of ``department_id``) in ``statuses``
+    (past its own deadline at ``late_at``; ``asking`` for an extension)."""
     where = [OrderPart.order_id == WorkOrder.id, OrderPart.status.in_(statuses)]
     if department_id is not None:
         where.append(OrderPart.department_id == department_id)
+    if asking:
+        where.append(OrderPart.extension_days.is_not(None))
+    if late_at is not None:
+        where.append(part_due_at() < late_at)
     return exists().where(*where)
 
 
 OPEN_ORDER = ("dispatched", "accepted", "answered")
 
 
+OPEN_WORK = ("dispatched", "accepted")  # a lead or a part that still owes its answer
+
+
+def lead_open() -> Any:
+    """The lead department still owes its answer."""
+    return WorkOrder.status.in_(OPEN_WORK)
+
+
+def part_open() -> Any:
+    """A co-handling part (``OrderPart`` joined to its order) still owes its
+    answer, on an order not yet closed."""
+    return and_(OrderPart.status.in_(OPEN_WORK), WorkOrder.status.in_(OPEN_ORDER))
+
+
+def lead_overdue(now: datetime) -> Any:
+    return and_(WorkOrder.due_at < now, lead_open())
+
+
+def part_overdue(now: datetime) -> Any:
+    """A part still open past its deadline (its own, once extended)."""
+    return and_(part_due_at() < now, part_open())
+
+
 def overdue_at(now: datetime) -> Any:
-    """督办: the order, or a co-handling part of it, still open past the deadline."""
-    return and_(WorkOrder.due_at < now, or_(
-        WorkOrder.status.in_(("dispatched", "accepted")),
-        and_(WorkOrder.status == "answered", _open_part())))
+    """督办: the order, or a co-handling part of it, still open past the
+    deadline (a part's own, once extended).  Every overdue figure is built
+    from these expressions: per order here, per department from
+    :func:`lead_overdue` and :func:`part_overdue` (or :func:`open_work`)."""
+    return or_(lead_overdue(now),
+               exists().where(OrderPart.order_id == WorkOrder.id, part_overdue(now)))
+
+
+def open_work() -> Any:
+    """Who owes an answer on an open order, and by when (a subquery of
+    ``order_id``, ``department_id``, ``due_at``): the lead while the order is
+    dispatched or signed for, and each co-handling part still open.  An
+    order its lead answered whose part is still open is the part's
+    department's open work (and overdue by :func:`overdue_at`)."""
+    lead = select(WorkOrder.id.label("order_id"), WorkOrder.department_id.label(
+        "department_id"), WorkOrder.due_at.label("due_at")).where(
+        WorkOrder.department_id.is_not(None), lead_open())
+    part = select(WorkOrder.id, OrderPart.department_id, part_due_at()).join(
+        OrderPart, OrderPart.order_id == WorkOrder.id).where(part_open())
+    return union_all(lead, part).subquery("open_work")
+
+
 WORKLISTS = ("department", "extensions", "returned", "review", "overdue", "visits",
              "dissatisfied")
 
@@ -288,8 +346,10 @@ def worklist(session: Session, kind: str, *, department_id: int | None = None,
                  WorkOrder.status.in_(("dispatched", "accepted"))),
             and_(WorkOrder.status.in_(OPEN_ORDER), _open_part(department_id))))
     elif kind == "extensions":
-        stmt = stmt.where(WorkOrder.extension_days.is_not(None),
-                          WorkOrder.status.in_(("dispatched", "accepted")))
+        stmt = stmt.where(or_(
+            and_(WorkOrder.extension_days.is_not(None),
+                 WorkOrder.status.in_(("dispatched", "accepted"))),
+            and_(WorkOrder.status.in_(OPEN_ORDER), _open_part(asking=True))))
     elif kind == "returned":
         stmt = stmt.where(or_(WorkOrder.status == "returned",
                               and_(WorkOrder.status.in_(OPEN_ORDER),

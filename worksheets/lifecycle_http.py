@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from console.auth import DEPS_KEY, Principal, principal
 from console.routing_table import RouteSpec, json_error, path_id, read_json
 from hotline.live_events import OrderChanged
-from worksheets import lifecycle, parts, supervision
+from worksheets import lifecycle, part_supervision, parts, supervision
 from worksheets.agent_tasks import verdict_refusal
 from worksheets.http import order_for
 from worksheets.lifecycle import LifecycleError
@@ -119,10 +119,15 @@ _reply = _lead_or_part(
 
 
 def _extension(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
-    return lifecycle.request_extension(
-        s, order_id, department_id=_department(p), days=_int(data, "days"),
-        reason=_str(data, "reason"), user_id=p.user_id, now=deps.clock.now(),
-        calendar=deps.calendar.fresh(s), tz=deps.settings.tz)
+    """The lead asks for the order, a co-handling department for its part (加派)."""
+    department = _department(p)
+    asked: dict[str, Any] = dict(days=_int(data, "days"), reason=_str(data, "reason"),
+                                 user_id=p.user_id, now=deps.clock.now(),
+                                 calendar=deps.calendar.fresh(s), tz=deps.settings.tz)
+    if _co_handles(s, order_id, department):
+        part_supervision.request_extension(s, order_id, department, **asked)
+        return s.get(WorkOrder, order_id)
+    return lifecycle.request_extension(s, order_id, department_id=department, **asked)
 
 
 def _decide(s, order_id, p, data, deps):  # type: ignore[no-untyped-def]
@@ -181,8 +186,14 @@ async def worklist(request: web.Request) -> web.Response:
             row = order_for(order, p)
             if kind == "department" and order.department_id != p.department_id:
                 part = parts.for_department(s, order.id, p.department_id or 0, lock=False)
+                # Its part's own deadline, warning, 催办 and extension request.
                 row["my_part"] = None if part is None else {
-                    "id": part.id, "status": part.status, "reply": part.reply}
+                    "id": part.id, "status": part.status, "reply": part.reply,
+                    **parts.fields(part, order)}
+            elif kind == "extensions":
+                row["part_requests"] = [
+                    d for d in parts.to_dicts(s, order.id) if d["extension_days"] is not None
+                    and d["status"] in parts.OPEN]
             out.append(row)
         return out
 
@@ -213,7 +224,9 @@ ROUTES = [
            "or late; a supervisor's review closes it (统一答复): department",
            ("department",), _obj(reply=TEXT)),
     _route("extension", _extension, "order.extension_requested",
-           "Ask once for 1-5 more working days (complex help only): department",
+           "Ask once for 1-5 more working days (complex help only) for the order, or for "
+           "one's co-handling part of it (加派; a supervisor decides on "
+           "/api/order-parts/{id}/extension/decision): department",
            ("department",), _obj(days={"type": "integer", "minimum": 1, "maximum": 5},
                                  reason=TEXT)),
     _route("extension/decision", _decide, "order.extension_decided",

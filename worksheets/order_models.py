@@ -3,9 +3,9 @@ departments), the department-suggestion rules, and attachments."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, UTCDateTime
@@ -17,7 +17,9 @@ class OrderPart(Base):
 
     status: dispatched -> accepted (签收) -> answered; returned (退回, the
     hotline gives the part to another department or drops it); the part has
-    the order's deadline.
+    the order's deadline until a supervisor grants it an extension of its
+    own (worksheets/part_supervision.py): then ``due_at`` and the others,
+    and the later of the two deadlines holds.
     """
 
     __tablename__ = "order_parts"
@@ -32,6 +34,22 @@ class OrderPart(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reply: Mapped[str] = mapped_column(Text, default="")
     returns: Mapped[int] = mapped_column(Integer, default=0)
+    # The part's own deadline, set by an approved extension (None: the order's):
+    # counted from the order's dispatch then (``deadline_from``), so that a
+    # working-day year loaded later counts it again (calendar_store.py).
+    deadline_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    deadline_fallback: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
+    deadline_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Warned at 80 % of the part's time (once per dispatch), and the latest 催办.
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    urge_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The department's pending request for more time (complex help only, once).
+    extension_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    extension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class DepartmentRuleSet(Base):

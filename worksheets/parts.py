@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from worksheets.deadlines import Deadline
 from worksheets.lifecycle import LifecycleError, _expect, _order, _text
 from worksheets.models import Department, OrderEvent, WorkOrder
 from worksheets.order_models import OrderPart
@@ -130,6 +131,7 @@ def return_part(session: Session, order_id: int, department_id: int, *, reason: 
                                              "or accepted part can be returned")
     reason = _text(reason, "the reason for returning")
     part.status, part.returns = "returned", part.returns + 1
+    part.extension_days, part.extension_reason = None, ""
     _part_log(session, part, "co_returned", now, user_id, reason)
     return part
 
@@ -139,6 +141,7 @@ def answer(session: Session, order_id: int, department_id: int, *, text: str,
     part = _open_part(session, order_id, department_id, "answered")
     part.reply = _text(text, "the reply")
     part.status, part.answered_at = "answered", now
+    part.extension_days, part.extension_reason = None, ""
     if part.accepted_at is None:
         part.accepted_at = now
     order = session.get(WorkOrder, order_id)
@@ -190,9 +193,37 @@ def unanswered(session: Session, order_id: int) -> list[OrderPart]:
 
 def to_dicts(session: Session, order_id: int) -> list[dict[str, Any]]:
     names = {i: n for i, n in session.execute(select(Department.id, Department.name))}
+    order = session.get(WorkOrder, order_id)
+    assert order is not None
     return [{"id": p.id, "department_id": p.department_id,
              "department": names.get(p.department_id, ""), "status": p.status,
              "dispatched_at": p.dispatched_at.isoformat(),
              "accepted_at": p.accepted_at.isoformat() if p.accepted_at else None,
              "answered_at": p.answered_at.isoformat() if p.answered_at else None,
-             "reply": p.reply, "returns": p.returns} for p in of(session, order_id)]
+             "reply": p.reply, "returns": p.returns, **fields(p, order)}
+            for p in of(session, order_id)]
+
+
+def deadline(part: OrderPart, order: WorkOrder) -> Deadline | None:
+    """The part's deadline: its own when later than the order's."""
+    if order.due_at is None or order.due_date is None or order.deadline_days is None:
+        return None
+    if part.due_at is not None and part.due_date is not None and \
+            part.deadline_days is not None and part.due_at > order.due_at:
+        return Deadline(part.deadline_days, part.due_date, part.due_at,
+                        part.deadline_fallback)
+    return Deadline(order.deadline_days, order.due_date, order.due_at, order.deadline_fallback)
+
+
+def fields(part: OrderPart, order: WorkOrder) -> dict[str, Any]:
+    """What a part's department and the supervisors see of its deadline."""
+    due = deadline(part, order)
+    return {"deadline_days": due.days if due else None,
+            "due_date": due.due_date.isoformat() if due else None,
+            "due_at": due.due_at.isoformat() if due else None,
+            "extended": due is not None and part.due_at is not None
+                        and due.due_at == part.due_at,
+            "warned_at": part.warned_at.isoformat() if part.warned_at else None,
+            "urged_at": part.urged_at.isoformat() if part.urged_at else None,
+            "urge_note": part.urge_note, "extension_days": part.extension_days,
+            "extension_reason": part.extension_reason}

@@ -20,16 +20,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.live_events import OrderDeadlineWarning
+from worksheets import part_supervision
+from worksheets.deadlines import WARN_SHARE
 from worksheets.lifecycle import LifecycleError, _expect, _log, _order, _text
 from worksheets.models import WorkOrder
-from worksheets.order_models import OrderPart
 
 if TYPE_CHECKING:
     from hotline.deps import Deps
 
 log = logging.getLogger(__name__)
 
-WARN_SHARE = 0.8
 CHECK_SECONDS = 300  # how often the warning job looks
 
 
@@ -77,21 +77,14 @@ def urge(session: Session, order_id: int, *, note: str, user_id: int | None,
     return order
 
 
-def _holders(session: Session, order: WorkOrder) -> list[int | None]:
-    """Who is warned: the lead and each co-handling department with its part open (加派)."""
-    return [order.department_id, *session.scalars(select(OrderPart.department_id).where(
-        OrderPart.order_id == order.id, OrderPart.status.in_(("dispatched", "accepted"))))]
-
-
 async def deadline_warnings(deps: Deps) -> None:
-    """Runs for the process's life: warns departments (co-handlers too), live,
-    as orders pass 80 %."""
+    """Runs for the process's life: warns departments, live, as orders pass
+    80 % of their time (the lead) and as co-handling parts pass 80 % of
+    theirs (each part's department, part_supervision.py)."""
     while True:
         now = deps.clock.now()
         try:
-            warned = await deps.db.run(lambda s, at=now: [
-                (o.id, o.number, department_id, o.due_date.isoformat() if o.due_date else None)
-                for o in warn_departments(s, at) for department_id in _holders(s, o)])
+            warned = await deps.db.run(lambda s, at=now: _warn_all(s, at))
         except Exception:  # the next round tries again
             log.exception("deadline warnings failed")
             warned = []
@@ -99,6 +92,19 @@ async def deadline_warnings(deps: Deps) -> None:
             deps.bus.publish(OrderDeadlineWarning(order_id=order_id, number=number,
                                                   department_id=department_id, due_date=due))
         await asyncio.sleep(CHECK_SECONDS)
+
+
+def _warn_all(s: Session, now: datetime) -> list[tuple[int, str, int | None, str | None]]:
+    """(order id, number, department warned, due date) for the lead's warnings
+    and the parts'."""
+    out: list[tuple[int, str, int | None, str | None]] = [
+        (o.id, o.number, o.department_id, o.due_date.isoformat() if o.due_date else None)
+        for o in warn_departments(s, now)]
+    for order, part in part_supervision.warn_parts(s, now):
+        due = part_supervision.deadline(part, order)
+        out.append((order.id, order.number, part.department_id,
+                    due.due_date.isoformat() if due else None))
+    return out
 
 
 __all__ = ["LifecycleError", "deadline_warnings", "urge", "warn_departments"]

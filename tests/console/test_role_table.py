@@ -177,6 +177,8 @@ GET    /api/department-rules                                401 403 403 200 403 
 PUT    /api/department-rules                                401 403 403 403 403 400
 GET    /api/visits/due                                      401 403 403 200 403 200
 POST   /api/order-parts/{part_id}/reassign                  401 403 403 404 403 404
+POST   /api/order-parts/{part_id}/urge                      401 403 403 404 403 404
+POST   /api/order-parts/{part_id}/extension/decision        401 403 403 400 403 400
 POST   /api/work-orders/{order_id}/review                   401 403 403 400 403 400
 POST   /api/work-orders/{order_id}/parts                    401 403 403 400 403 400
 POST   /api/work-orders/{order_id}/merge                    401 403 403 400 403 400

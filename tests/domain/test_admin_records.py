@@ -147,15 +147,15 @@ def test_given_a_department_still_holding_lines_then_it_is_not_deactivated(db):
     departments, lines = KINDS["departments"], KINDS["lines"]
 
     def work(s):
-        dept = service.find(s, departments, "ZJJ")
+        dept = service.find(s, departments, "YBJ")
         with pytest.raises(AdminError) as busy:
             service.deactivate(s, departments, dept, user_id=1, now=NOW)
-        service.deactivate(s, lines, service.find(s, lines, "12319"), user_id=1, now=NOW)
+        service.deactivate(s, lines, service.find(s, lines, "12393"), user_id=1, now=NOW)
         service.deactivate(s, departments, dept, user_id=1, now=NOW)
         return problems(busy), dept.active
 
     busy, active = db.call(work)
-    assert busy == {"active": "the lines 12319 still ring for ZJJ: move or deactivate them "
+    assert busy == {"active": "the lines 12393 still ring for YBJ: move or deactivate them "
                               "first"}
     assert active is False
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
 from tests.helpers import record_answer, reply_and_accept
-from worksheets import lifecycle, service
+from worksheets import lifecycle, part_supervision, parts, service
 from worksheets.calendar import CalendarDataError, WorkingCalendar, parse_arrangements
 from worksheets.calendar_store import (
     SharedCalendar,
@@ -30,6 +30,7 @@ from worksheets.calendar_store import (
 )
 from worksheets.deadlines import deadline_for
 from worksheets.models import Department, OrderEvent, WorkOrder
+from worksheets.order_models import OrderPart
 
 FIXTURE_2027 = Path(__file__).resolve().parents[1] / "fixtures" / "calendar" / "2027-test.json"
 
@@ -257,3 +258,41 @@ def test_given_next_year_missing_then_admins_are_warned_from_1_november(
     warnings = calendar_warnings(WorkingCalendar.official(), today)
     assert bool([w for w in warnings if "2027" in w]) is warned
     assert not calendar_warnings(with_2027(), today)
+
+
+def test_given_a_part_extended_on_the_fallback_when_the_year_loads_then_it_is_counted_again(
+    db,
+) -> None:
+    """加派: a co-handling part's own deadline (its extension) follows the year
+    loaded like its order's; the order's list of changes names the order's only."""
+    cal = WorkingCalendar.official()
+
+    def setup(s):
+        order = _dispatch(s, "cp.1", local(2027, 1, 25, 9), complexity="complex")
+        other = s.scalar(select(Department.id).where(Department.id != order.department_id)
+                         .order_by(Department.id))
+        [part] = parts.add(s, order, [other], now=local(2027, 1, 25, 9), user_id=None)
+        part_supervision.request_extension(s, order.id, other, days=2, reason="需协调",
+                                           user_id=None, now=local(2027, 1, 26),
+                                           calendar=cal, tz=SHANGHAI)
+        part_supervision.decide_extension(s, part.id, approve=True, user_id=None,
+                                          now=local(2027, 1, 26), calendar=cal, tz=SHANGHAI)
+        # The lead answers: its deadline is no longer counted again; the open part's is.
+        lifecycle.reply(s, order.id, department_id=order.department_id, text="已办",
+                        user_id=None, now=local(2027, 1, 27))
+        return order.id, part.id, other
+
+    oid, pid, other = db.call(setup)
+    part = db.call(lambda s: s.get(OrderPart, pid))
+    # Mon 25 Jan + 5 = Mon 1 Feb, + 2 = Wed 3 Feb on the fallback.
+    assert (part.due_date, part.deadline_fallback, part.deadline_days) == (
+        date(2027, 2, 3), True, 7)
+    result = db.call(lambda s: load_years(s, fixture_data(), now=local(2026, 12, 5, 9),
+                                          tz=SHANGHAI, loaded_by="admin"))
+    assert oid not in [r.order_id for r in result.recomputed]  # answered: the lead's stands
+    part = db.call(lambda s: s.get(OrderPart, pid))
+    # Loaded: 26, 27, 28, 29, Sun 31 (make-up), 1, 2 Feb.
+    assert (part.due_date, part.deadline_fallback) == (date(2027, 2, 2), False)
+    event = db.call(lambda s: s.scalar(select(OrderEvent).where(
+        OrderEvent.order_id == oid, OrderEvent.kind == "deadline_recomputed")))
+    assert event.department_id == other and "2027-02-03 -> 2027-02-02" in event.detail

@@ -232,6 +232,6 @@ def test_the_80_percent_warning_goes_to_each_department_with_its_part_open(db):
     oid = with_parts(db, "p.9", lead, [a, b])
     db.call(lambda s: parts.answer(s, oid, b, text="已配合", now=NOW, user_id=None))
     due = db.call(lambda s: s.get(WorkOrder, oid).due_at)
-    warned = db.call(lambda s: [(o.id, supervision._holders(s, o)) for o in
-                                supervision.warn_departments(s, due - timedelta(minutes=5))])
-    assert warned == [(oid, [lead, a])]
+    warned = db.call(lambda s: [department for _o, _n, department, _d in
+                                supervision._warn_all(s, due - timedelta(minutes=5))])
+    assert warned == [lead, a]  # the lead's own warning, then its open part's

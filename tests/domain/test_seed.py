@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent, Team
 from hotline.seed import seed_demo_city
-from routing.models import ServiceQueue
+from routing.models import LegacyLine, ServiceQueue
 from worksheets.deadlines import CATEGORIES
 from worksheets.models import Department
 
@@ -48,8 +48,13 @@ def test_given_empty_database_then_queues_teams_agents_departments(db_session: S
     assert agents[0].team_id == teams[0].id and agents[-1].team_id == teams[-1].id
     legacy = sum(1 for d in seed.departments if d.legacy_number)
     assert legacy == 6
-    # + dual-track, special and merged lines
-    assert seed.created == 6 + 6 + 42 + len(seed.departments) + legacy + 7 + 8
+    # + the old lines: 19 dual-track (6 of them the departments' own), 7 special, 21 merged
+    assert seed.created == 6 + 6 + 42 + len(seed.departments) + 19 + 7 + 21
+    lines = db_session.scalars(select(LegacyLine)).all()
+    kinds = {k: sum(1 for line in lines if line.kind == k) for k in ("dual", "special", "merged")}
+    assert kinds == {"dual": 19, "special": 7, "merged": 21}  # as DOMAIN.md counts them
+    assert all(line.department_id and line.category for line in lines if line.kind == "dual")
+    assert not any(line.department_id or line.category for line in lines if line.kind != "dual")
 
 
 def test_given_seed_then_skills_name_queue_categories_with_penalties(db_session: Session) -> None:

@@ -109,3 +109,47 @@ def test_given_resync_lists_then_state_replaces_members_waiting_and_channels():
     # A late Hangup of 1.1 or a duplicate Newchannel changes nothing.
     state.apply(AmiMessage.of({"Event": "Newchannel", "Uniqueid": "1.1"}))
     assert state.live() == live
+
+
+def test_given_a_long_run_then_totals_count_every_call_once_in_bounded_memory():
+    from pbx.state import Recent, WaitTotals
+
+    state = PbxState(ended=Recent(50), taken_seen=Recent(50))
+    totals = state.queue("q")
+    totals.entered_seen = Recent(50)
+    totals.answered, totals.abandoned = WaitTotals(seen=Recent(50)), WaitTotals(seen=Recent(50))
+    for n in range(1000):
+        uid = f"9.{n}"
+        events = [{"Event": "Newchannel", "Uniqueid": uid, "Channel": f"PJSIP/trunk-{n}"},
+                  {"Event": "QueueCallerJoin", "Uniqueid": uid, "Queue": "q", "Position": "1"}]
+        if n % 4:
+            connect = {"Event": "AgentConnect", "Uniqueid": uid, "Queue": "q",
+                       "MemberName": "agent-1001", "Interface": "PJSIP/1001",
+                       "HoldTime": str(n % 7)}
+            events += [connect, connect]  # a duplicate report counts once
+        else:
+            events.append({"Event": "QueueCallerAbandon", "Uniqueid": uid, "Queue": "q",
+                           "HoldTime": "30"})
+        events += [{"Event": "Hangup", "Uniqueid": uid},
+                   {"Event": "Newchannel", "Uniqueid": uid}]  # late duplicate: ignored
+        for m in events:
+            state.apply(AmiMessage.of(m))
+    q = state.summary()["queues"]["q"]
+    answered = [n % 7 for n in range(1000) if n % 4]
+    assert (q["entered"], q["answered"], q["abandoned"]) == (1000, 750, 250)
+    assert (q["answer_wait_total"], q["answer_wait_max"]) == (sum(answered), 6)
+    assert (q["abandon_wait_total"], q["abandon_wait_max"]) == (250 * 30, 30)
+    assert state.summary()["calls_taken"] == {"agent-1001": 750}
+    assert state.live()["channels_up"] == 0
+    # What recognises duplicates is a window, not every call since the start.
+    assert len(state.ended) == 50 and "9.999" in state.ended and "9.0" not in state.ended
+    assert max(len(totals.entered_seen), len(totals.answered.seen), len(state.taken_seen)) <= 50
+
+
+def test_recent_forgets_the_oldest_key_first():
+    from pbx.state import Recent
+
+    recent = Recent(2)
+    assert recent.add("a") and recent.add("b") and not recent.add("a")
+    assert recent.add("c")  # "b" was the least recently seen
+    assert "a" in recent and "c" in recent and "b" not in recent and len(recent) == 2

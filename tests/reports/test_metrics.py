@@ -68,6 +68,9 @@ def test_a_scrape_after_traffic_shows_calls_queues_agents_and_links(tmp_path) ->
     assert got[("hotline_queue_answered_total", queue)] == 1
     assert got[("hotline_queue_callers_waiting", queue)] == 0
     assert ("hotline_queue_answer_wait_seconds_total", queue) in got
+    # From the live floor: nobody waits after the call; the queue's service level today.
+    assert got[("hotline_queue_longest_wait_seconds", queue)] == 0
+    assert 0 <= got[("hotline_queue_service_level_today", queue)] <= 1
     assert sum(v for (name, _), v in got.items() if name == "hotline_agents") >= 1
     assert got[("hotline_transcription_jobs", (("status", "queued"),))] >= 0
 
@@ -88,3 +91,28 @@ def test_metrics_are_off_by_default(tmp_path) -> None:
             await backend.stop()
 
     assert run_simulated(main()) is None
+
+
+def test_the_floor_gives_the_longest_wait_service_level_and_callbacks_per_queue() -> None:
+    from datetime import timedelta
+
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from hotline.metrics import _Families, families
+
+    now = START
+    floor = {
+        "hotline-help": {"longest_since": (now - timedelta(seconds=95)).isoformat(),
+                         "service_level": 0.8, "callbacks_pending": 3},
+        "hotline-general": {"longest_since": None, "service_level": None,
+                            "callbacks_pending": 0},
+    }
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families({}, True, {}, None, [], floor, now)))
+    got = samples(generate_latest(registry).decode())
+    help_q, general = (("queue", "hotline-help"),), (("queue", "hotline-general"),)
+    assert got[("hotline_queue_longest_wait_seconds", help_q)] == 95
+    assert got[("hotline_queue_longest_wait_seconds", general)] == 0
+    assert got[("hotline_queue_service_level_today", help_q)] == 0.8
+    assert ("hotline_queue_service_level_today", general) not in got  # nothing offered yet
+    assert got[("hotline_queue_callbacks_pending", help_q)] == 3

@@ -131,3 +131,13 @@ def test_numbers_with_a_country_prefix_or_punctuation_and_in_tracebacks_are_mask
                                    sys.exc_info())
     text = MaskingFormatter("%(message)s").format(record)
     assert "13800138000" not in text and "138****8000" in text
+
+
+def test_every_documented_setting_is_in_the_readme():
+    from pathlib import Path
+
+    from hotline.settings import DOCUMENTED
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in DOCUMENTED if f"`{name}`" not in readme]
+    assert not missing, f"settings not in README.md's table: {missing}"

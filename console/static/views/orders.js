@@ -18,13 +18,17 @@ const KINDS = {
   admin: ["review", "overdue", "returned", "extensions", "dissatisfied", "rules"],
 };
 
-function Notes({ order, now }) {
-  const late = order.due_at && !order.answered_at && !order.closed_at && Date.parse(order.due_at) < now;
+// The 催办, the 80 % warning, lateness and a pending extension request of `of`:
+// the order, or for a co-handling department its own part (加派).
+function Notes({ of, open, fallback, now }) {
+  const late = open && of.due_at && Date.parse(of.due_at) < now;
   return html`
-    ${order.urged_at ? html`<div class="pill bad" data-note="urged">${t("orders.urged", { note: order.urge_note })}</div>` : null}
-    ${order.warned_at && !late ? html`<div class="pill" data-note="warned">${t("orders.warned")}</div>` : null}
+    ${of.urged_at ? html`<div class="pill bad" data-note="urged">${t("orders.urged", { note: of.urge_note })}</div>` : null}
+    ${of.warned_at && !late ? html`<div class="pill" data-note="warned">${t("orders.warned")}</div>` : null}
     ${late ? html`<div class="pill bad" data-note="late">${t("orders.late")}</div>` : null}
-    ${order.deadline_fallback ? html`<div class="muted">${t("orders.fallback")}</div>` : null}`;
+    ${open && of.extension_days != null ? html`<div class="pill" data-note="extension">${t("orders.extension_pending", { n: of.extension_days })}</div>` : null}
+    ${of.extended ? html`<div class="muted" data-note="extended">${t("orders.part_extended", { date: of.due_date })}</div>` : null}
+    ${fallback ? html`<div class="muted">${t("orders.fallback")}</div>` : null}`;
 }
 
 function Row({ order, kind, me, departments, open, toggle, selected, select, changed }) {
@@ -38,18 +42,22 @@ function Row({ order, kind, me, departments, open, toggle, selected, select, cha
   };
   const done = (err) => { setAsking(null); if (err) setError(err); else if (err === null) changed(); };
   const supervisor = ["supervisor", "admin"].includes(me.role);
+  const mine = order.my_part;  // a co-handling department's own part (加派)
   return html`<tr data-order-id=${order.id}>
       <td>${supervisor ? html`<input type="checkbox" data-select checked=${selected.includes(order.id)}
           onChange=${() => select(order.id)} /> ` : null}${order.number}</td>
       <td>${order.title}
         ${order.my_part ? html`<div class="muted" data-note="co">${t("orders.my_part", { status: label("part_status", order.my_part.status) })}</div>` : null}
         ${order.reply ? html`<div class="muted">${t("orders.reply_shown", { reply: order.reply })}</div>` : null}
-        <${Notes} order=${order} now=${Date.now()} /></td>
+        ${kind === "extensions" ? (order.part_requests || []).map((r) => html`<div class="muted" data-note="part-request">${t("orders.part_request", r)}</div>`) : null}
+        ${mine ? html`<${Notes} of=${mine} open=${["dispatched", "accepted"].includes(mine.status)} fallback=${order.deadline_fallback} now=${Date.now()} />`
+          : html`<${Notes} of=${order} open=${!order.answered_at && !order.closed_at} fallback=${order.deadline_fallback} now=${Date.now()} />`}</td>
       <td>${label("category", order.category)}</td>
       <td>${order.district_name || "–"}</td>
-      <td>${order.due_date || "–"}</td>
+      <td data-due>${(mine || order).due_date || "–"}</td>
       <td>${label("status", order.status)}${order.returns ? html`<div class="muted">${t("orders.returns", { n: order.returns })}</div>` : null}</td>
-      <td>${actions.map((a) => html`<button key=${a.name} data-act=${a.name} onClick=${() => run(a)}>${t(`orders.act.${a.name}`)}</button> `)}
+      <td>${actions.map((a) => html`<button key=${a.name + (a.part ? a.part.id : "")} data-act=${a.name} data-part-id=${a.part ? a.part.id : ""}
+          onClick=${() => run(a)}>${t(`orders.act.${a.name}`, a.part || {})}</button> `)}
         <button data-act="open" onClick=${toggle}>${t(open ? "orders.act.close" : "orders.act.open")}</button>
         ${asking ? html`<${AskForm} action=${asking} departments=${departments} done=${done} />` : null}
         <${Message} error=${error} /></td>

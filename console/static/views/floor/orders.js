@@ -30,13 +30,18 @@ function Returned({ orders, departments }) {
     </tr>`)}</tbody></table>` : html`<p class="muted">${t("floor.nothing")}</p>`}`;
 }
 
+// The lead's request is decided on the order, a co-handling part's (加派) on the part.
 function Extensions({ orders }) {
   const [error, run] = useAction();
+  const decide = (o, approve) => run(o.part_id
+    ? `/api/order-parts/${o.part_id}/extension/decision`
+    : `/api/work-orders/${o.order_id}/extension/decision`, { approve });
   return html`<h3>${t("floor.extensions")}</h3><${Message} error=${error} />
-    ${orders.length ? html`<table><tbody>${orders.map((o) => html`<tr data-extension=${o.order_id}>
-      <td>${o.number}</td><td>${o.department}</td><td class="num">${o.days} ${t("floor.days")}</td><td>${o.reason}</td>
-      <td class="row"><button data-act="approve" onClick=${() => run(`/api/work-orders/${o.order_id}/extension/decision`, { approve: true })}>${t("floor.approve")}</button>
-        <button class="ghost" data-act="refuse" onClick=${() => run(`/api/work-orders/${o.order_id}/extension/decision`, { approve: false })}>${t("floor.refuse")}</button></td>
+    ${orders.length ? html`<table><tbody>${orders.map((o) => html`<tr data-extension=${o.order_id} data-part-id=${o.part_id || ""}>
+      <td>${o.number}</td><td>${o.department}${o.part_id ? html` <small class="pill">${t("floor.co_part")}</small>` : null}</td>
+      <td class="num">${o.days} ${t("floor.days")}</td><td>${o.reason}</td>
+      <td class="row"><button data-act="approve" onClick=${() => decide(o, true)}>${t("floor.approve")}</button>
+        <button class="ghost" data-act="refuse" onClick=${() => decide(o, false)}>${t("floor.refuse")}</button></td>
     </tr>`)}</tbody></table>` : html`<p class="muted">${t("floor.nothing")}</p>`}`;
 }
 

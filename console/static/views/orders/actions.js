@@ -5,7 +5,7 @@ import { post } from "../../lib/api.js";
 import { t } from "../../lib/i18n.js";
 
 /** The actions for an order in list `kind`, for login `me`:
- * [{id, ask: [field...], run(values) -> Promise}] */
+ * [{name, ask: [field...], run(values) -> Promise, part?}] */
 export function actionsFor(order, kind, me) {
   const id = order.id;
   const step = (path, body) => post(`/api/work-orders/${id}/${path}`, body);
@@ -19,19 +19,31 @@ export function actionsFor(order, kind, me) {
       add("reply", ["reply"], (v) => step("reply", { reply: v.reply }));
       add("return", ["reason"], (v) => step("return", { reason: v.reason }));
     }
-    if (!part && order.category === "help" && order.complexity === "complex"
-        && order.deadline_days === 5 && order.extension_days == null) {
+    // Complex help, once: the lead for the order, a co-handler for its part (same route).
+    const own = part || order;
+    if (["dispatched", "accepted"].includes(status) && order.category === "help"
+        && order.complexity === "complex" && own.deadline_days === 5 && own.extension_days == null) {
       add("extension", ["days", "reason"], (v) => step("extension", { days: Number(v.days), reason: v.reason }));
     }
   } else if (kind === "review") {
     add("review_accept", [], () => step("review", { accept: true }));
     add("send_back", ["reason"], (v) => step("review", { accept: false, reason: v.reason }));
   } else if (kind === "extensions") {
-    add("approve", ["note"], (v) => step("extension/decision", { approve: true, note: v.note || "" }));
-    add("refuse", ["note"], (v) => step("extension/decision", { approve: false, note: v.note || "" }));
+    if (order.extension_days != null) {
+      add("approve", ["note"], (v) => step("extension/decision", { approve: true, note: v.note || "" }));
+      add("refuse", ["note"], (v) => step("extension/decision", { approve: false, note: v.note || "" }));
+    }
+    // A co-handling part's own request (加派), decided on the part.
+    for (const r of order.part_requests || []) {
+      const decide = (approve) => (v) => post(`/api/order-parts/${r.id}/extension/decision`, { approve, note: v.note || "" });
+      out.push({ name: "approve_part", part: r, ask: ["note"], run: decide(true) });
+      out.push({ name: "refuse_part", part: r, ask: ["note"], run: decide(false) });
+    }
   } else if (kind === "returned" && order.status === "returned") {
     add("redispatch", ["department"], (v) => step("redispatch", { department_id: Number(v.department) }));
-  } else if (kind === "overdue") {
+  } else if (kind === "overdue" && order.status !== "answered") {
+    // The lead is late; an answered lead's late co-handling parts are urged
+    // each on its own, from the order's details (加派).
     add("urge", ["urge"], (v) => step("urge", { note: v.urge }));
   } else if (kind === "dissatisfied") {
     add("reopen", ["note"], (v) => step("reopen", { note: v.note || "" }));

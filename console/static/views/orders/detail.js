@@ -6,6 +6,7 @@ import { html, useState, useLoad, Message, dateTime } from "../../lib/ui.js";
 import { get, post, ApiError } from "../../lib/api.js";
 import { t, label } from "../../lib/i18n.js";
 import { WRITTEN } from "./words.js";
+import { AskForm } from "./actions.js";
 
 async function upload(orderId, file) {
   const url = `/api/work-orders/${orderId}/attachments?filename=${encodeURIComponent(file.name)}`;
@@ -14,6 +15,23 @@ async function upload(orderId, file) {
   const data = await r.json().catch(() => ({}));
   if (!r.ok) throw new ApiError(r.status, data.error?.code || `http_${r.status}`, data.error?.message);
   return data;
+}
+
+const OPEN_PART = ["dispatched", "accepted"];
+
+// A part's own deadline (after its extension), 催办, 80 % warning and pending
+// request; supervisors urge an open part's department (加派).
+function PartNotes({ part, order, supervisor, changed }) {
+  const [urging, setUrging] = useState(false);
+  const open = OPEN_PART.includes(part.status) && ["dispatched", "accepted", "answered"].includes(order.status);
+  const urge = { name: "urge_part", ask: ["urge"], run: (v) => post(`/api/order-parts/${part.id}/urge`, { note: v.urge }) };
+  return html`<div class="muted">${t("orders.part_due", { date: part.due_date || "–" })}${part.extended ? ` · ${t("orders.part_extended", { date: part.due_date })}` : ""}</div>
+    ${part.urged_at ? html`<div class="pill bad" data-note="urged">${t("orders.urged", { note: part.urge_note })}</div>` : null}
+    ${open && part.warned_at ? html`<div class="pill" data-note="warned">${t("orders.warned")}</div>` : null}
+    ${open && part.extension_days != null ? html`<div class="pill" data-note="extension">${t("orders.extension_pending", { n: part.extension_days })}</div>` : null}
+    ${supervisor && open ? (urging
+      ? html`<${AskForm} action=${urge} departments=${[]} done=${(err) => { setUrging(false); if (err !== undefined) changed(err); }} />`
+      : html`<button data-act="urge_part" onClick=${() => setUrging(true)}>${t("orders.act.urge")}</button>`) : null}`;
 }
 
 function Parts({ order, me, departments, changed }) {
@@ -26,6 +44,7 @@ function Parts({ order, me, departments, changed }) {
       <li>${t("orders.lead")}：${lead ? lead.name : "–"}（${label("status", order.status)}）</li>
       ${order.parts.map((p) => html`<li data-part-id=${p.id}>${t("orders.co")}：${p.department}（${label("part_status", p.status)}）
         ${p.reply ? html`<div class="muted">${t("orders.reply_shown", { reply: p.reply })}</div>` : null}
+        <${PartNotes} part=${p} order=${order} supervisor=${supervisor} changed=${changed} />
         ${supervisor && p.status === "returned" ? html`
           <select onChange=${(e) => e.target.value && act(() => post(`/api/order-parts/${p.id}/reassign`, { department_id: Number(e.target.value) }))}>
             <option value="">${t("orders.act.reassign")}</option>

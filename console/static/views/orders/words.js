@@ -16,6 +16,10 @@ messages({
     "orders.fallback": "该年放假安排未载入，暂按周一至周五计",
     "orders.returns": "退回 {n} 次", "orders.co": "协办", "orders.lead": "主办",
     "orders.my_part": "本单位协办部分：{status}",
+    "orders.extension_pending": "延期申请待审批（{n} 个工作日）",
+    "orders.part_extended": "协办部分已延期至 {date}", "orders.part_due": "协办时限：{date}",
+    "orders.part_request": "协办单位 {department} 申请延期 {extension_days} 个工作日：{extension_reason}",
+    "orders.act.approve_part": "批准 {department} 延期", "orders.act.refuse_part": "不批准 {department} 延期",
     "orders.reply_shown": "答复：{reply}",
     "orders.act.accept": "签收", "orders.act.reply": "答复", "orders.act.return": "退回",
     "orders.act.extension": "申请延期", "orders.act.approve": "批准延期",
@@ -67,6 +71,10 @@ messages({
     "orders.fallback": "The year's holidays are not loaded: Monday-Friday assumed",
     "orders.returns": "Returned {n} times", "orders.co": "Co-handling", "orders.lead": "Lead",
     "orders.my_part": "Our co-handling part: {status}",
+    "orders.extension_pending": "Extension asked ({n} working days), waiting for a supervisor",
+    "orders.part_extended": "Co-handling part extended to {date}", "orders.part_due": "Co-handling part due {date}",
+    "orders.part_request": "{department} (co-handling) asks for {extension_days} more working days: {extension_reason}",
+    "orders.act.approve_part": "Approve for {department}", "orders.act.refuse_part": "Refuse for {department}",
     "orders.reply_shown": "Answer: {reply}",
     "orders.act.accept": "Sign for", "orders.act.reply": "Answer", "orders.act.return": "Return",
     "orders.act.extension": "Ask for more time", "orders.act.approve": "Approve",
@@ -120,12 +128,17 @@ const EVENTS = {
   co_accepted: ["协办签收", "Co-handling signed for"], co_returned: ["协办退回", "Co-handling returned"],
   co_answered: ["协办答复", "Co-handling answered"], co_dropped: ["协办撤销", "Co-handling dropped"],
   co_sent_back: ["协办答复被退回", "Co-handling answer sent back"], merged: ["并案", "Merged"],
+  co_deadline_warning: ["协办时限过 80% 提醒", "Co-handling 80 % warning"],
+  co_urged: ["协办催办", "Co-handling urged"],
+  co_extension_requested: ["协办申请延期", "Co-handling extension asked"],
+  co_extension_approved: ["协办延期已批准", "Co-handling extension approved"],
+  co_extension_refused: ["协办延期未批准", "Co-handling extension refused"],
   merged_in: ["并入重复工单", "Duplicate merged in"], closed_with: ["随主工单办结", "Closed with the main order"],
   referred: ["引导至专线", "Referred to a special line"], attached: ["上传附件", "Attachment added"],
 };
 // Steps whose detail is what a person wrote (a reason, a note): shown as it is.
 export const WRITTEN = new Set(["returned", "review_sent_back", "urged", "co_returned",
-  "co_sent_back"]);
+  "co_sent_back", "co_urged"]);
 messages({
   "zh-CN": Object.fromEntries(Object.entries(EVENTS).map(([k, [zh]]) => [`order_event.${k}`, zh])),
   en: Object.fromEntries(Object.entries(EVENTS).map(([k, [, en]]) => [`order_event.${k}`, en])),
