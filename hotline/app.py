@@ -163,8 +163,12 @@ class Backend:
                 raise StartupError(str(exc)) from None
         self._outbox.start()
 
+        # What a call's record starts elsewhere (a draft order, a callback task,
+        # the transcription of its recording): run by the call tracker and by
+        # the IVR's report of an unanswered caller alike.
+        follow_ups = outbox.follow_calls(follow_calls(CallFollowUps(), **numbering(settings)))
         self.fastagi = FastAgiServer(
-            flows.routes(deps),  # type: ignore[arg-type]
+            flows.routes(deps, follow_ups),  # type: ignore[arg-type]
             lambda agi: flows.fallback(agi, deps),
             host=settings.agi_listen.host, port=settings.agi_listen.port,
             command_timeout=settings.agi_command_timeout, max_sessions=settings.agi_max_sessions,
@@ -218,8 +222,7 @@ class Backend:
             model = PbxModel(ami, clock)
             deps.pbx = model
             model.attach()
-            follow_ups = follow_calls(CallFollowUps(), **numbering(settings))
-            CallTracker(deps, outbox.follow_calls(follow_ups)).follow(model)
+            CallTracker(deps, follow_ups).follow(model)
             dialer = CallbackDialer(deps, model, self.staffing)
             await dialer.start()
             deps.dialer = dialer
