@@ -12,6 +12,19 @@ down first, so that two backends run the duties together for at most one
 check's time.  On SQLite there is one backend (``core.leases``): it is
 always elected.
 
+When the elected machine loses power or network nothing closes its
+connection, and PostgreSQL would keep its session (and the lock) until TCP
+gives up, hours later.  The election's session therefore carries TCP
+keepalives on both ends and ``idle_session_timeout`` with a heartbeat from
+its own thread (``core.pg_liveness``): the server ends the session of a
+backend that went silent ``SESSION_TIMEOUT`` after its last heartbeat.
+The budget for "another takes over within 15 s" of the death: the last
+heartbeat was at most at the death, the server ends the session
+``SESSION_TIMEOUT`` (10 s) later, and the next backend tries within
+``RETRY_SECONDS`` (3 s): 13 s.  The dead one's own check fails after
+``RETRY_SECONDS`` + ``CHECK_TIMEOUT`` (8 s), so if it was only cut off from
+the database it has stepped down before anyone takes over.
+
 The duties are plain start/stop pairs wrapped here at the assembly level
 (``hotline.app``), not rewritten: :meth:`Election.duty` registers them.
 """
@@ -20,34 +33,41 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import text
-
 from core.db import Database
+from core.pg_liveness import SessionThread, libpq_conninfo
 
 log = logging.getLogger(__name__)
 
 # The advisory lock's key: any constant the database's other users do not use.
 LOCK_KEY = 0x12345_0001
-RETRY_SECONDS = 5.0
+RETRY_SECONDS = 3.0
 CHECK_TIMEOUT = 5.0
+HEARTBEAT_SECONDS = 2.0  # real time, on the session's thread
+SESSION_TIMEOUT = 10.0  # the server ends a session silent for this long
 
 Step = Callable[[], Awaitable[None]]
 
 
 class Election:
-    def __init__(self, db: Database, owner: str, *, retry_seconds: float = RETRY_SECONDS) -> None:
+    def __init__(self, db: Database, owner: str, *, retry_seconds: float = RETRY_SECONDS,
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 session_timeout: float = SESSION_TIMEOUT,
+                 check_timeout: float = CHECK_TIMEOUT) -> None:
         self.db, self.owner = db, owner
         self.retry_seconds = retry_seconds
+        self.heartbeat_seconds, self.session_timeout = heartbeat_seconds, session_timeout
+        self.check_timeout = check_timeout
         self.elected = False
         self.terms = 0  # how many times this backend was elected (tests, status)
         self._duties: list[tuple[str, Step, Step]] = []
-        self._conn: Any = None
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: SessionThread | None = None
+        self._locked_on: Any = None  # the connection whose session holds the lock
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
 
@@ -95,47 +115,40 @@ class Election:
         elif await self._blocking(self._try_lock):
             await self._take_office()
 
-    async def _blocking(self, fn: Callable[[], bool]) -> bool:
-        """Run ``fn`` on the election's own thread; a hang counts as a failure."""
+    async def _blocking(self, fn: Callable[[Any], bool]) -> bool:
+        """Run ``fn`` on the election's own thread and session; a hang counts as a failure."""
         if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="election")
+            self._pool = SessionThread(libpq_conninfo(self.db.engine), name="election",
+                                       beat_seconds=self.heartbeat_seconds,
+                                       session_timeout=self.session_timeout)
         future = self._pool.submit(fn)
-        # The deadline is in real time: on the tests' virtual-time loop a loop
-        # timeout would expire at once while the thread waits for the server.
-        deadline = time.monotonic() + CHECK_TIMEOUT
         try:
-            while not future.done():
-                if time.monotonic() > deadline:
-                    raise TimeoutError
-                await asyncio.sleep(0.01)
+            await _real_time_wait(future, self.check_timeout)
             return future.result()
         except TimeoutError:
             # The thread is stuck on a dead or stalled connection: leave it to
-            # finish (or fail) on its own and start afresh with a new one.
-            pool, conn = self._pool, self._conn
-            self._pool, self._conn = None, None
-            future.add_done_callback(lambda _f: _discard(conn))
-            pool.shutdown(wait=False)
+            # finish (or fail) on its own, closing its session, and start afresh.
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.close()
             return False
         except Exception:  # noqa: BLE001 - database unreachable: not elected this round
+            # The session thread has discarded the connection; the next round opens one.
             log.debug("election round failed", exc_info=True)
-            _discard(self._conn)
-            self._conn = None
             return False
 
-    def _try_lock(self) -> bool:
-        if self._conn is None:
-            # Autocommit: the lock is the session's, no transaction is needed, and
-            # none is left to end on a connection that died during a stall (its
-            # commit would warn "transaction already deassociated from connection").
-            self._conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        return bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                       {"k": LOCK_KEY}).scalar())
+    def _try_lock(self, conn: Any) -> bool:
+        # Autocommit (the session thread's connections): the lock is the
+        # session's, no transaction is needed, and none is left to end on a
+        # connection that died during a stall.
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        self._locked_on = conn if row and row[0] else None
+        return self._locked_on is not None
 
-    def _check(self) -> bool:
-        if self._conn is None:
-            return False
-        self._conn.execute(text("SELECT 1"))
+    def _check(self, conn: Any) -> bool:
+        if conn is None or conn is not self._locked_on:
+            return False  # the session that held the lock is gone, and the lock with it
+        conn.execute("SELECT 1")
         return True
 
     async def _take_office(self) -> None:
@@ -158,20 +171,20 @@ class Election:
                 except Exception:  # noqa: BLE001
                     log.exception("duty %s did not stop cleanly", name)
             self._changed.set()
-        conn, self._conn = self._conn, None
-        if conn is not None and self._pool is not None:
-            # Closing the session frees the advisory lock at once for the others.
-            await asyncio.get_running_loop().run_in_executor(self._pool, _discard, conn)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-            self._pool = None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            # Closing the session frees the advisory lock at once for the others
+            # (unless its thread hangs on a dead connection: then the server does).
+            with contextlib.suppress(TimeoutError):
+                await _real_time_wait(pool.close(), self.check_timeout)
 
 
-def _discard(conn: Any) -> None:
-    if conn is None:
-        return
-    try:
-        conn.invalidate()
-        conn.close()
-    except Exception:  # noqa: BLE001 - it is being thrown away
-        pass
+async def _real_time_wait(future: concurrent.futures.Future[Any], timeout: float) -> None:
+    """Wait for the session thread; TimeoutError after ``timeout`` seconds of real
+    time (on the tests' virtual-time loop a loop timeout would expire at once
+    while the thread waits for the server)."""
+    deadline = time.monotonic() + timeout
+    while not future.done():
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        await asyncio.sleep(0.01)

@@ -452,3 +452,18 @@ class RetentionPurged(LiveEvent):
 
     def audience(self) -> Audience:
         return Audience(SUPERVISORS)
+
+
+# ------------------------------------------------------------ configuration
+
+
+@live_event
+class ConfigChanged(LiveEvent):
+    """Settings kept in the database changed (on this backend or another):
+    each backend reloads ``part`` (``key``: one item of it, such as an agent
+    id; "" for all of it) from the database (:mod:`core.config_sync`).
+    Internal: no console receives it."""
+
+    KIND = "config.changed"
+    part: str  # routing_rules | pause_reasons | rota_settings | agent_queues | ...
+    key: str = ""

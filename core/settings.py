@@ -65,6 +65,9 @@ class Settings:
     completion_target: float = 0.96  # 办结率 each department is held to
     ami_action_timeout: float = 5.0
     ami_ping_interval: float = 10.0
+    # How often each backend compares the settings it holds with the database's,
+    # healing a missed "config.changed" NOTIFY (core.config_sync).
+    config_check_seconds: float = 30.0
     agi_command_timeout: float = 30.0
     agi_max_sessions: int = 500
     order_target_minutes: int = 10

@@ -4,7 +4,9 @@ and the named PBX commands."""
 
 from __future__ import annotations
 
-from agents.staffing import Staffing, StaffingError
+from dataclasses import replace
+
+from agents.staffing import AgentOnQueues, Staffing, StaffingError
 from pbx.commands import AmiError
 
 MAX_PENALTY = 99
@@ -28,20 +30,35 @@ async def move(staffing: Staffing, agent_id: int, to_queue: str, from_queue: str
         raise StaffingError(f"the agent is not on {from_queue}")
     if penalty is None:
         penalty = member.queues.get(from_queue, 0) if from_queue else 0
-    if to_queue not in member.queues:
-        try:
-            await pbx.queue_add(to_queue, member.interface, member.member_name, penalty)
-        except AmiError as exc:
-            raise StaffingError(f"QueueAdd {to_queue}: {exc.message}") from exc
-        member.queues[to_queue] = penalty
+    adding = to_queue not in member.queues
+    # Stored first (every backend follows, and the one putting agents back
+    # after an Asterisk restart reads it); what failed is stored back after.
+    intended = {**member.queues, **({to_queue: penalty} if adding else {})}
     if from_queue is not None and from_queue != to_queue:
-        # Forgotten first: staffing's resync must not put them back.
-        del member.queues[from_queue]
-        try:
-            await pbx.queue_remove(from_queue, member.interface)
-        except AmiError as exc:
-            raise StaffingError(f"QueueRemove {from_queue}: {exc.message}") from exc
+        del intended[from_queue]
+    await _store(staffing, member, intended)
+    try:
+        if adding:
+            try:
+                await pbx.queue_add(to_queue, member.interface, member.member_name, penalty)
+            except AmiError as exc:
+                raise StaffingError(f"QueueAdd {to_queue}: {exc.message}") from exc
+            member.queues[to_queue] = penalty
+        if from_queue is not None and from_queue != to_queue:
+            # Forgotten first: staffing's resync must not put them back.
+            del member.queues[from_queue]
+            try:
+                await pbx.queue_remove(from_queue, member.interface)
+            except AmiError as exc:
+                raise StaffingError(f"QueueRemove {from_queue}: {exc.message}") from exc
+    except StaffingError:
+        await _store(staffing, member, dict(member.queues))
+        raise
     return dict(member.queues)
+
+
+async def _store(staffing: Staffing, member: AgentOnQueues, queues: dict[str, int]) -> None:
+    await staffing.store_queues(replace(member, queues=queues))
 
 
 async def set_penalty(staffing: Staffing, agent_id: int, queue: str, penalty: int
@@ -54,4 +71,5 @@ async def set_penalty(staffing: Staffing, agent_id: int, queue: str, penalty: in
     except AmiError as exc:
         raise StaffingError(f"QueuePenalty {queue}: {exc.message}") from exc
     member.queues[queue] = penalty
+    await staffing.store_queues(member)
     return dict(member.queues)

@@ -27,6 +27,10 @@ from sqlalchemy.orm import Session
 
 from agents import rota
 from agents.models import Agent
+from core.bus import SubscriptionClosed
+from core.events import LiveEvent
+from core.logmask import mask_number
+from core.tasks import cancel_and_wait
 from floor import alerts, figures, thresholds
 from floor.events import (
     FloorAgent,
@@ -37,10 +41,6 @@ from floor.events import (
     FloorTrends,
 )
 from floor.thresholds import Thresholds
-from core.bus import SubscriptionClosed
-from core.events import LiveEvent
-from core.logmask import mask_number
-from core.tasks import cancel_and_wait
 from pbx import model_events as me
 
 if TYPE_CHECKING:

@@ -265,21 +265,25 @@ def cmd_conf_check(args: argparse.Namespace) -> int:
 
     from core.db import Database
     from pbx.asterisk_conf import check
+    from routing.dial_patterns import DEFAULT_CALLBACK_PATTERNS
     from routing.menu import DEFAULT_ROUTES, RoutingTable
+    from routing.rules import load_rules
 
     settings = _settings(args)
     queues: list[str] = sorted({r.queue for r in DEFAULT_ROUTES})
+    dial_out = list(DEFAULT_CALLBACK_PATTERNS)
     if not args.no_database:
         db = Database(settings.database_url)
         try:
-            queues = db.call(lambda s: RoutingTable.load(s).queues())
+            queues, dial_out = db.call(lambda s: (RoutingTable.load(s).queues(),
+                                                  load_rules(s).callback_patterns))
         except Exception as exc:
             return _fail(f"cannot read the routing table ({exc.__class__.__name__}); "
                          "run `hotline migrate`, or pass --no-database")
         finally:
             db.close()
     problems = check(Path(args.dir), settings if args.against_settings else None, queues,
-                     settings.prompts_dir)
+                     settings.prompts_dir, dial_out)
     for p in problems:
         print(f"{p.file}:{p.line}: {p.severity}: {p.message}")
     errors = sum(1 for p in problems if p.severity == "error")
@@ -381,14 +385,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_conf_render)
     c = conf_sub.add_parser("check", help="lint a directory of .conf files",
                             description="Lint Asterisk .conf files: syntax, contexts, queues, "
-                            "sounds, AGI addresses, AMI privileges, options valid for Asterisk 22;"
+                            "sounds, AGI addresses, AMI privileges, options valid for Asterisk 22,"
+                            " a [callback-out] extension that dials every number the routing "
+                            "rules let callbacks dial;"
                             " with HOTLINE_PROMPTS_DIR, the city's recording of every prompt the "
                             "IVR plays. Exit status 1 if any error.")
     c.add_argument("dir", nargs="?", default="asterisk-conf")
     c.add_argument("--against-settings", action="store_true",
                    help="also check that AGI addresses point at HOTLINE_AGI_LISTEN")
     c.add_argument("--no-database", action="store_true",
-                   help="check against the default queues instead of the routing table")
+                   help="check against the default queues and callback numbers instead of "
+                        "the routing table and rules")
     c.set_defaults(func=cmd_conf_check)
 
     from agents.cli import register as register_agent_commands

@@ -21,6 +21,7 @@ from core.settings import Settings
 # import-linter contract in pyproject.toml); their types are for the checker.
 if TYPE_CHECKING:
     from core.bus import EventBus
+    from core.config_sync import ConfigSync
     from core.outbox import OutboxWorker
     from pbx.ami import AmiLink
     from pbx.model import PbxModel
@@ -43,6 +44,8 @@ class Deps:
     transcription: TranscriptionService | None = None
     dialer: CallbackDialer | None = None
     outbox: OutboxWorker | None = None
+    # Reloads settings another backend changed (core.config_sync).
+    config: ConfigSync | None = None
     # This run of this backend, as it signs the work it claims (core.leases).
     owner: str = field(default_factory=instance_owner)
     # Password hashing's own threads: never the database's (see core.passwords).

@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from core import migrate
 from core.migrate import current_revision
 
-__all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "scripts",
+           "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -30,3 +32,10 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
 def head_revision() -> str | None:
     return migrate.head_revision(MIGRATIONS)
+
+
+def scripts() -> ScriptDirectory:
+    """This release's migrations (hotline.schema_compat reads their declarations)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg)

@@ -11,6 +11,7 @@ more power than the backend needs or reachable from anywhere.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -21,7 +22,16 @@ from urllib.parse import urlsplit
 from pbx import asterisk_conf as ast
 from pbx.asterisk_conf import Problem
 from pbx.conf_prompts import check_city_prompts, wav_samples
-from pbx.conf_reader import ConfFile, Dialplan, Step, is_dynamic, read_conf, split_top
+from pbx.conf_reader import (
+    ConfFile,
+    Dialplan,
+    ExtenShape,
+    Step,
+    exten_shape,
+    is_dynamic,
+    read_conf,
+    split_top,
+)
 from pbx.transfer_plan import CONTEXTS as TRANSFER_CONTEXTS
 from pbx.transfer_plan import missing as missing_transfer_contexts
 from pbx.transfer_plan import transfer_problems
@@ -86,8 +96,8 @@ class _Conf:
 
 
 def check(conf_dir: Path, settings: Settings | None = None,
-          queue_names: Iterable[str] | None = None, prompts_dir: Path | None = None
-          ) -> list[Problem]:
+          queue_names: Iterable[str] | None = None, prompts_dir: Path | None = None,
+          callback_patterns: Iterable[str] | None = None) -> list[Problem]:
     """Lint the Asterisk configuration in ``conf_dir`` (sounds in ``conf_dir/sounds``).
 
     ``settings`` adds the checks that need them (AGI addresses against
@@ -95,7 +105,9 @@ def check(conf_dir: Path, settings: Settings | None = None,
     queues the routing table sends callers to (for example
     ``RoutingTable.load(session).queues()``), each of which must exist;
     ``prompts_dir`` (else ``settings.prompts_dir``), the city's recorded
-    prompts, must hold every prompt the IVR plays.
+    prompts, must hold every prompt the IVR plays; ``callback_patterns``,
+    the routing rules' dial patterns for callbacks (``callback_numbers``),
+    must each be dialled by ``[callback-out]`` for every number they allow.
     Returns the problems sorted by file and line; errors make Asterisk or
     the backend misbehave, warnings are worth a look.
     """
@@ -122,6 +134,8 @@ def check(conf_dir: Path, settings: Settings | None = None,
     c = _Conf(conf_dir, files)
     _check_dialplan(report, c, settings)
     _check_transfers(report, c)
+    if callback_patterns is not None:
+        _check_callback_out(report, c, list(callback_patterns))
     _check_queues(report, c, queue_names)
     _check_manager(report, c, settings)
     _check_pjsip(report, c)
@@ -177,6 +191,71 @@ def _check_transfers(report: _Report, c: _Conf) -> None:
         report.error("extensions.conf", line, message)
     for message in missing_transfer_contexts(c.plan.contexts):
         report.warning("extensions.conf", None, message)
+
+
+def _check_callback_out(report: _Report, c: _Conf, patterns: list[str]) -> None:
+    """Every number a callback may dial (the routing rules' patterns) reaches an
+    extension of [callback-out] that Dials, and none that does not."""
+    file, ctx = "extensions.conf", c.plan.contexts.get(dial_patterns.CONTEXT)
+    if ctx is None:
+        report.error(file, None, f"no [{dial_patterns.CONTEXT}] context: callbacks and "
+                                 "回访 would dial nothing")
+        return
+    extens = []  # (name, shape, dials, its line)
+    for name, steps in ctx.extensions.items():
+        shape = exten_shape(name)
+        if shape is not None:
+            extens.append((name, shape, any(s.app.lower() == "dial" for s in steps),
+                           steps[0].line))
+    for pattern in patterns:
+        if dial_patterns.problem(pattern) is not None:
+            continue  # the routing rules refuse it; nothing can be checked
+        spots = [frozenset(p) for p in dial_patterns.positions(pattern)]
+        for name, shape, dials, line in extens:
+            example = _example(spots, shape)
+            if not dials and example is not None:
+                report.error(file, line, f"[{ctx.name}] {name} answers {example}, which the "
+                                         f"callback pattern {pattern} allows, without Dial()")
+        dialling = [shape for _, shape, dials, _ in extens if dials and not shape.by_caller]
+        missing = _uncovered(spots, dialling)
+        if missing is not None:
+            report.error(file, ctx.line, f"[{ctx.name}] has no extension that dials "
+                                         f"{missing}, which the routing rules' callback "
+                                         f"pattern {pattern} allows")
+
+
+def _fits(spots: list[frozenset[str]], shape: ExtenShape) -> bool:
+    """Whether numbers of ``len(spots)`` digits have the length ``shape`` takes."""
+    n = len(shape.positions)
+    return len(spots) == n if shape.rest == "" else len(spots) >= n + (shape.rest == ".")
+
+
+def _example(spots: list[frozenset[str]], shape: ExtenShape) -> str | None:
+    """A number of ``spots`` that ``shape`` matches, or None when none is."""
+    if not _fits(spots, shape):
+        return None
+    both = [spot & shape.positions[i] if i < len(shape.positions) else spot
+            for i, spot in enumerate(spots)]
+    return "".join(min(b) for b in both) if all(both) else None
+
+
+def _uncovered(spots: list[frozenset[str]], shapes: list[ExtenShape]) -> str | None:
+    """A number of ``spots`` that none of ``shapes`` matches, or None when they cover all."""
+    fitting = tuple(s for s in shapes if _fits(spots, s))
+
+    @functools.cache
+    def gap(i: int, live: tuple[ExtenShape, ...]) -> str | None:
+        if i == len(spots):
+            return None if live else ""
+        for digit in sorted(spots[i]):
+            still = tuple(s for s in live if i >= len(s.positions) or digit in s.positions[i])
+            if not still:
+                return digit + "".join(min(spot) for spot in spots[i + 1:])
+            rest = gap(i + 1, still)
+            if rest is not None:
+                return digit + rest
+        return None
+    return gap(0, fitting)
 
 
 def _check_step(report: _Report, c: _Conf, step: Step, settings: Settings | None) -> int:

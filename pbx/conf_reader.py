@@ -254,35 +254,80 @@ class Context:
         return [e for e in self.extensions if exten_matches(e, exten)]
 
 
-def exten_matches(pattern: str, exten: str) -> bool:
-    """Whether dialplan extension ``pattern`` matches the literal ``exten``."""
-    pattern = pattern.split("/")[0]  # caller-id match suffix
-    if not pattern.startswith("_"):
-        return pattern == exten
-    regex: list[str] = []
-    i, body = 0, pattern[1:]
+_DIGITS = {"X": "0123456789", "Z": "123456789", "N": "23456789"}
+
+
+@dataclass(frozen=True)
+class ExtenShape:
+    """What dialled text an extension name matches, as Asterisk 22's
+    ``_extension_match_core`` (main/pbx.c) decides it for a full match:
+    one set of characters per position, then ``rest``: ``""`` (nothing
+    more), ``"."`` (one or more of anything) or ``"!"`` (zero or more);
+    ``by_caller``: a ``/callerid`` part limits it to some callers."""
+
+    positions: tuple[frozenset[str], ...]
+    rest: str = ""
+    by_caller: bool = False
+
+    def matches(self, text: str) -> bool:
+        text = text.replace("-", "")  # eye-candy fluff, ignored in the dialled text too
+        n = len(self.positions)
+        if len(text) < n or (self.rest == "" and len(text) > n) or (
+                self.rest == "." and len(text) == n):
+            return False
+        return all(ch in allowed for ch, allowed in zip(text, self.positions, strict=False))
+
+
+def exten_shape(name: str) -> ExtenShape | None:
+    """``name``'s :class:`ExtenShape`; None when it matches nothing (a ``[``
+    without ``]``, or an empty ``[]`` where the dialled text would end)."""
+    name, slash, _cid = name.partition("/")
+    if not name.startswith("_"):
+        return ExtenShape(tuple(frozenset(c) for c in name if c != "-"), "", bool(slash))
+    positions: list[frozenset[str]] = []
+    rest, dangling, i, body = "", False, 0, name[1:]
     while i < len(body):
-        ch = body[i].upper()
-        if ch == "X":
-            regex.append("[0-9]")
-        elif ch == "Z":
-            regex.append("[1-9]")
-        elif ch == "N":
-            regex.append("[2-9]")
-        elif ch == ".":
-            regex.append(".+")
-        elif ch == "!":
-            regex.append(".*")
-        elif ch == "[":
+        c = body[i]
+        i += 1
+        if c == "-":
+            continue
+        if c.upper() in _DIGITS:
+            positions.append(frozenset(_DIGITS[c.upper()]))
+        elif c in ".!":
+            rest = c
+            break
+        elif c == "[":
             end = body.find("]", i)
             if end < 0:
-                return False
-            regex.append("[" + re.escape(body[i + 1:end]).replace("\\-", "-") + "]")
-            i = end
+                return None  # Asterisk: "Wrong usage of [] in the extension", no match
+            if end == i:  # "[]" is skipped, but the text may not end on it
+                i, dangling = end + 1, True
+                continue
+            chars: set[str] = set()
+            j = i
+            while j < end:
+                if j + 2 < end and body[j + 1] == "-":  # a range; "z-a" is empty
+                    chars.update(chr(o) for o in range(ord(body[j]), ord(body[j + 2]) + 1))
+                    j += 3
+                else:
+                    chars.add(body[j])
+                    j += 1
+            i = end + 1
+            positions.append(frozenset(chars))
         else:
-            regex.append(re.escape(body[i]))
-        i += 1
-    return re.fullmatch("".join(regex), exten) is not None
+            positions.append(frozenset(c))
+        dangling = False
+    if dangling:
+        if rest == "":
+            return None
+        rest = "." if rest == "!" else rest
+    return ExtenShape(tuple(positions), rest, bool(slash))
+
+
+def exten_matches(pattern: str, exten: str) -> bool:
+    """Whether dialplan extension ``pattern`` matches the literal ``exten``."""
+    shape = exten_shape(pattern)
+    return shape is not None and shape.matches(exten)
 
 
 _PRIORITY = re.compile(r"^(?P<prio>[^(]*)(?:\((?P<label>[^)]*)\))?$")

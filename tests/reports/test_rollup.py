@@ -15,6 +15,7 @@ from reports.models import ReportDirty
 from reports.query import ReportError, ReportRequest, report
 from reports.rollup import RollupConfig, refresh
 from tests.domain.conftest import SHANGHAI, local
+from tests.helpers import record_abandon, record_answer
 from worksheets import lifecycle, review, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.no_order import close_without_order
@@ -47,10 +48,10 @@ def _traffic(s, seed: int) -> list[int]:
         records.mark_queued(s, uid, queue=f"hotline-{category}", now=at)
         hold = rng.randint(0, 40)
         if i % 7 == 0:
-            service.mark_abandoned(s, uid, hold_seconds=hold, now=at)
+            record_abandon(s, uid, hold_seconds=hold, now=at)
             continue
-        order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
-                                      hold_seconds=hold, now=at)
+        order = record_answer(s, uid, member_name="agent-1001", agent_id=None,
+                              hold_seconds=hold, now=at)
         records.mark_ended(s, uid, now=at + timedelta(minutes=3), talk_seconds=60 + i)
         if i % 11 == 0:
             continue  # a draft never submitted

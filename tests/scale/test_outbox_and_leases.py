@@ -23,8 +23,8 @@ from hotline.migrate import upgrade
 from speech import job_store, recording_outbox
 from speech.recording_outbox import CALL_RECORDING
 from speech.tables import QUEUED, RUNNING, TranscriptionJob
-from tests.helpers import prepare_database, settings_for_test
-from worksheets import callbacks, service
+from tests.helpers import prepare_database, record_answer, settings_for_test
+from worksheets import callbacks
 from worksheets.models import CallbackAttempt
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -55,8 +55,8 @@ def test_given_an_answered_call_when_it_ends_twice_then_one_outbox_item_in_its_t
     def answered_then_ended(s: Any, uniqueid: str) -> None:
         records.start_call(s, uniqueid=uniqueid, now=NOW, caller_number="13800138000")
         records.mark_queued(s, uniqueid, queue="hotline-help", now=NOW)
-        service.mark_answered(s, uniqueid, member_name="agent-1001", agent_id=None,
-                              hold_seconds=3, now=NOW)
+        record_answer(s, uniqueid, member_name="agent-1001", agent_id=None,
+                      hold_seconds=3, now=NOW)
         ended(s, uniqueid, NOW + timedelta(minutes=2))
 
     db.call(answered_then_ended, "1764468000.1")
@@ -259,11 +259,14 @@ async def test_given_two_backends_on_postgresql_then_one_is_elected_and_the_othe
 def test_given_a_prefix_and_a_time_zone_then_orders_are_numbered_by_them(db: Database) -> None:
     from zoneinfo import ZoneInfo
 
+    from calls.followups import CallFollowUps
+    from worksheets.service import follow_calls
+
     def answered(s: Any) -> str:
         records.start_call(s, uniqueid="1764468000.71", now=NOW)
-        order = service.mark_answered(s, "1764468000.71", member_name="agent-1001", agent_id=None,
-                                      hold_seconds=1, now=NOW, tz=ZoneInfo("America/New_York"),
-                                      prefix="XA")
+        numbered = follow_calls(CallFollowUps(), tz=ZoneInfo("America/New_York"), prefix="XA")
+        order = record_answer(s, "1764468000.71", member_name="agent-1001", agent_id=None,
+                              hold_seconds=1, now=NOW, follow_ups=numbered)
         return order.number
 
     # 02:00 UTC on 1 December is still 30 November in New York.
