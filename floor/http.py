@@ -20,9 +20,10 @@ from calls.models import Call
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, path_id, read_json, row_id
 from core.accounts import User
+from core.config_sync import announce
 from floor import actions, alerts, thresholds
-from floor.events import FloorAlertAcked, FloorThresholdsChanged
-from floor.service import FLOOR_KEY
+from floor.events import FloorAlertAcked
+from floor.service import FLOOR_KEY, THRESHOLDS_PART
 from pbx.commands import AmiError
 from routing.lists import audit
 from speech.call_recordings import find_call_recording
@@ -86,7 +87,7 @@ def _thresholds_answer(row: Any, defaults: thresholds.Thresholds) -> dict[str, A
 
 async def put_thresholds(request: web.Request) -> web.Response:
     """Change some or all thresholds: stored (the newest in force everywhere),
-    audited, applied here and, through the relayed event, on every instance."""
+    audited, applied here and, through core.config_sync, on every instance."""
     floor = request.app.get(FLOOR_KEY)
     if floor is None:
         return json_error(503, "floor_down", "the live floor is not running")
@@ -105,9 +106,8 @@ async def put_thresholds(request: web.Request) -> web.Response:
     except AdminError as exc:
         return refused(exc)
     if changed:
-        floor.set_thresholds(answer["version"], answer["thresholds"])  # here: at once
-        deps.bus.publish(FloorThresholdsChanged(version=answer["version"],
-                                                thresholds=answer["thresholds"]))
+        floor.apply_thresholds(answer["version"], answer["thresholds"])  # here: at once
+        announce(deps, THRESHOLDS_PART)  # and on every other instance
     return web.json_response(answer)
 
 

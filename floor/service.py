@@ -45,13 +45,15 @@ from pbx import model_events as me
 
 if TYPE_CHECKING:
     from agents.staffing import Staffing
+    from core.config_sync import ConfigSync
     from hotline.deps import Deps
     from pbx.model import PbxModel
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0  # after a failed flush (the database away)
-PARTS = ("queues", "agents", "orders", "trends", "alerts", "roster", "thresholds")
+PARTS = ("queues", "agents", "orders", "trends", "alerts", "roster")
+THRESHOLDS_PART = "floor_thresholds"  # core.config_sync's part
 # Bus events (by the first part of their type) and the parts they change.
 _TOUCHES = {
     "call": ("queues", "agents", "trends"), "callback": ("queues", "agents"),
@@ -142,6 +144,25 @@ class FloorService:
         self.thresholds_version = version
         self.mark("queues", "orders")  # waits, service levels and drafts looked at again
 
+    def apply_thresholds(self, version: int, values: dict[str, Any]) -> None:
+        """Apply a stored set and tell this instance's consoles (each instance
+        tells its own: the change reaches the others through config_sync)."""
+        if not self._newer(version):
+            return
+        self.set_thresholds(version, values)
+        self.deps.bus.publish(FloorThresholdsChanged(version=version, thresholds=values),
+                              relay=False)
+
+    def share(self, sync: ConfigSync) -> None:
+        """The thresholds as stored: loaded at start, and again whenever any
+        instance stores a new set (announced, or found by the periodic check)."""
+        async def reload(_key: str) -> None:
+            row = await self.deps.db.run(thresholds.newest)
+            if row is not None:
+                self.apply_thresholds(row.id, thresholds.applied(row, self.defaults).to_dict())
+
+        sync.part(THRESHOLDS_PART, thresholds.stamp, reload)
+
     def acknowledged(self, source: str, alert_id: int) -> None:
         """Gone from the open list at once (the flush reloads it too)."""
         self.alerts = [a for a in self.alerts if (a["source"], a["id"]) != (source, alert_id)]
@@ -167,8 +188,6 @@ class FloorService:
             try:
                 while True:
                     delivery = await sub.get()
-                    if isinstance(delivery.event, FloorThresholdsChanged):
-                        self.set_thresholds(delivery.event.version, delivery.event.thresholds)
                     head = delivery.event.type.split(".", 1)[0]
                     self.mark(*_TOUCHES.get(head, ()))
             except SubscriptionClosed:
@@ -231,13 +250,7 @@ class FloorService:
 
         def work(s: Session) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            if "thresholds" in dirty:  # at start and each tick: a change missed live
-                row = thresholds.newest(s)
-                if row is not None:
-                    out["thresholds"] = (row.id, thresholds.applied(row, self.defaults))
             t = self.thresholds
-            if "thresholds" in out and self._newer(out["thresholds"][0]):
-                t = out["thresholds"][1]
             if "queues" in dirty:
                 out["queues"] = figures.queue_figures(s, day, t.sl_seconds)
                 out["callbacks"] = figures.callbacks_pending(s)
@@ -255,12 +268,6 @@ class FloorService:
 
         got = await self.deps.db.run(work)
         bus = self.deps.bus
-        if "thresholds" in got and self._newer(got["thresholds"][0]):
-            # A change this instance did not hear of (relay down, or it just
-            # started): its own consoles learn it from it.
-            version, values = got["thresholds"][0], got["thresholds"][1].to_dict()
-            self.set_thresholds(version, values)
-            bus.publish(FloorThresholdsChanged(version=version, thresholds=values), relay=False)
         if "queues" in got:
             for name, entry in self._queue_entries(got, waiting, now).items():
                 if self.queues.get(name) != entry:

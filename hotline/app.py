@@ -268,6 +268,8 @@ class Backend:
 
         self.config.part(ROUTING_PART, routing_stamp, reload_routing)
         staffing.share(self.config)
+        if self.floor is not None:
+            self.floor.share(self.config)
         await self.config.start()
 
     def _register_duties(self) -> None:
