@@ -16,7 +16,8 @@ from before migration 0023 (which added the column) writes NULL there, and
 one with an older counting its older number; besides the marked days, a
 refresh recounts every day (newest first, ``max_days`` a round, calls and
 orders apart) that has a row of a NULL or older formula, found through
-the index on ``formula, day`` (no row, in the steady state).  So while an
+the index on ``formula, day`` (:func:`stale_days`: no row to read in the
+steady state).  So while an
 old instance still runs during an upgrade, the marks it claims and the
 days it recounts its own way are counted again by this release, and once
 the last old instance stops the figures are this release's with no
@@ -63,9 +64,9 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.orm import Session
@@ -253,10 +254,17 @@ def _pending(session: Session, tz: tzinfo) -> dict[tuple[str, date], set[str]]:
         for day in days_of_hours([hour], tz):
             wanted.setdefault((kind, day), set()).add(hour)
     for kind, table in (("c", CallsDaily), ("o", OrdersDaily)):
-        for day in session.scalars(select(table.day).where(or_(
-                table.formula.is_(None), table.formula < FORMULA)).distinct()):
+        for day in session.scalars(stale_days(table)):
             wanted.setdefault((kind, day), set())
     return wanted
+
+
+def stale_days(table: Any) -> Any:
+    """The days of ``table`` with a row of a NULL or older formula: two
+    searches of its ``formula, day`` index (with an OR, SQLite would scan
+    the table), nothing read in the steady state."""
+    return union(select(table.day).where(table.formula.is_(None)),
+                 select(table.day).where(table.formula < FORMULA))
 
 
 def refresh(session: Session, config: RollupConfig, now: datetime,
