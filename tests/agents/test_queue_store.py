@@ -81,16 +81,21 @@ async def logged_in_agent(db: Database, url: str, tmp_path: Path, *, stored: boo
     return member
 
 
+async def two_backends(db: Database, url: str, tmp_path: Path
+                       ) -> tuple[int, Staffing, Staffing]:
+    """An agent logged in, and two backends with a copy each of their queues."""
+    member = await logged_in_agent(db, url, tmp_path)
+    return (member.agent_id, backend(db, url, tmp_path, member),
+            backend(db, url, tmp_path, member))
+
+
 async def stored(db: Database, agent_id: int) -> dict[str, int]:
     return (await db.run(lambda s: stored_queues(s, [agent_id]))).get(agent_id, {})
 
 
 async def test_a_move_on_one_backend_and_a_penalty_on_another_both_stay_stored(
         db: Database, seeded_url: str, tmp_path: Path) -> None:
-    member = await logged_in_agent(db, seeded_url, tmp_path)
-    agent_id = member.agent_id
-    a = backend(db, seeded_url, tmp_path, member)
-    b = backend(db, seeded_url, tmp_path, member)
+    agent_id, a, b = await two_backends(db, seeded_url, tmp_path)
 
     # a moves the agent from help to consult; b has not heard of it when its
     # supervisor changes the complaint penalty.
@@ -101,8 +106,8 @@ async def test_a_move_on_one_backend_and_a_penalty_on_another_both_stay_stored(
     assert await stored(db, agent_id) == {
         "hotline-consult": 0, "hotline-complaint": 5, "hotline-general": 1}
 
-    # The other way round: b (still stale) changes a penalty, then a, not yet
-    # told of it, moves the agent off general.
+    # The other way round: b changes a penalty, then a, not yet told of it,
+    # moves the agent off general.
     await b.refresh_queues(agent_id)  # b hears of the move
     await actions.set_penalty(b, agent_id, "hotline-consult", 3)
     await actions.move(a, agent_id, "hotline-help", "hotline-general", 2)
@@ -139,10 +144,7 @@ async def test_a_move_whose_source_queue_a_refresh_dropped_meanwhile_completes(
 
 async def test_a_move_the_pbx_refused_is_stored_back_for_its_queues_only(
         db: Database, seeded_url: str, tmp_path: Path) -> None:
-    member = await logged_in_agent(db, seeded_url, tmp_path)
-    agent_id = member.agent_id
-    a = backend(db, seeded_url, tmp_path, member)
-    b = backend(db, seeded_url, tmp_path, member)
+    agent_id, a, b = await two_backends(db, seeded_url, tmp_path)
     await actions.set_penalty(b, agent_id, "hotline-general", 6)  # a has not heard of it
 
     async def refused() -> None:
