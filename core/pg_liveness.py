@@ -43,6 +43,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg.conninfo
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,15 @@ SERVER_KEEPALIVE: dict[str, int] = {
 }
 
 
-def connect_options(**server_settings: int | str) -> dict[str, Any]:
+def connect_options(conninfo: str = "", **server_settings: int | str) -> dict[str, Any]:
     """psycopg connect arguments: client keepalives, and the session's own
-    server settings (``SERVER_KEEPALIVE`` plus ``server_settings``).  They
-    replace an ``options`` given in the database URL."""
+    server settings (``SERVER_KEEPALIVE`` plus ``server_settings``), after
+    any ``options`` the database URL (``conninfo``) gives, such as a
+    search_path, which are kept (a later ``-c`` of the same name wins)."""
     settings = {**SERVER_KEEPALIVE, **server_settings}
-    return {**KEEPALIVE, "options": " ".join(f"-c {k}={v}" for k, v in settings.items())}
+    ours = " ".join(f"-c {k}={v}" for k, v in settings.items())
+    given = psycopg.conninfo.conninfo_to_dict(conninfo).get("options") if conninfo else None
+    return {**KEEPALIVE, "options": f"{given} {ours}" if given else ours}
 
 
 def libpq_conninfo(engine: Any) -> str:
@@ -141,7 +145,7 @@ class SessionThread:
         if self._conn is None:
             # connect_timeout: a thread left waiting on a cut-off network ends.
             conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10,
-                                   **connect_options())
+                                   **connect_options(self.conninfo))
             try:
                 # SET rather than options: a server before 14 refuses an unknown
                 # setting in options by refusing the connection.

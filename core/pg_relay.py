@@ -148,7 +148,7 @@ class PgRelay:
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True,
-                                                     **connect_options())
+                                                     **connect_options(self.conninfo))
 
     # ---------------------------------------------------------- listening
     async def _listener(self) -> psycopg.AsyncConnection[Any]:

@@ -95,6 +95,7 @@ async def put_thresholds(request: web.Request) -> web.Response:
     now = deps.clock.now()
 
     def work(s: Session) -> tuple[dict[str, Any], bool]:
+        thresholds.lock(s)  # two supervisors' partial changes: one after the other
         row = thresholds.newest(s)
         old = thresholds.applied(row, floor.defaults)
         made = thresholds.store(s, thresholds.parse(data, old), old, user_id=p.user_id,

@@ -135,7 +135,7 @@ class FloorService:
         return self.thresholds_version is None or version > self.thresholds_version
 
     def set_thresholds(self, version: int, values: dict[str, Any]) -> None:
-        """Apply a stored change (this instance's, or another's relayed);
+        """Apply a stored set (this instance's, or another's via config_sync);
         an older version than the one in force is ignored."""
         if not self._newer(version):
             return

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from admin.fields import AdminError, Invalid, Problem, integer
@@ -60,6 +60,18 @@ EDITABLE = {
 def newest(s: Session) -> FloorThresholdSet | None:
     return s.scalars(select(FloorThresholdSet).order_by(FloorThresholdSet.id.desc())
                      .limit(1)).first()
+
+
+LOCK_KEY = 12_345_019  # pg_advisory_xact_lock: one change of the thresholds at a time
+
+
+def lock(s: Session) -> None:
+    """Serialise changes: a PUT names only some fields and stores a whole new
+    set built on the newest, so two at once (on any instances) must not both
+    build on the same one.  PostgreSQL: a transaction-scoped advisory lock;
+    SQLite: one backend, whose queries run one at a time already."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
 
 
 def stamp(s: Session) -> int | None:

@@ -118,20 +118,25 @@ class Backend:
         except InstanceRefused as exc:
             raise StartupError(str(exc)) from None
         db = Database(settings.database_url)
-        schema = schema_verdict(db.engine)  # an older or incompatible schema is refused
-        if schema.refused:
+        try:
+            schema = schema_verdict(db.engine)  # an older or incompatible schema is refused
+            if schema.refused:
+                raise StartupError(schema.message)
+            if schema.message:
+                log.warning("%s", schema.message)
+            self.schema_note = schema.message
+            routing = await db.run(RoutingTable.load)
+            deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
+                        calendar=SharedCalendar(), owner=self.owner)
+            today = clock.now().astimezone(settings.tz).date()
+            for warning in await db.run(
+                    lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
+                log.warning("calendar: %s", warning)
+        except BaseException:
+            # Not yet in self.deps: stop() would not close it.
             db.close()
             self._release_sqlite()
-            raise StartupError(schema.message)
-        if schema.message:
-            log.warning("%s", schema.message)
-        self.schema_note = schema.message
-        routing = await db.run(RoutingTable.load)
-        deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
-                    calendar=SharedCalendar(), owner=self.owner)
-        today = clock.now().astimezone(settings.tz).date()
-        for warning in await db.run(lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
-            log.warning("calendar: %s", warning)
+            raise
         self.deps = deps
         self._leases = LeaseKeeper(db, clock, self.owner)
         for model in (OutboxItem, TranscriptionJob, CallbackAttempt):

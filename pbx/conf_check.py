@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from pbx.conf_reader import (
     Dialplan,
     ExtenShape,
     Step,
+    exten_order,
     exten_shape,
     is_dynamic,
     read_conf,
@@ -193,35 +195,85 @@ def _check_transfers(report: _Report, c: _Conf) -> None:
         report.warning("extensions.conf", None, message)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """An extension that may answer a number dialled into [callback-out]."""
+
+    context: str
+    name: str
+    shape: ExtenShape
+    dials: bool
+    line: int
+    always: bool  # for every caller at every time (no /callerid, no timed include)
+
+
+def _answers(plan: Dialplan, name: str) -> list[_Answer]:
+    """The extensions that may answer in context ``name``, in the order Asterisk
+    22 tries them (pbx_find_extension, main/pbx.c): the context's own, best
+    match first (:func:`exten_order`), then each ``include =>`` in turn (a
+    context already searched is not searched again).  ``switch =>`` is not
+    followed."""
+    out: list[_Answer] = []
+    seen: set[str] = set()
+
+    def walk(context: str, always: bool) -> None:
+        ctx = plan.contexts.get(context)
+        if ctx is None or context in seen:
+            return
+        seen.add(context)
+        for exten in sorted(ctx.extensions, key=exten_order):
+            steps, shape = ctx.extensions[exten], exten_shape(exten)
+            if shape is not None and any(s.priority == "1" for s in steps):
+                out.append(_Answer(context, exten, shape,
+                                   any(s.app.lower() == "dial" for s in steps),
+                                   steps[0].line, always and not shape.by_caller))
+        for inc in ctx.includes:
+            target, timed, _ = inc.value.partition(",")
+            walk(target.strip(), always and not timed)
+    walk(name, True)
+    return out
+
+
 def _check_callback_out(report: _Report, c: _Conf, patterns: list[str]) -> None:
     """Every number a callback may dial (the routing rules' patterns) reaches an
-    extension of [callback-out] that Dials, and none that does not."""
+    extension of [callback-out] that Dials, as Asterisk 22 picks the extension:
+    the first that matches in :func:`_answers`' order.  An extension without
+    Dial() that would answer an allowed number is named with such a number; a
+    number nothing answers is named on the context."""
     file, ctx = "extensions.conf", c.plan.contexts.get(dial_patterns.CONTEXT)
     if ctx is None:
         report.error(file, None, f"no [{dial_patterns.CONTEXT}] context: callbacks and "
                                  "回访 would dial nothing")
         return
-    extens = []  # (name, shape, dials, its line)
-    for name, steps in ctx.extensions.items():
-        shape = exten_shape(name)
-        if shape is not None:
-            extens.append((name, shape, any(s.app.lower() == "dial" for s in steps),
-                           steps[0].line))
+    answers = _answers(c.plan, ctx.name)
     for pattern in patterns:
         if dial_patterns.problem(pattern) is not None:
             continue  # the routing rules refuse it; nothing can be checked
         spots = [frozenset(p) for p in dial_patterns.positions(pattern)]
-        for name, shape, dials, line in extens:
-            example = _example(spots, shape)
-            if not dials and example is not None:
-                report.error(file, line, f"[{ctx.name}] {name} answers {example}, which the "
-                                         f"callback pattern {pattern} allows, without Dial()")
-        dialling = [shape for _, shape, dials, _ in extens if dials and not shape.by_caller]
-        missing = _uncovered(spots, dialling)
+        fitting = tuple(a for a in answers if _fits(spots, a.shape))
+        for answer in fitting:
+            example = None if answer.dials else _number(
+                spots, fitting, functools.partial(_runs, answer))
+            if example is not None:
+                report.error(file, answer.line, f"[{answer.context}] {answer.name} answers "
+                                                f"{example}, which the callback pattern "
+                                                f"{pattern} allows, without Dial()")
+        missing = _number(spots, fitting, lambda live: not any(a.always for a in live))
         if missing is not None:
             report.error(file, ctx.line, f"[{ctx.name}] has no extension that dials "
                                          f"{missing}, which the routing rules' callback "
                                          f"pattern {pattern} allows")
+
+
+def _runs(answer: _Answer, live: tuple[_Answer, ...]) -> bool:
+    """Whether Asterisk may run ``answer`` for a number that ``live`` match (in
+    order): it tries them up to the first that answers every caller at every time."""
+    for other in live:
+        if other == answer:
+            return True
+        if other.always:
+            return False
+    return False
 
 
 def _fits(spots: list[frozenset[str]], shape: ExtenShape) -> bool:
@@ -230,32 +282,22 @@ def _fits(spots: list[frozenset[str]], shape: ExtenShape) -> bool:
     return len(spots) == n if shape.rest == "" else len(spots) >= n + (shape.rest == ".")
 
 
-def _example(spots: list[frozenset[str]], shape: ExtenShape) -> str | None:
-    """A number of ``spots`` that ``shape`` matches, or None when none is."""
-    if not _fits(spots, shape):
-        return None
-    both = [spot & shape.positions[i] if i < len(shape.positions) else spot
-            for i, spot in enumerate(spots)]
-    return "".join(min(b) for b in both) if all(both) else None
-
-
-def _uncovered(spots: list[frozenset[str]], shapes: list[ExtenShape]) -> str | None:
-    """A number of ``spots`` that none of ``shapes`` matches, or None when they cover all."""
-    fitting = tuple(s for s in shapes if _fits(spots, s))
+def _number(spots: list[frozenset[str]], answers: tuple[_Answer, ...],
+            wanted: Callable[[tuple[_Answer, ...]], bool]) -> str | None:
+    """The lowest number of ``spots`` whose matching ``answers`` (of the
+    number's length, in order) are ``wanted``, or None when no number's are."""
 
     @functools.cache
-    def gap(i: int, live: tuple[ExtenShape, ...]) -> str | None:
+    def find(i: int, live: tuple[_Answer, ...]) -> str | None:
         if i == len(spots):
-            return None if live else ""
+            return "" if wanted(live) else None
         for digit in sorted(spots[i]):
-            still = tuple(s for s in live if i >= len(s.positions) or digit in s.positions[i])
-            if not still:
-                return digit + "".join(min(spot) for spot in spots[i + 1:])
-            rest = gap(i + 1, still)
+            rest = find(i + 1, tuple(a for a in live if i >= len(a.shape.positions)
+                                     or digit in a.shape.positions[i]))
             if rest is not None:
                 return digit + rest
         return None
-    return gap(0, fitting)
+    return find(0, answers)
 
 
 def _check_step(report: _Report, c: _Conf, step: Step, settings: Settings | None) -> int:

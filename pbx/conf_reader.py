@@ -324,6 +324,76 @@ def exten_shape(name: str) -> ExtenShape | None:
     return ExtenShape(tuple(positions), rest, bool(slash))
 
 
+_WILD = {ord("."): 0x18000, ord("!"): 0x28000}  # "!" is less specific than "."
+_BYTE_CLASSES = {ord(k): v.encode() for k, v in _DIGITS.items()} | {
+    ord(k.lower()): v.encode() for k, v in _DIGITS.items()}
+
+
+def exten_order(name: str) -> tuple[object, ...]:
+    """A sort key that puts extension names in the order Asterisk 22 keeps a
+    context's extensions and tries them for a dialled number (``ext_cmp``,
+    main/pbx.c; the first that matches, and has the priority, answers):
+    literal numbers before patterns; patterns compared position by position,
+    the smaller character set first (a digit, then ``N`` (8), ``Z`` (9),
+    ``X`` (10), ``[...]`` by its size), equal sizes by their lowest character
+    and then by the set holding the lower characters, ``.`` after any set,
+    ``!`` after ``.``, and a pattern that ends after one that goes on; the
+    same name limited to some callers (``/callerid``) before the unlimited one."""
+    exten, slash, cid = name.partition("/")
+    if slash:
+        return (*_exten_order(exten), 0, _exten_order(cid))
+    return (*_exten_order(exten), 1, ())
+
+
+def _exten_order(name: str) -> tuple[object, ...]:
+    data = name.replace(" ", "").encode()  # Asterisk drops spaces when it stores names
+    if not data.startswith(b"_"):
+        return (0, data.replace(b"-", b""))
+    return (1, _pattern_order(data[1:]))
+
+
+def _pattern_order(body: bytes) -> tuple[tuple[int, int], ...]:
+    """``ext_cmp_pattern_pos`` for each position: (set size << 8 | its lowest
+    character, then minus the set as ``bitwise`` reads for ``memcmp``)."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while True:
+        while i < len(body) and body[i] == ord("-"):
+            i += 1
+        if i == len(body):
+            out.append((0x30000, 0))  # the end comes after everything
+            return tuple(out)
+        c = body[i]
+        i += 1
+        if c in _WILD:
+            out.append((_WILD[c], 0))
+            continue
+        if c != ord("["):
+            chars = _BYTE_CLASSES.get(c, bytes([c]))
+            low = min(chars)
+        else:
+            end = body.find(b"]", i)
+            if end < 0:
+                out.append((0x40000, 0))  # "Wrong usage of [] in the extension"
+                continue
+            found: set[int] = set()
+            low, j = 0xFF, i
+            while j < end:
+                first = last = body[j]
+                if j + 2 < end and body[j + 1] == ord("-"):  # a range
+                    last = body[j + 2]
+                    j += 2
+                j += 1
+                low = min(low, first)  # as in Asterisk, even when the range is empty
+                found.update(range(first, last + 1))
+            i = end + 1
+            if not found:
+                continue  # an empty set is skipped
+            chars = bytes(sorted(found))
+        bits = sum(1 << (255 - ch) for ch in chars)
+        out.append(((len(chars) << 8) | low, -bits))
+
+
 def exten_matches(pattern: str, exten: str) -> bool:
     """Whether dialplan extension ``pattern`` matches the literal ``exten``."""
     shape = exten_shape(pattern)

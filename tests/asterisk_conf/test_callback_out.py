@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pbx.asterisk_conf import Problem, check
-from pbx.conf_reader import exten_matches, exten_shape
+from pbx.conf_reader import exten_matches, exten_order, exten_shape
 from routing.dial_patterns import DEFAULT_CALLBACK_PATTERNS
 from routing.menu import DEFAULT_ROUTES
 from tests.asterisk_conf.test_check import COMMITTED, edit, errors, line_of
@@ -114,3 +114,87 @@ def test_no_callback_out_context_is_an_error(conf: Path) -> None:
     ext.write_text(text.replace(CONTEXT_LINE, "[callback-elsewhere]"), encoding="utf-8")
     assert [p.message for p in callback_errors(conf)] == [
         "no [callback-out] context: callbacks and 回访 would dial nothing"]
+
+
+# Asterisk 22 runs the first extension that matches in the order ext_cmp
+# (main/pbx.c) keeps them; cases from its comments and its rules.
+@pytest.mark.parametrize("names", [
+    ["_1XXXXX", "_X11111"],  # left to right: "1" is more specific than "X"
+    ["fax", "_307754XXXX", "_NXXNXXXXXX", "_NXXXXXXXXX"],  # the comment's (c), (b), (a), (d)
+    ["13800138000", "_13X."],  # literal numbers before patterns
+    ["_13X.", "_1[3-9]XXXXXXXXX", "_1X."],  # a digit, then [3-9] (7), then X
+    ["_2X", "_NX", "_ZX", "_XX"],  # 1, 8, 9, 10 characters
+    ["_[02]X", "_[12]X", "_[13]X"],  # equal sizes: lowest first, then the lower set
+    ["_NXXXXXXXXX", "_NXXXXXX", "_NXX."],  # a pattern that goes on before one that ends
+    ["_X.", "_X!"],  # "." before "!"
+    ["_X/100", "_X"],  # the same name for some callers before the one for all
+])
+def test_extensions_are_tried_in_asterisk_22s_order(names) -> None:
+    assert sorted(reversed(names), key=exten_order) == names
+
+
+def test_names_asterisk_takes_for_one_extension_sort_alike() -> None:
+    assert exten_order("_X.") == exten_order("_x.") == exten_order("_[0-9].")
+    assert exten_order("_1-3X") == exten_order("_13X") == exten_order("_1[]3X")
+
+
+def hangup(pattern: str) -> str:
+    return f"exten => {pattern},1,Hangup()\n"
+
+
+def test_a_catch_all_that_asterisk_tries_last_hangs_up_on_nothing_allowed(conf: Path) -> None:
+    edit(conf / "extensions.conf", CONTEXT_LINE + "\n", CONTEXT_LINE + "\n" + hangup("_X."))
+    assert callback_errors(conf) == []
+
+
+def test_a_hang_up_more_specific_than_the_dialling_extension_is_an_error(conf: Path) -> None:
+    ext = conf / "extensions.conf"
+    edit(ext, CONTEXT_LINE + "\n", CONTEXT_LINE + "\n" + hangup("_13X."))
+    assert [(p.line, p.message) for p in callback_errors(conf)] == [
+        (line_of(ext, "exten => _13X."), "[callback-out] _13X. answers 13000000000, which "
+         "the callback pattern _1[3-9]XXXXXXXXX allows, without Dial()")]
+
+
+def test_a_literal_number_comes_before_every_pattern(conf: Path) -> None:
+    edit(conf / "extensions.conf", CONTEXT_LINE + "\n",
+         CONTEXT_LINE + "\n" + hangup("13800138000"))
+    [problem] = callback_errors(conf)
+    assert problem.message.startswith("[callback-out] 13800138000 answers 13800138000,")
+
+
+def test_an_extension_without_priority_1_answers_nothing(conf: Path) -> None:
+    edit(conf / "extensions.conf", CONTEXT_LINE + "\n",
+         CONTEXT_LINE + "\nexten => _13X.,hint,PJSIP/agent\n")
+    assert callback_errors(conf) == []
+
+
+def test_an_extension_for_some_callers_neither_dials_for_all_nor_hides_a_hang_up(
+        conf: Path) -> None:
+    ext = conf / "extensions.conf"
+    edit(ext, block("_NXXXXXX"), block("_NXXXXXX/100"))
+    [problem] = callback_errors(conf)
+    assert "has no extension that dials 2000000," in problem.message
+    edit(ext, block("_NXXXXXX/100"), block("_NXXXXXX") + hangup("_NXXXXXX/200"))
+    [problem] = callback_errors(conf)
+    assert problem.message.startswith("[callback-out] _NXXXXXX/200 answers 2000000,")
+
+
+MOBILES = "[callback-mobiles]\n" + block("_1[3-9]XXXXXXXXX")
+
+
+def test_included_contexts_answer_after_the_context_own_extensions(conf: Path) -> None:
+    ext = conf / "extensions.conf"
+    edit(ext, block("_1[3-9]XXXXXXXXX"), "include => callback-mobiles\n")
+    ext.write_text(ext.read_text(encoding="utf-8") + "\n" + MOBILES, encoding="utf-8")
+    assert callback_errors(conf) == []
+    edit(ext, "include => callback-mobiles\n", "include => callback-mobiles\n" + hangup("_X."))
+    [problem] = callback_errors(conf)  # ahead of anything included, however specific
+    assert problem.message.startswith("[callback-out] _X. answers 13000000000,")
+
+
+def test_an_include_for_some_times_does_not_dial_for_all(conf: Path) -> None:
+    ext = conf / "extensions.conf"
+    edit(ext, block("_1[3-9]XXXXXXXXX"), "include => callback-mobiles,09:00-18:00,*,*,*\n")
+    ext.write_text(ext.read_text(encoding="utf-8") + "\n" + MOBILES, encoding="utf-8")
+    [problem] = callback_errors(conf)
+    assert "has no extension that dials 13000000000," in problem.message
