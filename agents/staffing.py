@@ -35,7 +35,14 @@ from sqlalchemy.orm import Session
 from agents import rota
 from agents.desk import AgentDesk
 from agents.models import Agent, PauseReason, QueueCheckIn, RotaSettings, Team
-from agents.queue_store import forget_queues, queues_stamp, save_queues, stored_queues
+from agents.queue_store import (
+    QueueChange,
+    change_queues,
+    forget_queues,
+    queues_stamp,
+    save_queues,
+    stored_queues,
+)
 from agents.roster import ShiftPolicy, SlotKey, check_in, check_out, load_roster, load_settings
 from agents.staffing_follow import FollowsPbx, all_shift_end
 from agents.state import SHIFT_END_REASON, AgentStates
@@ -152,10 +159,15 @@ class Staffing(FollowsPbx):
                   settings)
         sync.part("agent_queues", queues_stamp, queues)
 
-    async def store_queues(self, member: AgentOnQueues) -> None:
-        """Store the agent's queues and penalties; every backend follows."""
+    async def store_queues(self, member: AgentOnQueues, change: QueueChange | None = None
+                           ) -> None:
+        """Store the agent's queues and penalties: all of them (a login), or
+        only ``change`` (this backend's copy may miss another backend's change
+        to another queue); every backend follows."""
         agent_id, queues, now = member.agent_id, dict(member.queues), self.deps.clock.now()
-        await self.deps.db.run(lambda s: save_queues(s, agent_id, queues, now))
+        await self.deps.db.run(
+            lambda s: save_queues(s, agent_id, queues, now) if change is None
+            else change_queues(s, agent_id, change, now, known=queues))
         announce(self.deps, "agent_queues", agent_id)
 
     async def refresh_queues(self, agent_id: int | None = None) -> None:

@@ -37,7 +37,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from core.db import Database
 from core.pg_liveness import SessionThread, libpq_conninfo
@@ -52,6 +52,7 @@ HEARTBEAT_SECONDS = 2.0  # real time, on the session's thread
 SESSION_TIMEOUT = 10.0  # the server ends a session silent for this long
 
 Step = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Election:
@@ -112,11 +113,19 @@ class Election:
         if self.elected:
             if not await self._blocking(self._check):
                 await self._step_down("lost its database session")
-        elif await self._blocking(self._try_lock):
+            return
+        locked = await self._blocking(self._try_lock)
+        if locked is not None:
+            # Recorded here, from an answer that came in time: an attempt left
+            # hanging on an abandoned session thread may still end later, and
+            # must not touch the record of the session that holds the lock now.
+            self._locked_on = locked
             await self._take_office()
 
-    async def _blocking(self, fn: Callable[[Any], bool]) -> bool:
-        """Run ``fn`` on the election's own thread and session; a hang counts as a failure."""
+    async def _blocking(self, fn: Callable[[Any], T]) -> T | None:
+        """Run ``fn`` on the election's own thread and session; None when it
+        failed or hung (the thread is then abandoned: whatever it returns later
+        is never seen)."""
         if self._pool is None:
             self._pool = SessionThread(libpq_conninfo(self.db.engine), name="election",
                                        beat_seconds=self.heartbeat_seconds,
@@ -131,19 +140,21 @@ class Election:
             pool, self._pool = self._pool, None
             if pool is not None:
                 pool.close()
-            return False
+            return None
         except Exception:  # noqa: BLE001 - database unreachable: not elected this round
             # The session thread has discarded the connection; the next round opens one.
             log.debug("election round failed", exc_info=True)
-            return False
+            return None
 
-    def _try_lock(self, conn: Any) -> bool:
+    @staticmethod
+    def _try_lock(conn: Any) -> Any:
+        """The connection whose session took the lock, or None.  Only returns:
+        it runs on a thread that may be abandoned while it waits."""
         # Autocommit (the session thread's connections): the lock is the
         # session's, no transaction is needed, and none is left to end on a
         # connection that died during a stall.
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
-        self._locked_on = conn if row and row[0] else None
-        return self._locked_on is not None
+        return conn if row and row[0] else None
 
     def _check(self, conn: Any) -> bool:
         if conn is None or conn is not self._locked_on:
@@ -171,6 +182,7 @@ class Election:
                 except Exception:  # noqa: BLE001
                     log.exception("duty %s did not stop cleanly", name)
             self._changed.set()
+        self._locked_on = None
         pool, self._pool = self._pool, None
         if pool is not None:
             # Closing the session frees the advisory lock at once for the others

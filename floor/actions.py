@@ -4,9 +4,8 @@ and the named PBX commands."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from agents.staffing import AgentOnQueues, Staffing, StaffingError
+from agents.queue_store import QueueChange
+from agents.staffing import Staffing, StaffingError
 from pbx.commands import AmiError
 
 MAX_PENALTY = 99
@@ -31,12 +30,13 @@ async def move(staffing: Staffing, agent_id: int, to_queue: str, from_queue: str
     if penalty is None:
         penalty = member.queues.get(from_queue, 0) if from_queue else 0
     adding = to_queue not in member.queues
+    leaving = from_queue if from_queue != to_queue else None
     # Stored first (every backend follows, and the one putting agents back
-    # after an Asterisk restart reads it); what failed is stored back after.
-    intended = {**member.queues, **({to_queue: penalty} if adding else {})}
-    if from_queue is not None and from_queue != to_queue:
-        del intended[from_queue]
-    await _store(staffing, member, intended)
+    # after an Asterisk restart reads it), only what changes; what failed is
+    # stored back after.
+    change = QueueChange(add={to_queue: penalty} if adding else {},
+                         remove=frozenset([leaving] if leaving is not None else []))
+    await staffing.store_queues(member, change)
     try:
         if adding:
             try:
@@ -44,21 +44,21 @@ async def move(staffing: Staffing, agent_id: int, to_queue: str, from_queue: str
             except AmiError as exc:
                 raise StaffingError(f"QueueAdd {to_queue}: {exc.message}") from exc
             member.queues[to_queue] = penalty
-        if from_queue is not None and from_queue != to_queue:
-            # Forgotten first: staffing's resync must not put them back.
-            del member.queues[from_queue]
+        if leaving is not None:
+            # Forgotten first: staffing's resync must not put them back.  (Gone
+            # already when another backend's stored queues were read meanwhile.)
+            member.queues.pop(leaving, None)
             try:
-                await pbx.queue_remove(from_queue, member.interface)
+                await pbx.queue_remove(leaving, member.interface)
             except AmiError as exc:
-                raise StaffingError(f"QueueRemove {from_queue}: {exc.message}") from exc
+                raise StaffingError(f"QueueRemove {leaving}: {exc.message}") from exc
     except StaffingError:
-        await _store(staffing, member, dict(member.queues))
+        touched = {*change.add, *change.remove}
+        await staffing.store_queues(member, QueueChange(
+            add={q: p for q, p in member.queues.items() if q in touched},
+            remove=frozenset(touched - set(member.queues))))
         raise
     return dict(member.queues)
-
-
-async def _store(staffing: Staffing, member: AgentOnQueues, queues: dict[str, int]) -> None:
-    await staffing.store_queues(replace(member, queues=queues))
 
 
 async def set_penalty(staffing: Staffing, agent_id: int, queue: str, penalty: int
@@ -71,5 +71,5 @@ async def set_penalty(staffing: Staffing, agent_id: int, queue: str, penalty: in
     except AmiError as exc:
         raise StaffingError(f"QueuePenalty {queue}: {exc.message}") from exc
     member.queues[queue] = penalty
-    await staffing.store_queues(member)
+    await staffing.store_queues(member, QueueChange(penalties={queue: penalty}))
     return dict(member.queues)
