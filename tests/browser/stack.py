@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from agents import rota
 from agents.models import Agent, Team
@@ -123,10 +123,20 @@ class LiveStack:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)  # type: ignore[arg-type]
 
     def db(self, work: Callable[[Any], T]) -> T:
-        """Run ``work(session)`` in a transaction of the stack's database (from the test)."""
+        """Run ``work(session)`` in a transaction of the stack's database (from the test).
+
+        On SQLite the transaction takes the write lock first (BEGIN IMMEDIATE):
+        one that read and then writes after the backend committed meanwhile is
+        refused at once ("database is locked", WAL's stale snapshot), whatever
+        the busy timeout."""
+        def immediate(session: Any) -> T:
+            if session.get_bind().dialect.name == "sqlite":
+                session.execute(text("BEGIN IMMEDIATE"))
+            return work(session)
+
         db = Database(self.database_url)
         try:
-            return db.call(work)
+            return db.call(immediate)
         finally:
             db.close()
 
