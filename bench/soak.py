@@ -247,8 +247,12 @@ async def takeover(args: argparse.Namespace, url: str, var: Path) -> dict[str, A
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(after.done), 120)
             calls.append(after)
+            answered = [at for at, what in after.events if what.startswith("left queue")]
             runs.append({"rep": rep + 1, "killed": leader, "takeover_s": round(took, 2),
-                         "call_after": after.outcome, "load": loadavg})
+                         "call_after": after.outcome, "load": loadavg,
+                         # placed once elected: kill to its agent answering
+                         "call_after_answered_s": round(answered[0] - killed_at, 2)
+                         if answered and after.outcome == "connected" else None})
             if after.outcome != "connected":
                 print(f"the call after takeover {rep + 1} ({after.uniqueid}) was not "
                       f"answered within 120 s: {after.events}", flush=True)
@@ -486,6 +490,13 @@ async def scale(args: argparse.Namespace, url: str, var: Path) -> dict[str, Any]
                                var / "logs", name)
             await asyncio.to_thread(procs[name].wait_for, "12345 backend serving", 180)
         await asyncio.sleep(5)  # adoption of the agents settles
+        # Without calls: what the backends spend on their own (periodic jobs,
+        # the floor, the AMI link) per wall second, part of every step's CPU.
+        idle0 = {n: cpu_seconds(p.popen.pid) for n, p in procs.items()}
+        await asyncio.sleep(args.idle)
+        idle = {n: round((cpu_seconds(p.popen.pid) - idle0[n]) / args.idle, 3)
+                for n, p in procs.items()}
+        print(json.dumps({"idle_cpu_s_per_s": idle}), flush=True)
         for rate in args.rates:
             loadavg0 = os.getloadavg()[0]
             cpu0 = {n: cpu_seconds(p.popen.pid) for n, p in procs.items()}
@@ -534,6 +545,7 @@ async def scale(args: argparse.Namespace, url: str, var: Path) -> dict[str, Any]
         await balancer.stop()
     sustained = [s["offered_per_s"] for s in steps if s["all_recorded"]]
     return {"scenario": "scale", "backends": args.backends, "agents": len(agents),
+            "idle_cpu_s_per_s": idle,
             "talk_s": args.talk, "transcription": "off", "steps": steps,
             "sustained_per_s": max(sustained) if sustained else 0}
 
@@ -552,6 +564,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--drain", type=float, default=30.0,
                         help="seconds after the last call placed for every record")
+    parser.add_argument("--idle", type=float, default=15.0,
+                        help="seconds without calls, for the backends' own CPU")
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--talk", type=float, default=5.0)
     parser.add_argument("--keep", help="a directory for the processes' logs (kept)")
