@@ -206,7 +206,7 @@ def summary(values: list[float]) -> dict[str, float]:
 # --- takeover ---------------------------------------------------------------
 
 async def takeover(args: argparse.Namespace, url: str, var: Path) -> dict[str, Any]:
-    agents = prepare(url, 12)
+    agents = prepare(url, 30)  # 1 call/s of 15 s (talk, ring, wrap-up 10 s) each: 15 busy
     agi = {n: free_port("127.0.0.1") for n in ("a", "b")}
     http = {n: free_port("127.0.0.1") for n in ("a", "b")}
     urls = {n: f"http://127.0.0.1:{p}" for n, p in http.items()}
@@ -336,7 +336,7 @@ def sigterm(args: argparse.Namespace, var: Path) -> dict[str, Any]:
 # --- database stall ---------------------------------------------------------
 
 async def stall(args: argparse.Namespace, url: str, var: Path) -> dict[str, Any]:
-    agents = prepare(url, 12)
+    agents = prepare(url, 30)  # 1 call/s of 15 s (talk, ring, wrap-up 10 s) each: 15 busy
     real = urlsplit(url)
     proxy = StallingProxy(real.hostname or "127.0.0.1", real.port or 5432)
     proxy.start()
