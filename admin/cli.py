@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hotline.cli import _fail, _settings
+from core.commands import fail as _fail
+from core.commands import settings_of as _settings
 
 EDITABLE = ("teams", "agents", "departments", "lines", "users")
 
@@ -43,8 +44,8 @@ def cmd_admin(args: argparse.Namespace) -> int:
     from admin import service
     from admin.fields import AdminError
     from admin.kinds import KINDS
-    from hotline import accounts
-    from hotline.db import Database
+    from core import accounts
+    from core.db import Database
 
     kind = KINDS[args.kind]
     action = args.admin_command
@@ -88,7 +89,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from admin import imports
     from admin.kinds import KINDS
-    from hotline.db import Database
+    from core.db import Database
 
     path = Path(args.file)
     try:

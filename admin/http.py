@@ -18,9 +18,9 @@ from admin.kinds import KINDS, USERS, Kind
 from agents.http import STAFFING_KEY
 from console.auth import DEPS_KEY, principal
 from console.live import end_live
-from console.routing_table import RouteSpec, json_error, read_json
-from hotline import accounts
-from hotline.passwords import HashingBusy
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core import accounts
+from core.passwords import HashingBusy
 
 ADMIN = ("admin",)
 MANAGED = ("teams", "agents", "departments", "lines")
@@ -41,10 +41,6 @@ async def _answer(request: web.Request, work: Callable[[Session], Any]) -> web.R
         return refused(exc)
     except LookupError as exc:
         return json_error(404, "not_found", str(exc.args[0]))
-
-
-def _row_id(request: web.Request) -> int:
-    return int(request.match_info["row_id"])
 
 
 def _lister(kind: Kind) -> Callable[[web.Request], Any]:
@@ -73,7 +69,7 @@ async def _left_service(request: web.Request, kind: Kind, row_id: int) -> None:
 def _editor(kind: Kind) -> Callable[[web.Request], Any]:
     async def handler(request: web.Request) -> web.Response:
         data, who = await read_json(request), principal(request)
-        now, row_id = request.app[DEPS_KEY].clock.now(), _row_id(request)
+        now, row_id = request.app[DEPS_KEY].clock.now(), path_id(request, "row_id", "no such row")
 
         def work(s: Session) -> Any:
             row = service.find(s, kind, row_id)
@@ -89,7 +85,7 @@ def _editor(kind: Kind) -> Callable[[web.Request], Any]:
 def _deactivator(kind: Kind) -> Callable[[web.Request], Any]:
     async def handler(request: web.Request) -> web.Response:
         who, now = principal(request), request.app[DEPS_KEY].clock.now()
-        row_id = _row_id(request)
+        row_id = path_id(request, "row_id", "no such row")
 
         def work(s: Session) -> Any:
             row = service.find(s, kind, row_id)
@@ -130,7 +126,7 @@ async def create_user(request: web.Request) -> web.Response:
 async def edit_user(request: web.Request) -> web.Response:
     """A changed role or link ends the user's sessions: what they may see changed."""
     data, who = await read_json(request), principal(request)
-    now, user_id = request.app[DEPS_KEY].clock.now(), int(request.match_info["user_id"])
+    now, user_id = request.app[DEPS_KEY].clock.now(), path_id(request, "user_id", "no such user")
     if user_id == who.user_id and data.get("role", "admin") != "admin":
         return json_error(409, "own_account", "an admin cannot take their own role away")
     ended: list[int] = []

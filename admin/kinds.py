@@ -30,7 +30,7 @@ from admin.fields import (
 )
 from agents.models import Agent, Team
 from calls.models import Call
-from hotline.accounts import Role, User
+from core.accounts import Role, User
 from routing.models import LegacyLine
 from routing.rules import CATEGORIES
 from worksheets.models import Department, WorkOrder

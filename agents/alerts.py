@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, StaffingAlert
+from core.live_events import StaffingAlert as LiveStaffingAlert
 from hotline.deps import Deps
-from hotline.live_events import StaffingAlert as LiveStaffingAlert
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ T = TypeVar("T")
 
 def _with_db(args: argparse.Namespace, fn: Callable[[Session, Any], T]) -> T:
     """Run ``fn(session, settings)`` in one transaction on the configured database."""
-    from hotline.db import call_on_configured
+    from core.db import call_on_configured
 
     return call_on_configured(getattr(args, "config", None), fn)
 
 
 def _today(args: argparse.Namespace) -> date:
-    from hotline.settings import load_settings as load_hotline_settings
+    from core.settings import load_settings as load_hotline_settings
 
     tz = load_hotline_settings(config_file=getattr(args, "config", None)).tz
     return datetime.now(UTC).astimezone(tz).date()

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from agents import rota
 from agents.models import Agent, Team
 from calls.models import Call
-from hotline.live_events import AgentMe
-from hotline.tasks import cancel_and_wait
+from core.live_events import AgentMe
+from core.tasks import cancel_and_wait
 from pbx import model_events as pbx_events
 from worksheets.models import WorkOrder
 

@@ -2,7 +2,7 @@
 
 One row per shift: date, weekday, shift times, the team whose shift it is,
 the agents who actually work it (swaps, leave and overtime applied) and
-whether it is short.  CSV and XLSX are written by hotline.spreadsheet
+whether it is short.  CSV and XLSX are written by core.spreadsheet
 (openpyxl).
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from agents import rota
 from agents.models import Agent, Team
 from agents.roster import load_roster
-from hotline import spreadsheet
+from core import spreadsheet
 
 WEEKDAYS = "一二三四五六日"
 COLUMNS = ("date", "weekday", "shift", "start", "end", "team", "agents", "count", "short")

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from agents.models import Agent, Team
 from agents.staffing import Staffing, StaffingError, UnknownPauseReason
 from console.auth import DEPS_KEY, principal
-from console.routing_table import RouteSpec, json_error, read_json
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core.accounts import User
 from floor.service import FLOOR_KEY
-from hotline.accounts import User
 from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout, QueueFigures
 from routing.lists import audit
 
@@ -143,10 +143,7 @@ async def supervise(request: web.Request) -> web.Response:
     supervisor) or barge (both parties do).  Audited."""
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    try:
-        agent_id = int(request.match_info["agent_id"])
-    except ValueError:
-        return json_error(404, "not_found", "no such agent")
+    agent_id = path_id(request, "agent_id", "no such agent")
     data = await read_json(request)
     mode, phone = data.get("mode", "listen"), data.get("phone")
     if mode not in SUPERVISE_MODES:

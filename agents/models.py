@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class Team(Base):
@@ -129,6 +129,20 @@ class QueueCheckIn(Base):
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AgentQueueMember(Base):
+    """A queue an agent logged in is on, with their penalty there, as staffing
+    or a supervisor (move, penalty) last set it: every backend reads it, so
+    the one that puts agents back after Asterisk restarted, or adopts them,
+    does so as the supervisor left them.  Rows go when the agent logs off."""
+
+    __tablename__ = "agent_queue_members"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    penalty: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ShiftChange(Base):

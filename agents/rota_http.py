@@ -23,7 +23,8 @@ from agents.staffing import Staffing
 from console.auth import DEPS_KEY, principal
 from console.exports import send_export
 from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import RotaChanged
+from core.config_sync import announce
+from core.live_events import RotaChanged
 
 ROTA_PAGE = Path(__file__).resolve().parent.parent / "console" / "static" / "rota.html"
 MAX_DAYS = 366
@@ -147,6 +148,7 @@ async def put_config(request: web.Request) -> web.Response:
     now = deps.clock.now()
     await deps.db.run(lambda s: save_settings(s, config, policy, now))
     await staffing.reload_settings()
+    announce(deps, "rota_settings")  # every backend's shift changes and check-ins
     deps.bus.publish(RotaChanged(what="settings"))
     return web.json_response(config_dict(staffing.config, staffing.policy))
 

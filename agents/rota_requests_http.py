@@ -12,7 +12,7 @@ from agents.roster import SlotKey
 from agents.rota_http import BadInput, _day, _handled, _int, _own_agent, _staffing
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, read_json
-from hotline.live_events import RotaChanged, RotaRequested
+from core.live_events import RotaChanged, RotaRequested
 
 
 def _slot(data: dict[str, Any], day_key: str, shift_key: str, shifts: int) -> SlotKey:

@@ -35,7 +35,7 @@ from agents.alerts import raise_alert
 from agents.models import Agent, HandoverNote, QueueCheckIn, ShiftChange, StaffingAlert
 from agents.roster import check_out
 from agents.staffing import Staffing, StaffingError
-from hotline.live_events import ShiftChanged
+from core.live_events import ShiftChanged
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _mark(session: Session, slot: rota.ShiftSlot, **values: datetime) -> None:
 
 def handover_notes(session: Session, shift: rota.ShiftSlot) -> list[dict[str, object]]:
     """Notes written during ``shift``, oldest first."""
-    from hotline.accounts import User
+    from core.accounts import User
 
     rows = session.execute(
         select(HandoverNote, User.display_name).join(User, HandoverNote.author_id == User.id)

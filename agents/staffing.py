@@ -34,19 +34,28 @@ from sqlalchemy.orm import Session
 
 from agents import rota
 from agents.desk import AgentDesk
-from agents.models import Agent, PauseReason, QueueCheckIn, Team
+from agents.models import Agent, PauseReason, QueueCheckIn, RotaSettings, Team
+from agents.queue_store import (
+    QueueChange,
+    change_queues,
+    forget_queues,
+    queues_stamp,
+    save_queues,
+    stored_queues,
+)
 from agents.roster import ShiftPolicy, SlotKey, check_in, check_out, load_roster, load_settings
 from agents.staffing_follow import FollowsPbx, all_shift_end
 from agents.state import SHIFT_END_REASON, AgentStates
 from agents.wrapup import WrapUpHold
-from hotline.deps import Deps
-from hotline.live_events import (
+from core.config_sync import ConfigSync, announce
+from core.live_events import (
     AgentCheckedIn,
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
 )
-from hotline.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait
+from hotline.deps import Deps
 from pbx.commands import AmiError, PbxCommands
 from pbx.model import PbxModel
 
@@ -77,6 +86,12 @@ def penalties(skills: str, queues: list[str]) -> dict[str, int]:
         category = queue.removeprefix("hotline-")
         out[queue] = by_category.get(category, 1 if category == "general" else 2)
     return out
+
+
+def pause_reasons_stamp(session: Session) -> tuple[tuple[str, str, int, bool], ...]:
+    return tuple((r.code, r.label, r.max_minutes, r.active) for r in session.execute(
+        select(PauseReason.code, PauseReason.label, PauseReason.max_minutes,
+               PauseReason.active).order_by(PauseReason.code)))
 
 
 @dataclass
@@ -126,6 +141,48 @@ class Staffing(FollowsPbx):
     async def reload_settings(self) -> None:
         self.config, self.policy = await self.deps.db.run(load_settings)
         self.states.wrapup_seconds = self.policy.wrapup_seconds
+
+    def share(self, sync: ConfigSync) -> None:
+        """Reload what staffing keeps from the database when another backend
+        changed it: pause limits, the rota's settings, agents' queues."""
+        async def reasons(_key: str) -> None:
+            await self.states.reload_pause_reasons()
+
+        async def settings(_key: str) -> None:
+            await self.reload_settings()
+
+        async def queues(key: str) -> None:
+            await self.refresh_queues(int(key) if key else None)
+
+        sync.part("pause_reasons", pause_reasons_stamp, reasons)
+        sync.part("rota_settings", lambda s: s.scalar(select(RotaSettings.updated_at)),
+                  settings)
+        sync.part("agent_queues", queues_stamp, queues)
+
+    async def store_queues(self, member: AgentOnQueues, change: QueueChange | None = None
+                           ) -> None:
+        """Store the agent's queues and penalties: all of them (a login), or
+        only ``change`` (this backend's copy may miss another backend's change
+        to another queue); every backend follows."""
+        agent_id, queues, now = member.agent_id, dict(member.queues), self.deps.clock.now()
+        await self.deps.db.run(
+            lambda s: save_queues(s, agent_id, queues, now) if change is None
+            else change_queues(s, agent_id, change, now, known=queues))
+        announce(self.deps, "agent_queues", agent_id)
+
+    async def refresh_queues(self, agent_id: int | None = None) -> None:
+        """Take logged-in agents' queues and penalties from the database (a
+        supervisor changed them through another backend); an agent without
+        stored queues (logged in by an older release) keeps what is known."""
+        ids = [agent_id] if agent_id is not None else list(self.logged_in)
+        if not ids:
+            return
+        stored = await self.deps.db.run(lambda s: stored_queues(s, ids))
+        for known_id, queues in stored.items():
+            member = self.logged_in.get(known_id)
+            if member is not None and known_id not in self._joining:
+                member.queues.clear()
+                member.queues.update(queues)
 
     async def close(self) -> None:
         await self.states.close()
@@ -226,6 +283,7 @@ class Staffing(FollowsPbx):
         finally:
             self._joining.pop(member.agent_id, None)
         self.logged_in[member.agent_id] = member
+        await self.store_queues(member)
         self.deps.bus.publish(AgentLoggedIn(agent_id=member.agent_id,
                                             member=member.member_name,
                                             queues=sorted(member.queues)))
@@ -259,7 +317,11 @@ class Staffing(FollowsPbx):
 
     async def queue_logout(self, agent_id: int) -> None:
         """Leave the queues now (a check-in for the next shift is simply dropped)."""
-        await self.deps.db.run(lambda s: check_out(s, agent_id))
+        def leave(s: Session) -> None:
+            check_out(s, agent_id)
+            forget_queues(s, agent_id)
+
+        await self.deps.db.run(leave)
         self.leaving.discard(agent_id)
         member = self.logged_in.pop(agent_id, None)
         if member is None:

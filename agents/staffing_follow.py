@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from agents import rota
 from agents.models import Agent
+from agents.queue_store import stored_queues
 from agents.state import SHIFT_END_REASON
 from pbx import model_events as me
 from pbx.model_events import agent_number
@@ -55,6 +56,7 @@ class FollowsPbx:
         async def queue_logout(self, agent_id: int) -> None: ...
         async def end_shift_for(self, agent_id: int, member: AgentOnQueues) -> None: ...
         async def rostered(self, key: tuple[Any, int]) -> set[int]: ...
+        async def refresh_queues(self, agent_id: int | None = None) -> None: ...
         def local_now(self) -> Any: ...
 
     def follow(self, model: PbxModel) -> None:
@@ -75,7 +77,11 @@ class FollowsPbx:
             return  # a resync's differences are settled by resync()
         known = self._by_member(e.member_name)
         if known is not None:
-            known.queues.setdefault(e.queue, 2)
+            if e.queue not in known.queues:
+                # Moved by a supervisor through another backend: the penalty it
+                # stored (before the QueueAdd) is read now; 2 until then.
+                known.queues[e.queue] = 2
+                self._spawn(self._refresh_quietly(known.agent_id), f"queues-{e.member_name}")
             return
         state = self.model.state.members.get((e.queue, e.interface))
         if state is None or not state.dynamic or e.member_name in self._adopting:
@@ -90,13 +96,25 @@ class FollowsPbx:
             # logged in, and the one in charge puts them back (resync()).
             self._lost.setdefault(e.member_name, set()).add(e.queue)
             return
-        if self.model is None or self.model.members_of(e.member_name):
+        if self.model is None:
+            return
+        member = self._by_member(e.member_name)
+        if self.model.members_of(e.member_name):
+            if member is not None and member.agent_id not in self._joining:
+                # Taken off one queue (a supervisor's move, through any backend):
+                # not to be put back after Asterisk restarts.
+                member.queues.pop(e.queue, None)
             return
         self._lost.pop(e.member_name, None)
-        member = self._by_member(e.member_name)
         if member is not None and member.agent_id not in self._joining:
             del self.logged_in[member.agent_id]
             self.leaving.discard(member.agent_id)
+
+    async def _refresh_quietly(self, agent_id: int) -> None:
+        try:
+            await self.refresh_queues(agent_id)
+        except Exception:  # noqa: BLE001 - database away: the periodic check heals it
+            log.warning("agent %d: stored queues not read", agent_id)
 
     def _by_member(self, member_name: str) -> AgentOnQueues | None:
         return next((m for m in self.logged_in.values() if m.member_name == member_name), None)
@@ -131,6 +149,11 @@ class FollowsPbx:
                 await self._adopt(member_name, queues)
         if not self.in_charge:
             return  # putting back what Asterisk lost is done once, by the one in charge
+        if self._lost:
+            try:  # as the supervisor left them, whichever backend they used
+                await self.refresh_queues()
+            except Exception:  # noqa: BLE001 - database away: put back what is known
+                log.warning("stored queues not read; putting agents back as known here")
         for member in list(self.logged_in.values()):
             lost = self._lost.pop(member.member_name, set())
             missing = {q: p for q, p in member.queues.items()
@@ -158,12 +181,15 @@ class FollowsPbx:
                 log.warning("%s is on the queues but %s; left as Asterisk has it",
                             member_name, exc)
                 return
+            stored = (await self.deps.db.run(lambda s: stored_queues(s, [agent_id]))
+                      ).get(agent_id, {})
         finally:
             self._adopting.discard(member_name)
         if agent_id in self.logged_in or agent_id in self._joining:
             return  # logged in here while we looked them up
         on_pbx = {m.queue for m in self.model.members_of(member_name)} if self.model else set()
-        member.queues = {q: member.queues.get(q, 2) for q in set(queues) | on_pbx}
+        member.queues = {q: stored.get(q, member.queues.get(q, 2))
+                         for q in set(queues) | on_pbx}
         self.logged_in[agent_id] = member
         log.info("%s found on %d queue(s) at the PBX; following them", member_name, len(queues))
         if not self.in_charge:

@@ -33,9 +33,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, AgentStatePeriod, PauseReason
+from core.live_events import AgentStateChanged
+from core.tasks import cancel_and_wait
 from hotline.deps import Deps
-from hotline.live_events import AgentStateChanged
-from hotline.tasks import cancel_and_wait
 from pbx import model_events as me
 from pbx.model_events import agent_number
 

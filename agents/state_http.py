@@ -17,6 +17,7 @@ from agents.reports import agent_report
 from agents.rota_http import BadInput, _day, _handled, _int, _staffing
 from console.auth import DEPS_KEY, principal
 from console.routing_table import RouteSpec, json_error, read_json
+from core.config_sync import announce
 from routing.lists import audit
 
 
@@ -106,6 +107,7 @@ async def put_pause_reason(request: web.Request) -> web.Response:
 
     row, created = await request.app[DEPS_KEY].db.run(work)
     await _staffing(request).states.reload_pause_reasons()
+    announce(request.app[DEPS_KEY], "pause_reasons")  # the elected backend raises overruns
     return web.json_response(row, status=201 if created else 200)
 
 

@@ -28,13 +28,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hotline.bus import EventBus
-from hotline.clock import Clock
-from hotline.db import Database
+from core.bus import EventBus
+from core.clock import Clock
+from core.db import Database
+from core.live_events import TranscriptReady
+from core.settings import load_settings
 from hotline.deps import Deps
-from hotline.live_events import TranscriptReady
 from hotline.migrate import upgrade
-from hotline.settings import load_settings
 from pbxsim import media
 from speech.jobs import TranscriptionService
 from speech.options import TranscriptionOptions

@@ -40,9 +40,9 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.bus import Delivery  # noqa: E402
+from core.live_events import CallQueued  # noqa: E402
 from hotline.app import Backend  # noqa: E402
-from hotline.bus import Delivery  # noqa: E402
-from hotline.live_events import CallQueued  # noqa: E402
 from tests.helpers import PASSWORD, prepare_database, settings_for_test  # noqa: E402
 
 

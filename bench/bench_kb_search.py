@@ -76,7 +76,7 @@ def startup(kind: str) -> dict[str, float]:
 
 
 def fill(url: str, articles: int) -> None:
-    from hotline.db import Database
+    from core.db import Database
     from hotline.migrate import upgrade
     from hotline.seed import seed_demo_city
     from worksheets.knowledge import ArticleDraft, create_article
@@ -103,7 +103,7 @@ def fill(url: str, articles: int) -> None:
 
 
 def latency(url: str, queries: int) -> dict[str, tuple[float, float, int]]:
-    from hotline.db import Database
+    from core.db import Database
     from worksheets import knowledge
 
     db = Database(url)

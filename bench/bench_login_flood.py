@@ -41,13 +41,13 @@ from calls import records
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline import accounts  # noqa: E402
+from core import accounts  # noqa: E402
+from core.db import Database  # noqa: E402
+from core.passwords import HashingPool  # noqa: E402
+from core.settings import Listen, load_settings  # noqa: E402
 from hotline.app import Backend  # noqa: E402
-from hotline.db import Database  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
-from hotline.passwords import HashingPool  # noqa: E402
 from hotline.seed import seed_demo_city  # noqa: E402
-from hotline.settings import Listen, load_settings  # noqa: E402
 
 PASSWORD = "correct-horse-1"
 PROBE_EVERY = 0.05

@@ -16,8 +16,8 @@ import platform
 import time
 from pathlib import Path
 
-from hotline.clock import Clock, run_simulated
-from hotline.settings import AmiTarget
+from core.clock import Clock, run_simulated
+from core.settings import AmiTarget
 from pbx.ami import AmiLink
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 

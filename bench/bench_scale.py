@@ -49,15 +49,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agents import rota  # noqa: E402
 from agents.models import Agent, Team  # noqa: E402
 from calls.models import Call  # noqa: E402
+from core.clock import Clock, run_simulated  # noqa: E402
+from core.db import Database  # noqa: E402
+from core.outbox import DONE, OutboxItem
+from core.settings import PROJECT_ROOT, AmiTarget, Listen, load_settings  # noqa: E402
 from hotline.app import Backend  # noqa: E402
-from hotline.clock import Clock, run_simulated  # noqa: E402
-from hotline.db import Database  # noqa: E402
 from hotline.demo import free_port  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
-from hotline.outbox import CALL_RECORDING, DONE, OutboxItem  # noqa: E402
 from hotline.seed import seed_demo_city  # noqa: E402
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen, load_settings  # noqa: E402
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour  # noqa: E402
+from speech.recording_outbox import CALL_RECORDING  # noqa: E402
 from worksheets.models import WorkOrder  # noqa: E402
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00 in Baoji

@@ -49,8 +49,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from agents.models import Agent  # noqa: E402
-from hotline import accounts  # noqa: E402
-from hotline.accounts import User  # noqa: E402
+from core import accounts  # noqa: E402
+from core.accounts import User  # noqa: E402
 from pbxsim import CallerScript, PhoneBehaviour  # noqa: E402
 from tests.browser.stack import LiveStack  # noqa: E402
 from tests.helpers import PASSWORD  # noqa: E402

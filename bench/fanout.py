@@ -44,11 +44,11 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_fanout import Bare  # noqa: E402
+from core import accounts  # noqa: E402
+from core.bus import Delivery  # noqa: E402
+from core.db import Database  # noqa: E402
 from floor.events import FloorQueue  # noqa: E402
-from hotline import accounts  # noqa: E402
 from hotline.app import Backend  # noqa: E402
-from hotline.bus import Delivery  # noqa: E402
-from hotline.db import Database  # noqa: E402
 from tests.helpers import PASSWORD, prepare_database, settings_for_test  # noqa: E402
 
 PER_LOGIN = 8  # console/live.py WS_PER_USER

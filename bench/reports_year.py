@@ -196,7 +196,7 @@ def rollup() -> dict:
     as the backends' job does after an upgrade."""
     from zoneinfo import ZoneInfo
 
-    from hotline.db import Database
+    from core.db import Database
     from hotline.migrate import upgrade
     from reports.rollup import RollupConfig, refresh
 
@@ -222,7 +222,7 @@ def rollup() -> dict:
 def query(rounds: int = 5) -> dict:
     from zoneinfo import ZoneInfo
 
-    from hotline.db import Database
+    from core.db import Database
     from reports.query import ReportRequest, report
     from reports.rollup import RollupConfig, refresh
 

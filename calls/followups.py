@@ -2,7 +2,7 @@
 
 calls/ records calls; it does not know work orders or callback tasks.
 worksheets registers its follow-ups here (a draft order when a call is
-answered, a callback task when one is abandoned), hotline.outbox its own
+answered, a callback task when one is abandoned), speech.recording_outbox its own
 (the transcription of an answered call's recording once it ended), and
 the call record's writers (the tracker, queue_log reconciliation) run
 them in the same transaction as the record, so that neither exists
@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from calls.models import Call
-from hotline.events import LiveEvent
+from core.events import LiveEvent
 
 Notice = LiveEvent  # what a follow-up tells the consoles
 FollowUp = Callable[[Session, Call, datetime], list[Notice]]

@@ -3,7 +3,7 @@ queue_log take on them.
 
 Every function takes a ``Session`` first and an aware ``now``; none reads
 the clock, commits or rolls back (the caller owns the transaction, see
-``hotline.db.Database``).  AMI events can arrive twice and AGI and AMI
+``core.db.Database``).  AMI events can arrive twice and AGI and AMI
 both report the same call, so every step is idempotent: rows are created
 with INSERT ... ON CONFLICT DO NOTHING on their unique key and then read
 back, which is race-free on PostgreSQL and needs no SAVEPOINT (pysqlite's
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent
 from calls.models import Call, CallEvent
-from hotline.logmask import mask_number
+from core.logmask import mask_number
 from pbx.model_events import agent_number
 from routing.models import ServiceQueue
 

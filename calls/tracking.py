@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from calls import records
 from calls.followups import ABANDONED, ANSWERED, ENDED, CallFollowUps, Notice
 from calls.models import Call
+from core.live_events import CallAbandoned, CallAnswered, CallEnded, CallQueued
+from core.logmask import mask_number
 from hotline.deps import Deps
-from hotline.live_events import CallAbandoned, CallAnswered, CallEnded, CallQueued
-from hotline.logmask import mask_number
 from pbx import model_events as me
 from pbx.model import PbxModel, base_interface
 

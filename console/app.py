@@ -21,8 +21,8 @@ from console import auth, guards, users_http
 from console.live import WS_OPEN_KEY, live
 from console.openapi import build_openapi
 from console.routing_table import RouteSpec
+from core import login_throttle
 from floor import http as floor_http
-from hotline import login_throttle
 from hotline.deps import Deps
 from reports import http as reports_http
 from routing import http as routing_http

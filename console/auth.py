@@ -19,10 +19,10 @@ from aiohttp import web, web_urldispatcher
 
 from console import guards
 from console.routing_table import SPEC_KEY, RouteSpec, json_error, read_json
-from hotline import accounts, login_throttle
-from hotline.db import FieldTooLong
+from core import accounts, login_throttle
+from core.db import FieldTooLong
+from core.passwords import HashingBusy, needs_rehash
 from hotline.deps import Deps
-from hotline.passwords import HashingBusy, needs_rehash
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ async def login(request: web.Request) -> web.Response:
         log.warning("login refused for %r from %s: %s", username, address, throttled.reason)
         return _too_many("throttled", throttled.reason, throttled.retry_after)
     try:
-        # Off the database's threads, in the hashing pool (hotline.passwords says why).
+        # Off the database's threads, in the hashing pool (core.passwords says why).
         ok = await deps.hashing.verify(password, stored)
         upgraded = await deps.hashing.hash(password) if ok and stored and needs_rehash(
             stored) else None

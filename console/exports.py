@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from console.auth import DEPS_KEY, principal
-from hotline import spreadsheet
+from core import spreadsheet
 from routing.lists import audit
 
 FORMATS = ("csv", "xlsx")

@@ -36,11 +36,11 @@ from agents.http import STAFFING_KEY
 from console import auth
 from console.auth import Principal
 from console.routing_table import json_error
+from core import accounts
+from core.bus import FELL_BEHIND, Delivery, EventBus, Subscription, SubscriptionClosed
+from core.events import SUPERVISORS
 from floor.service import FLOOR_KEY
-from hotline import accounts
-from hotline.bus import FELL_BEHIND, Delivery, EventBus, Subscription, SubscriptionClosed
 from hotline.deps import Deps
-from hotline.events import SUPERVISORS
 
 log = logging.getLogger(__name__)
 

@@ -41,6 +41,32 @@ def bad_request(code: str, message: str, field: str | None = None) -> web.HTTPBa
                               content_type="application/json")
 
 
+ROW_ID_MAX = 2**31 - 1  # ids are INTEGER: PostgreSQL refuses a larger one (a 500)
+
+
+def row_id(text: str) -> int | None:
+    """``text`` as a row id: plain ASCII digits within a row id's range; else None."""
+    if text.isascii() and text.isdigit() and int(text) <= ROW_ID_MAX:
+        return int(text)
+    return None
+
+
+def path_id(request: web.Request, key: str, message: str, *, status: int = 404) -> int:
+    """The path segment ``key`` as a row id (:func:`row_id`).
+
+    Anything else is refused before a handler looks anything up: a 404
+    ``not_found`` (or, with ``status=400``, a 400 ``invalid``) saying
+    ``message``, raised.
+    """
+    found = row_id(request.match_info[key])
+    if found is not None:
+        return found
+    refusal = web.HTTPNotFound if status == 404 else web.HTTPBadRequest
+    code = "not_found" if status == 404 else "invalid"
+    raise refusal(text=json.dumps({"error": {"code": code, "message": message}},
+                                  ensure_ascii=False), content_type="application/json")
+
+
 # The route being served, set by the auth middleware, so that read_json can
 # hold every body to its route's declared schema in one place.
 SPEC_KEY: web.RequestKey[RouteSpec] = web.RequestKey("route_spec", RouteSpec)

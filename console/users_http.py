@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from admin.kinds import user_dump
 from console.auth import DEPS_KEY, principal
 from console.live import end_live
-from console.routing_table import RouteSpec, json_error, read_json
-from hotline import accounts
-from hotline.passwords import HashingBusy
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core import accounts
+from core.passwords import HashingBusy
 from routing.lists import audit
 
 ADMIN = ("admin",)
@@ -26,11 +26,7 @@ def _user_dict(user: accounts.User) -> dict[str, Any]:
             "department_id": user.department_id}
 
 
-def _user_id(request: web.Request) -> int | None:
-    try:
-        return int(request.match_info["user_id"])
-    except ValueError:
-        return None
+NO_USER = "no such user"
 
 
 async def list_users(request: web.Request) -> web.Response:
@@ -43,9 +39,7 @@ async def list_users(request: web.Request) -> web.Response:
 
 async def _change(request: web.Request, action: str, change: Any) -> web.Response:
     """Apply ``change(session, user_id)`` to the user in the path, audited."""
-    user_id = _user_id(request)
-    if user_id is None:
-        return json_error(404, "not_found", "no such user")
+    user_id = path_id(request, "user_id", NO_USER)
     deps = request.app[DEPS_KEY]
     actor = principal(request)
     now = deps.clock.now()
@@ -68,7 +62,7 @@ async def _change(request: web.Request, action: str, change: Any) -> web.Respons
 
 
 async def disable(request: web.Request) -> web.Response:
-    if _user_id(request) == principal(request).user_id:
+    if path_id(request, "user_id", NO_USER) == principal(request).user_id:
         return json_error(409, "own_account", "an admin cannot disable their own login")
     return await _change(request, "user_disable", lambda s, uid: {
         "sessions_ended": _ended(s, uid, lambda: accounts.set_active(s, uid, False))})

@@ -4,6 +4,7 @@ and the named PBX commands."""
 
 from __future__ import annotations
 
+from agents.queue_store import QueueChange
 from agents.staffing import Staffing, StaffingError
 from pbx.commands import AmiError
 
@@ -28,19 +29,35 @@ async def move(staffing: Staffing, agent_id: int, to_queue: str, from_queue: str
         raise StaffingError(f"the agent is not on {from_queue}")
     if penalty is None:
         penalty = member.queues.get(from_queue, 0) if from_queue else 0
-    if to_queue not in member.queues:
-        try:
-            await pbx.queue_add(to_queue, member.interface, member.member_name, penalty)
-        except AmiError as exc:
-            raise StaffingError(f"QueueAdd {to_queue}: {exc.message}") from exc
-        member.queues[to_queue] = penalty
-    if from_queue is not None and from_queue != to_queue:
-        # Forgotten first: staffing's resync must not put them back.
-        del member.queues[from_queue]
-        try:
-            await pbx.queue_remove(from_queue, member.interface)
-        except AmiError as exc:
-            raise StaffingError(f"QueueRemove {from_queue}: {exc.message}") from exc
+    adding = to_queue not in member.queues
+    leaving = from_queue if from_queue != to_queue else None
+    # Stored first (every backend follows, and the one putting agents back
+    # after an Asterisk restart reads it), only what changes; what failed is
+    # stored back after.
+    change = QueueChange(add={to_queue: penalty} if adding else {},
+                         remove=frozenset([leaving] if leaving is not None else []))
+    await staffing.store_queues(member, change)
+    try:
+        if adding:
+            try:
+                await pbx.queue_add(to_queue, member.interface, member.member_name, penalty)
+            except AmiError as exc:
+                raise StaffingError(f"QueueAdd {to_queue}: {exc.message}") from exc
+            member.queues[to_queue] = penalty
+        if leaving is not None:
+            # Forgotten first: staffing's resync must not put them back.  (Gone
+            # already when another backend's stored queues were read meanwhile.)
+            member.queues.pop(leaving, None)
+            try:
+                await pbx.queue_remove(leaving, member.interface)
+            except AmiError as exc:
+                raise StaffingError(f"QueueRemove {leaving}: {exc.message}") from exc
+    except StaffingError:
+        touched = {*change.add, *change.remove}
+        await staffing.store_queues(member, QueueChange(
+            add={q: p for q, p in member.queues.items() if q in touched},
+            remove=frozenset(touched - set(member.queues))))
+        raise
     return dict(member.queues)
 
 
@@ -54,4 +71,5 @@ async def set_penalty(staffing: Staffing, agent_id: int, queue: str, penalty: in
     except AmiError as exc:
         raise StaffingError(f"QueuePenalty {queue}: {exc.message}") from exc
     member.queues[queue] = penalty
+    await staffing.store_queues(member, QueueChange(penalties={queue: penalty}))
     return dict(member.queues)

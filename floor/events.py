@@ -3,14 +3,16 @@
 Figures (queues, agents, orders, trends) are computed by every instance
 from its own PBX model and the shared database, so they are published with
 ``relay=False``; alerts are raised once (by the elected instance) and their
-acknowledgement by the instance that took it, so those are relayed.
+acknowledgement by the instance that took it, so those are relayed.  The
+thresholds reach every instance through ``core.config_sync``; each tells
+its own consoles (``relay=False``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hotline.events import SUPERVISORS, Audience, LiveEvent, live_event
+from core.events import SUPERVISORS, Audience, LiveEvent, live_event
 
 
 @live_event
@@ -86,8 +88,9 @@ class FloorAlertAcked(LiveEvent):
 
 @live_event
 class FloorThresholdsChanged(LiveEvent):
-    """A supervisor set the alert thresholds (``version``: the stored row);
-    relayed, so every instance applies them and every floor shows them."""
+    """A supervisor set the alert thresholds (``version``: the stored row).
+    Published by each instance to its own consoles once it applied them
+    (``relay=False``; the change itself travels by core.config_sync)."""
 
     KIND = "floor.thresholds"
     version: int

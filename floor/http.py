@@ -18,11 +18,12 @@ from agents.models import Agent
 from agents.staffing import StaffingError, UnknownPauseReason
 from calls.models import Call
 from console.auth import DEPS_KEY, principal
-from console.routing_table import RouteSpec, json_error, read_json
+from console.routing_table import RouteSpec, json_error, path_id, read_json, row_id
+from core.accounts import User
+from core.config_sync import announce
 from floor import actions, alerts, thresholds
-from floor.events import FloorAlertAcked, FloorThresholdsChanged
-from floor.service import FLOOR_KEY
-from hotline.accounts import User
+from floor.events import FloorAlertAcked
+from floor.service import FLOOR_KEY, THRESHOLDS_PART
 from pbx.commands import AmiError
 from routing.lists import audit
 from speech.call_recordings import find_call_recording
@@ -86,7 +87,7 @@ def _thresholds_answer(row: Any, defaults: thresholds.Thresholds) -> dict[str, A
 
 async def put_thresholds(request: web.Request) -> web.Response:
     """Change some or all thresholds: stored (the newest in force everywhere),
-    audited, applied here and, through the relayed event, on every instance."""
+    audited, applied here and, through core.config_sync, on every instance."""
     floor = request.app.get(FLOOR_KEY)
     if floor is None:
         return json_error(503, "floor_down", "the live floor is not running")
@@ -94,6 +95,7 @@ async def put_thresholds(request: web.Request) -> web.Response:
     now = deps.clock.now()
 
     def work(s: Session) -> tuple[dict[str, Any], bool]:
+        thresholds.lock(s)  # two supervisors' partial changes: one after the other
         row = thresholds.newest(s)
         old = thresholds.applied(row, floor.defaults)
         made = thresholds.store(s, thresholds.parse(data, old), old, user_id=p.user_id,
@@ -105,9 +107,8 @@ async def put_thresholds(request: web.Request) -> web.Response:
     except AdminError as exc:
         return refused(exc)
     if changed:
-        floor.set_thresholds(answer["version"], answer["thresholds"])  # here: at once
-        deps.bus.publish(FloorThresholdsChanged(version=answer["version"],
-                                                thresholds=answer["thresholds"]))
+        floor.apply_thresholds(answer["version"], answer["thresholds"])  # here: at once
+        announce(deps, THRESHOLDS_PART)  # and on every other instance
     return web.json_response(answer)
 
 
@@ -121,9 +122,9 @@ def on_agent(handler: AgentAction) -> Callable[[web.Request], Awaitable[web.Resp
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.Response:
         data = await read_json(request) if request.can_read_body else {}
-        agent_id = _int(request.match_info["agent_id"])
+        agent_id = path_id(request, "agent_id", "no such agent")
         deps = request.app[DEPS_KEY]
-        agent = await deps.db.run(lambda s: s.get(Agent, agent_id)) if agent_id else None
+        agent = await deps.db.run(lambda s: s.get(Agent, agent_id))
         if agent is None:
             return json_error(404, "not_found", "no such agent")
         try:
@@ -198,7 +199,7 @@ async def recording(request: web.Request) -> web.StreamResponse:
     """The whole call's recording, to play in the page; each playback audited."""
     deps = request.app[DEPS_KEY]
     key = request.match_info["call_id"]
-    call_id = _int(key)
+    call_id = row_id(key)
     # By id, or by the caller's Uniqueid (what live events name a call by).
     where = Call.id == call_id if call_id is not None else Call.uniqueid == key[:64]
     call = await deps.db.run(lambda s: s.scalar(select(Call).where(where)))
@@ -220,7 +221,7 @@ async def recording(request: web.Request) -> web.StreamResponse:
 async def set_phone(request: web.Request) -> web.Response:
     """An admin sets (or clears, with null) a supervisor's own phone."""
     deps = request.app[DEPS_KEY]
-    user_id = _int(request.match_info["user_id"])
+    user_id = path_id(request, "user_id", "no such user")
     data = await read_json(request)
     phone = data.get("phone")
     if phone is not None and (not isinstance(phone, str) or not PHONE_RE.fullmatch(phone)):
@@ -229,7 +230,7 @@ async def set_phone(request: web.Request) -> web.Response:
         return json_error(400, "invalid", "that is the trunk")
 
     def work(s: Session) -> str | None:
-        user = s.get(User, user_id) if user_id else None
+        user = s.get(User, user_id)
         if user is None:
             return "not_found"
         if user.role not in ("supervisor", "admin"):

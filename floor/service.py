@@ -27,6 +27,10 @@ from sqlalchemy.orm import Session
 
 from agents import rota
 from agents.models import Agent
+from core.bus import SubscriptionClosed
+from core.events import LiveEvent
+from core.logmask import mask_number
+from core.tasks import cancel_and_wait
 from floor import alerts, figures, thresholds
 from floor.events import (
     FloorAgent,
@@ -37,21 +41,19 @@ from floor.events import (
     FloorTrends,
 )
 from floor.thresholds import Thresholds
-from hotline.bus import SubscriptionClosed
-from hotline.events import LiveEvent
-from hotline.logmask import mask_number
-from hotline.tasks import cancel_and_wait
 from pbx import model_events as me
 
 if TYPE_CHECKING:
     from agents.staffing import Staffing
+    from core.config_sync import ConfigSync
     from hotline.deps import Deps
     from pbx.model import PbxModel
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0  # after a failed flush (the database away)
-PARTS = ("queues", "agents", "orders", "trends", "alerts", "roster", "thresholds")
+PARTS = ("queues", "agents", "orders", "trends", "alerts", "roster")
+THRESHOLDS_PART = "floor_thresholds"  # core.config_sync's part
 # Bus events (by the first part of their type) and the parts they change.
 _TOUCHES = {
     "call": ("queues", "agents", "trends"), "callback": ("queues", "agents"),
@@ -133,7 +135,7 @@ class FloorService:
         return self.thresholds_version is None or version > self.thresholds_version
 
     def set_thresholds(self, version: int, values: dict[str, Any]) -> None:
-        """Apply a stored change (this instance's, or another's relayed);
+        """Apply a stored set (this instance's, or another's via config_sync);
         an older version than the one in force is ignored."""
         if not self._newer(version):
             return
@@ -141,6 +143,25 @@ class FloorService:
         self.thresholds = dataclasses.replace(self.defaults, **known)
         self.thresholds_version = version
         self.mark("queues", "orders")  # waits, service levels and drafts looked at again
+
+    def apply_thresholds(self, version: int, values: dict[str, Any]) -> None:
+        """Apply a stored set and tell this instance's consoles (each instance
+        tells its own: the change reaches the others through config_sync)."""
+        if not self._newer(version):
+            return
+        self.set_thresholds(version, values)
+        self.deps.bus.publish(FloorThresholdsChanged(version=version, thresholds=values),
+                              relay=False)
+
+    def share(self, sync: ConfigSync) -> None:
+        """The thresholds as stored: loaded at start, and again whenever any
+        instance stores a new set (announced, or found by the periodic check)."""
+        async def reload(_key: str) -> None:
+            row = await self.deps.db.run(thresholds.newest)
+            if row is not None:
+                self.apply_thresholds(row.id, thresholds.applied(row, self.defaults).to_dict())
+
+        sync.part(THRESHOLDS_PART, thresholds.stamp, reload)
 
     def acknowledged(self, source: str, alert_id: int) -> None:
         """Gone from the open list at once (the flush reloads it too)."""
@@ -167,8 +188,6 @@ class FloorService:
             try:
                 while True:
                     delivery = await sub.get()
-                    if isinstance(delivery.event, FloorThresholdsChanged):
-                        self.set_thresholds(delivery.event.version, delivery.event.thresholds)
                     head = delivery.event.type.split(".", 1)[0]
                     self.mark(*_TOUCHES.get(head, ()))
             except SubscriptionClosed:
@@ -231,13 +250,7 @@ class FloorService:
 
         def work(s: Session) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            if "thresholds" in dirty:  # at start and each tick: a change missed live
-                row = thresholds.newest(s)
-                if row is not None:
-                    out["thresholds"] = (row.id, thresholds.applied(row, self.defaults))
             t = self.thresholds
-            if "thresholds" in out and self._newer(out["thresholds"][0]):
-                t = out["thresholds"][1]
             if "queues" in dirty:
                 out["queues"] = figures.queue_figures(s, day, t.sl_seconds)
                 out["callbacks"] = figures.callbacks_pending(s)
@@ -255,12 +268,6 @@ class FloorService:
 
         got = await self.deps.db.run(work)
         bus = self.deps.bus
-        if "thresholds" in got and self._newer(got["thresholds"][0]):
-            # A change this instance did not hear of (relay down, or it just
-            # started): its own consoles learn it from it.
-            version, values = got["thresholds"][0], got["thresholds"][1].to_dict()
-            self.set_thresholds(version, values)
-            bus.publish(FloorThresholdsChanged(version=version, thresholds=values), relay=False)
         if "queues" in got:
             for name, entry in self._queue_entries(got, waiting, now).items():
                 if self.queues.get(name) != entry:

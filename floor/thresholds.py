@@ -3,8 +3,9 @@ level a queue is held to (and from how many calls offered that says
 something), how late a draft may be.  The settings give the defaults; a
 supervisor (or an admin) changes them through the API, stored as one row
 per change in ``floor_thresholds`` (the newest in force), audited, and
-every instance applies a change at once (``floor.thresholds``, relayed) or
-at its next tick (it re-reads the newest row).
+every instance applies a change through ``core.config_sync`` (the part
+``floor_thresholds``: the change is announced to the other instances, and a
+missed announcement is healed by the periodic check of :func:`stamp`).
 
 Pause limits are each pause reason's (the admin's pause reasons) and the
 no-show grace is the rota policy's (agents/): not here.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from admin.fields import AdminError, Invalid, Problem, integer
@@ -59,6 +60,23 @@ EDITABLE = {
 def newest(s: Session) -> FloorThresholdSet | None:
     return s.scalars(select(FloorThresholdSet).order_by(FloorThresholdSet.id.desc())
                      .limit(1)).first()
+
+
+LOCK_KEY = 12_345_019  # pg_advisory_xact_lock: one change of the thresholds at a time
+
+
+def lock(s: Session) -> None:
+    """Serialise changes: a PUT names only some fields and stores a whole new
+    set built on the newest, so two at once (on any instances) must not both
+    build on the same one.  PostgreSQL: a transaction-scoped advisory lock;
+    SQLite: one backend, whose queries run one at a time already."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+
+
+def stamp(s: Session) -> int | None:
+    """What changes whenever a new set is stored (config_sync's check)."""
+    return s.scalar(select(func.max(FloorThresholdSet.id)))
 
 
 def applied(row: FloorThresholdSet | None, defaults: Thresholds) -> Thresholds:

@@ -14,33 +14,37 @@ from typing import IO, Any
 
 from aiohttp import web
 
+import hotline.models  # noqa: F401  (every domain's tables, before the first query)
 from agents.shift_duty import ShiftDuty
 from agents.staffing import Staffing
 from calls.followups import CallFollowUps
 from calls.tracking import CallTracker
 from console.app import build_app
+from core import accounts, login_throttle
+from core.bus import EventBus
+from core.clock import Clock
+from core.config_sync import ConfigSync
+from core.db import Database
+from core.election import Election
+from core.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
+from core.live_events import PbxView
+from core.outbox import OutboxItem, OutboxWorker
+from core.pg_liveness import libpq_conninfo
+from core.pg_relay import PgRelay
+from core.settings import Settings
+from core.tasks import cancel_and_wait
 from floor.service import FLOOR_KEY, FloorService
-from hotline import accounts, login_throttle, outbox
-from hotline.bus import EventBus
-from hotline.clock import Clock
-from hotline.db import Database
 from hotline.deps import Deps
-from hotline.election import Election
-from hotline.leases import InstanceRefused, LeaseKeeper, hold_sqlite, instance_owner
-from hotline.live_events import PbxView
 from hotline.metrics import MetricsServer
-from hotline.migrate import current_revision, head_revision
-from hotline.outbox import OutboxItem, OutboxWorker
-from hotline.pg_relay import PgRelay
-from hotline.settings import Settings
-from hotline.tasks import cancel_and_wait
+from hotline.schema_compat import verdict as schema_verdict
 from ivr import flows
 from pbx.ami import AmiLink
 from pbx.fastagi import FastAgiServer
 from pbx.model import PbxModel
 from pbx.model_events import Resynced
 from reports.rollup import refresh_job
-from routing.menu import RoutingTable
+from routing.menu import ROUTING_PART, RoutingTable, routing_stamp
+from speech import recording_outbox
 from speech.jobs import TranscriptionService
 from speech.models import ModelError
 from speech.options import TranscriptionOptions
@@ -94,7 +98,9 @@ class Backend:
         self._duty_tasks: dict[str, asyncio.Task[None]] = {}
         self._stopped = False
         self.relay: PgRelay | None = None
+        self.config: ConfigSync | None = None
         self.metrics: MetricsServer | None = None
+        self.schema_note = ""  # why this release runs on a newer schema (/healthz)
 
     async def start(self) -> None:
         """Start everything; a failed or cancelled start stops what it had started."""
@@ -112,20 +118,25 @@ class Backend:
         except InstanceRefused as exc:
             raise StartupError(str(exc)) from None
         db = Database(settings.database_url)
-        revision, head = current_revision(db.engine), head_revision()
-        if revision != head:
+        try:
+            schema = schema_verdict(db.engine)  # an older or incompatible schema is refused
+            if schema.refused:
+                raise StartupError(schema.message)
+            if schema.message:
+                log.warning("%s", schema.message)
+            self.schema_note = schema.message
+            routing = await db.run(RoutingTable.load)
+            deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
+                        calendar=SharedCalendar(), owner=self.owner)
+            today = clock.now().astimezone(settings.tz).date()
+            for warning in await db.run(
+                    lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
+                log.warning("calendar: %s", warning)
+        except BaseException:
+            # Not yet in self.deps: stop() would not close it.
             db.close()
             self._release_sqlite()
-            raise StartupError(
-                f"database schema is at {revision or 'nothing'}, needs {head}: "
-                "run `hotline migrate` first"
-            )
-        routing = await db.run(RoutingTable.load)
-        deps = Deps(settings=settings, db=db, clock=clock, routing=routing, bus=EventBus(),
-                    calendar=SharedCalendar(), owner=self.owner)
-        today = clock.now().astimezone(settings.tz).date()
-        for warning in await db.run(lambda s: calendar_warnings(deps.calendar.fresh(s), today)):
-            log.warning("calendar: %s", warning)
+            raise
         self.deps = deps
         self._leases = LeaseKeeper(db, clock, self.owner)
         for model in (OutboxItem, TranscriptionJob, CallbackAttempt):
@@ -139,13 +150,13 @@ class Backend:
         if db.engine.dialect.name == "postgresql":
             # Several instances may share this database: their consoles hear
             # each other's events.  SQLite means one instance, in-process only.
-            self.relay = PgRelay(_libpq_conninfo(db), deps.bus)
+            self.relay = PgRelay(libpq_conninfo(db.engine), deps.bus)
             try:
                 await self.relay.start()
             except Exception as exc:  # stop() closes the database and the rest
                 raise StartupError(f"live events: cannot LISTEN on PostgreSQL: {exc}") from None
         self.staffing = Staffing(deps)
-        # Written only once elected (hotline.election), so two backends never both do.
+        # Written only once elected (core.election), so two backends never both do.
         self.staffing.states.history = False
         self.staffing.in_charge = False
         self.election = Election(db, self.owner)
@@ -159,8 +170,13 @@ class Backend:
                 raise StartupError(str(exc)) from None
         self._outbox.start()
 
+        # What a call's record starts elsewhere (a draft order, a callback task,
+        # the transcription of its recording): run by the call tracker and by
+        # the IVR's report of an unanswered caller alike.
+        follow_ups = recording_outbox.follow_calls(
+            follow_calls(CallFollowUps(), **numbering(settings)))
         self.fastagi = FastAgiServer(
-            flows.routes(deps),  # type: ignore[arg-type]
+            flows.routes(deps, follow_ups),  # type: ignore[arg-type]
             lambda agi: flows.fallback(agi, deps),
             host=settings.agi_listen.host, port=settings.agi_listen.port,
             command_timeout=settings.agi_command_timeout, max_sessions=settings.agi_max_sessions,
@@ -204,6 +220,7 @@ class Backend:
 
         # Started last before the PBX link, so that a failed start leaves no task behind.
         await self.staffing.start()
+        await self._share_settings()
         if settings.ami is not None:
             ami = AmiLink(settings.ami, action_timeout=settings.ami_action_timeout,
                           ping_interval=settings.ami_ping_interval)
@@ -213,8 +230,7 @@ class Backend:
             model = PbxModel(ami, clock)
             deps.pbx = model
             model.attach()
-            follow_ups = follow_calls(CallFollowUps(), **numbering(settings))
-            CallTracker(deps, outbox.follow_calls(follow_ups)).follow(model)
+            CallTracker(deps, follow_ups).follow(model)
             dialer = CallbackDialer(deps, model, self.staffing)
             await dialer.start()
             deps.dialer = dialer
@@ -245,8 +261,24 @@ class Backend:
                  settings.http_listen.host, self.http_port, settings.agi_listen.host,
                  self.fastagi.port)
 
+    async def _share_settings(self) -> None:
+        """Settings another backend changes are reloaded here (its NOTIFY, or
+        the periodic check of what the database holds)."""
+        deps, staffing = self.deps, self.staffing
+        assert deps is not None and staffing is not None
+        self.config = deps.config = ConfigSync(deps, self.settings.config_check_seconds)
+
+        async def reload_routing(_key: str) -> None:
+            deps.routing = await deps.db.run(RoutingTable.load)
+
+        self.config.part(ROUTING_PART, routing_stamp, reload_routing)
+        staffing.share(self.config)
+        if self.floor is not None:
+            self.floor.share(self.config)
+        await self.config.start()
+
     def _register_duties(self) -> None:
-        """The once-only duties, started on the elected backend (hotline.election)."""
+        """The once-only duties, started on the elected backend (core.election)."""
         assert self.election is not None and self.staffing is not None and self.deps
         staffing, deps = self.staffing, self.deps
 
@@ -343,6 +375,7 @@ class Backend:
             "transcription": (self.transcription.status() if self.transcription
                               else {"enabled": False}),
             "instance": self.election.status() if self.election else {"owner": self.owner},
+            "schema": {"newer": bool(self.schema_note), "note": self.schema_note},
             "live": {**deps.bus.status(),
                      "relay": self.relay.status() if self.relay else None} if deps else None,
         }
@@ -356,6 +389,8 @@ class Backend:
         self._stopped = True
         await cancel_and_wait(self._tasks)
         self._tasks.clear()
+        if self.config:
+            await self.config.close()
         if self.election:
             await self.election.close()
         if self.floor:
@@ -392,8 +427,3 @@ class Backend:
         if self._sqlite_lock is not None:
             self._sqlite_lock.close()  # closing the file drops the lock
             self._sqlite_lock = None
-
-
-def _libpq_conninfo(db: Database) -> str:
-    """The database URL as libpq reads it (no SQLAlchemy driver name)."""
-    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -15,23 +15,16 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hotline.settings import DOCUMENTED, Settings, SettingsError, load_settings
+from core.commands import fail as _fail
+from core.commands import settings_of as _settings
+from core.settings import DOCUMENTED, SettingsError
 
 log = logging.getLogger("hotline")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(config_file=getattr(args, "config", None))
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"hotline: {message}", file=sys.stderr)
-    return code
-
-
 # ------------------------------------------------------------------ commands
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from hotline.db import Database
+    from core.db import Database
     from hotline.migrate import current_revision, upgrade
 
     settings = _settings(args)
@@ -162,7 +155,7 @@ async def _until_signalled() -> None:
 
 def _run(main: Callable[[], Any], startup_error: type[Exception],
          simulated: bool = False) -> int:
-    from hotline.clock import VirtualTimeLoop
+    from core.clock import VirtualTimeLoop
 
     async def supervised() -> None:
         global _signals
@@ -201,7 +194,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
     from calls.followups import CallFollowUps
     from calls.reconcile import reconcile
-    from hotline.db import Database
+    from core.db import Database
     from worksheets.service import follow_calls, numbering
 
     settings = _settings(args)
@@ -243,8 +236,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_conf_render(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hotline.db import Database
-    from hotline.settings import read_secret_file
+    from core.db import Database
+    from core.settings import read_secret_file
     from pbx.asterisk_conf import render
 
     settings = _settings(args)
@@ -270,23 +263,27 @@ def cmd_conf_render(args: argparse.Namespace) -> int:
 def cmd_conf_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hotline.db import Database
+    from core.db import Database
     from pbx.asterisk_conf import check
+    from routing.dial_patterns import DEFAULT_CALLBACK_PATTERNS
     from routing.menu import DEFAULT_ROUTES, RoutingTable
+    from routing.rules import load_rules
 
     settings = _settings(args)
     queues: list[str] = sorted({r.queue for r in DEFAULT_ROUTES})
+    dial_out = list(DEFAULT_CALLBACK_PATTERNS)
     if not args.no_database:
         db = Database(settings.database_url)
         try:
-            queues = db.call(lambda s: RoutingTable.load(s).queues())
+            queues, dial_out = db.call(lambda s: (RoutingTable.load(s).queues(),
+                                                  load_rules(s).callback_patterns))
         except Exception as exc:
             return _fail(f"cannot read the routing table ({exc.__class__.__name__}); "
                          "run `hotline migrate`, or pass --no-database")
         finally:
             db.close()
     problems = check(Path(args.dir), settings if args.against_settings else None, queues,
-                     settings.prompts_dir)
+                     settings.prompts_dir, dial_out)
     for p in problems:
         print(f"{p.file}:{p.line}: {p.severity}: {p.message}")
     errors = sum(1 for p in problems if p.severity == "error")
@@ -388,14 +385,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_conf_render)
     c = conf_sub.add_parser("check", help="lint a directory of .conf files",
                             description="Lint Asterisk .conf files: syntax, contexts, queues, "
-                            "sounds, AGI addresses, AMI privileges, options valid for Asterisk 22;"
+                            "sounds, AGI addresses, AMI privileges, options valid for Asterisk 22,"
+                            " a [callback-out] extension that dials every number the routing "
+                            "rules let callbacks dial;"
                             " with HOTLINE_PROMPTS_DIR, the city's recording of every prompt the "
                             "IVR plays. Exit status 1 if any error.")
     c.add_argument("dir", nargs="?", default="asterisk-conf")
     c.add_argument("--against-settings", action="store_true",
                    help="also check that AGI addresses point at HOTLINE_AGI_LISTEN")
     c.add_argument("--no-database", action="store_true",
-                   help="check against the default queues instead of the routing table")
+                   help="check against the default queues and callback numbers instead of "
+                        "the routing table and rules")
     c.set_defaults(func=cmd_conf_check)
 
     from agents.cli import register as register_agent_commands
@@ -435,9 +435,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
     except SettingsError as exc:
         return _fail(str(exc))
-    from hotline.logmask import configure_logging
+    from core.logmask import configure_logging
 
     configure_logging(settings.log_level)
+    # Every domain's tables, before any subcommand's first query (core.db knows none).
+    import hotline.models  # noqa: F401
+
     try:
         return int(args.func(args))
     except SettingsError as exc:

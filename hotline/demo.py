@@ -24,17 +24,17 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls.models import Call
+from core.clock import Clock
+from core.db import Database
+from core.logmask import mask_number
+from core.settings import AmiTarget, Listen, Settings
+from core.tasks import cancel_and_wait
 from hotline.app import Backend
-from hotline.clock import Clock
-from hotline.db import Database
 from hotline.demo_agents import AgentBot
 from hotline.demo_desks import DepartmentDesk, Desk, SupervisorDesk
 from hotline.demo_users import demo_logins
-from hotline.logmask import mask_number
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
-from hotline.settings import AmiTarget, Listen, Settings
-from hotline.tasks import cancel_and_wait
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.callers import SimCall
 from speech.options import TranscriptionOptions

@@ -10,9 +10,9 @@ from typing import Any
 
 import aiohttp
 
-from hotline.clock import Clock
+from core.clock import Clock
+from core.tasks import cancel_and_wait
 from hotline.demo_desks import api_session
-from hotline.tasks import cancel_and_wait
 from pbxsim import PbxSim, PhoneBehaviour
 from worksheets.districts import CODES as DISTRICT_CODES
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from hotline.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 

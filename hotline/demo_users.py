@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from agents import rota
 from agents.models import Agent, Team
 from agents.roster import load_settings
-from hotline import accounts
-from hotline.accounts import User
+from core import accounts
+from core.accounts import User
 from worksheets.models import Department
 from worksheets.service import CITY_TZ
 

@@ -11,18 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hotline.clock import Clock
-from hotline.db import Database
-from hotline.leases import instance_owner
-from hotline.passwords import HashingPool
-from hotline.settings import Settings
-from routing.menu import RoutingTable
+from core.clock import Clock
+from core.db import Database
+from core.leases import instance_owner
+from core.passwords import HashingPool
+from core.settings import Settings
 
+# The domains import this module: at run time it imports only core (an
+# import-linter contract in pyproject.toml); their types are for the checker.
 if TYPE_CHECKING:
-    from hotline.bus import EventBus
-    from hotline.outbox import OutboxWorker
+    from core.bus import EventBus
+    from core.config_sync import ConfigSync
+    from core.outbox import OutboxWorker
     from pbx.ami import AmiLink
     from pbx.model import PbxModel
+    from routing.menu import RoutingTable
     from speech.jobs import TranscriptionService
     from worksheets.calendar_store import SharedCalendar
     from worksheets.callback_dialer import CallbackDialer
@@ -41,7 +44,9 @@ class Deps:
     transcription: TranscriptionService | None = None
     dialer: CallbackDialer | None = None
     outbox: OutboxWorker | None = None
-    # This run of this backend, as it signs the work it claims (hotline.leases).
+    # Reloads settings another backend changed (core.config_sync).
+    config: ConfigSync | None = None
+    # This run of this backend, as it signs the work it claims (core.leases).
     owner: str = field(default_factory=instance_owner)
-    # Password hashing's own threads: never the database's (see hotline.passwords).
+    # Password hashing's own threads: never the database's (see core.passwords).
     hashing: HashingPool = field(default_factory=HashingPool)

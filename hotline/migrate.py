@@ -1,42 +1,41 @@
-"""Schema migrations (Alembic), run programmatically by `hotline migrate`."""
+"""The application's schema migrations (Alembic, ``hotline/migrations``), run
+by `hotline migrate`, checked at start-up and applied by the tests.
+
+The folder stays in the application: its env.py imports every domain's
+tables (``hotline.models``).  The Alembic plumbing is ``core.migrate``'s.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+
+from core import migrate
+from core.migrate import current_revision
+
+__all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "scripts",
+           "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
-    return cfg
+    return migrate.alembic_config(engine, MIGRATIONS)
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The schema's revision(s), comma-separated and sorted; None if unmigrated."""
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        heads = MigrationContext.configure(conn).get_current_heads()
-    return ",".join(sorted(heads)) or None
+    migrate.upgrade(engine, MIGRATIONS, revision)
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
+    return migrate.head_revision(MIGRATIONS)
 
+
+def scripts() -> ScriptDirectory:
+    """This release's migrations (hotline.schema_compat reads their declarations)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ",".join(sorted(ScriptDirectory.from_config(cfg).get_heads())) or None
+    return ScriptDirectory.from_config(cfg)

@@ -12,10 +12,11 @@ from agents.models import (
     Team,
 )
 from calls.models import Call, CallEvent
+from core.accounts import LoginSession, User
+from core.login_throttle import LoginFailure
+from core.outbox import OutboxItem
 from floor.models import FloorAlert
-from hotline.accounts import LoginSession, User
-from hotline.login_throttle import LoginFailure
-from hotline.outbox import OutboxItem
+from hotline.schema_compat import SchemaCompat
 from reports.models import CallsDaily, OrdersDaily, ReportDirty
 from routing.models import (
     AuditEntry,
@@ -37,6 +38,7 @@ __all__ = [
     "LegacyLine", "PriorityCaller", "RoutingRuleSet",
     "Call", "CallbackTask", "CallEvent", "Department", "WorkOrder",
     "TranscriptionJob", "TranscriptRecord", "KnowledgeArticle", "KnowledgeArticleVersion",
-    "OutboxItem", "FloorAlert", "DepartmentRuleSet", "OrderAttachment", "OrderPart",
+    "OutboxItem", "SchemaCompat", "FloorAlert", "DepartmentRuleSet", "OrderAttachment",
+    "OrderPart",
     "CallsDaily", "OrdersDaily", "ReportDirty",
 ]

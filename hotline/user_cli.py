@@ -9,14 +9,15 @@ import getpass
 import sys
 from typing import Any
 
-from hotline.cli import _fail, _settings
+from core.commands import fail as _fail
+from core.commands import settings_of as _settings
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from hotline import accounts
-    from hotline.db import Database
+    from core import accounts
+    from core.db import Database
 
     settings = _settings(args)
     password = _stdin_password() if args.password_stdin else args.password
@@ -52,9 +53,9 @@ def cmd_user_change(args: argparse.Namespace) -> int:
 
     from sqlalchemy import select
 
-    from hotline import accounts
-    from hotline.db import Database
-    from hotline.passwords import hash_password
+    from core import accounts
+    from core.db import Database
+    from core.passwords import hash_password
 
     settings = _settings(args)
     action = args.user_command

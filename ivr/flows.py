@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session
+
 from calls import ivr_records, records
+from calls.followups import ABANDONED, CallFollowUps, Notice
+from core.live_events import CallEntered, CallRouted
+from core.logmask import mask_number
 from hotline.deps import Deps
-from hotline.live_events import CallEntered, CallRouted
-from hotline.logmask import mask_number
 from ivr import prompts, steps
 from pbx.fastagi import AgiChannel, AgiHangup
 from routing.menu import Route
@@ -187,17 +190,25 @@ async def survey(agi: AgiChannel, deps: Deps) -> None:
         pass
 
 
-async def unanswered(agi: AgiChannel, deps: Deps) -> None:
+async def unanswered(agi: AgiChannel, deps: Deps, follow_ups: CallFollowUps) -> None:
+    """Asterisk's word that the caller left the queue unanswered: the abandon and
+    its follow-ups (a callback task), as the call tracker records them.  Only
+    for a call we know: anyone who reaches the port could forge the report."""
     wait = await agi.get_variable("QUEUEWAIT")
+    hold, now = int(wait) if (wait or "").isdigit() else 0, deps.clock.now()
+
+    def work(s: Session) -> list[Notice]:
+        if records.find_call(s, agi.uniqueid) is None:
+            raise records.CallError(f"unknown call {agi.uniqueid}")
+        call = records.abandon_call(s, agi.uniqueid, hold_seconds=hold, now=now)
+        return follow_ups.run(ABANDONED, s, call, now)
     try:
-        await deps.db.run(
-            lambda s: service.mark_abandoned(
-                s, agi.uniqueid, hold_seconds=int(wait) if (wait or "").isdigit() else 0,
-                now=deps.clock.now(), known_only=True,
-            )
-        )
+        notices = await deps.db.run(work)
     except records.CallError as exc:
         log.warning("unanswered call %s not recorded as such: %s", agi.uniqueid, exc)
+    else:
+        for notice in notices:  # as the tracker: every instance publishes its own
+            deps.bus.publish(notice, relay=False)
     await agi.stream_file(prompts.CALLBACK_PROMISE)
 
 
@@ -208,7 +219,9 @@ async def fallback(agi: AgiChannel, deps: Deps) -> None:
     await agi.set_variable("HOTLINE_QUEUE", deps.routing.general.queue)
 
 
-def routes(deps: Deps) -> dict[str, object]:
+def routes(deps: Deps, follow_ups: CallFollowUps) -> dict[str, object]:
+    """The FastAGI scripts; ``follow_ups``: what a call's record starts elsewhere
+    (the same the call tracker runs)."""
     async def _ivr(agi: AgiChannel) -> None:
         await ivr_main(agi, deps)
 
@@ -216,6 +229,6 @@ def routes(deps: Deps) -> dict[str, object]:
         await survey(agi, deps)
 
     async def _unanswered(agi: AgiChannel) -> None:
-        await unanswered(agi, deps)
+        await unanswered(agi, deps, follow_ups)
 
     return {"ivr": _ivr, "survey": _survey, "unanswered": _unanswered}

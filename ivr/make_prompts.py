@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hotline.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from ivr.prompts import TEXTS
 
 SOUNDS = PROJECT_ROOT / "asterisk-conf" / "sounds"

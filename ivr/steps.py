@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from calls import ivr_records
+from core.live_events import CallbackRequested
 from hotline.deps import Deps
-from hotline.live_events import CallbackRequested
 from ivr import prompts
 from pbx import estimates
 from pbx.fastagi import AgiChannel, AgiHangup

@@ -33,8 +33,8 @@ from typing import Any
 
 from panoramisk.manager import Manager
 
-from hotline.settings import AmiTarget
-from hotline.tasks import cancel_and_wait, run_handlers
+from core.settings import AmiTarget
+from core.tasks import cancel_and_wait, run_handlers
 from pbx.ami_protocol import AmiMessage
 from pbx.ami_session import (
     AmiConnectionLost,

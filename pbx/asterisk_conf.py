@@ -30,7 +30,7 @@ from pbx.conf_reader import ConfFile, Section
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hotline.settings import Settings
+    from core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,12 @@ def render(settings: Settings, session: Session, out_dir: Path, *, agi_host: str
 
 
 def check(conf_dir: Path, settings: Settings | None = None,
-          queue_names: Iterable[str] | None = None, prompts_dir: Path | None = None
-          ) -> list[Problem]:
+          queue_names: Iterable[str] | None = None, prompts_dir: Path | None = None,
+          callback_patterns: Iterable[str] | None = None) -> list[Problem]:
     """Lint the configuration in ``conf_dir``; see :func:`pbx.conf_check.check`."""
     from pbx.conf_check import check as _check  # late, as in render()
 
-    return _check(conf_dir, settings, queue_names, prompts_dir)
+    return _check(conf_dir, settings, queue_names, prompts_dir, callback_patterns)
 
 
 __all__ = ["Problem", "ami_user_problems", "check", "option_problems", "render"]

@@ -11,9 +11,11 @@ more power than the backend needs or reachable from anywhere.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -21,14 +23,24 @@ from urllib.parse import urlsplit
 from pbx import asterisk_conf as ast
 from pbx.asterisk_conf import Problem
 from pbx.conf_prompts import check_city_prompts, wav_samples
-from pbx.conf_reader import ConfFile, Dialplan, Step, is_dynamic, read_conf, split_top
+from pbx.conf_reader import (
+    ConfFile,
+    Dialplan,
+    ExtenShape,
+    Step,
+    exten_order,
+    exten_shape,
+    is_dynamic,
+    read_conf,
+    split_top,
+)
 from pbx.transfer_plan import CONTEXTS as TRANSFER_CONTEXTS
 from pbx.transfer_plan import missing as missing_transfer_contexts
 from pbx.transfer_plan import transfer_problems
 from routing import dial_patterns
 
 if TYPE_CHECKING:
-    from hotline.settings import Settings
+    from core.settings import Settings
 
 FILES = ("extensions.conf", "queues.conf", "manager.conf", "pjsip.conf", "logger.conf",
          "cdr.conf", "musiconhold.conf")
@@ -86,8 +98,8 @@ class _Conf:
 
 
 def check(conf_dir: Path, settings: Settings | None = None,
-          queue_names: Iterable[str] | None = None, prompts_dir: Path | None = None
-          ) -> list[Problem]:
+          queue_names: Iterable[str] | None = None, prompts_dir: Path | None = None,
+          callback_patterns: Iterable[str] | None = None) -> list[Problem]:
     """Lint the Asterisk configuration in ``conf_dir`` (sounds in ``conf_dir/sounds``).
 
     ``settings`` adds the checks that need them (AGI addresses against
@@ -95,7 +107,9 @@ def check(conf_dir: Path, settings: Settings | None = None,
     queues the routing table sends callers to (for example
     ``RoutingTable.load(session).queues()``), each of which must exist;
     ``prompts_dir`` (else ``settings.prompts_dir``), the city's recorded
-    prompts, must hold every prompt the IVR plays.
+    prompts, must hold every prompt the IVR plays; ``callback_patterns``,
+    the routing rules' dial patterns for callbacks (``callback_numbers``),
+    must each be dialled by ``[callback-out]`` for every number they allow.
     Returns the problems sorted by file and line; errors make Asterisk or
     the backend misbehave, warnings are worth a look.
     """
@@ -122,6 +136,8 @@ def check(conf_dir: Path, settings: Settings | None = None,
     c = _Conf(conf_dir, files)
     _check_dialplan(report, c, settings)
     _check_transfers(report, c)
+    if callback_patterns is not None:
+        _check_callback_out(report, c, list(callback_patterns))
     _check_queues(report, c, queue_names)
     _check_manager(report, c, settings)
     _check_pjsip(report, c)
@@ -177,6 +193,111 @@ def _check_transfers(report: _Report, c: _Conf) -> None:
         report.error("extensions.conf", line, message)
     for message in missing_transfer_contexts(c.plan.contexts):
         report.warning("extensions.conf", None, message)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """An extension that may answer a number dialled into [callback-out]."""
+
+    context: str
+    name: str
+    shape: ExtenShape
+    dials: bool
+    line: int
+    always: bool  # for every caller at every time (no /callerid, no timed include)
+
+
+def _answers(plan: Dialplan, name: str) -> list[_Answer]:
+    """The extensions that may answer in context ``name``, in the order Asterisk
+    22 tries them (pbx_find_extension, main/pbx.c): the context's own, best
+    match first (:func:`exten_order`), then each ``include =>`` in turn (a
+    context already searched is not searched again).  ``switch =>`` is not
+    followed."""
+    out: list[_Answer] = []
+    seen: set[str] = set()
+
+    def walk(context: str, always: bool) -> None:
+        ctx = plan.contexts.get(context)
+        if ctx is None or context in seen:
+            return
+        seen.add(context)
+        for exten in sorted(ctx.extensions, key=exten_order):
+            steps, shape = ctx.extensions[exten], exten_shape(exten)
+            if shape is not None and any(s.priority == "1" for s in steps):
+                out.append(_Answer(context, exten, shape,
+                                   any(s.app.lower() == "dial" for s in steps),
+                                   steps[0].line, always and not shape.by_caller))
+        for inc in ctx.includes:
+            target, timed, _ = inc.value.partition(",")
+            walk(target.strip(), always and not timed)
+    walk(name, True)
+    return out
+
+
+def _check_callback_out(report: _Report, c: _Conf, patterns: list[str]) -> None:
+    """Every number a callback may dial (the routing rules' patterns) reaches an
+    extension of [callback-out] that Dials, as Asterisk 22 picks the extension:
+    the first that matches in :func:`_answers`' order.  An extension without
+    Dial() that would answer an allowed number is named with such a number; a
+    number nothing answers is named on the context."""
+    file, ctx = "extensions.conf", c.plan.contexts.get(dial_patterns.CONTEXT)
+    if ctx is None:
+        report.error(file, None, f"no [{dial_patterns.CONTEXT}] context: callbacks and "
+                                 "回访 would dial nothing")
+        return
+    answers = _answers(c.plan, ctx.name)
+    for pattern in patterns:
+        if dial_patterns.problem(pattern) is not None:
+            continue  # the routing rules refuse it; nothing can be checked
+        spots = [frozenset(p) for p in dial_patterns.positions(pattern)]
+        fitting = tuple(a for a in answers if _fits(spots, a.shape))
+        for answer in fitting:
+            example = None if answer.dials else _number(
+                spots, fitting, functools.partial(_runs, answer))
+            if example is not None:
+                report.error(file, answer.line, f"[{answer.context}] {answer.name} answers "
+                                                f"{example}, which the callback pattern "
+                                                f"{pattern} allows, without Dial()")
+        missing = _number(spots, fitting, lambda live: not any(a.always for a in live))
+        if missing is not None:
+            report.error(file, ctx.line, f"[{ctx.name}] has no extension that dials "
+                                         f"{missing}, which the routing rules' callback "
+                                         f"pattern {pattern} allows")
+
+
+def _runs(answer: _Answer, live: tuple[_Answer, ...]) -> bool:
+    """Whether Asterisk may run ``answer`` for a number that ``live`` match (in
+    order): it tries them up to the first that answers every caller at every time."""
+    for other in live:
+        if other == answer:
+            return True
+        if other.always:
+            return False
+    return False
+
+
+def _fits(spots: list[frozenset[str]], shape: ExtenShape) -> bool:
+    """Whether numbers of ``len(spots)`` digits have the length ``shape`` takes."""
+    n = len(shape.positions)
+    return len(spots) == n if shape.rest == "" else len(spots) >= n + (shape.rest == ".")
+
+
+def _number(spots: list[frozenset[str]], answers: tuple[_Answer, ...],
+            wanted: Callable[[tuple[_Answer, ...]], bool]) -> str | None:
+    """The lowest number of ``spots`` whose matching ``answers`` (of the
+    number's length, in order) are ``wanted``, or None when no number's are."""
+
+    @functools.cache
+    def find(i: int, live: tuple[_Answer, ...]) -> str | None:
+        if i == len(spots):
+            return "" if wanted(live) else None
+        for digit in sorted(spots[i]):
+            rest = find(i + 1, tuple(a for a in live if i >= len(a.shape.positions)
+                                     or digit in a.shape.positions[i]))
+            if rest is not None:
+                return digit + rest
+        return None
+    return find(0, answers)
 
 
 def _check_step(report: _Report, c: _Conf, step: Step, settings: Settings | None) -> int:

@@ -254,35 +254,150 @@ class Context:
         return [e for e in self.extensions if exten_matches(e, exten)]
 
 
-def exten_matches(pattern: str, exten: str) -> bool:
-    """Whether dialplan extension ``pattern`` matches the literal ``exten``."""
-    pattern = pattern.split("/")[0]  # caller-id match suffix
-    if not pattern.startswith("_"):
-        return pattern == exten
-    regex: list[str] = []
-    i, body = 0, pattern[1:]
+_DIGITS = {"X": "0123456789", "Z": "123456789", "N": "23456789"}
+
+
+@dataclass(frozen=True)
+class ExtenShape:
+    """What dialled text an extension name matches, as Asterisk 22's
+    ``_extension_match_core`` (main/pbx.c) decides it for a full match:
+    one set of characters per position, then ``rest``: ``""`` (nothing
+    more), ``"."`` (one or more of anything) or ``"!"`` (zero or more);
+    ``by_caller``: a ``/callerid`` part limits it to some callers."""
+
+    positions: tuple[frozenset[str], ...]
+    rest: str = ""
+    by_caller: bool = False
+
+    def matches(self, text: str) -> bool:
+        text = text.replace("-", "")  # eye-candy fluff, ignored in the dialled text too
+        n = len(self.positions)
+        if len(text) < n or (self.rest == "" and len(text) > n) or (
+                self.rest == "." and len(text) == n):
+            return False
+        return all(ch in allowed for ch, allowed in zip(text, self.positions, strict=False))
+
+
+def exten_shape(name: str) -> ExtenShape | None:
+    """``name``'s :class:`ExtenShape`; None when it matches nothing (a ``[``
+    without ``]``, or an empty ``[]`` where the dialled text would end)."""
+    name, slash, _cid = name.partition("/")
+    if not name.startswith("_"):
+        return ExtenShape(tuple(frozenset(c) for c in name if c != "-"), "", bool(slash))
+    positions: list[frozenset[str]] = []
+    rest, dangling, i, body = "", False, 0, name[1:]
     while i < len(body):
-        ch = body[i].upper()
-        if ch == "X":
-            regex.append("[0-9]")
-        elif ch == "Z":
-            regex.append("[1-9]")
-        elif ch == "N":
-            regex.append("[2-9]")
-        elif ch == ".":
-            regex.append(".+")
-        elif ch == "!":
-            regex.append(".*")
-        elif ch == "[":
+        c = body[i]
+        i += 1
+        if c == "-":
+            continue
+        if c.upper() in _DIGITS:
+            positions.append(frozenset(_DIGITS[c.upper()]))
+        elif c in ".!":
+            rest = c
+            break
+        elif c == "[":
             end = body.find("]", i)
             if end < 0:
-                return False
-            regex.append("[" + re.escape(body[i + 1:end]).replace("\\-", "-") + "]")
-            i = end
+                return None  # Asterisk: "Wrong usage of [] in the extension", no match
+            if end == i:  # "[]" is skipped, but the text may not end on it
+                i, dangling = end + 1, True
+                continue
+            chars: set[str] = set()
+            j = i
+            while j < end:
+                if j + 2 < end and body[j + 1] == "-":  # a range; "z-a" is empty
+                    chars.update(chr(o) for o in range(ord(body[j]), ord(body[j + 2]) + 1))
+                    j += 3
+                else:
+                    chars.add(body[j])
+                    j += 1
+            i = end + 1
+            positions.append(frozenset(chars))
         else:
-            regex.append(re.escape(body[i]))
+            positions.append(frozenset(c))
+        dangling = False
+    if dangling:
+        if rest == "":
+            return None
+        rest = "." if rest == "!" else rest
+    return ExtenShape(tuple(positions), rest, bool(slash))
+
+
+_WILD = {ord("."): 0x18000, ord("!"): 0x28000}  # "!" is less specific than "."
+_BYTE_CLASSES = {ord(k): v.encode() for k, v in _DIGITS.items()} | {
+    ord(k.lower()): v.encode() for k, v in _DIGITS.items()}
+
+
+def exten_order(name: str) -> tuple[object, ...]:
+    """A sort key that puts extension names in the order Asterisk 22 keeps a
+    context's extensions and tries them for a dialled number (``ext_cmp``,
+    main/pbx.c; the first that matches, and has the priority, answers):
+    literal numbers before patterns; patterns compared position by position,
+    the smaller character set first (a digit, then ``N`` (8), ``Z`` (9),
+    ``X`` (10), ``[...]`` by its size), equal sizes by their lowest character
+    and then by the set holding the lower characters, ``.`` after any set,
+    ``!`` after ``.``, and a pattern that ends after one that goes on; the
+    same name limited to some callers (``/callerid``) before the unlimited one."""
+    exten, slash, cid = name.partition("/")
+    if slash:
+        return (*_exten_order(exten), 0, _exten_order(cid))
+    return (*_exten_order(exten), 1, ())
+
+
+def _exten_order(name: str) -> tuple[object, ...]:
+    data = name.replace(" ", "").encode()  # Asterisk drops spaces when it stores names
+    if not data.startswith(b"_"):
+        return (0, data.replace(b"-", b""))
+    return (1, _pattern_order(data[1:]))
+
+
+def _pattern_order(body: bytes) -> tuple[tuple[int, int], ...]:
+    """``ext_cmp_pattern_pos`` for each position: (set size << 8 | its lowest
+    character, then minus the set as ``bitwise`` reads for ``memcmp``)."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while True:
+        while i < len(body) and body[i] == ord("-"):
+            i += 1
+        if i == len(body):
+            out.append((0x30000, 0))  # the end comes after everything
+            return tuple(out)
+        c = body[i]
         i += 1
-    return re.fullmatch("".join(regex), exten) is not None
+        if c in _WILD:
+            out.append((_WILD[c], 0))
+            continue
+        if c != ord("["):
+            chars = _BYTE_CLASSES.get(c, bytes([c]))
+            low = min(chars)
+        else:
+            end = body.find(b"]", i)
+            if end < 0:
+                out.append((0x40000, 0))  # "Wrong usage of [] in the extension"
+                continue
+            found: set[int] = set()
+            low, j = 0xFF, i
+            while j < end:
+                first = last = body[j]
+                if j + 2 < end and body[j + 1] == ord("-"):  # a range
+                    last = body[j + 2]
+                    j += 2
+                j += 1
+                low = min(low, first)  # as in Asterisk, even when the range is empty
+                found.update(range(first, last + 1))
+            i = end + 1
+            if not found:
+                continue  # an empty set is skipped
+            chars = bytes(sorted(found))
+        bits = sum(1 << (255 - ch) for ch in chars)
+        out.append(((len(chars) << 8) | low, -bits))
+
+
+def exten_matches(pattern: str, exten: str) -> bool:
+    """Whether dialplan extension ``pattern`` matches the literal ``exten``."""
+    shape = exten_shape(pattern)
+    return shape is not None and shape.matches(exten)
 
 
 _PRIORITY = re.compile(r"^(?P<prio>[^(]*)(?:\((?P<label>[^)]*)\))?$")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from agents.models import Agent
-from hotline.accounts import User
+from core.accounts import User
 from pbx.asterisk_conf import BACKEND_WRITE, weak_secret
 from pbx.conf_reader import read_conf
 from pbx.transfer_plan import set_context, set_transfer_contexts
@@ -35,7 +35,7 @@ from worksheets.models import Department
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hotline.settings import Settings
+    from core.settings import Settings
 
 PASSWORDS_FILE = "agent-sip-passwords.txt"
 SECRET_MODE = 0o640

@@ -31,7 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hotline.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait
 from pbx import agi_protocol
 from pbx.agi_protocol import AgiResult, quote
 

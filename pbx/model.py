@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hotline.tasks import run_handlers
+from core.tasks import run_handlers
 from pbx import events as ev
 from pbx import model_events as me
 from pbx.ami_session import AmiError
@@ -35,7 +35,7 @@ from pbx.state import MemberState, PbxState
 from pbx.translate import PHONE_DOWN, TRANSLATORS
 
 if TYPE_CHECKING:
-    from hotline.clock import Clock
+    from core.clock import Clock
     from pbx.ami import AmiLink
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class PbxModel:
         self._handlers.setdefault(name, []).append(handler)
 
     async def close(self) -> None:
-        from hotline.tasks import cancel_and_wait
+        from core.tasks import cancel_and_wait
 
         await cancel_and_wait([self._resync_task])
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pbx.conf_reader import exten_order
+
 
 class ConfigError(ValueError):
     """A configuration line that cannot be understood."""
@@ -168,16 +170,6 @@ def pattern_matches(pattern: str, exten: str) -> bool:
     return bool(rx.match(exten))
 
 
-def _specificity(pattern: str) -> tuple[int, int, str]:
-    """Sort key: literal extensions first, then narrower patterns."""
-    if not pattern.startswith("_"):
-        return (0, 0, pattern)
-    width = 0
-    for ch in pattern[1:]:
-        width += {"X": 10, "Z": 9, "N": 8, ".": 1000, "!": 1001}.get(ch.upper(), 1)
-    return (1, width, pattern)
-
-
 def split_app(text: str) -> tuple[str, str]:
     """``App(args)`` -> (App, args); ``App`` alone -> (App, "")."""
     text = text.strip()
@@ -230,7 +222,7 @@ class Dialplan:
                 if last is None:
                     last = Extension(pattern)
                     ctx.extensions.append(last)
-                    ctx.extensions.sort(key=lambda e: _specificity(e.pattern))
+                    ctx.extensions.sort(key=lambda e: exten_order(e.pattern))
                 last_prio = max(last.steps) if last.steps else 0
             else:
                 if last is None:

@@ -3,7 +3,7 @@
 It owns the configuration (dialplan, queues, manager users), the live
 channels, the simulated phones and callers, the AMI server and every task
 it starts.  All waiting uses the running loop; wall-clock stamps come from
-the injected :class:`hotline.clock.Clock`.
+the injected :class:`core.clock.Clock`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hotline.clock import Clock
+from core.clock import Clock
 from pbxsim.ami_server import AmiServer
 from pbxsim.callers import CallerScript, SimCall, start_call
 from pbxsim.channels import Channel

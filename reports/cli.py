@@ -10,8 +10,8 @@ from typing import Any
 
 
 def _db(args: argparse.Namespace) -> tuple[Any, Any]:
-    from hotline.cli import _settings
-    from hotline.db import Database
+    from core.commands import settings_of as _settings
+    from core.db import Database
 
     settings = _settings(args)
     return settings, Database(settings.database_url)
@@ -52,7 +52,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from hotline.cli import _fail
+    from core.commands import fail as _fail
     from reports.query import ReportError, ReportRequest, parse_dates, report
 
     settings, db = _db(args)

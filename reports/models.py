@@ -9,6 +9,10 @@ row per local day, dimension (``all``, ``queue``, ``category``, ``agent``,
 ``department``) and key, holding sums, never rates (rates of a period are
 sums over its days).  ``week`` (its Monday) and ``month`` (its 1st) are
 stored so that a period's sums are one GROUP BY on either database.
+``formula`` (migration 0023) is the counting that wrote the row
+(``reports.rollup.FORMULA``); NULL when a release before 0023 wrote it.
+A refresh recounts every day with a row of a NULL or older formula (the
+index on ``formula, day`` finds them).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class ReportDirty(Base):
@@ -36,6 +40,8 @@ class _Daily:
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     week: Mapped[date] = mapped_column(Date)
     month: Mapped[date] = mapped_column(Date)
+    # Nullable, no server default: an older release's insert leaves it NULL.
+    formula: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 CALL_SUMS = ("calls", "offered", "answered", "abandoned", "ivr_only", "within_target",
@@ -47,7 +53,8 @@ ORDER_SUMS = ("orders", "submitted", "closed", "closed_on_time", "dispatched", "
 
 class CallsDaily(_Daily, Base):
     __tablename__ = "report_calls_daily"
-    __table_args__ = (Index("ix_report_calls_daily_dim_day", "dim", "day"),)
+    __table_args__ = (Index("ix_report_calls_daily_dim_day", "dim", "day"),
+                      Index("ix_report_calls_daily_formula_day", "formula", "day"))
 
     calls: Mapped[int] = mapped_column(Integer, default=0)
     offered: Mapped[int] = mapped_column(Integer, default=0)
@@ -62,7 +69,8 @@ class CallsDaily(_Daily, Base):
 
 class OrdersDaily(_Daily, Base):
     __tablename__ = "report_orders_daily"
-    __table_args__ = (Index("ix_report_orders_daily_dim_day", "dim", "day"),)
+    __table_args__ = (Index("ix_report_orders_daily_dim_day", "dim", "day"),
+                      Index("ix_report_orders_daily_formula_day", "formula", "day"))
 
     orders: Mapped[int] = mapped_column(Integer, default=0)
     submitted: Mapped[int] = mapped_column(Integer, default=0)

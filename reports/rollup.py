@@ -10,6 +10,20 @@ transaction is not claimed and stays for the next refresh, and a crash
 leaves every mark in place.  On PostgreSQL refreshes take an advisory lock,
 so two instances never rebuild one day at once.
 
+Every row carries the counting that wrote it: ``formula`` is
+:data:`FORMULA`, bumped whenever what a roll-up counts changes.  A release
+from before migration 0023 (which added the column) writes NULL there, and
+one with an older counting its older number; besides the marked days, a
+refresh recounts every day (newest first, ``max_days`` a round, calls and
+orders apart) that has a row of a NULL or older formula, found through
+the index on ``formula, day`` (:func:`stale_days`: no row to read in the
+steady state).  So while an
+old instance still runs during an upgrade, the marks it claims and the
+days it recounts its own way are counted again by this release, and once
+the last old instance stops the figures are this release's with no
+``hotline reports rebuild``.  A newer counting's rows are left alone: the
+newer release recounts what this one writes beside it.
+
 A call counts on the local day it entered, an order on the day it was
 created (as ``worksheets.stats.period_stats``); the figures are those
 ``period_stats`` and ``department_stats`` define (NOTES.md, "counting
@@ -52,6 +66,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.orm import Session
@@ -71,6 +86,12 @@ from worksheets.stats import (
 log = logging.getLogger(__name__)
 DIMENSIONS = ("all", "queue", "category", "agent", "department")
 LOCK_KEY = 12_345_014  # pg_advisory_xact_lock: one refresh at a time
+# The counting a roll-up row was written with (its ``formula`` column): bump
+# it whenever what the roll-ups count changes, so that every day counted the
+# older way is counted again by the next refresh.  1: "queued" calls are not
+# offered; 加派 parts count in department rows (0018).
+FORMULA = 1
+STAMP = ("day", "week", "month", "formula")
 
 
 @dataclass(frozen=True)
@@ -105,9 +126,16 @@ def _key(column: Any) -> Any:
     return func.coalesce(cast(column, String), "-")
 
 
-def _stamp(day: date) -> list[Any]:
+def _stamp(day: date) -> dict[str, Any]:
+    """The values of :data:`STAMP` for a row of ``day``."""
     week = day - timedelta(days=day.weekday())
-    return [literal(day), literal(week), literal(day.replace(day=1))]
+    return {"day": day, "week": week, "month": day.replace(day=1), "formula": FORMULA}
+
+
+def _stamped(day: date) -> list[Any]:
+    """:func:`_stamp` as the first columns of an ``INSERT ... SELECT``."""
+    stamp = _stamp(day)
+    return [literal(stamp[name]) for name in STAMP]
 
 
 def _call_dimensions() -> dict[str, Any]:
@@ -120,10 +148,11 @@ def _rebuild_calls(session: Session, day: date, config: RollupConfig) -> None:
     start, end = day_bounds(day, config.tz)
     sums = call_sums(config.target_seconds)
     session.execute(delete(CallsDaily).where(CallsDaily.day == day))
-    columns = ["day", "week", "month", "dim", "key", *CALL_SUMS]
+    columns = [*STAMP, "dim", "key", *CALL_SUMS]
     for dim, key in _call_dimensions().items():
-        query = select(*_stamp(day), literal(dim), key, *(sums[n] for n in CALL_SUMS)).select_from(
-            Call).where(Call.entered_at >= start, Call.entered_at < end)
+        query = select(*_stamped(day), literal(dim), key,
+                       *(sums[n] for n in CALL_SUMS)).select_from(Call).where(
+            Call.entered_at >= start, Call.entered_at < end)
         if dim == "department":  # calls that reached no department are left out
             query = query.outerjoin(WorkOrder, WorkOrder.call_id == Call.id).where(
                 func.coalesce(WorkOrder.department_id, Call.department_id).is_not(None))
@@ -146,9 +175,9 @@ def _rebuild_orders(session: Session, day: date, config: RollupConfig, now: date
     in_day = (WorkOrder.created_at >= start, WorkOrder.created_at < end,
               WorkOrder.status != "no_order")
     session.execute(delete(OrdersDaily).where(OrdersDaily.day == day))
-    columns = ["day", "week", "month", "dim", "key", *ORDER_SUMS]
+    columns = [*STAMP, "dim", "key", *ORDER_SUMS]
     for dim, key in _order_dimensions().items():
-        query = select(*_stamp(day), literal(dim), key,
+        query = select(*_stamped(day), literal(dim), key,
                        *(sums.get(n, literal(0)) for n in ORDER_SUMS)).select_from(
             WorkOrder).where(*in_day)
         if dim == "queue":
@@ -194,11 +223,9 @@ def _add(session: Session, day: date, department: int, values: dict[str, int]) -
     done = session.execute(update(OrdersDaily).where(where).values(
         {getattr(OrdersDaily, n): getattr(OrdersDaily, n) + v for n, v in values.items()}))
     if not done.rowcount:  # type: ignore[attr-defined]
-        week, month = day - timedelta(days=day.weekday()), day.replace(day=1)
         zeros = {name: 0 for name in ORDER_SUMS}
         session.execute(insert(OrdersDaily).values(
-            day=day, week=week, month=month, dim="department", key=str(department),
-            **{**zeros, **values}))
+            **_stamp(day), dim="department", key=str(department), **{**zeros, **values}))
 
 
 def _lock(session: Session, wait: bool = True) -> bool:
@@ -219,13 +246,25 @@ class Refreshed:
 
 
 def _pending(session: Session, tz: tzinfo) -> dict[tuple[str, date], set[str]]:
-    """(kind, local day) -> the marked hours that touch it, unclaimed."""
+    """(kind, local day) -> the marked hours that touch it, unclaimed; and
+    the days with rows of a NULL or older formula (no hours)."""
     wanted: dict[tuple[str, date], set[str]] = {}
     for kind, hour in session.execute(select(ReportDirty.kind, ReportDirty.hour).where(
             ReportDirty.taken_at.is_(None)).distinct()):
         for day in days_of_hours([hour], tz):
             wanted.setdefault((kind, day), set()).add(hour)
+    for kind, table in (("c", CallsDaily), ("o", OrdersDaily)):
+        for day in session.scalars(stale_days(table)):
+            wanted.setdefault((kind, day), set())
     return wanted
+
+
+def stale_days(table: Any) -> Any:
+    """The days of ``table`` with a row of a NULL or older formula: two
+    searches of its ``formula, day`` index (with an OR, SQLite would scan
+    the table), nothing read in the steady state."""
+    return union(select(table.day).where(table.formula.is_(None)),
+                 select(table.day).where(table.formula < FORMULA))
 
 
 def refresh(session: Session, config: RollupConfig, now: datetime,
@@ -248,6 +287,8 @@ def refresh(session: Session, config: RollupConfig, now: datetime,
                 ReportDirty.hour.in_(listed[i:i + 500])).values(taken_at=now))
     call_days = days_of_hours(hours.get("c", ()), config.tz)
     order_days = days_of_hours(hours.get("o", ()), config.tz)
+    for kind, day in chosen:  # a day counted the older way may have no mark
+        (call_days if kind == "c" else order_days).add(day)
     for day in sorted(call_days):
         _rebuild_calls(session, day, config)
     again = [day for day in sorted(order_days) if _rebuild_orders(session, day, config, now)]

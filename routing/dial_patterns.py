@@ -26,6 +26,7 @@ DEFAULT_CALLBACK_PATTERNS = [
     "_0917NXXXXXX",
     "_0917NXXXXXXX",
 ]
+CONTEXT = "callback-out"  # the dialplan context calls placed for agents go through
 # Extensions in [callback-out] that hang up whatever the list says.
 NEVER_DIALLED = ("_00.", "_+.")
 MIN_DIGITS, MAX_DIGITS = 3, 20
@@ -122,7 +123,7 @@ def callback_out_context(patterns: list[str], trunk: str = "trunk") -> str:
         "; rings first (Originate), then the citizen is dialled through the trunk.",
         "; Written from the routing rules' callback_numbers by `hotline asterisk-conf",
         "; render`: the same list the backend checks before it Originates.",
-        "[callback-out]",
+        f"[{CONTEXT}]",
     ]
     for pattern in patterns:
         lines += [f"exten => {pattern},1,NoOp(Call placed for an agent)",

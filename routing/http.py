@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
-from console.routing_table import RouteSpec, json_error, read_json
-from hotline.accounts import User
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core.accounts import User
+from core.config_sync import announce
 from routing import lists
-from routing.menu import RoutingTable
+from routing.menu import ROUTING_PART, RoutingTable
 from routing.models import AuditEntry, BlockedNumber, LegacyLine, PriorityCaller
 from routing.rules import RoutingRules, RulesError, store_rules
 
@@ -67,7 +68,7 @@ async def add_blocked(request: web.Request) -> web.Response:
 
 async def lift_blocked(request: web.Request) -> web.Response:
     who, now = principal(request), request.app[DEPS_KEY].clock.now()
-    block_id = int(request.match_info["block_id"])
+    block_id = path_id(request, "block_id", "no such block")
     return await _run(request, lambda s: _block_dict(
         lists.lift_block(s, block_id, user_id=who.user_id, now=now)))
 
@@ -96,7 +97,7 @@ async def add_priority(request: web.Request) -> web.Response:
 
 async def remove_priority(request: web.Request) -> web.Response:
     who, now = principal(request), request.app[DEPS_KEY].clock.now()
-    row_id = int(request.match_info["caller_id"])
+    row_id = path_id(request, "caller_id", "no such priority caller")
 
     def work(s: Session) -> Any:
         lists.remove_priority_caller(s, row_id, user_id=who.user_id, now=now)
@@ -134,6 +135,7 @@ async def put_rules(request: web.Request) -> web.Response:
         return web.json_response({"error": {"code": "invalid_rules", "message": str(exc),
                                             "problems": exc.problems}}, status=400)
     deps.routing = RoutingTable(list(deps.routing.routes()), rules)  # in force at once
+    announce(deps, ROUTING_PART)  # and on every other backend
     return web.json_response({"rules": rules.source})
 
 

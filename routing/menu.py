@@ -6,15 +6,25 @@ what a fresh install seeds.  Category names are those of work orders.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from routing.models import ServiceQueue
+from routing.models import RoutingRuleSet, ServiceQueue
 from routing.rules import RoutingRules, load_rules
 
 GENERAL_QUEUE = "hotline-general"
+ROUTING_PART = "routing_rules"  # core.config_sync: the menu and the rules
+
+
+def routing_stamp(session: Session) -> Hashable:
+    """Moves when a version of the rules is stored or the menu's queues change."""
+    queues = tuple(tuple(row) for row in session.execute(
+        select(ServiceQueue.menu_key, ServiceQueue.name, ServiceQueue.category,
+               ServiceQueue.label).order_by(ServiceQueue.menu_key)))
+    return session.scalar(select(func.max(RoutingRuleSet.id))), queues
 
 
 @dataclass(frozen=True)

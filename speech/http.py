@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from calls.models import Call
 from console.auth import DEPS_KEY, principal
-from console.routing_table import RouteSpec, json_error
+from console.routing_table import RouteSpec, json_error, path_id
 from speech.job_store import JobError
 from worksheets import call_access
 
@@ -26,18 +26,9 @@ def _off() -> web.Response:
     return json_error(503, "transcription_off", "transcription is not running on this backend")
 
 
-def _int(request: web.Request, name: str) -> int | None:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        return None
-
-
 async def call_transcripts(request: web.Request) -> web.Response:
     """The call's transcripts: its description (while it grows) and the whole call."""
-    call_id = _int(request, "call_id")
-    if call_id is None:
-        return json_error(400, "invalid", "call id must be a number")
+    call_id = path_id(request, "call_id", "call id must be a number", status=400)
     p = principal(request)
     visible = await request.app[DEPS_KEY].db.run(
         lambda s: _visible(s, call_id, p.role, p.agent_id))
@@ -83,9 +74,7 @@ async def retry(request: web.Request) -> web.Response:
     service = _service(request)
     if service is None:
         return _off()
-    job_id = _int(request, "job_id")
-    if job_id is None:
-        return json_error(400, "invalid", "job id must be a number")
+    job_id = path_id(request, "job_id", "job id must be a number", status=400)
     try:
         job = await service.retry(job_id)
     except JobError as exc:

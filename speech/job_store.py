@@ -6,7 +6,7 @@ things: one job row per recording key (unique), a run only counts if it
 still holds the job's ``claim`` token (a run superseded by a restart or a
 retry is ignored), and one transcript row per job (unique).  Claims are a
 ``SELECT ... FOR UPDATE SKIP LOCKED`` with the claiming backend's lease
-(``owner``, ``lease_until``, renewed by ``hotline.leases.LeaseKeeper``), so
+(``owner``, ``lease_until``, renewed by ``core.leases.LeaseKeeper``), so
 two backends sharing a PostgreSQL database never both run the same job, and
 the jobs of a backend that died are taken over once its lease runs out.
 """

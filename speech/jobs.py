@@ -8,7 +8,7 @@ Two kinds of recording reach it:
 * the whole call, recorded by MixMonitor from the answer (asterisk-conf's
   ``[hotline-record]``): the answered call's end writes an outbox item
   ``call.recording`` in the same transaction (a follow-up of the call's
-  end, ``hotline.outbox.follow_calls``); its handler here finds the
+  end, ``speech.recording_outbox``); its handler here finds the
   recording in the recordings directory and queues it for the batch
   workers.  So a backend killed between the hangup
   and the job loses nothing: another backend, or the next start, runs the
@@ -33,17 +33,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hotline.bus import SubscriptionClosed
+from core.bus import SubscriptionClosed
+from core.leases import LEASE
+from core.live_events import CallAnswered, TranscriptionFailed, TranscriptReady
 from hotline.deps import Deps
-from hotline.leases import LEASE
-from hotline.live_events import CallAnswered, TranscriptionFailed, TranscriptReady
-from hotline.outbox import CALL_RECORDING
 from speech import job_store
 from speech.call_recordings import wait_for_call_recording
 from speech.descriptions import Description, follow_description
 from speech.live import LivePool
 from speech.models import FALLBACK_SOURCE, ModelChoice, ModelError
 from speech.options import TranscriptionOptions, check_models, setting_for
+from speech.recording_outbox import CALL_RECORDING
 from speech.transcript import Transcript
 from speech.workers import TranscriptionError, TranscriptionPool
 

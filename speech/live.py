@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
-from speech.models import ModelChoice, ModelError
+from speech.models import ModelChoice
 from speech.transcript import Transcript
 from speech.worker_process import describe_death, live_main, receive
+from speech.workers import start_worker
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +73,13 @@ class LiveDecoder:
         if self._process is not None:
             self.restarts += 1
             await asyncio.get_running_loop().run_in_executor(self._threads, self._stop)
-        parent, child = self._context.Pipe()
-        process = self._context.Process(target=live_main, args=(self._choices, child),
-                                        name=f"speech-live-{self.index}", daemon=True)
-        process.start()
-        child.close()
-        self._process, self._conn = process, parent
-        loop = asyncio.get_running_loop()
-        message = await loop.run_in_executor(self._threads, receive, parent, process, None)
-        if message is None:
-            reason = await loop.run_in_executor(self._threads, describe_death, process)
-            raise ModelError(f"live speech worker {self.index} {reason} while loading the model")
-        if message[0] == "failed":
-            raise ModelError(f"live speech worker {self.index} could not load the model: "
-                             f"{message[1]}")
-        log.info("live speech worker %d (pid %d) loaded in %.1f s", self.index, message[1],
-                 message[2])
+        def keep(process: Any, conn: Connection) -> None:
+            self._process, self._conn = process, conn
+
+        pid, seconds = await start_worker(
+            self._context, live_main, (self._choices,), name=f"live speech worker {self.index}",
+            threads=self._threads, keep=keep)
+        log.info("live speech worker %d (pid %d) loaded in %.1f s", self.index, pid, seconds)
 
     async def request(self, *message: Any) -> tuple[Any, ...]:
         """Send one request and return its answer; LiveError if the process died or hung."""

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 KINDS = ("description", "call")
@@ -50,7 +50,7 @@ class TranscriptionJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    # The backend running it and until when (hotline.leases); an expired lease is taken over.
+    # The backend running it and until when (core.leases); an expired lease is taken over.
     owner: Mapped[str | None] = mapped_column(String(80), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 

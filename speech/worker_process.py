@@ -24,10 +24,11 @@ def _parent_decides() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def worker_main(choices: list[ModelChoice], max_seconds: float, conn: Connection) -> None:
-    """Entry point of a worker process: load models, then serve jobs until told to stop."""
+def _load_models(choices: list[ModelChoice], conn: Connection) -> dict[str, Any] | None:
+    """The worker's start: leave stopping to the parent, load every model,
+    and say ``ready`` (pid, seconds taken) or ``failed`` (why; then None)."""
     _parent_decides()
-    from speech.recognizer import load_model, transcribe_pcm
+    from speech.recognizer import load_model
 
     try:
         started = time.perf_counter()
@@ -35,6 +36,16 @@ def worker_main(choices: list[ModelChoice], max_seconds: float, conn: Connection
         conn.send(("ready", os.getpid(), time.perf_counter() - started))
     except Exception as exc:  # noqa: BLE001 - any failure must reach the parent as a reason
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return None
+    return models
+
+
+def worker_main(choices: list[ModelChoice], max_seconds: float, conn: Connection) -> None:
+    """Entry point of a worker process: load models, then serve jobs until told to stop."""
+    from speech.recognizer import transcribe_pcm
+
+    models = _load_models(choices, conn)
+    if models is None:
         return
     while True:
         try:
@@ -70,15 +81,10 @@ def live_main(choices: list[ModelChoice], conn: Connection) -> None:
     ``finish`` (the whole transcript) and ``drop``.  Every request gets
     exactly one answer, so the parent can pair them without ids.
     """
-    _parent_decides()
-    from speech.recognizer import LiveTranscriber, load_model
+    from speech.recognizer import LiveTranscriber
 
-    try:
-        started = time.perf_counter()
-        models = {choice.language: load_model(choice) for choice in choices}
-        conn.send(("ready", os.getpid(), time.perf_counter() - started))
-    except Exception as exc:  # noqa: BLE001 - any failure must reach the parent as a reason
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+    models = _load_models(choices, conn)
+    if models is None:
         return
     streams: dict[int, LiveTranscriber] = {}
     while True:

@@ -26,7 +26,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -40,6 +41,31 @@ from speech.worker_process import describe_death, receive, worker_main
 log = logging.getLogger(__name__)
 
 AudioSource = str | os.PathLike[str] | bytes
+
+
+async def start_worker(context: Any, target: Callable[..., None], args: tuple[Any, ...], *,
+                       name: str, threads: Executor,
+                       keep: Callable[[Any, Connection], None]) -> tuple[int, float]:
+    """Start a worker process (``target(*args, conn)``) and wait until its models are
+    loaded: its pid and the seconds loading took.  ``keep(process, conn)`` is told
+    of the process as soon as it runs, so its owner can stop it whatever happens
+    next.  A worker that cannot load a model, or dies first, is a ModelError
+    naming ``name`` and why."""
+    parent, child = context.Pipe()
+    process = context.Process(target=target, args=(*args, child),
+                              name=name.replace(" ", "-"), daemon=True)
+    process.start()
+    child.close()  # so a dead worker shows up as EOF on our end
+    keep(process, parent)
+    loop = asyncio.get_running_loop()
+    message = await loop.run_in_executor(threads, receive, parent, process, None)
+    if message is None:
+        reason = await loop.run_in_executor(threads, describe_death, process)
+        raise ModelError(f"{name} {reason} while loading the model")
+    if message[0] == "failed":
+        await loop.run_in_executor(threads, process.join)
+        raise ModelError(f"{name} could not load the model: {message[1]}")
+    return message[1], message[2]
 
 
 class TranscriptionError(Exception):
@@ -256,23 +282,14 @@ class TranscriptionPool:
 
     async def _spawn(self, slot: _Slot) -> None:
         """Start the worker of ``slot`` and wait until its models are loaded."""
-        parent, child = self._context.Pipe()
-        process = self._context.Process(target=worker_main, name=f"speech-worker-{slot.index}",
-                                        args=(self._choices, self._max_seconds, child),
-                                        daemon=True)
-        process.start()
-        child.close()  # so a dead worker shows up as EOF on our end
-        slot.process, slot.conn = process, parent
-        loop = asyncio.get_running_loop()
-        message = await loop.run_in_executor(self._threads, receive, parent, process, None)
-        if message is None:
-            reason = await loop.run_in_executor(self._threads, describe_death, process)
-            raise ModelError(f"speech worker {slot.index} {reason} while loading the model")
-        if message[0] == "failed":
-            await loop.run_in_executor(self._threads, process.join)
-            raise ModelError(f"speech worker {slot.index} could not load the model: {message[1]}")
-        log.info("speech worker %d (pid %d) loaded %s in %.1f s", slot.index, message[1],
-                 ", ".join(c.name for c in self._choices), message[2])
+        def keep(process: Any, conn: Connection) -> None:
+            slot.process, slot.conn = process, conn
+
+        pid, seconds = await start_worker(
+            self._context, worker_main, (self._choices, self._max_seconds),
+            name=f"speech worker {slot.index}", threads=self._threads, keep=keep)
+        log.info("speech worker %d (pid %d) loaded %s in %.1f s", slot.index, pid,
+                 ", ".join(c.name for c in self._choices), seconds)
 
     async def _serve(self, slot: _Slot) -> None:
         while True:

@@ -11,6 +11,10 @@ from typing import NoReturn
 import pytest
 from sqlalchemy import create_engine, text
 
+# Every domain's tables, as the application's entry points import them (core.db
+# knows none): a test may query any table with a Database of its own.
+import hotline.models  # noqa: F401
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "asterisk-22"
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
 

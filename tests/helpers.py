@@ -6,17 +6,27 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hotline import accounts
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calls import records
+from calls.followups import ABANDONED, ANSWERED, CallFollowUps
+from core import accounts
+from core.clock import Clock
+from core.db import Database
+from core.settings import PROJECT_ROOT, AmiTarget, Listen, Settings, load_settings
 from hotline.app import Backend
-from hotline.clock import Clock
-from hotline.db import Database
 from hotline.demo import free_port
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen, Settings, load_settings
 from pbxsim import PbxSim
+from worksheets.models import CallbackTask, WorkOrder
+from worksheets.service import follow_calls
 
 PASSWORD = "correct-horse-1"
+# What the backend runs after a call's record changes (worksheets' part: a
+# draft order when answered, a callback task when abandoned).
+FOLLOW_UPS = follow_calls(CallFollowUps())
 
 
 def settings_for_test(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
@@ -97,3 +107,27 @@ def reply_and_accept(session, order_id, *, department_id, text, user_id, now):  
     lifecycle.reply(session, order_id, department_id=department_id, text=text, user_id=user_id,
                     now=now)
     return review.accept(session, order_id, now=now, user_id=None)
+
+
+def record_answer(session: Session, uniqueid: str, *, member_name: str, agent_id: int | None,
+                  hold_seconds: int, now: datetime,
+                  follow_ups: CallFollowUps = FOLLOW_UPS) -> WorkOrder:
+    """The answer as the call tracker records it (calls.records.answer_call and
+    the ANSWERED follow-ups, in one transaction): the call's draft order."""
+    call = records.answer_call(session, uniqueid, member_name=member_name, agent_id=agent_id,
+                               hold_seconds=hold_seconds, now=now)
+    follow_ups.run(ANSWERED, session, call, now)
+    order = session.scalar(select(WorkOrder).where(WorkOrder.call_id == call.id))
+    assert order is not None
+    return order
+
+
+def record_abandon(session: Session, uniqueid: str, *, hold_seconds: int,
+                   now: datetime) -> CallbackTask:
+    """The abandon as the call tracker records it (calls.records.abandon_call and
+    the ABANDONED follow-ups): the call's callback task."""
+    call = records.abandon_call(session, uniqueid, hold_seconds=hold_seconds, now=now)
+    FOLLOW_UPS.run(ABANDONED, session, call, now)
+    task = session.scalar(select(CallbackTask).where(CallbackTask.call_id == call.id))
+    assert task is not None
+    return task

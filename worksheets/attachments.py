@@ -94,7 +94,12 @@ def to_dict(a: OrderAttachment) -> dict[str, Any]:
 
 
 def full_path(recordings_dir: Path, relative: str) -> Path | None:
-    """The file, only if it is inside the recordings directory."""
+    """The file, only if it is inside the recordings directory.
+
+    ``relative`` may also be absolute (call recordings are stored so); a
+    ``..`` or a symbolic link that leads out of the directory is None.
+    Attachments' downloads and retention's purges both ask this.
+    """
     root = recordings_dir.resolve()
     full = (root / relative).resolve()
     return full if full.is_relative_to(root) else None

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
-from console.routing_table import RouteSpec, json_error
+from console.routing_table import RouteSpec, json_error, path_id
 from worksheets import attachments
 from worksheets.http import _orders_visible_to
 from worksheets.lifecycle import LifecycleError
@@ -43,7 +43,7 @@ def _error(exc: LifecycleError) -> web.Response:
 async def upload(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    order_id = int(request.match_info["order_id"])
+    order_id = path_id(request, "order_id", "no such work order")
     limit = deps.settings.attachment_max_mb * 1024 * 1024
     root: Path = deps.settings.recordings_dir
     def prepare(s: Session) -> WorkOrder:
@@ -113,7 +113,7 @@ async def _receive(request: web.Request, head: bytes, target: Path, limit: int) 
 async def listing(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    order_id = int(request.match_info["order_id"])
+    order_id = path_id(request, "order_id", "no such work order")
 
     def work(s: Session) -> dict[str, Any]:
         _visible(s, p, order_id)
@@ -127,8 +127,8 @@ async def listing(request: web.Request) -> web.Response:
 async def download(request: web.Request) -> web.StreamResponse:
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    order_id = int(request.match_info["order_id"])
-    attachment_id = int(request.match_info["attachment_id"])
+    order_id = path_id(request, "order_id", "no such work order")
+    attachment_id = path_id(request, "attachment_id", "no such attachment")
 
     def work(s: Session) -> OrderAttachment:
         _visible(s, p, order_id)

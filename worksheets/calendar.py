@@ -62,6 +62,8 @@ class YearArrangement:
     holidays: frozenset[date]
     workdays: frozenset[date]
     source: str = ""
+    # What the notice calls each day (元旦, 春节...; a make-up day by its holiday).
+    names: tuple[tuple[date, str], ...] = ()
 
 
 def _parse_date(value: Any, where: str, problems: list[str]) -> date | None:
@@ -165,7 +167,8 @@ def _parse_year(entry: Mapping[str, Any], problems: list[str],
     if whole_year:
         _check_whole_year(year, holidays, workdays, problems)
     source = str(entry.get("source", ""))
-    return YearArrangement(year, frozenset(holidays), frozenset(workdays), source)
+    names = tuple(sorted((d, n) for d, n in {**holidays, **workdays}.items() if n))
+    return YearArrangement(year, frozenset(holidays), frozenset(workdays), source, names)
 
 
 def parse_arrangements(data: Mapping[str, Any], *,

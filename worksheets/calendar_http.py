@@ -9,8 +9,8 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
-from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import OrderDeadlineRecomputed
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core.live_events import OrderDeadlineRecomputed
 from routing.lists import audit
 from worksheets.calendar import CalendarDataError
 from worksheets.calendar_store import calendar_warnings, load_years, stored_years, year_summary
@@ -31,10 +31,7 @@ async def overview(request: web.Request) -> web.Response:
 
 async def show_year(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
-    try:
-        year = int(request.match_info["year"])
-    except ValueError:
-        return json_error(404, "not_found", "the year must be a number")
+    year = path_id(request, "year", "the year must be a number")
     if not 2000 <= year <= 2100:
         return json_error(404, "not_found", f"no calendar for {year}")
     summary = await deps.db.run(lambda s: year_summary(deps.calendar.fresh(s), year))

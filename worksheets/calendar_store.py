@@ -237,6 +237,7 @@ def year_summary(calendar: WorkingCalendar, year: int) -> dict[str, Any]:
         "holidays": sorted(d.isoformat() for d in arrangement.holidays) if arrangement else [],
         "workdays": sorted(d.isoformat() for d in arrangement.workdays) if arrangement else [],
         "working_days": working,
+        "names": {d.isoformat(): n for d, n in arrangement.names} if arrangement else {},
     }
 
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agents.models import Agent
-from hotline.leases import LEASE
-from hotline.live_events import (
+from core.leases import LEASE
+from core.live_events import (
     CallbackAnswered,
     CallbackCalling,
     CallbackFinished,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from agents.models import Agent
 from calls import records
 from calls.models import Call
-from hotline.logmask import mask_number
+from core.logmask import mask_number
 from routing.rules import normalize_number
 from worksheets import service
 from worksheets.models import CallbackAttempt, CallbackTask, WorkOrder
@@ -118,7 +118,7 @@ def claim(session: Session, task_id: int, agent_id: int, *, now: datetime,
     """Hold an open task for ``agent_id`` and open an attempt.  ``allowed``:
     a predicate on the number (the routing rules' callback numbers).  The
     attempt belongs to ``owner`` (the backend placing the call) until
-    ``lease_until``, which that backend renews (hotline.leases)."""
+    ``lease_until``, which that backend renews (core.leases)."""
     # Locked: one agent's two clicks on two tasks at once take turns.
     agent = session.get(Agent, agent_id, with_for_update=True)
     if agent is None or not agent.active:

@@ -9,8 +9,8 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
-from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import CallbackClosed
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core.live_events import CallbackClosed
 from routing.lists import audit
 from worksheets import callbacks
 from worksheets.callback_dialer import CallbackDialer
@@ -23,13 +23,6 @@ HTTP_STATUS = {"not_found": 404, "no_agent": 403, "not_open": 409, "busy": 409, 
 
 def _error(exc: CallbackError) -> web.Response:
     return json_error(HTTP_STATUS.get(exc.code, 400), exc.code, str(exc))
-
-
-def _task_id(request: web.Request) -> int | None:
-    try:
-        return int(request.match_info["task_id"])
-    except ValueError:
-        return None
 
 
 async def list_callbacks(request: web.Request) -> web.Response:
@@ -49,8 +42,8 @@ async def list_callbacks(request: web.Request) -> web.Response:
 
 async def get_callback(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
-    task_id = _task_id(request)
-    task = await deps.db.run(lambda s: callbacks.get_task(s, task_id)) if task_id else None
+    task_id = path_id(request, "task_id", f"no callback task {request.match_info['task_id']}")
+    task = await deps.db.run(lambda s: callbacks.get_task(s, task_id))
     if task is None:
         return json_error(404, "not_found", f"no callback task {request.match_info['task_id']}")
     return web.json_response(task)
@@ -62,10 +55,7 @@ async def _place(request: web.Request, key: str,
     """An agent's click-to-call: ``start(dialer, id, agent_id, principal)``."""
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    try:
-        target = int(request.match_info[key])
-    except ValueError:
-        return json_error(404, "not_found", f"no such {key.removesuffix('_id')}")
+    target = path_id(request, key, f"no such {key.removesuffix('_id')}")
     if p.agent_id is None:
         return json_error(403, "no_agent", "this login is not linked to an agent")
     dialer: CallbackDialer | None = deps.dialer
@@ -88,14 +78,17 @@ async def call_for_visit(request: web.Request) -> web.Response:
                         dialer.call_for_visit(order, agent, p.user_id))
 
 
+_CLOSE_WITH = "give status (done or failed) and a note"
+
+
 async def close_callback(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    task_id = _task_id(request)
+    task_id = path_id(request, "task_id", _CLOSE_WITH, status=400)
     data = await read_json(request)
     status, note = data.get("status"), data.get("note", "")
-    if task_id is None or not isinstance(status, str) or not isinstance(note, str):
-        return json_error(400, "invalid", "give status (done or failed) and a note")
+    if not isinstance(status, str) or not isinstance(note, str):
+        return json_error(400, "invalid", _CLOSE_WITH)
     now = deps.clock.now()
 
     def work(s: Session) -> dict[str, Any]:

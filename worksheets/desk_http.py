@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from agents.http import STAFFING_KEY
 from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
-from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import OrderChanged
-from hotline.logmask import mask_number
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core.live_events import OrderChanged
+from core.logmask import mask_number
 from routing.lists import audit
 from routing.rules import normalize_number
 from worksheets import districts
@@ -81,10 +81,7 @@ async def call_pop(request: web.Request) -> web.Response:
     """One call's pop: its agents (offered or answered) and supervisors."""
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    try:
-        call_id = int(request.match_info["call_id"])
-    except ValueError:
-        return json_error(404, "not_found", "no such call")
+    call_id = path_id(request, "call_id", "no such call")
     options = _pop_options(request)
 
     def work(s: Session) -> dict[str, Any] | None:
@@ -119,10 +116,7 @@ async def close_no_order(request: web.Request) -> web.Response:
     """Close the call's draft without an order, with the reason."""
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    try:
-        order_id = int(request.match_info["order_id"])
-    except ValueError:
-        return json_error(404, "not_found", "no such work order")
+    order_id = path_id(request, "order_id", "no such work order")
     data = await read_json(request)
     reason, note = data.get("reason"), data.get("note", "")
     if not isinstance(note, str):

@@ -2,7 +2,7 @@
 
 Part of :class:`worksheets.callback_dialer.CallbackDialer` (a mixin, for the
 file's size).  Each call in progress belongs to the backend that placed it,
-until its lease (renewed by that backend: ``hotline.leases``) runs out.
+until its lease (renewed by that backend: ``core.leases``) runs out.
 The elected backend's :meth:`TakesOver.sweep` then takes over each call
 whose agent's channel is still up at the PBX (compare-and-set on the owner:
 one taker) and follows it to its end like its own; the others are closed as
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from hotline.leases import LEASE
-from hotline.live_events import VisitCallEnded
+from core.leases import LEASE
+from core.live_events import VisitCallEnded
 from worksheets import callbacks, visits
 
 if TYPE_CHECKING:

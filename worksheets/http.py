@@ -14,9 +14,9 @@ from calls import records
 from calls.models import Call
 from console.auth import DEPS_KEY, Principal, principal
 from console.exports import FORMATS, send_export
-from console.routing_table import RouteSpec, bad_request, json_error, read_json
-from hotline.live_events import OrderChanged
-from hotline.logmask import mask_number
+from console.routing_table import RouteSpec, bad_request, json_error, path_id, read_json
+from core.live_events import OrderChanged
+from core.logmask import mask_number
 from worksheets import attachments, lifecycle, merging, parts, service, visits
 from worksheets.districts import CODES, NAMES
 from worksheets.models import Department, WorkOrder
@@ -149,10 +149,7 @@ async def list_calls(request: web.Request) -> web.Response:
 
 async def get_call(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
-    try:
-        call_id = int(request.match_info["call_id"])
-    except ValueError:
-        return json_error(400, "invalid", "call id must be a number")
+    call_id = path_id(request, "call_id", "call id must be a number", status=400)
 
     p = principal(request)
 
@@ -194,10 +191,7 @@ async def list_orders(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    try:
-        order_id = int(request.match_info["order_id"])
-    except ValueError:
-        return json_error(400, "invalid", "work order id must be a number")
+    order_id = path_id(request, "order_id", "work order id must be a number", status=400)
 
     def work(s: Session) -> dict[str, Any] | None:
         stmt = _orders_visible_to(p, select(WorkOrder).where(WorkOrder.id == order_id))
@@ -267,10 +261,7 @@ def _check_submit(data: dict[str, Any]) -> tuple[str, str] | None:
 async def submit_order(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     p = principal(request)
-    try:
-        order_id = int(request.match_info["order_id"])
-    except ValueError:
-        return json_error(400, "invalid", "work order id must be a number")
+    order_id = path_id(request, "order_id", "work order id must be a number", status=400)
     data = await read_json(request)
     problem = _check_submit(data)
     if problem:

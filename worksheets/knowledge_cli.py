@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 
 def _run(args: argparse.Namespace, fn: Callable[[Session, Any], T]) -> T:
-    from hotline.db import call_on_configured
+    from core.db import call_on_configured
 
     return call_on_configured(getattr(args, "config", None), fn)
 

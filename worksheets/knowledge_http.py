@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
-from console.routing_table import RouteSpec, bad_request, json_error, read_json
+from console.routing_table import RouteSpec, bad_request, json_error, path_id, read_json
 from worksheets import knowledge
 from worksheets.knowledge_import import FIELDS, department_keys, draft_from_fields
 from worksheets.knowledge_models import KnowledgeArticle
@@ -83,18 +83,14 @@ async def suggest(request: web.Request) -> web.Response:
         "articles": knowledge.search(s, said, today=today, limit=limit)}))
 
 
-def _article_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["article_id"])
-    except ValueError:
-        raise web.HTTPNotFound(text='{"error": {"code": "not_found", "message": "no such '
-                                    'article"}}', content_type="application/json") from None
+NO_ARTICLE = "no such article"
 
 
 async def get_article(request: web.Request) -> web.Response:
     """One article; editors and its department also get every version."""
     deps = request.app[DEPS_KEY]
-    article_id, today, p = _article_id(request), _today(request), principal(request)
+    article_id, p = path_id(request, "article_id", NO_ARTICLE), principal(request)
+    today = _today(request)
 
     def work(s: Session) -> dict[str, Any] | None:
         article = s.get(KnowledgeArticle, article_id)
@@ -156,7 +152,7 @@ async def edit_article(request: web.Request) -> web.Response:
         return json_error(400, "invalid", "note must be text")
     if "ref" in body:
         return json_error(400, "invalid", "ref cannot be changed")
-    article_id, p = _article_id(request), principal(request)
+    article_id, p = path_id(request, "article_id", NO_ARTICLE), principal(request)
     now, today = request.app[DEPS_KEY].clock.now(), _today(request)
 
     def work(s: Session) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
-from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import OrderChanged
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core.live_events import OrderChanged
 from worksheets import lifecycle, part_supervision, parts, supervision
 from worksheets.agent_tasks import verdict_refusal
 from worksheets.http import order_for
@@ -33,13 +33,6 @@ WORKLISTS = {"department": ("department",), "extensions": ("supervisor",),
              "dissatisfied": ("supervisor",)}
 
 Step = Callable[[Session, int, Principal, dict[str, Any], Any], Any]
-
-
-def _order_id(request: web.Request) -> int | None:
-    try:
-        return int(request.match_info["order_id"])
-    except ValueError:
-        return None
 
 
 def _department(p: Principal) -> int:
@@ -66,9 +59,7 @@ def _step(event: str, action: Step, told: Told | None = None) -> Callable[[web.R
     async def handler(request: web.Request) -> web.Response:
         deps = request.app[DEPS_KEY]
         p = principal(request)
-        order_id = _order_id(request)
-        if order_id is None:
-            return json_error(404, "not_found", "no such work order")
+        order_id = path_id(request, "order_id", "no such work order")
         data = await read_json(request) if request.can_read_body else {}
 
         def work(s: Session) -> tuple[dict[str, Any], list[OrderChanged] | None]:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.logmask import mask_number
+from core.logmask import mask_number
 from worksheets.lifecycle import LifecycleError, _log, _order
 from worksheets.models import WorkOrder
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class Department(Base):
@@ -98,7 +98,7 @@ class WorkOrder(Base):
     visit_attempts: Mapped[int] = mapped_column(Integer, default=0)
     visit_last_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     visit_calling_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    # The 回访 call under way belongs to one backend (hotline.leases) until its
+    # The 回访 call under way belongs to one backend (core.leases) until its
     # lease runs out; the agent it rings and, once they answer, their channel,
     # so that another backend can follow the call to its end.
     visit_owner: Mapped[str | None] = mapped_column(String(80), default=None)
@@ -192,7 +192,7 @@ class CallbackAttempt(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     result: Mapped[str] = mapped_column(String(24), default="calling")
-    # The backend placing the call and until when (hotline.leases): an attempt
+    # The backend placing the call and until when (core.leases): an attempt
     # whose backend died is closed as lost once its lease runs out.
     owner: Mapped[str | None] = mapped_column(String(80), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -11,8 +11,8 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, principal
-from console.routing_table import RouteSpec, bad_request, json_error, read_json
-from hotline.live_events import OrderChanged
+from console.routing_table import RouteSpec, bad_request, json_error, path_id, read_json
+from core.live_events import OrderChanged
 from worksheets import dept_rules, merging, parts, referrals, review, visits
 from worksheets.districts import CODES, district_problem, to_list
 from worksheets.http import order_to_dict
@@ -72,7 +72,7 @@ async def reassign_part(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     p = principal(request)
     data = await read_json(request)
-    part_id = int(request.match_info["part_id"])
+    part_id = path_id(request, "part_id", "no such part")
     department_id = data.get("department_id")
     if department_id is not None and (not isinstance(department_id, int)
                                       or isinstance(department_id, bool)):
@@ -129,7 +129,7 @@ async def add_parts(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     p = principal(request)
     data = await read_json(request)
-    order_id = int(request.match_info["order_id"])
+    order_id = path_id(request, "order_id", "no such work order")
 
     def work(s: Session) -> dict[str, Any]:
         return order_to_dict(parts.add_later(s, order_id, _ids(data, "department_ids"),

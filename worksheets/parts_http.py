@@ -14,8 +14,8 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from console.auth import DEPS_KEY, Principal, principal
-from console.routing_table import RouteSpec, json_error, read_json
-from hotline.live_events import OrderChanged
+from console.routing_table import RouteSpec, json_error, path_id, read_json
+from core.live_events import OrderChanged
 from worksheets import part_supervision, parts
 from worksheets.http import order_for
 from worksheets.lifecycle import LifecycleError
@@ -34,7 +34,7 @@ def _part_step(step: str, action: PartStep) -> Callable[[web.Request], Any]:
     async def handler(request: web.Request) -> web.Response:
         deps = request.app[DEPS_KEY]
         p = principal(request)
-        part_id = int(request.match_info["part_id"])
+        part_id = path_id(request, "part_id", "no such part")
         data = await read_json(request)
 
         def work(s: Session) -> tuple[dict[str, Any], int]:

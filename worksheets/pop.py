@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from agents.models import Agent
 from calls.models import Call
-from hotline.live_events import CallPop
-from hotline.logmask import mask_number
+from core.live_events import CallPop
+from core.logmask import mask_number
 from pbx import model_events as me
 from pbx.model_events import agent_number
 from routing.lists import priority_for

@@ -30,13 +30,14 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from calls.models import Call
-from hotline.live_events import RetentionPurged
+from core.live_events import RetentionPurged
 from speech.tables import DONE, FAILED, TranscriptionJob, TranscriptRecord
+from worksheets.attachments import full_path
 from worksheets.models import CallbackTask, WorkOrder
 from worksheets.order_models import OrderAttachment
 
 if TYPE_CHECKING:
-    from hotline.db import Database
+    from core.db import Database
     from hotline.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,6 @@ def _has_material() -> Any:
         ~exists().where(TranscriptionJob.call_uniqueid == Call.uniqueid, ~finished))
 
 
-def _inside(path: str, root: Path) -> Path | None:
-    full = Path(path) if Path(path).is_absolute() else root / path
-    full = full.resolve()
-    return full if full.is_relative_to(root.resolve()) else None
-
-
 def _take(full: Path, files: list[Path], report: PurgeReport) -> int:
     """Queue a file for removal and give its size, or count it as already gone (0)."""
     if full.exists():
@@ -137,7 +132,7 @@ def purge_batch(session: Session, *, cutoff: datetime, recordings_dir: Path,
         own_jobs = [j for j in jobs if j.call_uniqueid == call.uniqueid]
         paths = sorted({p for p in (call.description_recording, *(j.path for j in own_jobs))
                         if p})
-        resolved = [(path, _inside(path, recordings_dir)) for path in paths]
+        resolved = [(path, full_path(recordings_dir, path)) for path in paths]
         refused = [path for path, full in resolved if full is None]
         if refused:  # rows and files go together or not at all
             report.outside.extend(refused)
@@ -180,7 +175,7 @@ def purge_attachments_batch(session: Session, *, cutoff: datetime, recordings_di
         return None
     gone, files = [], []
     for row in rows:
-        full = _inside(row.path, recordings_dir)
+        full = full_path(recordings_dir, row.path)
         if full is None:
             report.outside.append(row.path)
             continue

@@ -10,8 +10,8 @@ from typing import Any
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from hotline.cli import _settings
-    from hotline.db import Database
+    from core.commands import settings_of as _settings
+    from core.db import Database
     from worksheets.retention import purge
 
     settings = _settings(args)

@@ -2,7 +2,7 @@
 
 Every function takes a ``Session`` first and an aware ``now``; none reads
 the clock, commits or rolls back (the caller owns the transaction, see
-``hotline.db.Database``).  The call record itself is calls.records';
+``core.db.Database``).  The call record itself is calls.records';
 :func:`draft_for_answered` and :func:`callback_for_abandoned` are the
 follow-ups worksheets registers for its events (calls.followups), run in
 the same transaction as the record.  Both are idempotent (INSERT ... ON
@@ -24,14 +24,12 @@ from calls.ivr_records import end_in_ivr
 from calls.models import Call
 from calls.records import (
     CallError,
-    abandon_call,
-    answer_call,
     find_call,
     insert_or_ignore,
     record_event,
     require_aware,
 )
-from hotline.live_events import OrderDrafted
+from core.live_events import OrderDrafted
 from worksheets.calendar import WorkingCalendar
 from worksheets.calendar_store import set_order_deadline
 from worksheets.deadlines import CATEGORIES, DeadlineError, deadline_days, deadline_for
@@ -317,27 +315,6 @@ def follow_calls(follow_ups: CallFollowUps, *, tz: tzinfo = CITY_TZ,
     follow_ups.on(ANSWERED, draft)
     follow_ups.on(ABANDONED, callback)
     return follow_ups
-
-
-def mark_answered(session: Session, uniqueid: str, *, member_name: str, agent_id: int | None,
-                  hold_seconds: int, now: datetime, tz: tzinfo = CITY_TZ,
-                  prefix: str = ORDER_PREFIX) -> WorkOrder:
-    """Record the answer (calls.records) and return the call's draft order."""
-    call = answer_call(session, uniqueid, member_name=member_name, agent_id=agent_id,
-                       hold_seconds=hold_seconds, now=now)
-    return draft_for_answered(session, call, agent_id=agent_id, now=now, tz=tz, prefix=prefix)
-
-
-def mark_abandoned(session: Session, uniqueid: str, *, hold_seconds: int,
-                   now: datetime, known_only: bool = False) -> CallbackTask:
-    """Record the abandon (calls.records) and return the call's callback task.
-
-    ``known_only``: refuse a Uniqueid the backend has no call for (FastAGI
-    reports, which anyone reaching the port could forge) rather than create it."""
-    if known_only and find_call(session, uniqueid) is None:
-        raise CallError(f"unknown call {uniqueid}")
-    call = abandon_call(session, uniqueid, hold_seconds=hold_seconds, now=now)
-    return callback_for_abandoned(session, call, now=now)
 
 
 def request_callback(session: Session, uniqueid: str, *, queue: str, priority: int,

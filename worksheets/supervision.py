@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from hotline.live_events import OrderDeadlineWarning
+from core.live_events import OrderDeadlineWarning
 from worksheets import part_supervision
 from worksheets.deadlines import WARN_SHARE
 from worksheets.lifecycle import LifecycleError, _expect, _log, _order, _text

@@ -4,7 +4,8 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import hotline.models  # noqa: F401  (registers every table)
-from hotline.db import Base
+from core.db import Base
+from hotline.schema_compat import record_step
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,14 +25,15 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, include_name=include_name)
+                          render_as_batch=True, include_name=include_name,
+                          on_version_apply=record_step)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True,
-                          include_name=include_name)
+                          include_name=include_name, on_version_apply=record_step)
         with context.begin_transaction():
             context.run_migrations()
 

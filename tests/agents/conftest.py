@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from hotline.db import Database
+from core.db import Database
 from tests.conftest import PG_ADMIN_URL, _postgres_available, postgres_unavailable
 from tests.helpers import prepare_database
 

@@ -105,7 +105,7 @@ def test_given_two_days_then_csv_and_xlsx_hold_every_shift_with_its_agents(db) -
 
 
 def test_given_formula_like_text_then_xlsx_keeps_it_a_string_and_csv_neutralises_it() -> None:
-    from hotline import spreadsheet
+    from core import spreadsheet
 
     rows = [["=HYPERLINK(\"http://x\")", "+1", 3]]
     book = openpyxl.load_workbook(io.BytesIO(spreadsheet.to_xlsx("s", ["a", "b", "c"], rows)))

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from core.clock import Clock, run_simulated
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
 from tests.helpers import PASSWORD, settings_for_test
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Baoji

@@ -23,7 +23,7 @@ from agents.requests import (
     request_swap,
 )
 from agents.roster import ShiftPolicy, load_roster, load_settings, save_settings
-from hotline import accounts
+from core import accounts
 
 D = date(2026, 12, 10)
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from agents import rota
 from agents.models import Agent, StaffingAlert, Team
 from agents.roster import ShiftPolicy, save_settings
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.helpers import start_stack
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from agents.models import AgentStatePeriod, StaffingAlert
 from agents.reports import agent_report
 from agents.state import AgentStates
-from hotline.bus import EventBus
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
+from core.bus import EventBus
+from core.clock import Clock, run_simulated
+from core.db import Database
 from hotline.deps import Deps
 from pbx.ami_protocol import AmiMessage
 from pbx.events import parse_event

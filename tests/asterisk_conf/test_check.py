@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.settings import load_settings
+from core.settings import load_settings
 from pbx.asterisk_conf import Problem, check
 from pbx.conf_reader import TemplateAwareConfig, read_conf
 from routing.menu import DEFAULT_ROUTES

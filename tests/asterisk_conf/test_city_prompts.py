@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.settings import PROJECT_ROOT, SettingsError, load_settings
+from core.settings import PROJECT_ROOT, SettingsError, load_settings
 from ivr import prompts
 from pbx.asterisk_conf import check
 from pbx.conf_check import _Report

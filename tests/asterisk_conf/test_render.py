@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.models import Agent, Team
-from hotline.db import make_engine
+from core.db import make_engine
+from core.settings import load_settings
 from hotline.migrate import upgrade
-from hotline.settings import load_settings
 from pbx.asterisk_conf import check, render
 from pbx.conf_reader import Dialplan, read_conf
 from routing.menu import RoutingTable
@@ -185,7 +185,7 @@ def test_the_ami_secret_comes_from_a_file_not_the_environment(tmp_path: Path) ->
 
 
 def test_supervisors_phones_get_endpoints(session: Session, tmp_path: Path) -> None:
-    from hotline.accounts import create_user
+    from core.accounts import create_user
 
     now = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
     sup = create_user(session, username="zhang", password="x" * 12, role="supervisor", now=now)

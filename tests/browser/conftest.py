@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from hotline.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 try:  # tests import expect from here: without Playwright the fixtures skip (CI: fail)
     from playwright.sync_api import expect

@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from agents import rota
 from agents.models import Agent, Team
-from hotline import accounts
-from hotline.accounts import User
-from hotline.db import Database
+from core import accounts
+from core.accounts import User
+from core.db import Database
 from tests.helpers import PASSWORD, prepare_database, start_stack
 
 T = TypeVar("T")
@@ -62,9 +62,12 @@ def _chinese_display_names(s: Any) -> None:
 class LiveStack:
     """PbxSim + Backend on a wall-clock loop in a daemon thread."""
 
-    def __init__(self, tmp_path: Path, database_url: str | None = None,
-                 **backend_options: Any) -> None:
+    def __init__(self, tmp_path: Path, database_url: str | None = None, *,
+                 start: datetime | None = None, **backend_options: Any) -> None:
+        """``start``: where the stack's clock starts (default: now); it runs
+        on the wall clock from there."""
         self.tmp_path = tmp_path
+        self.start_at = start
         self.database_url = database_url or f"sqlite:///{tmp_path / 'browser.db'}"
         self.backend_options = backend_options
         self.loop = asyncio.new_event_loop()
@@ -81,7 +84,7 @@ class LiveStack:
         return f"http://127.0.0.1:{self.backend.http_port}"
 
     def start(self, timeout: float = 60) -> LiveStack:
-        now = datetime.now(UTC)
+        now = self.start_at or datetime.now(UTC)
         prepare_database(self.database_url, now)
         self.agent = on_duty_agent(self.database_url, now)
         self.db(_chinese_display_names)
@@ -101,7 +104,8 @@ class LiveStack:
         self._stop = asyncio.Event()
         try:
             self.sim, self.backend = await start_stack(
-                self.database_url, self.tmp_path, datetime.now(UTC), **self.backend_options)
+                self.database_url, self.tmp_path, self.start_at or datetime.now(UTC),
+                **self.backend_options)
         except BaseException as exc:  # reported to start()
             self._failure = exc
             self._ready.set()

@@ -106,7 +106,8 @@ def test_teams_agents_departments_and_lines_are_created_edited_and_deactivated(o
     row(page, "agents", "2001").get_by_role("button", name="修改").click()
     form.locator('select[name="team"]').select_option("B")
     save_form(page, "agents")
-    page.wait_for_selector('[data-testid="records-agents"] tr[data-key="2001"] >> td:text-is("B 二班")')
+    page.wait_for_selector(
+        '[data-testid="records-agents"] tr[data-key="2001"] >> td:text-is("B 二班")')
     row(page, "agents", "2001").get_by_role("button", name="停用").click()
     row(page, "agents", "2001").wait_for(state="detached")
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.browser.language import assert_chinese
+from tests.helpers import record_answer
 from worksheets import dept_rules, parts, service, supervision
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department, WorkOrder
@@ -34,8 +35,8 @@ def seed(stack) -> dict[str, int]:
                                  ("dup", mine, "小区路灯不亮（重复来电）")):
             uid = f"b.{key}"
             records.start_call(s, uniqueid=uid, now=now, caller_number="13800138000")
-            order = service.mark_answered(s, uid, member_name="m", agent_id=None,
-                                          hold_seconds=1, now=now)
+            order = record_answer(s, uid, member_name="m", agent_id=None,
+                                  hold_seconds=1, now=now)
             service.submit_work_order(
                 s, order.id, agent_id=None, title=title, description="市民反映", category="help",
                 complexity="ordinary", department_id=lead.id, answered_on_call=False, now=now,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.browser.language import assert_chinese
+from tests.helpers import record_answer
 from worksheets import parts, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department, WorkOrder
@@ -30,8 +31,7 @@ def seed(s) -> dict[str, int]:
     now = datetime.now(UTC)
     mine, lead = list(s.scalars(select(Department).order_by(Department.id)))[:2]
     records.start_call(s, uniqueid="pe.1", now=now, caller_number="13800138000")
-    order = service.mark_answered(s, "pe.1", member_name="m", agent_id=None, hold_seconds=1,
-                                  now=now)
+    order = record_answer(s, "pe.1", member_name="m", agent_id=None, hold_seconds=1, now=now)
     service.submit_work_order(
         s, order.id, agent_id=None, title="燃气管道改线", description="市民反映",
         category="help", complexity="complex", department_id=lead.id, answered_on_call=False,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.browser.language import assert_chinese
+from tests.helpers import record_abandon, record_answer
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
@@ -39,10 +40,10 @@ def traffic(s: Any) -> tuple[str, str]:
                                   queue=f"hotline-{category}", now=now)
         records.mark_queued(s, uid, queue=f"hotline-{category}", now=now)
         if dept is None:
-            service.mark_abandoned(s, uid, hold_seconds=30, now=now)
+            record_abandon(s, uid, hold_seconds=30, now=now)
             continue
-        order = service.mark_answered(s, uid, member_name="m", agent_id=None,
-                                      hold_seconds=5, now=now)
+        order = record_answer(s, uid, member_name="m", agent_id=None,
+                              hold_seconds=5, now=now)
         records.mark_ended(s, uid, now=now + timedelta(minutes=2), talk_seconds=120)
         service.submit_work_order(
             s, order.id, agent_id=None, title="路灯不亮", description="", category=category,

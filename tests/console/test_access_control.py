@@ -10,8 +10,8 @@ from datetime import timedelta
 import aiohttp
 from sqlalchemy import func, select
 
-from hotline import accounts
-from hotline.db import Database
+from core import accounts
+from core.db import Database
 from tests.console.test_http import login, run_with_backend
 from tests.e2e.test_cli import env_for
 from tests.helpers import PASSWORD, prepare_database
@@ -123,7 +123,7 @@ def test_cli_disables_and_resets_a_password_from_standard_input(tmp_path):
                 accounts.User.username == "sup"))))
     finally:
         db.close()
-    from hotline.passwords import verify_password
+    from core.passwords import verify_password
 
     assert agent_active is False
     assert verify_password("from-stdin-99", sup_hash)

@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls import records
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from routing.models import AuditEntry
 from tests.console.test_http import login
 from tests.console.test_lifecycle_http import NOW, with_backend
-from tests.helpers import prepare_database, settings_for_test
+from tests.helpers import prepare_database, record_abandon, record_answer, settings_for_test
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department, OrderEvent, WorkOrder
@@ -28,8 +28,8 @@ def _answered(s, uid: str, number: str, *, agent_id: int | None = None,
               category: str | None = None, title: str = "排污") -> WorkOrder:
     """An answered call's order; dispatched to the first department with ``category``."""
     records.start_call(s, uniqueid=uid, now=NOW, caller_number=number, caller_name="举报人")
-    order = service.mark_answered(s, uid, member_name="m", agent_id=agent_id, hold_seconds=1,
-                                  now=NOW)
+    order = record_answer(s, uid, member_name="m", agent_id=agent_id, hold_seconds=1,
+                          now=NOW)
     if category is not None:
         dept = s.scalars(select(Department.id).order_by(Department.id)).first()
         service.submit_work_order(
@@ -133,7 +133,7 @@ def _tasks(url: str) -> dict[str, int]:
             ids = {}
             for uid, number in (("8.1", "13800001111"), ("8.2", "004412345678")):
                 records.start_call(s, uniqueid=uid, now=NOW, caller_number=number)
-                ids[number] = service.mark_abandoned(s, uid, hold_seconds=30, now=NOW).id
+                ids[number] = record_abandon(s, uid, hold_seconds=30, now=NOW).id
             order = _answered(s, "8.3", "13900002222", category="help", title="路灯")
             dept = order.department_id
             lifecycle.accept(s, order.id, department_id=dept, user_id=None, now=NOW)

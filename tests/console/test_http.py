@@ -7,8 +7,8 @@ import re
 import aiohttp
 import pytest
 
+from core.clock import run_simulated
 from hotline.app import Backend
-from hotline.clock import run_simulated
 from tests.helpers import PASSWORD, prepare_database, settings_for_test
 
 

@@ -12,12 +12,11 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls import records
+from core.clock import Clock, run_simulated
+from core.db import Database
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
 from tests.console.test_http import login
-from tests.helpers import prepare_database, settings_for_test
-from worksheets import service
+from tests.helpers import prepare_database, record_answer, settings_for_test
 
 NOW = datetime(2026, 12, 1, 2, tzinfo=UTC)  # Tuesday 1 December 2026, 10:00 in Baoji
 
@@ -34,8 +33,8 @@ def consult_drafts(url: str, count: int) -> list[int]:
                 records.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
                 records.record_ivr_choice(s, uid, key="4", category="consult",
                                           queue="hotline-consult", now=NOW)
-                ids.append(service.mark_answered(s, uid, member_name="m", agent_id=agent_id,
-                                                 hold_seconds=3, now=NOW).id)
+                ids.append(record_answer(s, uid, member_name="m", agent_id=agent_id,
+                                         hold_seconds=3, now=NOW).id)
             return ids
         return db.call(work)
     finally:

@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from calls import records
 from calls.models import Call
+from core.clock import Clock, run_simulated
+from core.db import Database
+from core.live_events import OrderChanged
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
-from hotline.live_events import OrderChanged
 from tests.console.test_http import login
-from tests.helpers import prepare_database, settings_for_test
+from tests.helpers import prepare_database, record_answer, settings_for_test
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department, OrderEvent
@@ -35,8 +35,8 @@ def seed_orders(url: str) -> tuple[list[int], int, int]:
             for i, complexity in enumerate(("ordinary", "complex", "ordinary")):
                 uid = f"9.{i}"
                 records.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
-                order = service.mark_answered(s, uid, member_name="m", agent_id=None,
-                                              hold_seconds=1, now=NOW)
+                order = record_answer(s, uid, member_name="m", agent_id=None,
+                                      hold_seconds=1, now=NOW)
                 service.submit_work_order(
                     s, order.id, agent_id=None, title="噪音扰民", description="", category="help",
                     complexity=complexity, department_id=mine, answered_on_call=False, now=NOW,
@@ -196,7 +196,7 @@ def test_departments_hear_live_events_of_their_own_orders_only(tmp_path):
 
 
 def test_logins_not_linked_see_no_orders_and_agents_only_their_own_calls(tmp_path):
-    from hotline import accounts
+    from core import accounts
     from tests.helpers import PASSWORD
 
     url = f"sqlite:///{tmp_path / 'h.db'}"
@@ -208,8 +208,8 @@ def test_logins_not_linked_see_no_orders_and_agents_only_their_own_calls(tmp_pat
 
     def draft(s):  # a draft: no department yet
         records.start_call(s, uniqueid="8.1", now=NOW, caller_number="13900000000")
-        return service.mark_answered(s, "8.1", member_name="m", agent_id=None,
-                                     hold_seconds=1, now=NOW).department_id
+        return record_answer(s, "8.1", member_name="m", agent_id=None,
+                             hold_seconds=1, now=NOW).department_id
     assert db.call(draft) is None
     call_id = db.call(lambda s: s.scalar(select(Call.id)))
     db.close()

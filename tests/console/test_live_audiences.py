@@ -14,21 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import Agent
-from floor.events import (
-    FloorAgent,
-    FloorAlertAcked,
-    FloorAlertRaised,
-    FloorOrders,
-    FloorQueue,
-    FloorThresholdsChanged,
-    FloorTrends,
-)
-from hotline import accounts
-from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
-from hotline.events import LiveEvent
-from hotline.live_events import (
+from core import accounts
+from core.clock import Clock, run_simulated
+from core.db import Database
+from core.events import LiveEvent
+from core.live_events import (
     AgentMe,
     AgentStateChanged,
     CallEntered,
@@ -39,6 +29,16 @@ from hotline.live_events import (
     StaffingAlert,
     TranscriptReady,
 )
+from floor.events import (
+    FloorAgent,
+    FloorAlertAcked,
+    FloorAlertRaised,
+    FloorOrders,
+    FloorQueue,
+    FloorThresholdsChanged,
+    FloorTrends,
+)
+from hotline.app import Backend
 from tests.conftest import make_database_url
 from tests.console.test_lifecycle_http import NOW, seed_orders
 from tests.helpers import PASSWORD, prepare_database, settings_for_test

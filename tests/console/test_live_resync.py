@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 
-from hotline.clock import run_simulated
-from hotline.live_events import TranscriptReady
+from core.clock import run_simulated
+from core.live_events import TranscriptReady
 from tests.console.raw_ws import StallingConsole
 from tests.e2e.test_call_path import START, on_duty_agent
 from tests.helpers import PASSWORD, prepare_database, start_stack

@@ -11,8 +11,8 @@ import logging
 import aiohttp
 from sqlalchemy import select
 
-from hotline import accounts
-from hotline.passwords import HashingPool
+from core import accounts
+from core.passwords import HashingPool
 from tests.console.test_http import login, run_with_backend
 from tests.helpers import PASSWORD
 
@@ -191,7 +191,7 @@ def test_secure_cookie_setting(database_url, tmp_path):
         finally:
             await backend.stop()
 
-    from hotline.clock import run_simulated
+    from core.clock import run_simulated
 
     cookies = run_simulated(main())
     assert any("Secure" in c and "HttpOnly" in c for c in cookies)

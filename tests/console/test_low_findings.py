@@ -10,6 +10,7 @@ from sqlalchemy import select
 from calls import records
 from routing.models import AuditEntry
 from tests.console.test_http import login, run_with_backend
+from tests.helpers import record_answer
 from worksheets.models import Department
 
 
@@ -99,7 +100,6 @@ def test_a_text_longer_than_its_column_is_a_clear_400_and_not_stored(database_ur
 def test_an_agent_cannot_take_a_draft_without_an_agent_nor_learn_others_order_numbers(
         database_url, tmp_path):
     from agents.models import Agent
-    from worksheets import service
 
     async def body(http, backend):
         now = backend.deps.clock.now()
@@ -109,8 +109,8 @@ def test_an_agent_cannot_take_a_draft_without_an_agent_nor_learn_others_order_nu
             out = []
             for uid, agent_id in (("1764950000.21", None), ("1764950000.22", second.id)):
                 records.start_call(s, uniqueid=uid, now=now, caller_number="13800138000")
-                out.append(service.mark_answered(s, uid, member_name="m", agent_id=agent_id,
-                                                 hold_seconds=1, now=now))
+                out.append(record_answer(s, uid, member_name="m", agent_id=agent_id,
+                                         hold_seconds=1, now=now))
             return [(o.id, o.number) for o in out]
         orders = await backend.deps.db.run(drafts)
         agent = await login(http, "agent")

@@ -9,14 +9,13 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from calls import records
-from hotline import accounts
-from hotline.clock import run_simulated
-from hotline.db import Database
-from hotline.live_events import OrderChanged
+from core import accounts
+from core.clock import run_simulated
+from core.db import Database
+from core.live_events import OrderChanged
 from tests.console.test_http import login
 from tests.console.test_lifecycle_http import NOW, seed_orders, with_backend
-from tests.helpers import PASSWORD, prepare_database, settings_for_test
-from worksheets import service
+from tests.helpers import PASSWORD, prepare_database, record_answer, settings_for_test
 from worksheets.models import Department, WorkOrder
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 200
@@ -32,8 +31,8 @@ def setup(tmp_path, **overrides):
         accounts.create_user(s, username="dept2", password=PASSWORD, role="department",
                              now=NOW, department_id=other)
         records.start_call(s, uniqueid="d.1", now=NOW, caller_number="13900000000")
-        return service.mark_answered(s, "d.1", member_name="m", agent_id=None,
-                                     hold_seconds=1, now=NOW).id
+        return record_answer(s, "d.1", member_name="m", agent_id=None,
+                             hold_seconds=1, now=NOW).id
     draft = db.call(more)
     codes = db.call(lambda s: {d.code: d.id for d in s.scalars(select(Department))})
     db.close()

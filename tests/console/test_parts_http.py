@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from sqlalchemy import select
 
+from core.clock import Clock, run_simulated
+from core.db import Database
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
 from tests.console.test_http import login
 from tests.console.test_lifecycle_http import NOW, with_backend
 from tests.console.test_orders_http import setup

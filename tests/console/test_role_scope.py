@@ -9,11 +9,10 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls import records
-from hotline import accounts
-from hotline.live_events import CallQueued, TranscriptReady
+from core import accounts
+from core.live_events import CallQueued, TranscriptReady
 from tests.console.test_http import login, run_with_backend
-from tests.helpers import PASSWORD
-from worksheets import service
+from tests.helpers import PASSWORD, record_answer
 
 
 def _calls(backend):
@@ -32,8 +31,8 @@ def _calls(backend):
         answered = records.start_call(s, uniqueid="1764950000.2", now=now,
                                       caller_number="13900139000")
         records.mark_queued(s, "1764950000.2", queue="hotline-help", now=now)
-        service.mark_answered(s, "1764950000.2", member_name=f"agent-{first.number}",
-                              agent_id=first.id, hold_seconds=3, now=now)
+        record_answer(s, "1764950000.2", member_name=f"agent-{first.number}",
+                      agent_id=first.id, hold_seconds=3, now=now)
         offered = records.start_call(s, uniqueid="1764950000.3", now=now,
                                      caller_number="13700137000")
         records.mark_queued(s, "1764950000.3", queue="hotline-help", now=now)

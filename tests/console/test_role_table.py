@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from console import auth
-from hotline import accounts
+from core import accounts
 from tests.conftest import make_database_url
 from tests.console.test_http import run_with_backend
 from tests.helpers import PASSWORD

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from core.clock import Clock, run_simulated
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
 from tests.console.test_http import login
 from tests.console.test_lifecycle_http import seed_orders
 from tests.helpers import prepare_database, settings_for_test

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import Database, make_engine
+from core.db import Database, make_engine
 from hotline.migrate import upgrade
 from tests.conftest import postgres_unavailable
 from tests.helpers import prepare_database

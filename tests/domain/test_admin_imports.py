@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from admin import imports, service
 from admin.kinds import KINDS
 from agents.models import Agent
+from core.db import Database
 from hotline.cli import main as hotline
-from hotline.db import Database
 from hotline.migrate import upgrade
 from routing.models import AuditEntry
 from tests.domain.conftest import SEEDED_AT

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
-from tests.helpers import reply_and_accept
+from tests.helpers import record_answer, reply_and_accept
 from worksheets import lifecycle, part_supervision, parts, service
 from worksheets.calendar import CalendarDataError, WorkingCalendar, parse_arrangements
 from worksheets.calendar_store import (
@@ -149,8 +149,8 @@ def test_given_a_refused_file_then_nothing_is_stored(db_sessions) -> None:
 def _dispatch(s, uid: str, at, category="help", complexity="ordinary") -> WorkOrder:
     dept = s.scalar(select(Department.id).order_by(Department.id))
     records.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
-    order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
-                                  hold_seconds=2, now=at)
+    order = record_answer(s, uid, member_name="agent-1001", agent_id=None,
+                          hold_seconds=2, now=at)
     return service.submit_work_order(
         s, order.id, agent_id=None, title="路灯不亮", description="", category=category,
         complexity=complexity, department_id=dept, answered_on_call=False, now=at,

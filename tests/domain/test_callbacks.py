@@ -11,6 +11,7 @@ from sqlalchemy import select
 from agents.models import Agent
 from calls import records
 from calls.models import CallEvent
+from tests.helpers import record_abandon
 from worksheets import callbacks, service
 from worksheets.callbacks import MAX_ATTEMPTS, RETRY_GAP, CallbackError
 from worksheets.models import CallbackAttempt, CallbackTask, WorkOrder
@@ -22,7 +23,7 @@ def abandoned(s, uid: str, number: str, at: datetime) -> int:
     records.start_call(s, uniqueid=uid, now=at, channel="PJSIP/trunk-1", caller_number=number,
                        caller_name="", dialed_number="12345", source="agi")
     records.mark_queued(s, uid, queue="hotline-help", now=at)
-    return service.mark_abandoned(s, uid, hold_seconds=30, now=at).id
+    return record_abandon(s, uid, hold_seconds=30, now=at).id
 
 
 def took_offer(s, uid: str, number: str, at: datetime, priority: int) -> int:

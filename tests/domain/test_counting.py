@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
-from tests.helpers import reply_and_accept
+from tests.helpers import record_answer, reply_and_accept
 from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
@@ -23,8 +23,8 @@ CAL = WorkingCalendar.official()
 def answered(s, uid: str, at, *, submit_after: timedelta | None, survey: str | None):
     dept = s.scalar(select(Department.id).order_by(Department.id))
     records.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
-    order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
-                                  hold_seconds=2, now=at)
+    order = record_answer(s, uid, member_name="agent-1001", agent_id=None,
+                          hold_seconds=2, now=at)
     if submit_after is not None:
         service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮",
                                   description="", category="help", complexity="ordinary",

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from agents import rota
 from agents.models import Team
-from hotline import accounts
-from hotline.db import Database
+from core import accounts
+from core.db import Database
+from core.passwords import verify_password
 from hotline.demo_users import demo_logins, printed_agent
 from hotline.migrate import upgrade
-from hotline.passwords import verify_password
 from hotline.seed import seed_demo_city
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from routing.models import AuditEntry
 from tests.domain.test_lifecycle import CAL, NOW, TZ
+from tests.helpers import record_answer
 from worksheets import dept_rules, service
 from worksheets.dept_rules import DepartmentRulesError
 from worksheets.districts import CODES, NAMES, district_problem
@@ -93,8 +94,8 @@ def test_a_deactivated_department_drops_out_of_the_suggestions_only(db):
 def _draft(s, uid: str):
     from calls import records
     records.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
-    return service.mark_answered(s, uid, member_name="m", agent_id=None, hold_seconds=1,
-                                 now=NOW)
+    return record_answer(s, uid, member_name="m", agent_id=None, hold_seconds=1,
+                         now=NOW)
 
 
 def test_the_district_is_required_where_asked_and_stored_by_code(db):

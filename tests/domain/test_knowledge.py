@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from calls import records
 from hotline.seed import seed_demo_city
 from routing.models import AuditEntry
+from tests.helpers import record_answer
 from worksheets import knowledge
 from worksheets.knowledge import ArticleDraft, KnowledgeError
 from worksheets.knowledge_import import ImportRefused, import_rows, read_rows
@@ -183,8 +184,8 @@ def test_given_article_cited_at_submission_then_order_keeps_it_and_a_consultatio
                                                  ("help", dept))):
         uid = f"k.{i}"
         records.start_call(db_session, uniqueid=uid, now=NOW, caller_number="13800138000")
-        draft = service.mark_answered(db_session, uid, member_name="m", agent_id=None,
-                                      hold_seconds=1, now=NOW)
+        draft = record_answer(db_session, uid, member_name="m", agent_id=None,
+                              hold_seconds=1, now=NOW)
         orders.append(service.submit_work_order(
             db_session, draft.id, agent_id=None, title="社保卡丢了", description="",
             category=category, complexity="ordinary" if category == "help" else None,
@@ -197,8 +198,8 @@ def test_given_article_cited_at_submission_then_order_keeps_it_and_a_consultatio
     assert orders[0].closed_at == NOW and orders[0].due_date is None
     article.valid_until = TODAY - timedelta(days=1)
     records.start_call(db_session, uniqueid="k.x", now=NOW)
-    draft = service.mark_answered(db_session, "k.x", member_name="m", agent_id=None,
-                                  hold_seconds=1, now=NOW)
+    draft = record_answer(db_session, "k.x", member_name="m", agent_id=None,
+                          hold_seconds=1, now=NOW)
     with pytest.raises(service.WorkOrderError, match="expired"):
         service.submit_work_order(
             db_session, draft.id, agent_id=None, title="社保卡", description="",

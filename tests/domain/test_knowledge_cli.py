@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hotline.db import Database
+from core.db import Database
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
 from tests.agents.test_cli import run

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from calls import records
-from tests.helpers import reply_and_accept
+from tests.helpers import record_answer, reply_and_accept
 from worksheets import lifecycle, review, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.lifecycle import LifecycleError
@@ -32,8 +32,8 @@ def dispatched(db, uid: str, *, category="help", complexity="ordinary", dept=Non
 
     def work(s):
         records.start_call(s, uniqueid=uid, now=NOW, caller_number="13800138000")
-        order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
-                                      hold_seconds=3, now=NOW)
+        order = record_answer(s, uid, member_name="agent-1001", agent_id=None,
+                              hold_seconds=3, now=NOW)
         service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮", description="",
                                   category=category, complexity=complexity,
                                   department_id=None if on_call else dept,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.domain.test_lifecycle import NOW, code_of, departments, dispatched, kinds
-from worksheets import lifecycle, merging, referrals, review, service, visits
+from tests.helpers import record_answer
+from worksheets import lifecycle, merging, referrals, review, visits
 from worksheets.models import WorkOrder
 
 
@@ -63,8 +64,8 @@ def test_a_referral_is_recorded_once_on_the_callers_own_draft(db):
 
     def draft(s):
         records.start_call(s, uniqueid="r.1", now=NOW, caller_number="13800138000")
-        return service.mark_answered(s, "r.1", member_name="m", agent_id=7, hold_seconds=1,
-                                     now=NOW).id
+        return record_answer(s, "r.1", member_name="m", agent_id=7, hold_seconds=1,
+                             now=NOW).id
     oid = db.call(draft)
     for line, mode in (("12345", "refer"), ("12388", "call")):
         assert code_of(db, lambda s, ln=line, md=mode: referrals.record(

@@ -10,7 +10,7 @@ from calls import records
 from calls.followups import CallFollowUps
 from calls.models import Call
 from calls.reconcile import reconcile
-from hotline.db import Database
+from core.db import Database
 from hotline.migrate import upgrade
 from worksheets.models import CallbackTask, WorkOrder
 from worksheets.service import follow_calls

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from calls import records
 from calls.models import Call
-from hotline.live_events import RetentionPurged
+from core.live_events import RetentionPurged
 from speech.tables import TranscriptionJob, TranscriptRecord
 from tests.domain.conftest import SHANGHAI, local
-from tests.helpers import reply_and_accept
+from tests.helpers import record_answer, reply_and_accept
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department
@@ -31,8 +31,8 @@ def make_call(s, recordings: Path, uid: str, at, *, close_at=None, follows=None)
     dept = s.scalar(select(Department.id).order_by(Department.id))
     call = records.start_call(s, uniqueid=uid, now=at, caller_number="13800138000")
     call.follows_order_id = follows
-    order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
-                                  hold_seconds=2, now=at)
+    order = record_answer(s, uid, member_name="agent-1001", agent_id=None,
+                          hold_seconds=2, now=at)
     service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮", description="",
                               category="help", complexity="ordinary", department_id=dept,
                               answered_on_call=False, now=at,
@@ -133,9 +133,9 @@ def test_the_backend_purges_once_a_day_at_three_and_reports_it(database_url, tmp
     import asyncio
     from dataclasses import replace
 
+    from core.clock import Clock, run_simulated
+    from core.db import Database
     from hotline.app import Backend
-    from hotline.clock import Clock, run_simulated
-    from hotline.db import Database
     from tests.helpers import prepare_database, settings_for_test
 
     recordings = tmp_path / "recordings"
@@ -222,3 +222,39 @@ def test_attachments_of_old_closed_orders_go_with_their_rows_and_open_orders_kee
     assert left == sorted([ids["open"], ids["late"]])
     assert not (recordings / paths[ids["closed"]]).exists()
     assert (recordings / paths[ids["open"]]).exists() and (recordings / paths[ids["late"]]).exists()
+
+
+def test_a_dot_dot_or_a_symbolic_link_out_of_the_directory_is_outside(db, tmp_path: Path) -> None:
+    """One check serves retention's purges and attachments' downloads."""
+    from worksheets import attachments
+    from worksheets.models import WorkOrder
+
+    recordings, elsewhere = tmp_path / "recordings", tmp_path / "elsewhere"
+    recordings.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "secret.wav").write_bytes(b"x")
+    (recordings / "escape.wav").symlink_to(elsewhere / "secret.wav")
+    (recordings / "own.wav").write_bytes(b"x")
+    (recordings / "alias.wav").symlink_to(recordings / "own.wav")
+    full = attachments.full_path
+    assert full(recordings, "own.wav") == (recordings / "own.wav").resolve()
+    assert full(recordings, str(recordings / "own.wav")) == (recordings / "own.wav").resolve()
+    assert full(recordings, "alias.wav") == (recordings / "own.wav").resolve()
+    assert full(recordings, "../elsewhere/secret.wav") is None
+    assert full(recordings, str(recordings / ".." / "elsewhere" / "secret.wav")) is None
+    assert full(recordings, "escape.wav") is None
+    assert full(recordings, str(elsewhere / "secret.wav")) is None
+
+    def build(s):
+        oid = make_call(s, recordings, "dots", OLD, close_at=OLD)
+        call = s.scalar(select(Call).where(Call.uniqueid == "dots"))
+        call.description_recording = str(recordings / ".." / "elsewhere" / "secret.wav")
+        attachments.add(s, s.get(WorkOrder, oid), filename="a.jpg", content_type="image/jpeg",
+                        size=1, path="escape.wav", user_id=None, now=OLD)
+    db.call(build)
+    report = purge(db, now=NOW, retention_days=365, recordings_dir=recordings)
+    assert sorted(report.outside) == sorted(
+        ["escape.wav", str(recordings / ".." / "elsewhere" / "secret.wav")])
+    assert (report.calls, report.attachments) == (0, 0)
+    assert (elsewhere / "secret.wav").exists() and (recordings / "escape.wav").is_symlink()
+    assert material(db, "dots")[:2] == (2, 2)

@@ -16,6 +16,7 @@ from agents.models import Agent
 from calls import records
 from calls.models import Call, CallEvent
 from hotline.seed import DemoSeed, seed_demo_city
+from tests.helpers import record_abandon, record_answer
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import CallbackTask, WorkOrder
@@ -48,8 +49,8 @@ def answered_call(session: Session, uniqueid: str, agent: Agent, *, key: str = "
                               queue=f"hotline-{category}", now=at + timedelta(seconds=20))
     records.mark_queued(session, uniqueid, queue=f"hotline-{category}",
                         now=at + timedelta(seconds=25))
-    return service.mark_answered(session, uniqueid, member_name=agent.member_name,
-                                 agent_id=agent.id, hold_seconds=8, now=at + timedelta(seconds=33))
+    return record_answer(session, uniqueid, member_name=agent.member_name,
+                         agent_id=agent.id, hold_seconds=8, now=at + timedelta(seconds=33))
 
 
 def submit(session: Session, order: WorkOrder, calendar: WorkingCalendar, tz: ZoneInfo,
@@ -100,8 +101,8 @@ def test_given_call_that_skipped_the_ivr_then_category_comes_from_its_queue(
     db_session: Session, seeded: DemoSeed,
 ) -> None:
     records.mark_queued(db_session, "1759190400.7", queue="hotline-report", now=T0)
-    order = service.mark_answered(db_session, "1759190400.7", member_name="agent-1001",
-                                  agent_id=seeded.agents[0].id, hold_seconds=3, now=T0)
+    order = record_answer(db_session, "1759190400.7", member_name="agent-1001",
+                          agent_id=seeded.agents[0].id, hold_seconds=3, now=T0)
     assert order.category == "report"
 
 
@@ -136,9 +137,9 @@ def test_given_duplicate_ami_answer_reports_then_one_order(
     agent = seeded.agents[3]
     first = answered_call(db_session, "1759190400.4", agent)
     for delay in (1, 2):
-        again = service.mark_answered(db_session, "1759190400.4", member_name="agent-1002",
-                                      agent_id=seeded.agents[1].id, hold_seconds=9,
-                                      now=T0 + timedelta(seconds=33 + delay))
+        again = record_answer(db_session, "1759190400.4", member_name="agent-1002",
+                              agent_id=seeded.agents[1].id, hold_seconds=9,
+                              now=T0 + timedelta(seconds=33 + delay))
         assert again.id == first.id and again.agent_id == agent.id
     records.mark_queued(db_session, "1759190400.4", queue="hotline-complaint",
                         now=T0 + timedelta(seconds=40))
@@ -160,8 +161,8 @@ def test_given_caller_chose_operator_then_order_defaults_to_help(
 def test_given_answer_for_call_never_seen_then_record_and_order_created(
     db_session: Session, seeded: DemoSeed,
 ) -> None:
-    order = service.mark_answered(db_session, "1759190400.6", member_name="agent-1001",
-                                  agent_id=seeded.agents[0].id, hold_seconds=3, now=T0)
+    order = record_answer(db_session, "1759190400.6", member_name="agent-1001",
+                          agent_id=seeded.agents[0].id, hold_seconds=3, now=T0)
     call = db_session.get(Call, order.call_id)
     assert call is not None and call.source == "ami" and order.category == "help"
 
@@ -194,8 +195,8 @@ def test_given_abandoned_call_reported_twice_then_one_callback_task(
 ) -> None:
     records.start_call(db_session, uniqueid="1759190400.20", now=T0, caller_number="09173212345")
     records.mark_queued(db_session, "1759190400.20", queue="hotline-help", now=T0)
-    tasks = [service.mark_abandoned(db_session, "1759190400.20", hold_seconds=41,
-                                    now=T0 + timedelta(seconds=41 + i)) for i in range(2)]
+    tasks = [record_abandon(db_session, "1759190400.20", hold_seconds=41,
+                            now=T0 + timedelta(seconds=41 + i)) for i in range(2)]
     db_session.commit()
     assert tasks[0].id == tasks[1].id and count(db_session, CallbackTask) == 1
     task = db_session.scalars(select(CallbackTask)).one()
@@ -205,8 +206,8 @@ def test_given_abandoned_call_reported_twice_then_one_callback_task(
     assert call.outcome == "abandoned" and call.hold_seconds == 41
     assert count(db_session, WorkOrder) == 0
     with pytest.raises(records.CallError, match="abandoned"):
-        service.mark_answered(db_session, "1759190400.20", member_name="agent-1001",
-                              agent_id=seeded.agents[0].id, hold_seconds=50, now=T0)
+        record_answer(db_session, "1759190400.20", member_name="agent-1001",
+                      agent_id=seeded.agents[0].id, hold_seconds=50, now=T0)
 
 
 def test_given_answered_call_when_abandon_reported_then_refused(
@@ -214,7 +215,7 @@ def test_given_answered_call_when_abandon_reported_then_refused(
 ) -> None:
     answered_call(db_session, "1759190400.21", seeded.agents[0])
     with pytest.raises(records.CallError, match="answered"):
-        service.mark_abandoned(db_session, "1759190400.21", hold_seconds=5, now=T0)
+        record_abandon(db_session, "1759190400.21", hold_seconds=5, now=T0)
 
 
 def test_given_hangup_in_ivr_then_record_only(db_session: Session) -> None:
@@ -377,14 +378,14 @@ def test_given_two_writers_racing_then_one_call_and_distinct_order_numbers(
         # The first writer holds its new call and order uncommitted while the
         # second reports the same new call and answers another one.
         records.mark_queued(first, "race.3", queue="hotline-help", now=T0)
-        order_one = service.mark_answered(first, "race.1", member_name="agent-1001",
-                                          agent_id=agent_id, hold_seconds=1, now=T0)
+        order_one = record_answer(first, "race.1", member_name="agent-1001",
+                                  agent_id=agent_id, hold_seconds=1, now=T0)
 
         def other() -> str:
             records.mark_queued(second, "race.3", queue="hotline-help", now=T0,
                                 caller_number="13900139000")
-            number = service.mark_answered(second, "race.2", member_name="agent-1001",
-                                           agent_id=agent_id, hold_seconds=1, now=T0).number
+            number = record_answer(second, "race.2", member_name="agent-1001",
+                                   agent_id=agent_id, hold_seconds=1, now=T0).number
             second.commit()
             return number
 

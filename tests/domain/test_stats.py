@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from calls import records
-from hotline.db import Database
+from core.db import Database
 from hotline.migrate import upgrade
 from hotline.seed import seed_demo_city
+from tests.helpers import record_abandon, record_answer
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.stats import period_stats
@@ -34,10 +35,10 @@ def test_period_figures(database_url):
                                           queue="hotline-help", now=at)
                 records.mark_queued(s, uid, queue="hotline-help", now=at)
                 if outcome == "abandoned":
-                    service.mark_abandoned(s, uid, hold_seconds=hold, now=at)
+                    record_abandon(s, uid, hold_seconds=hold, now=at)
                     continue
-                order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
-                                              hold_seconds=hold, now=at)
+                order = record_answer(s, uid, member_name="agent-1001", agent_id=None,
+                                      hold_seconds=hold, now=at)
                 records.mark_ended(s, uid, now=at + timedelta(minutes=3), talk_seconds=100 + i)
                 late = timedelta(minutes=4 if i == 0 else 30)
                 service.submit_work_order(

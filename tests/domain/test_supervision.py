@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
-from tests.helpers import reply_and_accept
+from tests.helpers import record_answer, reply_and_accept
 from worksheets import lifecycle, service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import Department, OrderEvent, WorkOrder
@@ -23,8 +23,8 @@ T0 = local(2026, 11, 30, 10)  # Monday: a 3-working-day order is due Thu 3 Dec 2
 def dispatched(s, uid: str) -> WorkOrder:
     dept = s.scalar(select(Department.id).order_by(Department.id))
     records.start_call(s, uniqueid=uid, now=T0, caller_number="13800138000")
-    order = service.mark_answered(s, uid, member_name="agent-1001", agent_id=None,
-                                  hold_seconds=2, now=T0)
+    order = record_answer(s, uid, member_name="agent-1001", agent_id=None,
+                          hold_seconds=2, now=T0)
     return service.submit_work_order(s, order.id, agent_id=None, title="井盖缺失",
                                      description="", category="help", complexity="ordinary",
                                      department_id=dept, answered_on_call=False, now=T0,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from calls import records
 from tests.domain.conftest import SHANGHAI, local
-from tests.helpers import reply_and_accept
+from tests.helpers import record_answer, reply_and_accept
 from worksheets import lifecycle, service, visits
 from worksheets.calendar import WorkingCalendar
 from worksheets.callbacks import MAX_ATTEMPTS, RETRY_GAP, CallbackError
@@ -23,8 +23,8 @@ T0 = local(2026, 12, 1, 10)
 def closed_order(s) -> int:
     dept = s.scalar(select(Department.id).order_by(Department.id))
     records.start_call(s, uniqueid="v.1", now=T0, caller_number="13800138000")
-    order = service.mark_answered(s, "v.1", member_name="agent-1001", agent_id=None,
-                                  hold_seconds=2, now=T0)
+    order = record_answer(s, "v.1", member_name="agent-1001", agent_id=None,
+                          hold_seconds=2, now=T0)
     service.submit_work_order(s, order.id, agent_id=None, title="噪音扰民", description="",
                               category="complaint", complexity=None, department_id=dept,
                               answered_on_call=False, now=T0,

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from calls import records
-from hotline.clock import run_simulated
-from hotline.db import Database
-from hotline.settings import PROJECT_ROOT
+from core.clock import run_simulated
+from core.db import Database
+from core.settings import PROJECT_ROOT
 from ivr import prompts
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.e2e.test_call_path import START, on_duty_agent
-from tests.helpers import prepare_database, start_stack
-from worksheets import service
+from tests.helpers import prepare_database, record_answer, start_stack
 
 EARLIEST = 0.3  # seconds into a prompt that takes keys before the caller presses
 OPEN_ORDER_CALLER = "13700137000"
@@ -92,8 +91,8 @@ def _open_order(s: Any) -> None:
     records.start_call(s, uniqueid="old.1", now=when, caller_number=OPEN_ORDER_CALLER)
     records.record_ivr_choice(s, "old.1", key="1", category="help", queue="hotline-help",
                               now=when)
-    service.mark_answered(s, "old.1", member_name="agent-1001", agent_id=None,
-                          hold_seconds=3, now=when)
+    record_answer(s, "old.1", member_name="agent-1001", agent_id=None,
+                  hold_seconds=3, now=when)
 
 
 def greeting_seconds() -> float:

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 
 from agents.staffing import Staffing
+from core.clock import run_simulated
 from hotline.cli import main as hotline
-from hotline.clock import run_simulated
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
 from tests.e2e.test_callbacks import login, pbx_events
 from tests.helpers import prepare_database

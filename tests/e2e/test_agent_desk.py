@@ -13,8 +13,8 @@ from datetime import timedelta
 import aiohttp
 from sqlalchemy import select
 
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from routing.lists import add_priority_caller
 from routing.models import AuditEntry

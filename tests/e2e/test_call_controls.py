@@ -12,8 +12,8 @@ import aiohttp
 from sqlalchemy import select
 
 from calls.models import CallEvent
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from routing.models import AuditEntry
 from tests.e2e.test_agent_desk import Console

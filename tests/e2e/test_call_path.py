@@ -20,9 +20,9 @@ from agents import rota
 from agents.models import Agent, Team
 from calls import records
 from calls.models import Call
-from hotline import accounts
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core import accounts
+from core.clock import run_simulated
+from core.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.helpers import PASSWORD, prepare_database
 from tests.helpers import start_stack as stack_at

@@ -14,14 +14,14 @@ import aiohttp
 from sqlalchemy import select
 
 from calls import records
+from core.clock import run_simulated
+from core.db import Database
 from hotline.app import Backend
-from hotline.clock import run_simulated
-from hotline.db import Database
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.phones import Phone
 from routing.models import AuditEntry
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
-from tests.helpers import PASSWORD, prepare_database, reply_and_accept
+from tests.helpers import PASSWORD, prepare_database, record_answer, reply_and_accept
 from worksheets.models import CallbackAttempt, CallbackTask, WorkOrder
 
 CITIZEN = "13900139000"
@@ -286,8 +286,8 @@ def test_visit_by_click_to_call_reaches_the_citizen_of_a_closed_order(tmp_path):
 
     def closed_order(s, uid: str, *, close: bool) -> int:
         records.start_call(s, uniqueid=uid, now=START, caller_number=CITIZEN)
-        order = service.mark_answered(s, uid, member_name="m", agent_id=None, hold_seconds=1,
-                                      now=START)
+        order = record_answer(s, uid, member_name="m", agent_id=None, hold_seconds=1,
+                              now=START)
         service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮", description="",
                                   category="help", complexity="ordinary", department_id=1,
                                   answered_on_call=False, now=START,

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from calls import records
 from calls.models import Call, CallEvent
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from routing import lists
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack

@@ -4,15 +4,17 @@ virtual time).  Faults are injected from the stand-in's side."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, NamedTuple, TypeVar
 
 from sqlalchemy import select
 
 from calls.models import Call
+from core.clock import run_simulated
+from core.db import Database
 from hotline.app import Backend
-from hotline.db import Database
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.callers import SimCall
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack
@@ -53,6 +55,31 @@ async def stack(url: str, tmp_path: Path, agent: tuple[int, str, str],
     return Stack(sim, backend, agent_id, interface, member)
 
 
+T = TypeVar("T")
+
+
+class Ran(NamedTuple, Generic[T]):
+    result: T
+    url: str  # the database, for records()
+    agent: tuple[int, str, str]  # (agent id, interface, member name)
+
+
+def on_stack(tmp_path: Path, body: Callable[[Stack], Awaitable[T]],
+             phone: PhoneBehaviour | None = None, login: bool = True) -> Ran[T]:
+    """A fresh database with an agent on duty, the stack on it, ``body(stack)``
+    run on virtual time, and the stack stopped whatever happened."""
+    url = database(tmp_path)
+    agent = on_duty_agent(url)
+
+    async def main() -> T:
+        st = await stack(url, tmp_path, agent, phone, login)
+        try:
+            return await body(st)
+        finally:
+            await st.stop()
+    return Ran(run_simulated(main()), url, agent)
+
+
 async def until(condition: Callable[[], bool], timeout: float = 300.0, step: float = 0.5) -> None:
     """Wait (virtual time) until ``condition()`` holds."""
     async def poll() -> None:
@@ -84,4 +111,5 @@ def records(url: str, uniqueids: list[str]) -> list[dict[str, object]]:
         db.close()
 
 
-__all__ = ["START", "Stack", "database", "on_duty_agent", "records", "stack", "until"]
+__all__ = ["START", "Ran", "Stack", "database", "on_duty_agent", "on_stack", "records", "stack",
+           "until"]

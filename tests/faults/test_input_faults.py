@@ -11,9 +11,9 @@ import aiohttp
 
 import pbxsim.agi_client as agi_client
 import pbxsim.ami_server as ami_server
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbx import ami_protocol
-from tests.faults.stack import database, on_duty_agent, records, stack, until
+from tests.faults.stack import on_stack, records, until
 
 
 async def _flood(port: int) -> list[asyncio.StreamWriter]:
@@ -29,33 +29,26 @@ async def _flood(port: int) -> list[asyncio.StreamWriter]:
 
 
 def test_given_fastagi_flood_then_call_served_and_ami_and_http_unaffected(tmp_path: Path):
-    url = database(tmp_path)
-    agent = on_duty_agent(url)
+    async def body(st):
+        backend = st.backend
+        held = await _flood(backend.fastagi.port)
+        call = st.call(keys="2", key_delay=1.0, patience=300)
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
+            async with http.get("/healthz") as r:
+                health = r.status
+        pong = await backend.deps.ami.send("Ping")
+        await until(lambda: call.happened("left queue"), 120)
+        connected = backend.deps.ami.connected
+        # The call is queued within seconds now: let the stalled header
+        # reach its deadline before it is closed.
+        await until(lambda: backend.fastagi.status()["bad_requests"] >= 2, 30)
+        for w in held:
+            w.close()
+        await asyncio.wait_for(call.done, 120)
+        await asyncio.sleep(2)
+        return call.uniqueid, health, pong.ok, connected, backend.fastagi.status()
 
-    async def main():
-        st = await stack(url, tmp_path, agent)
-        try:
-            backend = st.backend
-            held = await _flood(backend.fastagi.port)
-            call = st.call(keys="2", key_delay=1.0, patience=300)
-            async with aiohttp.ClientSession(f"http://127.0.0.1:{backend.http_port}") as http:
-                async with http.get("/healthz") as r:
-                    health = r.status
-            pong = await backend.deps.ami.send("Ping")
-            await until(lambda: call.happened("left queue"), 120)
-            connected = backend.deps.ami.connected
-            # The call is queued within seconds now: let the stalled header
-            # reach its deadline before it is closed.
-            await until(lambda: backend.fastagi.status()["bad_requests"] >= 2, 30)
-            for w in held:
-                w.close()
-            await asyncio.wait_for(call.done, 120)
-            await asyncio.sleep(2)
-            return call.uniqueid, health, pong.ok, connected, backend.fastagi.status()
-        finally:
-            await st.stop()
-
-    uniqueid, health, pong, connected, fastagi = run_simulated(main())
+    (uniqueid, health, pong, connected, fastagi), url, _agent = on_stack(tmp_path, body)
     assert health == 200 and pong and connected
     assert fastagi["bad_requests"] >= 2  # the garbage and the stalled header
     [rec] = records(url, [uniqueid])
@@ -73,8 +66,6 @@ NAMES = {
 
 def test_given_hostile_caller_ids_then_stored_intact_and_nothing_injected(
         tmp_path: Path, monkeypatch):
-    url = database(tmp_path)
-    agent = on_duty_agent(url)
     actions: list[str] = []
     agi_lines: list[str] = []
     real_action, real_agi = ami_server.handle_action, agi_client.AgiSession.handle
@@ -90,25 +81,22 @@ def test_given_hostile_caller_ids_then_stored_intact_and_nothing_injected(
     monkeypatch.setattr(ami_server, "handle_action", record_action)
     monkeypatch.setattr(agi_client.AgiSession, "handle", record_agi)
 
-    async def main():
-        st = await stack(url, tmp_path, agent)
-        try:
-            items = list(NAMES.items())
-            # 7-byte segments split the 3-byte characters of the first caller's
-            # name (and everything else) across reads while that call lasts.
-            st.sim.fragment_ami(7)
-            first = st.call(items[0][0], items[0][1][0], keys="1", key_delay=1.0, patience=5)
-            await asyncio.wait_for(first.done, 300)
-            st.sim.fragment_ami(0)
-            calls = [first] + [st.call(number, name, keys="1", key_delay=1.0, patience=5)
-                               for number, (name, _stored) in items[1:]]
-            await asyncio.wait_for(asyncio.gather(*(c.done for c in calls)), 600)
-            await asyncio.sleep(2)
-            return [c.uniqueid for c in calls]
-        finally:
-            await st.stop()
+    async def body(st):
+        items = list(NAMES.items())
+        # 7-byte segments split the 3-byte characters of the first caller's
+        # name (and everything else) across reads while that call lasts.
+        st.sim.fragment_ami(7)
+        first = st.call(items[0][0], items[0][1][0], keys="1", key_delay=1.0, patience=5)
+        await asyncio.wait_for(first.done, 300)
+        st.sim.fragment_ami(0)
+        calls = [first] + [st.call(number, name, keys="1", key_delay=1.0, patience=5)
+                           for number, (name, _stored) in items[1:]]
+        await asyncio.wait_for(asyncio.gather(*(c.done for c in calls)), 600)
+        await asyncio.sleep(2)
+        return [c.uniqueid for c in calls]
 
-    recs = records(url, run_simulated(main()))
+    uniqueids, url, _agent = on_stack(tmp_path, body)
+    recs = records(url, uniqueids)
     for rec, (number, (sent, stored)) in zip(recs, NAMES.items(), strict=True):
         assert rec["caller_number"] == number and rec["ended"]
         if stored is not None:
@@ -127,10 +115,10 @@ def test_given_duplicated_and_reordered_events_then_same_call_records(tmp_path: 
                                                                        fixtures_dir):
     from calls.followups import CallFollowUps
     from calls.tracking import CallTracker
+    from core.bus import EventBus
+    from core.clock import Clock
+    from core.db import Database
     from hotline.app import Backend  # noqa: F401  (the app's tables are all imported)
-    from hotline.bus import EventBus
-    from hotline.clock import Clock
-    from hotline.db import Database
     from hotline.deps import Deps
     from pbx import events as ev
     from pbx.model import PbxModel

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from calls import records as call_records
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from tests.e2e.test_call_path import START, on_duty_agent
 from tests.faults.stack import database, stack, until
 from tests.faults.test_restarts import at_pbx

@@ -17,10 +17,9 @@ from pathlib import Path
 
 from agents import rota
 from hotline.app import Backend
-from hotline.clock import run_simulated
 from pbxsim import PbxSim, PhoneBehaviour
 from tests.e2e.test_call_path import START
-from tests.faults.stack import Stack, database, on_duty_agent, stack, until
+from tests.faults.stack import Stack, on_stack, until
 
 SHIFT_END = START + timedelta(hours=2)  # 12:00 in Baoji: the 06-12 shift ends
 
@@ -53,34 +52,26 @@ class Seen:
 
 
 def test_given_backend_restarted_mid_call_then_it_adopts_the_agent(tmp_path: Path) -> None:
-    url = database(tmp_path)
-    agent_id, _interface, member = agent = on_duty_agent(url)
+    async def body(st: Stack) -> Seen:
+        call = st.call(keys="2", key_delay=1.0, patience=300)
+        await until(lambda: call.happened("left queue"))
+        await asyncio.sleep(5)
+        before = at_pbx(st.sim, st.member)
+        backend = await restart_backend(st)
+        staffing = backend.staffing
+        assert staffing is not None
+        await until(lambda: st.agent_id in staffing.logged_in, 30)
+        state = staffing.states.state_of(st.agent_id)
+        await staffing.pause(st.agent_id, True, "break")
+        await asyncio.sleep(1)
+        paused = at_pbx(st.sim, st.member)
+        await asyncio.wait_for(call.done, 300)
+        await staffing.queue_logout(st.agent_id)
+        await asyncio.sleep(1)
+        return Seen(before, state["state"] if state else None, paused,
+                    at_pbx(st.sim, st.member), call.outcome)
 
-    async def main() -> Seen:
-        st = await stack(url, tmp_path, agent,
-                         PhoneBehaviour(answer_after=1.0, talk_seconds=120.0))
-        try:
-            call = st.call(keys="2", key_delay=1.0, patience=300)
-            await until(lambda: call.happened("left queue"))
-            await asyncio.sleep(5)
-            before = at_pbx(st.sim, member)
-            backend = await restart_backend(st)
-            staffing = backend.staffing
-            assert staffing is not None
-            await until(lambda: agent_id in staffing.logged_in, 30)
-            state = staffing.states.state_of(agent_id)
-            await staffing.pause(agent_id, True, "break")
-            await asyncio.sleep(1)
-            paused = at_pbx(st.sim, member)
-            await asyncio.wait_for(call.done, 300)
-            await staffing.queue_logout(agent_id)
-            await asyncio.sleep(1)
-            return Seen(before, state["state"] if state else None, paused,
-                        at_pbx(st.sim, member), call.outcome)
-        finally:
-            await st.stop()
-
-    seen = run_simulated(main())
+    seen = on_stack(tmp_path, body, PhoneBehaviour(answer_after=1.0, talk_seconds=120.0)).result
     assert seen.before and all(not p for p, _ in seen.before.values())
     assert seen.state == "on_call"  # known mid-call, from QueueStatus's InCall
     assert set(seen.paused) == set(seen.before)
@@ -89,51 +80,39 @@ def test_given_backend_restarted_mid_call_then_it_adopts_the_agent(tmp_path: Pat
     assert seen.record == "connected"
 
 
+Queues = dict[str, tuple[bool, str]]
+
+
 def test_given_backend_restarted_then_agents_leave_at_the_end_of_their_shift(
         tmp_path: Path) -> None:
-    url = database(tmp_path)
-    _agent_id, _interface, member = agent = on_duty_agent(url)
+    async def body(st: Stack) -> tuple[Queues, Queues]:
+        await asyncio.sleep(2)
+        before = at_pbx(st.sim, st.member)
+        backend = await restart_backend(st)
+        clock = backend.deps.clock  # type: ignore[union-attr]
+        await asyncio.sleep((SHIFT_END - clock.now()).total_seconds() + 5)
+        return before, at_pbx(st.sim, st.member)
 
-    async def main() -> tuple[dict[str, tuple[bool, str]], dict[str, tuple[bool, str]]]:
-        st = await stack(url, tmp_path, agent)
-        try:
-            await asyncio.sleep(2)
-            before = at_pbx(st.sim, member)
-            backend = await restart_backend(st)
-            clock = backend.deps.clock  # type: ignore[union-attr]
-            await asyncio.sleep((SHIFT_END - clock.now()).total_seconds() + 5)
-            return before, at_pbx(st.sim, member)
-        finally:
-            await st.stop()
-
-    before, after = run_simulated(main())
+    before, after = on_stack(tmp_path, body).result
     assert before and after == {}
 
 
 def test_given_pbx_restarted_after_backend_restart_then_agents_are_put_back(
         tmp_path: Path) -> None:
-    url = database(tmp_path)
-    agent_id, _interface, member = agent = on_duty_agent(url)
+    async def body(st: Stack) -> tuple[Queues, Queues, Queues]:
+        await asyncio.sleep(2)
+        before = at_pbx(st.sim, st.member)
+        backend = await restart_backend(st)
+        await until(lambda: st.agent_id in backend.staffing.logged_in, 30)  # type: ignore[union-attr]
+        st.sim.drop_ami_connections()
+        await st.sim.restart()
+        forgotten = at_pbx(st.sim, st.member)
+        await backend.deps.ami.wait_ready(60)  # type: ignore[union-attr]
+        await until(lambda: bool(at_pbx(st.sim, st.member)), 30)
+        await asyncio.sleep(2)
+        return before, forgotten, at_pbx(st.sim, st.member)
 
-    async def main() -> tuple[dict[str, tuple[bool, str]], dict[str, tuple[bool, str]],
-                              dict[str, tuple[bool, str]]]:
-        st = await stack(url, tmp_path, agent)
-        try:
-            await asyncio.sleep(2)
-            before = at_pbx(st.sim, member)
-            backend = await restart_backend(st)
-            await until(lambda: agent_id in backend.staffing.logged_in, 30)  # type: ignore[union-attr]
-            st.sim.drop_ami_connections()
-            await st.sim.restart()
-            forgotten = at_pbx(st.sim, member)
-            await backend.deps.ami.wait_ready(60)  # type: ignore[union-attr]
-            await until(lambda: bool(at_pbx(st.sim, member)), 30)
-            await asyncio.sleep(2)
-            return before, forgotten, at_pbx(st.sim, member)
-        finally:
-            await st.stop()
-
-    before, forgotten, after = run_simulated(main())
+    before, forgotten, after = on_stack(tmp_path, body).result
     assert before and forgotten == {}
     assert after == before  # every queue again, not paused
 
@@ -141,29 +120,22 @@ def test_given_pbx_restarted_after_backend_restart_then_agents_are_put_back(
 def test_given_an_early_check_in_when_the_backend_restarts_then_they_join_at_the_change(
         tmp_path: Path) -> None:
     """The check-in is stored, not kept in the process: it survives a restart."""
-    url = database(tmp_path)
-    agent = on_duty_agent(url)
+    async def body(st: Stack) -> tuple[Queues, Queues]:
+        staffing = st.backend.staffing
+        assert staffing is not None
+        clock = st.backend.deps.clock  # type: ignore[union-attr]
+        await asyncio.sleep((SHIFT_END - timedelta(minutes=10) - clock.now()).total_seconds())
+        current = rota.shift_at(staffing.config, staffing.local_now())
+        upcoming = rota.shift_at(staffing.config, current.end)
+        incoming = min(await staffing.rostered((upcoming.day, upcoming.index)))
+        member = await staffing.member(incoming)
+        st.sim.add_phone(member.interface, PhoneBehaviour())
+        assert (await staffing.queue_login(incoming)).starts_at == SHIFT_END
+        await restart_backend(st)
+        before = at_pbx(st.sim, member.member_name)
+        await asyncio.sleep((SHIFT_END - clock.now()).total_seconds() + 2)
+        return before, at_pbx(st.sim, member.member_name)
 
-    async def main() -> tuple[dict[str, tuple[bool, str]], dict[str, tuple[bool, str]]]:
-        st = await stack(url, tmp_path, agent, login=False)
-        try:
-            staffing = st.backend.staffing
-            assert staffing is not None
-            clock = st.backend.deps.clock  # type: ignore[union-attr]
-            await asyncio.sleep((SHIFT_END - timedelta(minutes=10) - clock.now()).total_seconds())
-            current = rota.shift_at(staffing.config, staffing.local_now())
-            upcoming = rota.shift_at(staffing.config, current.end)
-            incoming = min(await staffing.rostered((upcoming.day, upcoming.index)))
-            member = await staffing.member(incoming)
-            st.sim.add_phone(member.interface, PhoneBehaviour())
-            assert (await staffing.queue_login(incoming)).starts_at == SHIFT_END
-            await restart_backend(st)
-            before = at_pbx(st.sim, member.member_name)
-            await asyncio.sleep((SHIFT_END - clock.now()).total_seconds() + 2)
-            return before, at_pbx(st.sim, member.member_name)
-        finally:
-            await st.stop()
-
-    before, after = run_simulated(main())
+    before, after = on_stack(tmp_path, body, login=False).result
     assert before == {}
     assert len(after) == 6 and not any(paused for paused, _r in after.values())

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from agents.models import Agent, AgentStatePeriod
 from calls.models import Call
+from core.db import Database
 from floor import figures
-from hotline.db import Database
 from tests.helpers import prepare_database
 from worksheets.models import Department, OrderEvent, WorkOrder
 

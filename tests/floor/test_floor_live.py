@@ -14,9 +14,9 @@ from itertools import pairwise
 import aiohttp
 from sqlalchemy import select
 
+from core.clock import run_simulated
+from core.db import Database
 from floor.models import FloorAlert
-from hotline.clock import run_simulated
-from hotline.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from routing.models import AuditEntry
 from tests.e2e.test_call_path import START, on_duty_agent, start_stack

@@ -6,6 +6,7 @@ missed the event picks the change up at its next tick; agents are refused."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from core.clock import Clock, run_simulated
+from core.db import Database
 from floor.models import FloorThresholdSet
-from floor.service import FloorService
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
 from routing.models import AuditEntry
 from tests.conftest import make_database_url
 from tests.console.test_http import login
@@ -131,19 +131,18 @@ def test_a_change_on_one_instance_is_applied_on_the_other(postgres_url, tmp_path
 
     async def main() -> dict[str, Any]:
         clock = Clock.for_running_loop(NOW)
-        backends = [Backend(settings_for_test(postgres_url, tmp_path / str(i)), clock=clock)
+        backends = [Backend(replace(settings_for_test(postgres_url, tmp_path / str(i)),
+                                    config_check_seconds=3600.0), clock=clock)
                     for i in range(2)]
         for backend in backends:
             await backend.start()
         a = aiohttp.ClientSession(f"http://127.0.0.1:{backends[0].http_port}")
         b = aiohttp.ClientSession(f"http://127.0.0.1:{backends[1].http_port}")
         try:
-            # Instance 1 does not re-read the thresholds at its ticks here:
-            # only the relayed event can tell it.
+            # Instance 1's periodic check of the stored settings is an hour
+            # away: only the announcement relayed from instance 0 can tell it.
             floor = backends[1].floor
             assert floor is not None
-            floor.mark = lambda *parts: FloorService.mark(  # type: ignore[method-assign]
-                floor, *(p for p in parts if p != "thresholds"))
             ws, _ = await console(b, await login(b, "sup"))
             async with a.put("/api/floor/thresholds", headers=await login(a, "sup"),
                              json={"long_wait_seconds": 30}) as r:

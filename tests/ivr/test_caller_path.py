@@ -12,19 +12,20 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from calls import records
+from calls.followups import ABANDONED, CallFollowUps
 from calls.models import Call
-from hotline.bus import EventBus
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
+from core.bus import EventBus
+from core.clock import Clock, run_simulated
+from core.db import Database
+from core.settings import load_settings
 from hotline.deps import Deps
-from hotline.settings import load_settings
 from ivr import flows, prompts
 from pbx.fastagi import FastAgiServer
 from pbx.model import PbxModel
 from pbx.state import MemberState, PbxState
 from routing import lists
 from routing.menu import RoutingTable
-from tests.helpers import prepare_database
+from tests.helpers import prepare_database, record_answer
 from tests.ivr.scripted import Script, run_session
 from worksheets import service
 from worksheets.calendar_store import SharedCalendar
@@ -73,8 +74,8 @@ def run(tmp_path: Path, script: Script, setup=None, live=None, number="138001380
         if live is not None:
             deps.pbx = PbxModel(deps.ami, clock)
             deps.pbx.state = live.state
-        server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
-                               host="127.0.0.1", port=0)
+        server = FastAgiServer(flows.routes(deps, service.follow_calls(CallFollowUps())),
+                               lambda a: flows.fallback(a, deps), host="127.0.0.1", port=0)
         await server.start()
         try:
             session = await run_session(server.port, "7.1", script, number=number)
@@ -140,8 +141,8 @@ def _open_order(s):
                        caller_number="13800138000")
     records.record_ivr_choice(s, "1700000000.1", key="1", category="help", queue="hotline-help",
                               now=NOW - timedelta(days=3))
-    return service.mark_answered(s, "1700000000.1", member_name="agent-1001", agent_id=None,
-                                 hold_seconds=3, now=NOW - timedelta(days=3)).id
+    return record_answer(s, "1700000000.1", member_name="agent-1001", agent_id=None,
+                         hold_seconds=3, now=NOW - timedelta(days=3)).id
 
 
 def test_caller_with_an_open_order_can_add_to_it(tmp_path):
@@ -277,8 +278,8 @@ def test_survey_answer_is_stored_and_a_hangup_during_it_is_harmless(tmp_path):
         deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(NOW),
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
                     calendar=SharedCalendar())
-        server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
-                               host="127.0.0.1", port=0)
+        server = FastAgiServer(flows.routes(deps, service.follow_calls(CallFollowUps())),
+                               lambda a: flows.fallback(a, deps), host="127.0.0.1", port=0)
         await server.start()
         try:
             answered = await run_session(server.port, "1700000000.1", Script(keys=["2"]),
@@ -296,3 +297,45 @@ def test_survey_answer_is_stored_and_a_hangup_during_it_is_harmless(tmp_path):
     assert prompts.SURVEY in answered.played and prompts.THANKS in answered.played
     assert order.survey_answer == "basically_satisfied" and order.satisfaction is None
     assert cut.commands and not cut.set_vars
+
+
+def test_an_unanswered_caller_is_abandoned_through_the_follow_ups_and_a_forged_one_is_not(
+        tmp_path):
+    """Asterisk's `unanswered` report runs what the call tracker runs for an
+    abandon (calls.followups ABANDONED: the callback task), once per known call."""
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    prepare_database(url, NOW)
+    db = Database(url)
+
+    def queued(s):
+        records.start_call(s, uniqueid="1700000000.2", now=NOW, caller_number="13800138000")
+        records.mark_queued(s, "1700000000.2", queue="hotline-help", now=NOW)
+    db.call(queued)
+    ran: list[str] = []
+    follow_ups = service.follow_calls(CallFollowUps())
+    follow_ups.on(ABANDONED, lambda s, call, now: ran.append(call.uniqueid) or [])
+
+    async def main():
+        settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path)})
+        deps = Deps(settings=settings, db=db, clock=Clock.for_running_loop(NOW),
+                    routing=await db.run(RoutingTable.load), bus=EventBus(),
+                    calendar=SharedCalendar())
+        server = FastAgiServer(flows.routes(deps, follow_ups),
+                               lambda a: flows.fallback(a, deps), host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            return [await run_session(server.port, uid, Script(variables={"QUEUEWAIT": "30"}),
+                                      agi_script="unanswered")
+                    for uid in ("1700000000.2", "1700000099.1")]
+        finally:
+            await server.close()
+
+    sessions = run_simulated(main())
+    call, tasks = db.call(lambda s: (
+        s.scalar(select(Call).where(Call.uniqueid == "1700000000.2")),
+        s.execute(select(CallbackTask.call_id, CallbackTask.queue)).all()))
+    db.close()
+    assert all(prompts.CALLBACK_PROMISE in session.played for session in sessions)
+    assert ran == ["1700000000.2"]  # the forged Uniqueid reached no follow-up
+    assert (call.outcome, call.hold_seconds) == ("abandoned", 30)
+    assert tasks == [(call.id, "hotline-help")]

@@ -8,18 +8,20 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from calls.followups import CallFollowUps
 from calls.models import Call
-from hotline.bus import EventBus
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
+from core.bus import EventBus
+from core.clock import Clock, run_simulated
+from core.db import Database
+from core.settings import load_settings
 from hotline.deps import Deps
-from hotline.settings import load_settings
 from ivr import flows, prompts
 from pbx.fastagi import FastAgiServer
 from routing.menu import RoutingTable
 from tests.helpers import prepare_database
 from tests.ivr.scripted import Script, run_session
 from worksheets.calendar_store import SharedCalendar
+from worksheets.service import follow_calls
 
 _commands: list[list[str]] = []
 
@@ -33,8 +35,8 @@ def run_ivr(url, uid, keys, **kwargs):
                     clock=Clock.for_running_loop(datetime(2026, 11, 30, 2, tzinfo=UTC)),
                     routing=await db.run(RoutingTable.load), bus=EventBus(),
                     calendar=SharedCalendar())
-        server = FastAgiServer(flows.routes(deps), lambda a: flows.fallback(a, deps),
-                               host="127.0.0.1", port=0)
+        server = FastAgiServer(flows.routes(deps, follow_calls(CallFollowUps())),
+                               lambda a: flows.fallback(a, deps), host="127.0.0.1", port=0)
         await server.start()
         try:
             session = await run_session(server.port, uid, Script(

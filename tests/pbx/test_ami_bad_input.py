@@ -13,7 +13,7 @@ import asyncio
 
 import pytest
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbx.ami_protocol import MAX_MESSAGE_BYTES
 from tests.pbx.fake_ami import FakeAmi
 from tests.pbx.test_ami_link import linked

@@ -11,8 +11,8 @@ import asyncio
 import pytest
 from panoramisk.ami_protocol import AMIProtocol
 
-from hotline.clock import run_simulated
-from hotline.settings import AmiTarget
+from core.clock import run_simulated
+from core.settings import AmiTarget
 from pbx import ami_protocol
 from pbx.ami import AmiConnectionLost, AmiError, AmiLink, AmiTimeout
 from pbx.ami_protocol import AmiProtocolError

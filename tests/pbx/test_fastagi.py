@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbx import agi_protocol
 from pbx.fastagi import AgiChannel, AgiCommandError, AgiHangup, FastAgiServer
 

@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 
 from calls import records
 from calls.models import Call
+from core.clock import run_simulated
+from core.settings import load_settings
 from hotline.app import Backend
-from hotline.clock import run_simulated
-from hotline.settings import load_settings
-from tests.helpers import prepare_database, settings_for_test
+from tests.helpers import prepare_database, record_answer, settings_for_test
 from tests.ivr.scripted import Script, run_session
-from worksheets import service
 from worksheets.models import CallbackTask, WorkOrder
 
 
@@ -74,8 +73,8 @@ def test_a_survey_answer_is_never_overwritten_and_unknown_calls_are_left_alone(d
         def answered(s):
             records.start_call(s, uniqueid="1764950000.9", now=now, caller_number="13800138000")
             records.mark_queued(s, "1764950000.9", queue="hotline-help", now=now)
-            return service.mark_answered(s, "1764950000.9", member_name="agent-1001",
-                                         agent_id=None, hold_seconds=2, now=now).id
+            return record_answer(s, "1764950000.9", member_name="agent-1001",
+                                 agent_id=None, hold_seconds=2, now=now).id
         order_id = await backend.deps.db.run(answered)
         port = backend.fastagi.port
         await run_session(port, "1764950000.9", Script(keys=["1"]), agi_script="survey")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from hotline.clock import Clock, run_simulated
-from hotline.settings import AmiTarget
+from core.clock import Clock, run_simulated
+from core.settings import AmiTarget
 from pbx import estimates
 from pbx import model_events as me
 from pbx.ami import AmiLink

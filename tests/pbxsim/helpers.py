@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hotline.clock import Clock
+from core.clock import Clock
 from pbx.agi_protocol import AgiEnvIncomplete, parse_env
 from pbx.ami_protocol import AmiMessage, parse
 from pbxsim import PbxSim

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbx.ami_protocol import iter_transcript_received, parse
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.pbxsim.helpers import FIXTURES, AmiClient, make_sim

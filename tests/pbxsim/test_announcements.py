@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from ivr import prompts
 from pbxsim import CallerScript, PhoneBehaviour, SimCall
 from pbxsim.queue_announce import number_files

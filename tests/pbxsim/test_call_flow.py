@@ -8,7 +8,7 @@ import re
 import wave
 from pathlib import Path
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.pbxsim.helpers import AgiConn, AmiClient, FakeIvr, make_sim, record_events
 from tests.pbxsim.test_ami import fixture_messages

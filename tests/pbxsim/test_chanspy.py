@@ -8,7 +8,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbxsim import PbxSim, PhoneBehaviour
 from pbxsim.chanspy import _announcement, _wanted
 from tests.pbxsim.helpers import TEST_CONF, AmiClient, make_sim

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.pbxsim.helpers import FIXTURES, AgiConn, AmiClient, FakeIvr, make_sim, record_events
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
-from hotline.clock import Clock, run_simulated
+from core.clock import Clock, run_simulated
 from pbxsim import PbxSim, PhoneBehaviour
 from tests.pbxsim import fidelity as F
 

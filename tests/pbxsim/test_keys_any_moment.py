@@ -15,7 +15,7 @@ import shutil
 import wave
 from pathlib import Path
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbxsim import CallerScript
 from tests.pbxsim.helpers import TEST_CONF, make_sim
 

@@ -54,7 +54,7 @@ import wave
 from collections import Counter
 from pathlib import Path
 
-from hotline.clock import Clock, run_simulated
+from core.clock import Clock, run_simulated
 from pbx.ami_protocol import AmiMessage
 from pbxsim import PbxSim
 from tests.pbxsim import fidelity as F

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbxsim import PhoneBehaviour
 from tests.pbxsim.helpers import TEST_CONF, make_sim
 from tests.pbxsim.test_queues import call

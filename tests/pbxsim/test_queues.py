@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from tests.pbxsim.helpers import TEST_CONF, AgiConn, FakeIvr, make_sim, record_events
 from tests.pbxsim.test_call_flow import between, fixture_seq, seq

@@ -11,8 +11,8 @@ import asyncio
 
 import pytest
 
-from hotline.clock import Clock, run_simulated
-from hotline.settings import AmiTarget
+from core.clock import Clock, run_simulated
+from core.settings import AmiTarget
 from pbx.ami import AmiLink
 from pbx.commands import AmiError
 from pbx.model import PbxModel

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hotline.db import Database
+from core.db import Database
 from hotline.migrate import upgrade
 
 

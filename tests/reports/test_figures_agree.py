@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.db import Database
 from floor import figures
-from hotline.db import Database
 from reports.models import ReportDirty
 from reports.query import ReportRequest, report
 from reports.rollup import RollupConfig, day_bounds, refresh

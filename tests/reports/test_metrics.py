@@ -10,10 +10,12 @@ import asyncio
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from hotline.clock import run_simulated
-from hotline.live_events import CallEnded
-from hotline.settings import Listen
+from core.clock import run_simulated
+from core.live_events import CallEnded
+from core.settings import Listen
 from pbxsim import CallerScript, PhoneBehaviour
+from speech import job_store
+from speech.transcript import Transcript
 from tests.e2e.test_call_path import START, on_duty_agent
 from tests.helpers import PASSWORD, free_port, prepare_database, start_stack
 
@@ -21,6 +23,12 @@ from tests.helpers import PASSWORD, free_port, prepare_database, start_stack
 def samples(text: str) -> dict[tuple[str, tuple], float]:
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def jobs(text: str) -> dict[str, float]:
+    """The transcription backlog by status in a scrape."""
+    return {dict(labels)["status"]: v for (name, labels), v in samples(text).items()
+            if name == "hotline_transcription_jobs"}
 
 
 def test_a_scrape_after_traffic_shows_calls_queues_agents_and_links(tmp_path) -> None:
@@ -49,13 +57,29 @@ def test_a_scrape_after_traffic_shows_calls_queues_agents_and_links(tmp_path) ->
             while (await ended.get()).event.uniqueid != call.uniqueid:
                 pass
             async with aiohttp.ClientSession() as scraper:
-                async with scraper.get(f"http://127.0.0.1:{port}/metrics") as r:
-                    return on_console, r.status, r.headers["Content-Type"], await r.text()
+                async def scrape():
+                    async with scraper.get(f"http://127.0.0.1:{port}/metrics") as r:
+                        return r.status, r.headers["Content-Type"], await r.text()
+
+                first = await scrape()
+                # The transcription backlog: a job queued, running, then done.
+                db, clock = backend.deps.db, backend.deps.clock
+                await db.run(lambda s: job_store.enqueue(
+                    s, key=f"{call.uniqueid}.wav", path=str(tmp_path / "r.wav"), kind="call",
+                    uniqueid=call.uniqueid, language=None, now=clock.now()))
+                backlog = [jobs((await scrape())[2])]
+                [job] = await db.run(lambda s: job_store.claim_next(s, clock.now(), 1))
+                backlog.append(jobs((await scrape())[2]))
+                await db.run(lambda s: job_store.store_transcript(
+                    s, job.id, job.claim, Transcript(text="路灯不亮"), now=clock.now(),
+                    complete=True))
+                backlog.append(jobs((await scrape())[2]))
+                return (on_console, *first, backlog)
         finally:
             await backend.stop()
             await sim.stop()
 
-    on_console, status, kind, text = run_simulated(main())
+    on_console, status, kind, text, backlog = run_simulated(main())
     assert on_console in (401, 404) and status == 200 and kind.startswith("text/plain")
     got = samples(text)
     assert got[("hotline_database_up", ())] == 1
@@ -72,7 +96,10 @@ def test_a_scrape_after_traffic_shows_calls_queues_agents_and_links(tmp_path) ->
     assert got[("hotline_queue_longest_wait_seconds", queue)] == 0
     assert 0 <= got[("hotline_queue_service_level_today", queue)] <= 1
     assert sum(v for (name, _), v in got.items() if name == "hotline_agents") >= 1
-    assert got[("hotline_transcription_jobs", (("status", "queued"),))] >= 0
+    assert jobs(text) == {"queued": 0, "running": 0, "failed": 0}
+    assert backlog == [{"queued": 1, "running": 0, "failed": 0},
+                       {"queued": 0, "running": 1, "failed": 0},
+                       {"queued": 0, "running": 0, "failed": 0}]
 
 
 def test_metrics_are_off_by_default(tmp_path) -> None:

@@ -9,7 +9,7 @@ import io
 
 import openpyxl
 
-from hotline.clock import run_simulated
+from core.clock import run_simulated
 from tests.console.test_http import login
 from tests.console.test_lifecycle_http import NOW, seed_orders, with_backend
 from tests.helpers import prepare_database, settings_for_test

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from hotline.db import make_engine
+from core.db import make_engine
 from hotline.migrate import upgrade
 from pbx.asterisk_conf import check, render
 from pbx.conf_reader import read_conf
 from pbxsim.config import Dialplan as SimDialplan
 from routing import dial_patterns
 from routing.menu import RoutingTable
-from routing.rules import RoutingRules, RulesError, store_rules
+from routing.rules import RoutingRules, RulesError, load_rules, store_rules
 from tests.asterisk_conf.test_render import _seed, settings_for
 from tests.console.test_http import login, run_with_backend
 
@@ -75,7 +75,9 @@ def test_callback_out_is_rendered_from_the_list_and_passes_check(session, tmp_pa
     settings = settings_for()
     out = tmp_path / "out"
     render(settings, session, out)
-    problems = check(out, settings, RoutingTable.load(session).queues())
+    patterns = load_rules(session).callback_patterns
+    problems = check(out, settings, RoutingTable.load(session).queues(),
+                     callback_patterns=patterns)
     assert [p for p in problems if p.severity == "error"] == []
     [context] = [s for s in read_conf(out / "extensions.conf").active
                  if s.name == "callback-out"]
@@ -124,3 +126,49 @@ def test_check_reports_a_trunk_dial_from_an_open_or_international_pattern(sessio
     errors = [p.message for p in problems if p.severity == "error"]
     assert any("'_X.'" in m and "any length" in m for m in errors)
     assert any("'_0XXXXXXXXXX'" in m and "international" in m for m in errors)
+
+
+def test_a_pattern_without_its_callback_out_extension_is_named_by_check(session, tmp_path):
+    """The known gap: [callback-out] was aligned with the list by hand."""
+    from datetime import UTC, datetime
+
+    store_rules(session, {"callback_numbers": ["_1[3-9]XXXXXXXXX", "_010NXXXXXXX"]},
+                user_id=None, now=datetime(2026, 12, 5, tzinfo=UTC))
+    session.commit()
+    settings, out = settings_for(), tmp_path / "out"
+    render(settings, session, out)
+    conf = out / "extensions.conf"
+    text = conf.read_text(encoding="utf-8")
+    block = ("exten => _010NXXXXXXX,1,NoOp(Call placed for an agent)\n"
+             " same => n,Dial(PJSIP/${EXTEN}@trunk,30)\n same => n,Hangup()\n")
+    assert block in text
+    conf.write_text(text.replace(block, ""), encoding="utf-8")
+    problems = check(out, settings, RoutingTable.load(session).queues(),
+                     callback_patterns=load_rules(session).callback_patterns)
+    assert [(p.file, p.message) for p in problems if p.severity == "error"] == [
+        ("extensions.conf", "[callback-out] has no extension that dials 01020000000, which "
+                            "the routing rules' callback pattern _010NXXXXXXX allows")]
+
+
+def test_the_command_checks_against_the_stored_rules(session, tmp_path, capsys, monkeypatch):
+    """`hotline asterisk-conf check` reads the list from the routing rules
+    (--no-database: the default list)."""
+    from datetime import UTC, datetime
+
+    from hotline.cli import main
+    from tests.asterisk_conf.test_check import COMMITTED
+
+    store_rules(session, {"callback_numbers": ["_1[3-9]XXXXXXXXX", "_010NXXXXXXX"]},
+                user_id=None, now=datetime(2026, 12, 5, tzinfo=UTC))
+    session.commit()
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'hotline.db'}")
+    monkeypatch.setenv("HOTLINE_VAR_DIR", str(tmp_path / "var"))
+    outcomes = []
+    for extra in ([], ["--no-database"]):
+        code = main(["asterisk-conf", "check", str(COMMITTED), *extra])
+        outcomes.append((code, [line for line in capsys.readouterr().out.splitlines()
+                                if "callback" in line]))
+    assert outcomes[0][0] == 1 and len(outcomes[0][1]) == 1
+    assert "dials 01020000000, which the routing rules' callback pattern _010NXXXXXXX" \
+        in outcomes[0][1][0]
+    assert outcomes[1] == (0, [])

@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from core.clock import Clock
+from core.settings import PROJECT_ROOT, AmiTarget, Listen
 from hotline.app import Backend
-from hotline.clock import Clock
 from hotline.demo import free_port
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen
 from pbxsim import PbxSim
 from tests.helpers import settings_for_test
 
@@ -42,7 +42,8 @@ class Pair:
 
 
 async def start_pair(url: str, tmp_path: Path, start: datetime,
-                     names: tuple[str, ...] = ("a", "b")) -> Pair:
+                     names: tuple[str, ...] = ("a", "b"), **overrides: Any) -> Pair:
+    """``overrides``: settings of every backend (as settings_for_test takes them)."""
     clock = Clock.for_running_loop(start)
     agi = {name: free_port("127.0.0.1") for name in names}
     sim = PbxSim(PROJECT_ROOT / "asterisk-conf", clock=clock,
@@ -54,14 +55,14 @@ async def start_pair(url: str, tmp_path: Path, start: datetime,
     await sim.start()
     pair = Pair(sim, {})
     for name in names:
-        await add_backend(pair, name, url, tmp_path, agi[name])
+        await add_backend(pair, name, url, tmp_path, agi[name], **overrides)
     return pair
 
 
 async def add_backend(pair: Pair, name: str, url: str, tmp_path: Path,
-                      agi_port: int | None = None) -> Backend:
+                      agi_port: int | None = None, **overrides: Any) -> Backend:
     """Start one more backend on the pair's PBX and database."""
-    settings = replace(settings_for_test(url, tmp_path),
+    settings = replace(settings_for_test(url, tmp_path, **overrides),
                        ami=AmiTarget("127.0.0.1", pair.sim.ami_port, "hotline", SECRET),
                        agi_listen=Listen("127.0.0.1", agi_port or free_port("127.0.0.1")))
     backend = Backend(settings, clock=pair.sim.clock, instance_name=name)

@@ -22,12 +22,12 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from calls import records
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from pbxsim import PhoneBehaviour
 from tests.conftest import make_database_url
 from tests.e2e.test_call_path import START
-from tests.helpers import prepare_database, reply_and_accept
+from tests.helpers import prepare_database, record_answer, reply_and_accept
 from tests.scale.pair import add_backend, start_pair
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
@@ -55,8 +55,8 @@ def prepare(url: str) -> dict[str, Any]:
             s.add(task)
             s.flush()
             tasks.append(task.id)
-            order = service.mark_answered(s, f"7.{n}", member_name="m", agent_id=None,
-                                          hold_seconds=1, now=START)
+            order = record_answer(s, f"7.{n}", member_name="m", agent_id=None,
+                                  hold_seconds=1, now=START)
             service.submit_work_order(s, order.id, agent_id=None, title="路灯不亮",
                                       description="", category="help",
                                       complexity="ordinary", department_id=1,

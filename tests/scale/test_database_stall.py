@@ -5,76 +5,26 @@ database answers again every call's record is complete."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from calls.models import Call
+from core.clock import Clock
+from core.db import Database
+from core.settings import PROJECT_ROOT, AmiTarget, Listen
 from hotline.app import Backend
-from hotline.clock import Clock
-from hotline.db import Database
 from hotline.demo import free_port
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen
 from pbxsim import PbxSim, PhoneBehaviour
 from tests.conftest import make_database_url
+from tests.faults.db_proxy import StallingProxy
 from tests.helpers import prepare_database, settings_for_test
 from tests.scale.processes import wait_until
 from tests.scale.test_two_backends import agents_on_duty, call
 from worksheets.models import WorkOrder
-
-
-class StallingProxy:
-    """Forwards TCP to ``target`` on threads of its own (the backend makes blocking
-    database calls on its event loop); clearing ``flowing`` holds every byte."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.flowing = threading.Event()
-        self.flowing.set()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._closed = False
-        self._sockets: list[socket.socket] = []
-
-    def start(self) -> None:
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def close(self) -> None:
-        self._closed = True
-        self.flowing.set()
-        self._listener.close()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.close()
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self._sockets += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                self.flowing.wait()
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                dst.shutdown(socket.SHUT_WR)
 
 
 @pytest.fixture
@@ -86,10 +36,7 @@ async def test_given_the_database_stalled_for_10_s_then_ami_is_read_and_records_
         pg_url: str, tmp_path: Path) -> None:
     prepare_database(pg_url)
     [(agent_id, _user, interface)] = agents_on_duty(pg_url, 1)
-    real = urlsplit(pg_url)
-    proxy = StallingProxy(real.hostname or "127.0.0.1", real.port or 5432)
-    proxy.start()
-    proxied = pg_url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{proxy.port}")
+    proxy, proxied = StallingProxy.for_url(pg_url)
     clock = Clock.for_running_loop()
     agi_port = free_port("127.0.0.1")
     sim = PbxSim(PROJECT_ROOT / "asterisk-conf", clock=clock,

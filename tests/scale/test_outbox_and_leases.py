@@ -13,17 +13,18 @@ from sqlalchemy import select
 
 from calls import records
 from calls.followups import ENDED, CallFollowUps
-from hotline import outbox
+from core import outbox
+from core.clock import Clock
+from core.db import Database
+from core.election import Election
+from core.leases import LEASE, LeaseKeeper
 from hotline.app import Backend, StartupError
-from hotline.clock import Clock
-from hotline.db import Database
-from hotline.election import Election
-from hotline.leases import LEASE, LeaseKeeper
 from hotline.migrate import upgrade
-from speech import job_store
+from speech import job_store, recording_outbox
+from speech.recording_outbox import CALL_RECORDING
 from speech.tables import QUEUED, RUNNING, TranscriptionJob
-from tests.helpers import prepare_database, settings_for_test
-from worksheets import callbacks, service
+from tests.helpers import prepare_database, record_answer, settings_for_test
+from worksheets import callbacks
 from worksheets.models import CallbackAttempt
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -46,7 +47,7 @@ def ended(s: Any, uniqueid: str, now: datetime) -> None:
     """The call's end and its follow-ups, as the tracker records them."""
     call = records.mark_ended(s, uniqueid, now=now)
     if call is not None:
-        outbox.follow_calls(CallFollowUps()).run(ENDED, s, call, now)
+        recording_outbox.follow_calls(CallFollowUps()).run(ENDED, s, call, now)
 
 
 def test_given_an_answered_call_when_it_ends_twice_then_one_outbox_item_in_its_transaction(
@@ -54,8 +55,8 @@ def test_given_an_answered_call_when_it_ends_twice_then_one_outbox_item_in_its_t
     def answered_then_ended(s: Any, uniqueid: str) -> None:
         records.start_call(s, uniqueid=uniqueid, now=NOW, caller_number="13800138000")
         records.mark_queued(s, uniqueid, queue="hotline-help", now=NOW)
-        service.mark_answered(s, uniqueid, member_name="agent-1001", agent_id=None,
-                              hold_seconds=3, now=NOW)
+        record_answer(s, uniqueid, member_name="agent-1001", agent_id=None,
+                      hold_seconds=3, now=NOW)
         ended(s, uniqueid, NOW + timedelta(minutes=2))
 
     db.call(answered_then_ended, "1764468000.1")
@@ -72,7 +73,7 @@ def test_given_an_answered_call_when_it_ends_twice_then_one_outbox_item_in_its_t
     with pytest.raises(RuntimeError):
         db.call(fails_after)
     [item] = items(db)
-    assert (item.kind, item.key, item.status) == (outbox.CALL_RECORDING,
+    assert (item.kind, item.key, item.status) == (CALL_RECORDING,
                                                   "call.recording:1764468000.1", outbox.PENDING)
     assert item.payload["uniqueid"] == "1764468000.1"
 
@@ -80,14 +81,14 @@ def test_given_an_answered_call_when_it_ends_twice_then_one_outbox_item_in_its_t
 def test_given_two_backends_when_they_claim_then_no_item_twice_and_a_dead_ones_are_taken_over(
         db: Database) -> None:
     for n in range(6):
-        db.call(lambda s, n=n: outbox.add(s, outbox.CALL_RECORDING, f"k{n}", {"n": n}, NOW))
-    assert not db.call(lambda s: outbox.add(s, outbox.CALL_RECORDING, "k0", {}, NOW))
+        db.call(lambda s, n=n: outbox.add(s, CALL_RECORDING, f"k{n}", {"n": n}, NOW))
+    assert not db.call(lambda s: outbox.add(s, CALL_RECORDING, "k0", {}, NOW))
 
     got: dict[str, list[int]] = {}
 
     def claim(owner: str) -> None:  # concurrently, in two threads (SKIP LOCKED)
         got.setdefault(owner, []).extend(c.id for c in db.call(lambda s: outbox.claim(
-            s, [outbox.CALL_RECORDING], owner, NOW, 4)))
+            s, [CALL_RECORDING], owner, NOW, 4)))
 
     threads = [threading.Thread(target=claim, args=(o,)) for o in ("a", "b")]
     for t in threads:
@@ -98,9 +99,9 @@ def test_given_two_backends_when_they_claim_then_no_item_twice_and_a_dead_ones_a
     assert not set(got["a"]) & set(got["b"])
     assert sorted(got["a"] + got["b"]) == [i.id for i in items(db)]
     # "a" dies holding its items; while its lease holds nobody takes them...
-    assert db.call(lambda s: outbox.claim(s, [outbox.CALL_RECORDING], "c", NOW, 10)) == []
+    assert db.call(lambda s: outbox.claim(s, [CALL_RECORDING], "c", NOW, 10)) == []
     later = NOW + LEASE + timedelta(seconds=1)
-    taken = db.call(lambda s: outbox.claim(s, [outbox.CALL_RECORDING], "c", later, 10))
+    taken = db.call(lambda s: outbox.claim(s, [CALL_RECORDING], "c", later, 10))
     assert sorted(c.id for c in taken) == sorted(got["a"] + got["b"])
     assert all(c.attempts == 2 for c in taken)
     # ...and a late finish by a dead owner changes nothing.
@@ -115,8 +116,8 @@ def test_given_two_backends_when_they_claim_then_no_item_twice_and_a_dead_ones_a
 async def test_given_a_failing_handler_when_the_worker_runs_then_retried_later_and_kept(
         db: Database) -> None:
     clock = Clock.for_running_loop(NOW)
-    db.call(lambda s: outbox.add(s, outbox.CALL_RECORDING, "once", {"x": 1}, clock.now()))
-    db.call(lambda s: outbox.add(s, outbox.CALL_RECORDING, "flaky", {"x": 2}, clock.now()))
+    db.call(lambda s: outbox.add(s, CALL_RECORDING, "once", {"x": 1}, clock.now()))
+    db.call(lambda s: outbox.add(s, CALL_RECORDING, "flaky", {"x": 2}, clock.now()))
     seen: list[int] = []
     done = asyncio.Event()
 
@@ -128,7 +129,7 @@ async def test_given_a_failing_handler_when_the_worker_runs_then_retried_later_a
             done.set()
 
     worker = outbox.OutboxWorker(db, clock, "me", poll_seconds=0.05)
-    worker.handle(outbox.CALL_RECORDING, handler)
+    worker.handle(CALL_RECORDING, handler)
     worker.start()
     try:
         await asyncio.wait_for(done.wait(), 30)
@@ -258,11 +259,14 @@ async def test_given_two_backends_on_postgresql_then_one_is_elected_and_the_othe
 def test_given_a_prefix_and_a_time_zone_then_orders_are_numbered_by_them(db: Database) -> None:
     from zoneinfo import ZoneInfo
 
+    from calls.followups import CallFollowUps
+    from worksheets.service import follow_calls
+
     def answered(s: Any) -> str:
         records.start_call(s, uniqueid="1764468000.71", now=NOW)
-        order = service.mark_answered(s, "1764468000.71", member_name="agent-1001", agent_id=None,
-                                      hold_seconds=1, now=NOW, tz=ZoneInfo("America/New_York"),
-                                      prefix="XA")
+        numbered = follow_calls(CallFollowUps(), tz=ZoneInfo("America/New_York"), prefix="XA")
+        order = record_answer(s, "1764468000.71", member_name="agent-1001", agent_id=None,
+                              hold_seconds=1, now=NOW, follow_ups=numbered)
         return order.number
 
     # 02:00 UTC on 1 December is still 30 November in New York.

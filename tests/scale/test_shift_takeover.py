@@ -25,8 +25,8 @@ from sqlalchemy import select
 from agents import rota
 from agents.models import Agent, QueueCheckIn, ShiftChange, StaffingAlert, Team
 from agents.roster import ShiftPolicy, save_settings
-from hotline.clock import run_simulated
-from hotline.db import Database
+from core.clock import run_simulated
+from core.db import Database
 from pbxsim import CallerScript, PhoneBehaviour
 from tests.conftest import make_database_url
 from tests.helpers import prepare_database

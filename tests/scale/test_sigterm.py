@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from hotline.db import Database
-from hotline.outbox import DONE, OutboxItem
+from core.db import Database
+from core.outbox import DONE, OutboxItem
 from speech.tables import RUNNING, TranscriptionJob
 from tests.scale.processes import HOTLINE, Proc, base_env, children_of
 

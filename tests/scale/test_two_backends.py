@@ -2,7 +2,9 @@
 in real time over real sockets: every call recorded exactly once, the once-only
 duties on one of them, and kill -9 of the elected one mid-traffic: the other
 takes over, the dialplan's FastAGI failover list sends new calls to it, and no
-call, outbox item or state period is lost or doubled."""
+call, outbox item or state period is lost or doubled.  Consoles on both
+instances meanwhile: a supervisor's on each hears every call answered once,
+whichever instance's AMI link saw it; each agent's hears of its own calls only."""
 
 from __future__ import annotations
 
@@ -19,14 +21,15 @@ from sqlalchemy import func, select
 from agents import rota
 from agents.models import Agent, AgentStatePeriod, StaffingAlert, Team
 from calls.models import Call, CallEvent
-from hotline import accounts
-from hotline.clock import Clock
-from hotline.db import Database
+from core import accounts
+from core.clock import Clock
+from core.db import Database
+from core.outbox import OutboxItem
+from core.settings import PROJECT_ROOT
 from hotline.demo import free_port
-from hotline.outbox import CALL_RECORDING, OutboxItem
-from hotline.settings import PROJECT_ROOT
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from pbxsim.callers import SimCall
+from speech.recording_outbox import CALL_RECORDING
 from tests.conftest import make_database_url
 from tests.helpers import PASSWORD, prepare_database
 from tests.scale.processes import Proc, base_env, healthz, wait_until
@@ -76,6 +79,23 @@ async def join_queues(base_url: str, username: str) -> None:
             assert r.status == 200, await r.text()
 
 
+async def console(base_url: str, username: str, heard: list[dict[str, Any]]) -> None:
+    """A console's live socket: every event it is sent, until cancelled or closed."""
+    async with aiohttp.ClientSession(base_url=base_url) as http:
+        async with http.post("/api/login", json={"username": username,
+                                                 "password": PASSWORD}) as r:
+            token = (await r.json())["token"]
+        async with http.ws_connect("/api/ws", headers={
+                "Authorization": f"Bearer {token}"}) as ws:
+            async for message in ws:
+                if message.type == aiohttp.WSMsgType.TEXT:
+                    heard.append(message.json())
+
+
+def answered(heard: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    return [(m["uniqueid"], m.get("agent_id")) for m in heard if m["type"] == "call.answered"]
+
+
 def call(sim: PbxSim, n: int) -> SimCall:
     return sim.place_call(caller_number=f"1380013{n:04d}", caller_name="",
                           script=CallerScript(keys="1", key_delay=0.5, patience=600,
@@ -116,8 +136,34 @@ async def test_given_two_backends_when_the_elected_one_is_killed_then_nothing_is
         for n, (_id, username, _i) in enumerate(agents):
             await join_queues(urls[leader if n < 2 else survivor], username)
 
+        # Consoles: a supervisor on each instance; each agent on the instance
+        # they did not log in through.
+        heard: dict[str, list[dict[str, Any]]] = {}
+        where = {"sup@" + leader: (leader, "sup"), "sup@" + survivor: (survivor, "sup")}
+        for n, (_id, username, _i) in enumerate(agents):
+            where[username] = (survivor if n < 2 else leader, username)
+        readers = []
+        for key, (name, username) in where.items():
+            heard[key] = []
+            readers.append(asyncio.create_task(console(urls[name], username, heard[key])))
+
+        async def consoles_ready() -> bool:
+            return all(any(m["type"] == "snapshot" for m in h) for h in heard.values())
+
+        await wait_until(consoles_ready, 60)
         first = [call(sim, n) for n in range(4)]
         await asyncio.wait_for(asyncio.gather(*(c.done for c in first[:2])), 240)
+        done_first = {c.uniqueid for c in first[:2]}
+
+        async def supervisors_heard() -> bool:
+            return all(done_first <= {u for u, _a in answered(heard["sup@" + name])}
+                       for name in (leader, survivor))
+
+        await wait_until(supervisors_heard, 60)
+        before_kill = {key: list(h) for key, h in heard.items()}
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
         procs[leader].signal_group(signal.SIGKILL)  # mid-traffic: two calls still going
         await asyncio.to_thread(procs[leader].ended, 30)
         killed_at = clock.monotonic()
@@ -177,5 +223,21 @@ async def test_given_two_backends_when_the_elected_one_is_killed_then_nothing_is
             assert before.ended_at is not None and before.ended_at <= after.started_at, (
                 agent_id, [(p.state, p.started_at, p.ended_at) for p in own])
     assert len({(a.kind, a.agent_id) for a in alerts}) == len(alerts)  # no alert twice
+    # Consoles: each supervisor heard each answered call once, from either instance.
+    answered_calls = {c.uniqueid: c.agent_id for c in calls}
+    for name in (leader, survivor):
+        got = answered(before_kill["sup@" + name])
+        assert len(got) == len(set(got)), got  # not twice (relayed and local)
+        assert done_first <= {u for u, _a in got}
+        assert all(a is not None and answered_calls.get(u) == a for u, a in got)
+    # Each agent's console heard of its own answered calls, and of no other agent's.
+    agent_ids = {username: agent_id for agent_id, username, _i in agents}
+    for username, agent_id in agent_ids.items():
+        own = before_kill[username]
+        assert all(a == agent_id for _u, a in answered(own)), (username, answered(own))
+        assert all(m["agent_id"] == agent_id for m in own if m["type"] == "call.pop")
+        mine = {u for u in done_first if answered_calls[u] == agent_id}
+        assert mine <= {u for u, _a in answered(own)}, (username, mine)
+    assert {answered_calls[u] for u in done_first} <= set(agent_ids.values())
     assert takeover < 60
     print(f"takeover after kill -9: {takeover:.1f} s")

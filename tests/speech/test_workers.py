@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from speech.live import LiveDecoder
 from speech.models import ModelChoice, ModelError, resolve_models
 from speech.workers import TranscriptionError, TranscriptionPool
 from tests.speech.conftest import RECORDINGS
@@ -105,5 +106,21 @@ async def test_given_no_retries_left_when_the_worker_is_killed_then_the_job_fail
 async def test_given_a_directory_that_is_not_a_model_when_the_pool_starts_then_model_error(
         tmp_path: Path) -> None:
     pool = TranscriptionPool([ModelChoice(tmp_path, "zh")], workers=1)
-    with pytest.raises(ModelError, match="not a Vosk model"):
+    with pytest.raises(ModelError, match="^speech worker 0 could not load the model: "
+                                         ".*not a Vosk model"):
         await pool.start()
+    assert pool.worker_pids() == []
+
+
+async def test_given_a_directory_that_is_not_a_model_when_a_live_decoder_starts_then_model_error(
+        tmp_path: Path) -> None:
+    """The live workers start as the pool's do; a failed start is stopped and retried afresh."""
+    decoder = LiveDecoder([ModelChoice(tmp_path, "zh")])
+    try:
+        for restarts in (0, 1):
+            with pytest.raises(ModelError, match="^live speech worker 0 could not load the "
+                                                 "model: .*not a Vosk model"):
+                await decoder.start()
+            assert not decoder.alive and decoder.restarts == restarts
+    finally:
+        await decoder.close()

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from hotline.bus import EventBus
-from hotline.clock import Clock
-from hotline.db import Database
+from core.bus import EventBus
+from core.clock import Clock
+from core.db import Database
 from hotline.deps import Deps
 from hotline.migrate import upgrade
 from speech.jobs import TranscriptionService

@@ -29,13 +29,13 @@ from sqlalchemy import select
 from agents import rota
 from agents.models import Agent, Team
 from calls.models import Call
-from hotline import accounts
+from core import accounts
+from core.clock import Clock, run_simulated
+from core.db import Database
+from core.live_events import TranscriptReady
+from core.settings import PROJECT_ROOT, AmiTarget, Listen
 from hotline.app import Backend
-from hotline.clock import Clock, run_simulated
-from hotline.db import Database
 from hotline.demo import free_port
-from hotline.live_events import TranscriptReady
-from hotline.settings import PROJECT_ROOT, AmiTarget, Listen
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour
 from speech.options import TranscriptionOptions
 from speech.tables import TranscriptionJob, TranscriptRecord

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from hotline.bus import Delivery
+from core.bus import Delivery
+from core.live_events import CallEnded, TranscriptReady
 from hotline.deps import Deps
-from hotline.live_events import CallEnded, TranscriptReady
 from pbxsim import media
 from speech import job_store
 from speech.live import LivePool

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import Clock, run_simulated
 from hotline.app import Backend, StartupError
-from hotline.clock import Clock, run_simulated
 from pbxsim import media
 from pbxsim.channels import FarEnd
 from speech.call_recordings import find_call_recording, recording_closed
@@ -161,7 +161,7 @@ def test_given_a_model_dir_that_is_missing_or_not_vosk_when_started_then_the_set
 
 
 async def _start_service(settings: object) -> None:
-    from hotline.bus import EventBus
+    from core.bus import EventBus
     from hotline.deps import Deps
 
     deps = Deps(settings=settings, db=None, clock=Clock.for_running_loop(),  # type: ignore

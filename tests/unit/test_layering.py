@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from hotline.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 # Every top-level package of ours, found on disk (a new one is checked without
 # being listed here), except the PBX layer itself, the stand-in, benchmarks and tests.

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from hotline.bus import FELL_BEHIND, STREAM_RESTARTED, EventBus, SubscriptionClosed
-from hotline.events import Audience, LiveEvent, from_wire, live_event
-from hotline.live_events import CallQueued, RotaChanged, StaffingAlert
-from hotline.pg_relay import PgRelay
+from core.bus import FELL_BEHIND, STREAM_RESTARTED, EventBus, SubscriptionClosed
+from core.events import Audience, LiveEvent, from_wire, live_event
+from core.live_events import CallQueued, RotaChanged, StaffingAlert
+from core.pg_relay import PgRelay
 
 
 class Viewer:

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from hotline.logmask import MaskingFilter, mask_number
-from hotline.settings import SettingsError, load_settings
+from core.logmask import MaskingFilter, mask_number
+from core.settings import SettingsError, load_settings
 
 
 def test_defaults_use_sqlite_under_var_and_standard_ports(tmp_path):
@@ -99,7 +99,7 @@ def test_phone_numbers_are_masked_in_logs_but_ids_are_not():
 
 
 def test_order_prefix_instance_and_agi_servers_are_checked() -> None:
-    from hotline.settings import Listen
+    from core.settings import Listen
 
     s = load_settings({"HOTLINE_ORDER_PREFIX": "XA", "HOTLINE_INSTANCE": "b2",
                        "HOTLINE_AGI_SERVERS": "10.0.0.1:4573,10.0.0.2:4574"})
@@ -114,7 +114,7 @@ def test_order_prefix_instance_and_agi_servers_are_checked() -> None:
 def test_numbers_with_a_country_prefix_or_punctuation_and_in_tracebacks_are_masked():
     import logging
 
-    from hotline.logmask import MaskingFormatter, mask_text
+    from core.logmask import MaskingFormatter, mask_text
 
     assert mask_text("from +8613800138000 and 008613900139000") == (
         "from 138****8000 and 139****9000")
@@ -136,7 +136,7 @@ def test_numbers_with_a_country_prefix_or_punctuation_and_in_tracebacks_are_mask
 def test_every_documented_setting_is_in_the_readme():
     from pathlib import Path
 
-    from hotline.settings import DOCUMENTED
+    from core.settings import DOCUMENTED
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [name for name in DOCUMENTED if f"`{name}`" not in readme]

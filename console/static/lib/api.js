@@ -11,6 +11,8 @@ export class ApiError extends Error {
 const unauthorised = new Set();
 /** Call fn() whenever a request comes back 401 (the session ended). */
 export function onLoggedOut(fn) { unauthorised.add(fn); return () => unauthorised.delete(fn); }
+/** The session ended by another way (the live socket closed with 4401). */
+export function loggedOut() { for (const fn of unauthorised) fn(); }
 
 export async function api(path, { method = "GET", body, signal } = {}) {
   const init = { method, credentials: "same-origin", signal, headers: {} };
@@ -32,7 +34,7 @@ export async function api(path, { method = "GET", body, signal } = {}) {
   }
   if (!response.ok) {
     const e = (data && typeof data.error === "object" && data.error) || {};
-    if (response.status === 401) for (const fn of unauthorised) fn();
+    if (response.status === 401) loggedOut();
     throw new ApiError(response.status, e.code || `http_${response.status}`, e.message, e.field, data);
   }
   return data;

@@ -3,6 +3,8 @@
 // ?stream=S&after=N; when the server could not replay what was missed it
 // sends a fresh snapshot with replay=false, and views reload what they show
 // (subscribe with onResync).  Views subscribe to event types; nothing polls.
+import { loggedOut } from "./api.js";
+
 const handlers = new Map();     // type -> Set(fn); "*" gets every event
 const snapshotHandlers = new Set();
 const resyncHandlers = new Set();
@@ -77,7 +79,11 @@ export function connect() {
     state.connected = false;
     state.closeReason = e.reason || "";
     emitStatus();
-    if (state.stopped || e.code === 4401) return;  // logged out: the shell shows the login
+    if (state.stopped) return;
+    if (e.code === 4401) {  // the session ended (logout, an admin): the shell shows the login
+      loggedOut();
+      return;
+    }
     setTimeout(connect, state.retry);
     state.retry = Math.min(state.retry * 2, 30000);
   };

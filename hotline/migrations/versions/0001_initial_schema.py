@@ -6,7 +6,7 @@ Create Date: 2026-11-29 10:23:43.332143
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0001'
@@ -70,10 +70,10 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('agent_id', sa.Integer(), nullable=True),
     sa.Column('member_name', sa.String(length=80), nullable=True),
-    sa.Column('entered_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('queued_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('answered_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('entered_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('queued_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('hold_seconds', sa.Integer(), nullable=True),
     sa.Column('talk_seconds', sa.Integer(), nullable=True),
     sa.Column('description_recording', sa.String(length=500), nullable=True),
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('agent_id', sa.Integer(), nullable=True),
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_users_agent_id_agents')),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_users_department_id_departments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -100,7 +100,7 @@ def upgrade() -> None:
     op.create_table('call_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('call_id', sa.Integer(), nullable=False),
-    sa.Column('at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_call_events_call_id_calls'), ondelete='CASCADE'),
@@ -116,8 +116,8 @@ def upgrade() -> None:
     sa.Column('queue', sa.String(length=64), nullable=True),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('done_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_callback_tasks_call_id_calls')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_callback_tasks')),
     sa.UniqueConstraint('call_id', name=op.f('uq_callback_tasks_call_id'))
@@ -126,8 +126,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_login_sessions_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_sessions')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_login_sessions_token_hash'))
@@ -147,12 +147,12 @@ def upgrade() -> None:
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('agent_id', sa.Integer(), nullable=True),
     sa.Column('answered_on_call', sa.Boolean(), nullable=False),
-    sa.Column('created_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deadline_days', sa.Integer(), nullable=True),
     sa.Column('due_date', sa.Date(), nullable=True),
-    sa.Column('due_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('satisfaction', sa.String(length=24), nullable=True),
     sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_work_orders_agent_id_agents')),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_work_orders_call_id_calls')),

@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-import hotline.db
+import core.db
 
 revision = "0002"
 down_revision = "0001"
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("no_show_minutes", sa.Integer(), nullable=False),
         sa.Column("wrapup_seconds", sa.Integer(), nullable=False),
         sa.Column("early_login_minutes", sa.Integer(), nullable=False),
-        sa.Column("updated_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rota_settings")),
     )
     op.create_table(
@@ -54,8 +54,8 @@ def upgrade() -> None:
         sa.Column("other_day", sa.Date(), nullable=True),
         sa.Column("other_shift_index", sa.Integer(), nullable=True),
         sa.Column("reason", sa.String(length=200), nullable=False),
-        sa.Column("requested_at", hotline.db.UTCDateTime(), nullable=False),
-        sa.Column("decided_at", hotline.db.UTCDateTime(), nullable=True),
+        sa.Column("requested_at", core.db.UTCDateTime(), nullable=False),
+        sa.Column("decided_at", core.db.UTCDateTime(), nullable=True),
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["agent_id"], ["agents.id"],
@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("shift_index", sa.Integer(), nullable=False),
         sa.Column("granted_by", sa.Integer(), nullable=True),
-        sa.Column("granted_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("granted_at", core.db.UTCDateTime(), nullable=False),
         sa.Column("note", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(["agent_id"], ["agents.id"],
                                 name=op.f("fk_overtime_grants_agent_id_agents")),
@@ -90,7 +90,7 @@ def upgrade() -> None:
         sa.Column("shift_index", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["author_id"], ["users.id"],
                                 name=op.f("fk_handover_notes_author_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_handover_notes")),
@@ -116,8 +116,8 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("reason", sa.String(length=40), nullable=False),
         sa.Column("uniqueid", sa.String(length=64), nullable=True),
-        sa.Column("started_at", hotline.db.UTCDateTime(), nullable=False),
-        sa.Column("ended_at", hotline.db.UTCDateTime(), nullable=True),
+        sa.Column("started_at", core.db.UTCDateTime(), nullable=False),
+        sa.Column("ended_at", core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["agent_id"], ["agents.id"],
                                 name=op.f("fk_agent_state_periods_agent_id_agents")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_state_periods")),
@@ -129,9 +129,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("agent_id", sa.Integer(), nullable=False),
-        sa.Column("raised_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("raised_at", core.db.UTCDateTime(), nullable=False),
         sa.Column("detail", sa.String(length=300), nullable=False),
-        sa.Column("acknowledged_at", hotline.db.UTCDateTime(), nullable=True),
+        sa.Column("acknowledged_at", core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["agent_id"], ["agents.id"],
                                 name=op.f("fk_staffing_alerts_agent_id_agents")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staffing_alerts")),

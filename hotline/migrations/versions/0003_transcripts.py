@@ -6,7 +6,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-import hotline.db
+import core.db
 
 revision = "0003"
 down_revision = '0002'
@@ -29,9 +29,9 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("claim", sa.String(length=32), nullable=True),
         sa.Column("content_sha256", sa.String(length=64), nullable=True),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transcription_jobs")),
         sa.UniqueConstraint("recording_key", name=op.f("uq_transcription_jobs_recording_key")),
     )
@@ -54,8 +54,8 @@ def upgrade() -> None:
         sa.Column("seconds_audio", sa.Float(), nullable=False),
         sa.Column("seconds_spent", sa.Float(), nullable=False),
         sa.Column("complete", sa.Boolean(), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["job_id"], ["transcription_jobs.id"],
                                 name=op.f("fk_transcripts_job_id_transcription_jobs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transcripts")),

@@ -6,7 +6,7 @@ Create Date: 2026-11-29 13:40:00
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0005'
@@ -21,7 +21,7 @@ def upgrade() -> None:
                                       server_default='0'))
         batch_op.add_column(sa.Column('agent_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('last_result', sa.String(length=24), nullable=True))
-        batch_op.add_column(sa.Column('last_attempt_at', hotline.db.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column('last_attempt_at', core.db.UTCDateTime(timezone=True),
                                       nullable=True))
         batch_op.add_column(sa.Column('note', sa.Text(), nullable=False, server_default=''))
         batch_op.create_foreign_key(batch_op.f('fk_callback_tasks_agent_id_agents'), 'agents',
@@ -32,9 +32,9 @@ def upgrade() -> None:
     sa.Column('agent_id', sa.Integer(), nullable=False),
     sa.Column('action_id', sa.String(length=40), nullable=True),
     sa.Column('uniqueid', sa.String(length=64), nullable=True),
-    sa.Column('started_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('answered_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('result', sa.String(length=24), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_callback_attempts_agent_id_agents')),
     sa.ForeignKeyConstraint(['task_id'], ['callback_tasks.id'], name=op.f('fk_callback_attempts_task_id_callback_tasks')),

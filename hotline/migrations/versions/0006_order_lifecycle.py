@@ -6,7 +6,7 @@ Create Date: 2026-11-29 13:35:00
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0006'
@@ -20,7 +20,7 @@ COLUMNS = ('visit_result', 'visited_at', 'extension_reason', 'extension_days', '
 
 def upgrade() -> None:
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('accepted_at', hotline.db.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column('accepted_at', core.db.UTCDateTime(timezone=True),
                                       nullable=True))
         batch_op.add_column(sa.Column('reply', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('returns', sa.Integer(), nullable=False,
@@ -28,13 +28,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('extension_days', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('extension_reason', sa.Text(), nullable=False,
                                       server_default=''))
-        batch_op.add_column(sa.Column('visited_at', hotline.db.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column('visited_at', core.db.UTCDateTime(timezone=True),
                                       nullable=True))
         batch_op.add_column(sa.Column('visit_result', sa.String(length=24), nullable=True))
     op.create_table('order_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
-    sa.Column('at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('department_id', sa.Integer(), nullable=True),

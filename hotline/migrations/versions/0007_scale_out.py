@@ -9,7 +9,7 @@ Create Date: 2026-12-05 18:00:00
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0007'
@@ -28,11 +28,11 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('available_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('available_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('owner', sa.String(length=80), nullable=True),
-    sa.Column('lease_until', hotline.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('key', name=op.f('uq_outbox_key'))
@@ -42,7 +42,7 @@ def upgrade() -> None:
     for table in LEASED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('owner', sa.String(length=80), nullable=True))
-            batch_op.add_column(sa.Column('lease_until', hotline.db.UTCDateTime(timezone=True),
+            batch_op.add_column(sa.Column('lease_until', core.db.UTCDateTime(timezone=True),
                                           nullable=True))
 
 

@@ -6,7 +6,7 @@ Create Date: 2026-12-05 18:00:00
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0008'
@@ -20,7 +20,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('address', sa.String(length=64), nullable=False),
-    sa.Column('at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failures'))
     )
     op.create_index('ix_login_failures_username_at', 'login_failures', ['username', 'at'])

@@ -11,7 +11,7 @@ not know the new columns; their server defaults fill them).
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0009'
@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('arrangement', sa.Text(), nullable=False),
     sa.Column('source', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('loaded_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('loaded_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('loaded_by', sa.String(length=80), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_years'))
     )
@@ -64,7 +64,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_calendar_years_version'), ['version'],
                               unique=False)
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('deadline_from', hotline.db.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column('deadline_from', core.db.UTCDateTime(timezone=True),
                                       nullable=True))
         batch_op.add_column(sa.Column('deadline_fallback', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
@@ -72,12 +72,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('visit_attempts', sa.Integer(), nullable=False,
                                       server_default='0'))
         batch_op.add_column(sa.Column('visit_last_try_at',
-                                      hotline.db.UTCDateTime(timezone=True), nullable=True))
+                                      core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('visit_calling_since',
-                                      hotline.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('warned_at', hotline.db.UTCDateTime(timezone=True),
+                                      core.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('warned_at', core.db.UTCDateTime(timezone=True),
                                       nullable=True))
-        batch_op.add_column(sa.Column('urged_at', hotline.db.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column('urged_at', core.db.UTCDateTime(timezone=True),
                                       nullable=True))
         batch_op.add_column(sa.Column('urge_note', sa.Text(), nullable=False,
                                       server_default=''))

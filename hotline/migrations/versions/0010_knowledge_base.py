@@ -12,7 +12,7 @@ long transcript's many matches does not re-parse every article.
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0010'
@@ -53,8 +53,8 @@ def upgrade() -> None:
     sa.Column('keywords', sa.String(length=500), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('updated_by', sa.Integer(), nullable=True),
     sa.Column('search_title', sa.Text(), nullable=False),
@@ -80,7 +80,7 @@ def upgrade() -> None:
     sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('keywords', sa.String(length=500), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('edited_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('edited_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['kb_articles.id'], name=op.f('fk_kb_article_versions_article_id_kb_articles')),

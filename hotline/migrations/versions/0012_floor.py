@@ -8,7 +8,7 @@ Create Date: 2026-12-05 21:00:00
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0012'
@@ -24,9 +24,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
     sa.Column('key', sa.String(length=120), nullable=False),
-    sa.Column('raised_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('raised_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('detail', sa.String(length=300), nullable=False),
-    sa.Column('acknowledged_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acknowledged_by', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['acknowledged_by'], ['users.id'],
                             name=op.f('fk_floor_alerts_acknowledged_by_users')),

@@ -10,7 +10,7 @@ Create Date: 2026-12-05 21:00:00
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0014'
@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=1), nullable=False),
     sa.Column('hour', sa.String(length=13), nullable=False),
-    sa.Column('taken_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('taken_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_dirty')),
     )
     _daily('report_calls_daily', CALL_SUMS)

@@ -9,7 +9,7 @@ answered when they closed: answered_at = closed_at.
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0015'
@@ -24,7 +24,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_department_rules_created_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_department_rules'))
     )
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('path', sa.String(length=300), nullable=False),
     sa.Column('uploaded_by', sa.Integer(), nullable=True),
-    sa.Column('uploaded_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['work_orders.id'], name=op.f('fk_order_attachments_order_id_work_orders')),
     sa.ForeignKeyConstraint(['uploaded_by'], ['users.id'], name=op.f('fk_order_attachments_uploaded_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_attachments'))
@@ -49,9 +49,9 @@ def upgrade() -> None:
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('dispatched_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('accepted_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('answered_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dispatched_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reply', sa.Text(), nullable=False),
     sa.Column('returns', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_order_parts_department_id_departments')),
@@ -64,11 +64,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_order_parts_order_id'), ['order_id'], unique=False)
 
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('answered_at', hotline.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('answered_at', core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('referral_line', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('referral_mode', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('referred_at', hotline.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('referred_at', core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_work_orders_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_work_orders_merged_into_id_work_orders'), 'work_orders', ['merged_into_id'], ['id'])
 

@@ -9,7 +9,7 @@ Create Date: 2026-12-05 21:00:00
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0016'
@@ -21,8 +21,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('queue_checkins',
     sa.Column('agent_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('checked_in_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('checked_in_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agents.id'],
                             name=op.f('fk_queue_checkins_agent_id_agents')),
     sa.PrimaryKeyConstraint('agent_id', name=op.f('pk_queue_checkins'))
@@ -32,15 +32,15 @@ def upgrade() -> None:
     sa.Column('shift_index', sa.Integer(), nullable=False),
     sa.Column('team_index', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=80), nullable=False),
-    sa.Column('started_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('done_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('no_shows_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('no_shows_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('day', 'shift_index', name=op.f('pk_shift_changes'))
     )
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('visit_owner', sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column('visit_lease_until',
-                                      hotline.db.UTCDateTime(timezone=True), nullable=True))
+                                      core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('visit_agent_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('visit_uniqueid', sa.String(length=40), nullable=True))
 

@@ -8,7 +8,7 @@ Create Date: 2026-12-06 00:20:00
 """
 from alembic import op
 import sqlalchemy as sa
-import hotline.db
+import core.db
 
 
 revision = '0019'
@@ -24,7 +24,7 @@ def upgrade() -> None:
     sa.Column('service_level_target', sa.Float(), nullable=False),
     sa.Column('service_level_min_offered', sa.Integer(), nullable=False),
     sa.Column('draft_minutes', sa.Integer(), nullable=False),
-    sa.Column('set_at', hotline.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('set_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('set_by', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['set_by'], ['users.id'],
                             name=op.f('fk_floor_thresholds_set_by_users')),

@@ -11,7 +11,7 @@ order's, as before.
 from alembic import op
 import sqlalchemy as sa
 
-import hotline.db
+import core.db
 
 
 revision = '0020'
@@ -27,14 +27,14 @@ def upgrade() -> None:
     # Plain ADD COLUMNs, not a batch: on SQLite a batch may copy the table,
     # which drops the triggers migration 0018 put on it.
     for column in (
-        sa.Column('deadline_from', hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('deadline_from', core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column('deadline_fallback', sa.Boolean(), nullable=False,
                   server_default=sa.false()),
         sa.Column('deadline_days', sa.Integer(), nullable=True),
         sa.Column('due_date', sa.Date(), nullable=True),
-        sa.Column('due_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('warned_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('urged_at', hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('due_at', core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('warned_at', core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('urged_at', core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column('urge_note', sa.Text(), nullable=False, server_default=''),
         sa.Column('extension_days', sa.Integer(), nullable=True),
         sa.Column('extension_reason', sa.Text(), nullable=False, server_default=''),

@@ -55,6 +55,12 @@ function day(iso, weekday = false) {
                                                              ...(weekday ? { weekday: "short" } : {}) });
 }
 
+/** A run's name as the State Council's notice gives it (元旦, 春节...), if any. */
+function named(s, first) {
+  const name = (s.names || {})[first];
+  return name ? html`<b>${name}</b> ` : null;
+}
+
 /** The year's days off and make-up days; `years` the loaded ones (warnings). */
 export function CalendarYear({ years, warn = true, note = false }) {
   const thisYear = new Date().getFullYear();
@@ -74,10 +80,10 @@ export function CalendarYear({ years, warn = true, note = false }) {
       <div class="calendar-days">
         <div><h3>${t("calyear.holidays")}</h3>
           ${s.holidays.length ? html`<ul data-list="holidays">${runs(s.holidays).map(([a, b, n]) => html`
-            <li>${day(a)}${a === b ? "" : ` – ${day(b)}`} <span class="muted">${t("calyear.days", { n })}</span></li>`)}</ul>`
+            <li>${named(s, a)}${day(a)}${a === b ? "" : ` – ${day(b)}`} <span class="muted">${t("calyear.days", { n })}</span></li>`)}</ul>`
             : html`<p class="muted">${t("calyear.none")}</p>`}</div>
         <div><h3>${t("calyear.workdays")}</h3>
-          ${s.workdays.length ? html`<ul data-list="workdays">${s.workdays.map((d) => html`<li>${day(d, true)}</li>`)}</ul>`
+          ${s.workdays.length ? html`<ul data-list="workdays">${s.workdays.map((d) => html`<li>${day(d, true)}${(s.names || {})[d] ? html` <span class="muted">${s.names[d]}</span>` : null}</li>`)}</ul>`
             : html`<p class="muted">${t("calyear.none")}</p>`}</div>
       </div>` : null}
     ${note ? html`<p class="muted"><small>${t("calyear.readonly")}</small></p>` : null}

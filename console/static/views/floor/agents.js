@@ -22,6 +22,8 @@ function Actions({ agent, queues, labels, reasons, onClose }) {
   }
   const spy = (mode) => act(`/api/agents/${agent.agent_id}/supervise`, { mode }, t("floor.ringing_you"));
   const onQueues = agent.state !== "logged_out";
+  // Overtime only for one on the queues whom the rota does not hold now: an
+  // agent rostered but not logged in works this shift already (refused).
   return html`<div class="agent-actions" data-actions=${agent.agent_id}>
     ${agent.state === "on_call" && html`<div class="row">
       ${["listen", "whisper", "barge"].map((m) => html`<button class="secondary" data-act=${m}
@@ -46,7 +48,7 @@ function Actions({ agent, queues, labels, reasons, onClose }) {
       <input type="number" min="0" max="99" value=${penalty} style="width:70px" aria-label=${t("floor.penalty")}
         data-field="penalty" onInput=${(e) => setPenalty(Number(e.target.value))} />
       <button data-act="penalty" disabled=${!pq} onClick=${() => act(`${base}/penalty`, { queue: pq, penalty })}>${t("floor.set_penalty")}</button></div>`}
-    ${agent.adherence !== "ok" && html`<div class="row"><button class="ghost" data-act="overtime"
+    ${agent.adherence === "off_shift" && html`<div class="row"><button class="ghost" data-act="overtime"
       onClick=${() => act("/api/rota/overtime", { agent_id: agent.agent_id })}>${t("floor.overtime")}</button></div>`}
     <div class="row"><${Message} error=${error} notice=${notice} /><span class="spacer"></span>
       <button class="ghost" onClick=${onClose}>${t("floor.close")}</button></div>

@@ -45,8 +45,7 @@ export function Queues({ floor, now }) {
     })}</tbody></table>
     <h3>${t("floor.callers")}</h3>
     ${rows.some(([, q]) => q.callers.length) ? html`<ul class="callers">${rows.flatMap(([name, q]) => q.callers.map((c) => html`
-      <li data-caller=${c.uniqueid}><span class="pill">${q.label}</span> ${c.caller}
-        <b class=${secondsSince(c.since, now) > t15.long_wait_seconds ? "bad" : ""}>${duration(secondsSince(c.since, now))}</b></li>`))}</ul>`
+      <li data-caller=${c.uniqueid}><span class="pill">${q.label}</span> ${c.caller}${" "}<b class=${secondsSince(c.since, now) > t15.long_wait_seconds ? "bad" : ""}>${duration(secondsSince(c.since, now))}</b></li>`))}</ul>`
       : html`<p class="muted">${t("floor.no_callers")}</p>`}
   </div>`;
 }
