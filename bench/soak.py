@@ -21,7 +21,7 @@ tests/scale/test_sigterm.py does.
   (a job ``running``), and after a speech worker was killed; times SIGTERM to
   the exit and to the last process of the group gone.  Goal: 10 s.
 - stall: one backend whose database connections go through a TCP proxy in
-  this process (tests/scale/test_database_stall.py's) that holds every byte for
+  this process (tests/faults/db_proxy.py's) that holds every byte for
   --stall seconds under traffic; times the release to every call placed so
   far recorded with its end.  Goal: no call lost.
 - scale: 1 or 2 backends (transcription off); FastAGI sessions spread round
@@ -56,7 +56,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -67,15 +66,15 @@ from agents import rota  # noqa: E402
 from agents.models import Agent, Team  # noqa: E402
 from agents.staffing import penalties  # noqa: E402
 from calls.models import Call  # noqa: E402
-from hotline.clock import Clock  # noqa: E402
-from hotline.db import Database  # noqa: E402
+from core.clock import Clock  # noqa: E402
+from core.db import Database  # noqa: E402
+from core.settings import PROJECT_ROOT  # noqa: E402
 from hotline.demo import free_port  # noqa: E402
-from hotline.settings import PROJECT_ROOT  # noqa: E402
 from pbxsim import CallerScript, PbxSim, PhoneBehaviour  # noqa: E402
 from pbxsim.callers import SimCall  # noqa: E402
+from tests.faults.db_proxy import StallingProxy  # noqa: E402
 from tests.helpers import prepare_database  # noqa: E402
 from tests.scale.processes import Proc, base_env, healthz, wait_until  # noqa: E402
-from tests.scale.test_database_stall import StallingProxy  # noqa: E402
 from tests.scale.test_sigterm import speech_workers, wait_for_running_job  # noqa: E402
 
 SECRET = "soak-secret"
@@ -337,10 +336,7 @@ def sigterm(args: argparse.Namespace, var: Path) -> dict[str, Any]:
 
 async def stall(args: argparse.Namespace, url: str, var: Path) -> dict[str, Any]:
     agents = prepare(url, 30)  # 1 call/s of 15 s (talk, ring, wrap-up 10 s) each: 15 busy
-    real = urlsplit(url)
-    proxy = StallingProxy(real.hostname or "127.0.0.1", real.port or 5432)
-    proxy.start()
-    proxied = url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{proxy.port}")
+    proxy, proxied = StallingProxy.for_url(url)
     agi, http = free_port("127.0.0.1"), free_port("127.0.0.1")
     sim = new_sim(var, [f"agi://127.0.0.1:{agi}"])
     await sim.start()
