@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.events import Audience, LiveEvent, Viewer
+from core.events import NOBODY, Audience, LiveEvent, Viewer
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,18 @@ class EventBus:
         self._deliver(event, local=False)
 
     def _deliver(self, event: LiveEvent, *, local: bool) -> None:
-        self.seq += 1
-        delivery = Delivery(self.seq, event, local)
-        self._ring.append(delivery)
-        if len(self._ring) > self.ring_size:
-            self._ring.popleft()
         audience = event.audience()  # once, not once per console
+        if audience == NOBODY:
+            # Internal (config.changed...): for the backend's own subscribers
+            # only.  Not numbered nor kept for replays, so the numbers a
+            # console may see have no gaps it could not explain.
+            delivery = Delivery(self.seq, event, local)
+        else:
+            self.seq += 1
+            delivery = Delivery(self.seq, event, local)
+            self._ring.append(delivery)
+            if len(self._ring) > self.ring_size:
+                self._ring.popleft()
         for sub in list(self._subs):
             if (sub.local_only and not local) or not sub.wants(event, audience):
                 continue
