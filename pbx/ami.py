@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
@@ -98,6 +99,10 @@ class AmiLink(Manager):  # type: ignore[misc]
         self.backoff_max = backoff_max
         self._backoff = backoff_initial
         self._ids = itertools.count(1)
+        # Unique to this link: Asterisk sends every session the events that carry
+        # an ActionID (an OriginateResponse), so another backend's, or a previous
+        # run's, "hl-1" must never be taken for ours.
+        self._id_prefix = f"hl-{secrets.token_hex(6)}-"
         self._handlers: list[EventHandler] = []
         self._ready_callbacks: list[Callable[[], Awaitable[None]]] = []
         self._lost_callbacks: list[Callable[[], None]] = []
@@ -141,7 +146,7 @@ class AmiLink(Manager):  # type: ignore[misc]
         await asyncio.wait_for(self._ready.wait(), timeout)
 
     def new_action_id(self) -> str:
-        return f"hl-{next(self._ids)}"
+        return f"{self._id_prefix}{next(self._ids)}"
 
     async def send(
         self,

@@ -19,6 +19,12 @@ never reports (link lost, backend restarted) is closed as ``lost`` and the
 task reopened: by a timer when no OriginateResponse comes, by the channel
 list after a reconnect, and, for attempts whose backend died or stopped, by
 the elected backend's :meth:`CallbackDialer.sweep` once their lease runs out.
+
+The Originate's ActionID is stored with the call before it is sent, and
+Asterisk sends the OriginateResponse to every AMI session (manager.c
+fast_originate): every backend records the agent's channel on the call of
+an ActionID it did not send, so a call whose backend died before the agent
+answered is followed by the elected one all the same.
 """
 
 from __future__ import annotations
@@ -43,7 +49,13 @@ from pbx.commands import AmiConnectionLost, AmiError, AmiTimeout
 from routing.rules import normalize_number
 from worksheets import callbacks, service, visits
 from worksheets.callbacks import CallbackError
-from worksheets.dialer_takeover import MAX_CALL_SECONDS, PAUSE_REASON, TakesOver
+from worksheets.dialer_takeover import (
+    AGENT_RING_SECONDS,
+    MAX_CALL_SECONDS,
+    PAUSE_REASON,
+    RESPONSE_GRACE_SECONDS,
+    TakesOver,
+)
 from worksheets.models import OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
@@ -55,9 +67,6 @@ log = logging.getLogger(__name__)
 
 CONTEXT = "callback-out"
 CALLER_ID = '"12345 回访" <12345>'
-AGENT_RING_SECONDS = 30
-# No OriginateResponse this long after the agent's phone stopped ringing: lost.
-RESPONSE_GRACE_SECONDS = 15
 RECENT_HANGUPS = 500
 # CANCEL: the agent hung up while the citizen's phone rang; not counted.
 DIAL_RESULTS = {"NOANSWER": "no_answer", "BUSY": "busy", "CANCEL": "agent_hangup",
@@ -73,6 +82,7 @@ class _Placed:
     on_answer: Callable[[], Awaitable[None]]
     on_end: Callable[[str], Awaitable[None]]
     on_channel: Callable[[str], Awaitable[None]] | None = None
+    on_action: Callable[[str], Awaitable[None]] | None = None  # stores the ActionID
     paused: bool = False
     dialled: bool = False  # the Dial to the citizen began
     answered: bool = False
@@ -120,14 +130,13 @@ class CallbackDialer(TakesOver):
         attempt_id = claim.attempt_id
         key = f"callback:{attempt_id}"
         try:
-            action_id, status = await self._place(
+            _action, status = await self._place(
                 key, self._callback_call(attempt_id, agent_id, task_id), claim.interface,
                 claim.number, ("HOTLINE_CALLBACK", str(task_id)))
         except CallbackError as exc:
             if exc.code == "busy":  # not placed: the claimed attempt ends here
                 await self._callback_ended(attempt_id, agent_id, "pbx_error")
             raise
-        await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
         self.deps.bus.publish(CallbackCalling(task_id=task_id, attempt_id=attempt_id,
                                               agent_id=agent_id))
         return {"task_id": task_id, "attempt_id": attempt_id, "status": status}
@@ -135,6 +144,9 @@ class CallbackDialer(TakesOver):
     def _callback_call(self, attempt_id: int, agent_id: int, task_id: int) -> _Placed:
         async def on_channel(uniqueid: str) -> None:
             await self.deps.db.run(lambda s: callbacks.agent_channel(s, attempt_id, uniqueid))
+
+        async def on_action(action_id: str) -> None:
+            await self.deps.db.run(lambda s: callbacks.set_action(s, attempt_id, action_id))
 
         async def on_answer() -> None:
             now = self.deps.clock.now()
@@ -148,7 +160,7 @@ class CallbackDialer(TakesOver):
         async def on_end(result: str) -> None:
             await self._callback_ended(attempt_id, agent_id, result)
 
-        return _Placed(agent_id, on_answer, on_end, on_channel)
+        return _Placed(agent_id, on_answer, on_end, on_channel, on_action)
 
     async def _callback_ended(self, attempt_id: int, agent_id: int | None,
                               result: str) -> None:
@@ -212,6 +224,9 @@ class CallbackDialer(TakesOver):
         async def on_channel(uniqueid: str) -> None:
             await self.deps.db.run(lambda s: visits.agent_channel(s, order_id, uniqueid))
 
+        async def on_action(action_id: str) -> None:
+            await self.deps.db.run(lambda s: visits.set_action(s, order_id, action_id))
+
         async def on_answer() -> None:
             now = self.deps.clock.now()
             await self.deps.db.run(lambda s: s.add(OrderEvent(
@@ -228,7 +243,7 @@ class CallbackDialer(TakesOver):
                 order_id=order_id, result=result, agent_id=agent_id,
                 attempts=order.visit_attempts if order else None))
 
-        return _Placed(agent_id, on_answer, on_end, on_channel)
+        return _Placed(agent_id, on_answer, on_end, on_channel, on_action)
 
     # ------------------------------------------------------------ placing
     def _check_pbx(self, agent_id: int) -> None:
@@ -252,6 +267,15 @@ class CallbackDialer(TakesOver):
         action_id = pbx.new_action_id()
         self._by_action[action_id] = key
         self._start_timer(key, AGENT_RING_SECONDS + RESPONSE_GRACE_SECONDS)
+        if placed.on_action is not None:
+            # Stored before sending: should this backend die before the agent
+            # answers, another one finds the call by the ActionID.
+            try:
+                await placed.on_action(action_id)
+            except Exception:
+                self._by_action.pop(action_id, None)
+                await self._finish(key, "pbx_error")
+                raise
         status = "calling"
         try:
             await pbx.originate(interface, CONTEXT, number, caller_id=CALLER_ID,
@@ -307,6 +331,7 @@ class CallbackDialer(TakesOver):
         key = self._by_action.pop(e.action_id, None)
         placed = self._calls.get(key) if key else None
         if key is None or placed is None:
+            await self._heard(e)
             return
         if not e.success or not e.uniqueid:
             await self._finish(key, "agent_no_answer")

@@ -171,6 +171,16 @@ def agent_channel(session: Session, attempt_id: int, uniqueid: str) -> None:
         attempt.uniqueid = uniqueid
 
 
+def channel_of_action(session: Session, action_id: str, uniqueid: str) -> bool:
+    """The agent answered the Originate ``action_id`` sent for an attempt still
+    under way, perhaps by another backend (Asterisk tells every AMI session):
+    record their channel unless one is (compare-and-set), so that the elected
+    backend can follow the call should that backend be gone."""
+    return bool(session.execute(update(CallbackAttempt).where(
+        CallbackAttempt.action_id == action_id, CallbackAttempt.result == "calling",
+        CallbackAttempt.uniqueid.is_(None)).values(uniqueid=uniqueid)).rowcount)
+
+
 def citizen_answered(session: Session, attempt_id: int, *, now: datetime,
                      tz: tzinfo = service.CITY_TZ,
                      prefix: str = service.ORDER_PREFIX) -> WorkOrder | None:
@@ -261,6 +271,7 @@ class LeftCall:
     agent_id: int | None
     uniqueid: str | None  # the agent's channel, once they answered
     answered: bool  # the citizen picked up
+    since: datetime | None = None  # when it was placed
 
 
 def stale_attempts(session: Session, now: datetime, owner: str, *,
@@ -282,7 +293,8 @@ def stale_attempts(session: Session, now: datetime, owner: str, *,
                       | (CallbackAttempt.lease_until < now)))
         legacy = CallbackAttempt.owner.is_(None) & (CallbackAttempt.started_at < now - max_call)
         gone = expired | legacy
-    return [LeftCall(a.id, a.owner, a.agent_id, a.uniqueid, a.answered_at is not None)
+    return [LeftCall(a.id, a.owner, a.agent_id, a.uniqueid, a.answered_at is not None,
+                     a.started_at)
             for a in session.scalars(select(CallbackAttempt).where(calling, gone)
                                      .order_by(CallbackAttempt.id))]
 

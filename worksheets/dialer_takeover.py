@@ -7,6 +7,13 @@ The elected backend's :meth:`TakesOver.sweep` then takes over each call
 whose agent's channel is still up at the PBX (compare-and-set on the owner:
 one taker) and follows it to its end like its own; the others are closed as
 ``lost`` (their task reopens; a 回访 attempt is not counted).
+
+The agent's channel is known from the OriginateResponse, which Asterisk
+sends to every AMI session with the Originate's ActionID: each backend
+records it (:meth:`TakesOver._heard`) on the call stored with an ActionID it
+did not send, so a call whose backend died while the agent's phone rang is
+followed too.  A call with no channel yet is left alone while its agent's
+phone may still ring.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from core.leases import LEASE
 from core.live_events import VisitCallEnded
+from pbx import model_events as me
 from worksheets import callbacks, visits
 
 if TYPE_CHECKING:
@@ -31,6 +39,9 @@ log = logging.getLogger("worksheets.callback_dialer")
 PAUSE_REASON = "callback"  # the agent is paused in the queues for a callback or 回访 call
 # A callback call that outlives this is taken as lost (its Hangup was missed).
 MAX_CALL_SECONDS = 2 * 3600
+AGENT_RING_SECONDS = 30
+# No OriginateResponse this long after the agent's phone stopped ringing: lost.
+RESPONSE_GRACE_SECONDS = 15
 
 
 class TakesOver:
@@ -63,7 +74,7 @@ class TakesOver:
         closed = 0
         for attempt in left:
             key = f"callback:{attempt.id}"
-            if key in self._calls:
+            if key in self._calls or self._may_ring(attempt):
                 continue
             if await self._resumed(key, attempt, callbacks.take_over):
                 continue
@@ -74,7 +85,7 @@ class TakesOver:
             s, now, owner, alone=alone, max_call=max_call))
         for visit in visits_left:
             key = f"visit:{visit.id}"
-            if key in self._calls or key in self._reserved:
+            if key in self._calls or key in self._reserved or self._may_ring(visit):
                 continue
             if await self._resumed(key, visit, visits.take_over):
                 continue
@@ -89,6 +100,28 @@ class TakesOver:
             log.warning("%d callback or 回访 call(s) of a backend that is gone closed as lost",
                         closed)
         return closed
+
+    def _may_ring(self, left: callbacks.LeftCall) -> bool:
+        """No channel known yet, but the agent's phone may still ring: the
+        OriginateResponse that tells it may come (and be recorded by
+        :meth:`_heard`)."""
+        if left.uniqueid or left.since is None:
+            return False
+        wait = timedelta(seconds=AGENT_RING_SECONDS + RESPONSE_GRACE_SECONDS)
+        return self.deps.clock.now() < left.since + wait
+
+    async def _heard(self, e: me.OriginateOutcome) -> None:
+        """An OriginateResponse for an ActionID this backend is not waiting for:
+        perhaps another backend's callback or 回访 call, whose agent's channel
+        is recorded here in case that backend is gone (the one that sent it
+        records the same, whichever comes first)."""
+        if not e.success or not e.uniqueid or not e.action_id:
+            return
+        action_id, uniqueid = e.action_id, e.uniqueid
+        if await self.deps.db.run(lambda s: callbacks.channel_of_action(s, action_id, uniqueid)
+                                  or visits.channel_of_action(s, action_id, uniqueid)):
+            log.info("the agent answered another backend's call (%s): channel %s recorded",
+                     action_id, uniqueid)
 
     async def _release(self, agent_id: int | None) -> None:
         """The gone backend paused this agent (reason ``callback``) for the call

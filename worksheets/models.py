@@ -105,6 +105,9 @@ class WorkOrder(Base):
     visit_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     visit_agent_id: Mapped[int | None] = mapped_column(Integer, default=None)
     visit_uniqueid: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The Originate's ActionID, stored before it is sent: another backend that
+    # hears its OriginateResponse records the agent's channel (migration 0024).
+    visit_action_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
     # The department was warned that 80 % of its time is used (once per dispatch).
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # The latest 催办 (a supervisor urging the department), shown on its list.
@@ -186,7 +189,8 @@ class CallbackAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("callback_tasks.id"), index=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
-    action_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The Originate's ActionID, stored before it is sent (as visit_action_id).
+    action_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
     uniqueid: Mapped[str | None] = mapped_column(String(64), default=None)  # agent's channel
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

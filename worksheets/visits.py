@@ -75,7 +75,7 @@ def claim(session: Session, order_id: int, *, now: datetime, owner: str | None =
         WorkOrder.visited_at.is_(None)).values(
             visit_calling_since=now, visit_last_try_at=now, visit_owner=owner,
             visit_lease_until=lease_until, visit_agent_id=agent_id,
-            visit_uniqueid=None)).rowcount
+            visit_uniqueid=None, visit_action_id=None)).rowcount
     if not won:
         raise CallbackError("not_open", "this citizen is being called already")
     return VisitClaim(order.id, order.number, order.caller_number)
@@ -91,6 +91,7 @@ def finish(session: Session, order_id: int, result: str, *, now: datetime,
         return order  # settled already (idempotent)
     order.visit_calling_since = None
     order.visit_owner = order.visit_lease_until = order.visit_uniqueid = None
+    order.visit_action_id = None
     session.add(OrderEvent(order_id=order_id, at=now, kind="visit_call", user_id=user_id,
                            department_id=order.department_id, detail=result))
     if result in CITIZEN_NOT_REACHED:
@@ -105,11 +106,25 @@ def finish(session: Session, order_id: int, result: str, *, now: datetime,
     return order
 
 
+def set_action(session: Session, order_id: int, action_id: str) -> None:
+    """The ActionID of the call's Originate, stored before it is sent."""
+    session.execute(update(WorkOrder).where(
+        WorkOrder.id == order_id, WorkOrder.visit_calling_since.is_not(None))
+        .values(visit_action_id=action_id))
+
+
 def agent_channel(session: Session, order_id: int, uniqueid: str) -> None:
     """The agent answered: the PBX now dials the citizen from that channel."""
     session.execute(update(WorkOrder).where(
         WorkOrder.id == order_id, WorkOrder.visit_calling_since.is_not(None),
         WorkOrder.visit_uniqueid.is_(None)).values(visit_uniqueid=uniqueid))
+
+
+def channel_of_action(session: Session, action_id: str, uniqueid: str) -> bool:
+    """As :func:`worksheets.callbacks.channel_of_action`, for a 回访 call."""
+    return bool(session.execute(update(WorkOrder).where(
+        WorkOrder.visit_action_id == action_id, WorkOrder.visit_calling_since.is_not(None),
+        WorkOrder.visit_uniqueid.is_(None)).values(visit_uniqueid=uniqueid)).rowcount)
 
 
 def stale(session: Session, now: datetime, owner: str, *, alone: bool,
@@ -132,7 +147,7 @@ def stale(session: Session, now: datetime, owner: str, *, alone: bool,
             OrderEvent.order_id == order.id, OrderEvent.kind == "visit_call_answered",
             OrderEvent.at >= order.visit_calling_since).limit(1)) is not None
         out.append(LeftCall(order.id, order.visit_owner, order.visit_agent_id,
-                            order.visit_uniqueid, answered))
+                            order.visit_uniqueid, answered, order.visit_calling_since))
     return out
 
 

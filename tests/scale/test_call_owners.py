@@ -152,3 +152,65 @@ def test_given_a_backend_dies_mid_call_then_the_elected_one_follows_its_calls_to
     results, status, calling_since, visit_calls = seen["dead"]
     assert results == ["lost"] and status == "open"
     assert calling_since is None and visit_calls == ["lost"]
+
+
+def test_given_a_backend_dies_before_the_agent_answers_then_the_elected_one_follows_the_call(
+        pg_url: str, tmp_path: Path) -> None:
+    """The OriginateResponse goes to every AMI session: b never hears its agent
+    answer, but a does and records the channel by the ActionID b stored."""
+    data = prepare(pg_url)
+    (agent_x, phone_x), (agent_y, phone_y) = data["agents"]
+    task, order = data["tasks"][0], data["orders"][0]
+
+    def calls(s: Any) -> dict[str, Any]:
+        attempt = s.scalars(select(CallbackAttempt).where(CallbackAttempt.task_id == task)).one()
+        visit = s.get(WorkOrder, order)
+        return {"attempt": (attempt.result, attempt.action_id, attempt.uniqueid, attempt.owner,
+                            attempt.answered_at, attempt.ended_at),
+                "task": (s.get(CallbackTask, task).status, s.get(CallbackTask, task).last_result),
+                "visit": (visit.visit_calling_since is not None, visit.visit_action_id,
+                          visit.visit_uniqueid, visit.visit_owner),
+                "history": [(e.kind, e.detail, e.at) for e in s.scalars(
+                    select(OrderEvent).where(OrderEvent.order_id == order,
+                                             OrderEvent.kind.like("visit_call%"))
+                    .order_by(OrderEvent.id))]}
+
+    async def main() -> dict[str, Any]:
+        pair = await start_pair(pg_url, tmp_path, START.astimezone(UTC))
+        a, b = pair.backends["a"], pair.backends["b"]
+        db = a.deps.db  # type: ignore[union-attr]
+        try:
+            assert a.election.elected  # type: ignore[union-attr]
+            for phone in (phone_x, phone_y):  # the agents answer 8 s after it rings
+                pair.sim.add_phone(phone, PhoneBehaviour(answer_after=8.0, talk_seconds=120.0))
+            pair.sim.far_ends[CITIZEN] = PhoneBehaviour(answer_after=3.0, talk_seconds=120.0)
+            await b.deps.dialer.call(task, agent_x)  # type: ignore[union-attr]
+            await b.deps.dialer.call_for_visit(order, agent_y, None)  # type: ignore[union-attr]
+            await b.stop()  # dead while the agents' phones ring
+            stopped_at = pair.sim.clock.now()
+            at_stop = await db.run(calls)
+            await asyncio.sleep(240)
+            return {"at_stop": at_stop, "after": await db.run(calls),
+                    "stopped_at": stopped_at, "owner_b": b.owner}
+        finally:
+            await pair.stop()
+
+    seen = run_simulated(main())
+    # b stored the ActionIDs before sending, and died before the agents answered.
+    result, action_id, uniqueid, owner, answered_at, _ended = seen["at_stop"]["attempt"]
+    assert (result, uniqueid, owner, answered_at) == ("calling", None, seen["owner_b"], None)
+    calling, visit_action, visit_uniqueid, visit_owner = seen["at_stop"]["visit"]
+    assert calling and visit_uniqueid is None and visit_owner == seen["owner_b"]
+    assert action_id and visit_action and action_id != visit_action
+    # The survivor recorded the agents' channels, followed both calls to their
+    # end, and recorded them as reached, not lost.
+    result, _action, uniqueid, owner, answered_at, ended_at = seen["after"]["attempt"]
+    assert result == "reached" and uniqueid and owner is None
+    assert answered_at > seen["stopped_at"]  # the citizen picked up after b was gone
+    assert ended_at > seen["stopped_at"] + timedelta(seconds=120)  # the call went on
+    assert seen["after"]["task"] == ("done", "reached")
+    assert seen["after"]["visit"] == (False, None, None, None)
+    assert [(kind, detail) for kind, detail, _at in seen["after"]["history"]] == [
+        ("visit_call_answered", ""), ("visit_call", "reached")]
+    ended = seen["after"]["history"][-1][2]
+    assert ended > seen["stopped_at"] + timedelta(seconds=120)
