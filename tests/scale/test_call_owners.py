@@ -28,7 +28,7 @@ from pbxsim import PhoneBehaviour
 from tests.conftest import make_database_url
 from tests.e2e.test_call_path import START
 from tests.helpers import prepare_database, record_answer, reply_and_accept
-from tests.scale.pair import add_backend, start_pair
+from tests.scale.pair import Pair, add_backend, start_pair
 from worksheets import service
 from worksheets.calendar import WorkingCalendar
 from worksheets.models import CallbackAttempt, CallbackTask, OrderEvent, WorkOrder
@@ -85,10 +85,30 @@ def prepare(url: str) -> dict[str, Any]:
         db.close()
 
 
+async def placed_by_b(pg_url: str, tmp_path: Path, data: dict[str, Any], *,
+                      agents_answer_after: float) -> Pair:
+    """Backends a (elected) and b; b places a callback (task 0, agent x) and a
+    回访 call (order 0, agent y)."""
+    (agent_x, phone_x), (agent_y, phone_y) = data["agents"]
+    pair = await start_pair(pg_url, tmp_path, START.astimezone(UTC))
+    try:
+        assert pair.backends["a"].election.elected  # type: ignore[union-attr]
+        for phone in (phone_x, phone_y):
+            pair.sim.add_phone(phone, PhoneBehaviour(answer_after=agents_answer_after,
+                                                     talk_seconds=120.0))
+        pair.sim.far_ends[CITIZEN] = PhoneBehaviour(answer_after=3.0, talk_seconds=120.0)
+        dialer = pair.backends["b"].deps.dialer  # type: ignore[union-attr]
+        await dialer.call(data["tasks"][0], agent_x)  # type: ignore[union-attr]
+        await dialer.call_for_visit(data["orders"][0], agent_y, None)  # type: ignore[union-attr]
+    except BaseException:
+        await pair.stop()
+        raise
+    return pair
+
+
 def test_given_a_backend_dies_mid_call_then_the_elected_one_follows_its_calls_to_the_end(
         pg_url: str, tmp_path: Path) -> None:
     data = prepare(pg_url)
-    (agent_x, phone_x), (agent_y, phone_y) = data["agents"]
     task, dead_task = data["tasks"]
     order, dead_order = data["orders"]
 
@@ -99,16 +119,10 @@ def test_given_a_backend_dies_mid_call_then_the_elected_one_follows_its_calls_to
                 visit.visit_calling_since is not None)
 
     async def main() -> dict[str, Any]:
-        pair = await start_pair(pg_url, tmp_path, START.astimezone(UTC))
+        pair = await placed_by_b(pg_url, tmp_path, data, agents_answer_after=1.0)
         a, b = pair.backends["a"], pair.backends["b"]
         db = a.deps.db  # type: ignore[union-attr]
         try:
-            assert a.election.elected  # type: ignore[union-attr]
-            for phone in (phone_x, phone_y):
-                pair.sim.add_phone(phone, PhoneBehaviour(answer_after=1.0, talk_seconds=120.0))
-            pair.sim.far_ends[CITIZEN] = PhoneBehaviour(answer_after=3.0, talk_seconds=120.0)
-            await b.deps.dialer.call(task, agent_x)  # type: ignore[union-attr]
-            await b.deps.dialer.call_for_visit(order, agent_y, None)  # type: ignore[union-attr]
             await asyncio.sleep(15)  # both answered by the agent, then the citizen
             await add_backend(pair, "c", pg_url, tmp_path)  # a start kills nothing
             await asyncio.sleep(25)  # the elected one's sweeps too
@@ -159,7 +173,6 @@ def test_given_a_backend_dies_before_the_agent_answers_then_the_elected_one_foll
     """The OriginateResponse goes to every AMI session: b never hears its agent
     answer, but a does and records the channel by the ActionID b stored."""
     data = prepare(pg_url)
-    (agent_x, phone_x), (agent_y, phone_y) = data["agents"]
     task, order = data["tasks"][0], data["orders"][0]
 
     def calls(s: Any) -> dict[str, Any]:
@@ -176,16 +189,11 @@ def test_given_a_backend_dies_before_the_agent_answers_then_the_elected_one_foll
                     .order_by(OrderEvent.id))]}
 
     async def main() -> dict[str, Any]:
-        pair = await start_pair(pg_url, tmp_path, START.astimezone(UTC))
+        # The agents answer 8 s after their phone rings.
+        pair = await placed_by_b(pg_url, tmp_path, data, agents_answer_after=8.0)
         a, b = pair.backends["a"], pair.backends["b"]
         db = a.deps.db  # type: ignore[union-attr]
         try:
-            assert a.election.elected  # type: ignore[union-attr]
-            for phone in (phone_x, phone_y):  # the agents answer 8 s after it rings
-                pair.sim.add_phone(phone, PhoneBehaviour(answer_after=8.0, talk_seconds=120.0))
-            pair.sim.far_ends[CITIZEN] = PhoneBehaviour(answer_after=3.0, talk_seconds=120.0)
-            await b.deps.dialer.call(task, agent_x)  # type: ignore[union-attr]
-            await b.deps.dialer.call_for_visit(order, agent_y, None)  # type: ignore[union-attr]
             await b.stop()  # dead while the agents' phones ring
             stopped_at = pair.sim.clock.now()
             at_stop = await db.run(calls)
