@@ -6,19 +6,21 @@ meanwhile, and the elected one's sweeps, leave them alone.  Then b stops dead
 while both calls are going: once its leases run out, the elected backend
 follows both calls to their end and records them as reached (not lost).
 Calls left by a backend that is gone and no longer up at the PBX are closed
-as lost.
+as lost.  A backend that dies while its agent's phone rings never hears the
+answer: another records the agent's channel from the OriginateResponse
+(every AMI session gets it) and the elected one follows the call.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from agents.models import Agent
 from calls import records
@@ -106,6 +108,15 @@ async def placed_by_b(pg_url: str, tmp_path: Path, data: dict[str, Any], *,
     return pair
 
 
+def expire_leases(s: Any, now: datetime) -> None:
+    """As if the calls' leases had run out (the elected one sweeps every 10 s)."""
+    past = now - timedelta(seconds=1)
+    s.execute(update(CallbackAttempt).where(CallbackAttempt.result == "calling")
+              .values(lease_until=past))
+    s.execute(update(WorkOrder).where(WorkOrder.visit_calling_since.is_not(None))
+              .values(visit_lease_until=past))
+
+
 def test_given_a_backend_dies_mid_call_then_the_elected_one_follows_its_calls_to_the_end(
         pg_url: str, tmp_path: Path) -> None:
     data = prepare(pg_url)
@@ -168,10 +179,15 @@ def test_given_a_backend_dies_mid_call_then_the_elected_one_follows_its_calls_to
     assert calling_since is None and visit_calls == ["lost"]
 
 
+@pytest.mark.parametrize(("ring_seconds", "lease_out_at_once"), [
+    (8.0, False),  # the agents answer before b's leases run out
+    (20.0, True),  # b's leases run out while the agents' phones still ring
+])
 def test_given_a_backend_dies_before_the_agent_answers_then_the_elected_one_follows_the_call(
-        pg_url: str, tmp_path: Path) -> None:
+        pg_url: str, tmp_path: Path, ring_seconds: float, lease_out_at_once: bool) -> None:
     """The OriginateResponse goes to every AMI session: b never hears its agent
-    answer, but a does and records the channel by the ActionID b stored."""
+    answer, but a does and records the channel by the ActionID b stored.  A
+    call whose agent's phone may still ring is not closed as lost meanwhile."""
     data = prepare(pg_url)
     task, order = data["tasks"][0], data["orders"][0]
 
@@ -189,14 +205,15 @@ def test_given_a_backend_dies_before_the_agent_answers_then_the_elected_one_foll
                     .order_by(OrderEvent.id))]}
 
     async def main() -> dict[str, Any]:
-        # The agents answer 8 s after their phone rings.
-        pair = await placed_by_b(pg_url, tmp_path, data, agents_answer_after=8.0)
+        pair = await placed_by_b(pg_url, tmp_path, data, agents_answer_after=ring_seconds)
         a, b = pair.backends["a"], pair.backends["b"]
         db = a.deps.db  # type: ignore[union-attr]
         try:
             await b.stop()  # dead while the agents' phones ring
             stopped_at = pair.sim.clock.now()
             at_stop = await db.run(calls)
+            if lease_out_at_once:
+                await db.run(lambda s: expire_leases(s, stopped_at))
             await asyncio.sleep(240)
             return {"at_stop": at_stop, "after": await db.run(calls),
                     "stopped_at": stopped_at, "owner_b": b.owner}
