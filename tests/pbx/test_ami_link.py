@@ -291,3 +291,18 @@ def test_given_in_stream_list_action_then_result_delivered_between_events_in_rea
     listed = seen[1]
     assert isinstance(listed, ev.ListResult) and listed.message is result.response
     assert [(i.name, i.member_name) for i in listed.items] == [("QueueMember", "agent-1")]
+
+
+def test_two_links_never_make_the_same_action_id():
+    """Asterisk sends every session an OriginateResponse with the Originate's
+    ActionID: another backend's, or a previous run's, must never be taken for
+    one of ours (and each fits callback_attempts.action_id)."""
+    async def main():
+        target = AmiTarget("127.0.0.1", 5038, "hotline", "pw")
+        one, two = AmiLink(target), AmiLink(target)
+        return ([one.new_action_id() for _ in range(100)],
+                [two.new_action_id() for _ in range(100)])
+
+    ids_one, ids_two = run_simulated(main())
+    assert len(set(ids_one)) == 100 and not set(ids_one) & set(ids_two)
+    assert max(len(i) for i in ids_one + ids_two) <= 40
