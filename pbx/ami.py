@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -50,6 +51,16 @@ __all__ = ["AmiConnectionLost", "AmiError", "AmiLink", "AmiResult", "AmiTimeout"
            "HotlineAMIProtocol"]
 
 log = logging.getLogger(__name__)
+
+# hl-<12 hex digits unique to the link>-<n>; releases before 0024 sent hl-<n>,
+# the same on every backend and after every restart.
+_UNIQUE_ACTION_ID = re.compile(r"hl-[0-9a-f]{12}-[0-9]+")
+
+
+def unique_action_id(action_id: str) -> bool:
+    """Made by :meth:`AmiLink.new_action_id` of this release: no other link, of
+    any backend or run, makes the same (an older release's may repeat)."""
+    return _UNIQUE_ACTION_ID.fullmatch(action_id) is not None
 
 EventHandler = Callable[[AmiEvent], Awaitable[None] | None]
 

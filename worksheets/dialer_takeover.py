@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from core.leases import LEASE
 from core.live_events import VisitCallEnded
 from pbx import model_events as me
+from pbx.ami import unique_action_id
 from worksheets import callbacks, visits
 
 if TYPE_CHECKING:
@@ -115,8 +116,8 @@ class TakesOver:
         perhaps another backend's callback or 回访 call, whose agent's channel
         is recorded here in case that backend is gone (the one that sent it
         records the same, whichever comes first)."""
-        if not e.success or not e.uniqueid or not e.action_id:
-            return
+        if not e.success or not e.uniqueid or not unique_action_id(e.action_id):
+            return  # an older release's ActionIDs repeat: never taken for another's
         action_id, uniqueid = e.action_id, e.uniqueid
         if await self.deps.db.run(lambda s: callbacks.channel_of_action(s, action_id, uniqueid)
                                   or visits.channel_of_action(s, action_id, uniqueid)):

@@ -14,7 +14,7 @@ from panoramisk.ami_protocol import AMIProtocol
 from core.clock import run_simulated
 from core.settings import AmiTarget
 from pbx import ami_protocol
-from pbx.ami import AmiConnectionLost, AmiError, AmiLink, AmiTimeout
+from pbx.ami import AmiConnectionLost, AmiError, AmiLink, AmiTimeout, unique_action_id
 from pbx.ami_protocol import AmiProtocolError
 from tests.pbx.fake_ami import FakeAmi
 
@@ -306,3 +306,5 @@ def test_two_links_never_make_the_same_action_id():
     ids_one, ids_two = run_simulated(main())
     assert len(set(ids_one)) == 100 and not set(ids_one) & set(ids_two)
     assert max(len(i) for i in ids_one + ids_two) <= 40
+    assert all(unique_action_id(i) for i in ids_one + ids_two)
+    assert not unique_action_id("hl-7")  # an older release's: the same on every backend
