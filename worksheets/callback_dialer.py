@@ -102,6 +102,7 @@ class CallbackDialer(TakesOver):
         self._by_channel: dict[str, str] = {}  # the agent's channel Uniqueid -> key
         self._gone: dict[str, None] = {}  # recently hung-up channels, oldest first
         self._reserved: set[str] = set()  # keys being checked before they are placed
+        self._recording: set[asyncio.Task[None]] = set()  # others' agents' channels
 
     async def start(self) -> None:
         """Nothing to do at start any more: calls left by a backend that is gone
@@ -113,6 +114,8 @@ class CallbackDialer(TakesOver):
             if placed.timer is not None:
                 placed.timer.cancel()
         self._calls.clear()
+        for task in self._recording:
+            task.cancel()
 
     def busy(self, agent_id: int) -> bool:
         return any(p.agent_id == agent_id for p in self._calls.values())
@@ -331,7 +334,11 @@ class CallbackDialer(TakesOver):
         key = self._by_action.pop(e.action_id, None)
         placed = self._calls.get(key) if key else None
         if key is None or placed is None:
-            await self._heard(e)
+            # Not this backend's call (or over already): recorded aside, so
+            # that a database slow to answer never holds up the PBX's events.
+            task = asyncio.get_running_loop().create_task(self._heard(e))
+            self._recording.add(task)
+            task.add_done_callback(self._recording.discard)
             return
         if not e.success or not e.uniqueid:
             await self._finish(key, "agent_no_answer")

@@ -119,8 +119,15 @@ class TakesOver:
         if not e.success or not e.uniqueid or not unique_action_id(e.action_id):
             return  # an older release's ActionIDs repeat: never taken for another's
         action_id, uniqueid = e.action_id, e.uniqueid
-        if await self.deps.db.run(lambda s: callbacks.channel_of_action(s, action_id, uniqueid)
-                                  or visits.channel_of_action(s, action_id, uniqueid)):
+        try:
+            recorded = await self.deps.db.run(
+                lambda s: callbacks.channel_of_action(s, action_id, uniqueid)
+                or visits.channel_of_action(s, action_id, uniqueid))
+        except Exception:  # noqa: BLE001 - the database away: the call may be lost
+            log.warning("the agent's channel of %s not recorded (database unavailable?)",
+                        action_id)
+            return
+        if recorded:
             log.info("the agent answered another backend's call (%s): channel %s recorded",
                      action_id, uniqueid)
 
