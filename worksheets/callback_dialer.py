@@ -133,7 +133,7 @@ class CallbackDialer(TakesOver):
         attempt_id = claim.attempt_id
         key = f"callback:{attempt_id}"
         try:
-            _action, status = await self._place(
+            status = await self._place(
                 key, self._callback_call(attempt_id, agent_id, task_id), claim.interface,
                 claim.number, ("HOTLINE_CALLBACK", str(task_id)))
         except CallbackError as exc:
@@ -211,8 +211,8 @@ class CallbackDialer(TakesOver):
         order_number, number, interface = await self.deps.db.run(check)
         placed = await self._visit_call(order_id, agent_id, user_id, order_number)
         try:
-            _action, status = await self._place(key, placed, interface, number,
-                                                ("HOTLINE_VISIT", str(order_id)))
+            status = await self._place(key, placed, interface, number,
+                                       ("HOTLINE_VISIT", str(order_id)))
         except CallbackError as exc:
             if exc.code == "busy":  # not placed: the claimed call ends here
                 await placed.on_end("pbx_error")
@@ -256,9 +256,9 @@ class CallbackDialer(TakesOver):
             raise CallbackError("busy", "you are already on a callback or 回访 call")
 
     async def _place(self, key: str, placed: _Placed, interface: str, number: str,
-                     variable: tuple[str, str]) -> tuple[str, str]:
+                     variable: tuple[str, str]) -> str:
         """Pause the agent, Originate to their phone into [callback-out];
-        returns (ActionID, "calling" | "unconfirmed")."""
+        returns "calling" | "unconfirmed"."""
         pbx = self.model.commands
         if self.busy(placed.agent_id) or key in self._calls:
             # a second click while the first was being checked: nothing placed
@@ -294,7 +294,7 @@ class CallbackDialer(TakesOver):
             await self._finish(key, "pbx_error")
             raise CallbackError("pbx_error", f"the PBX refused the call: {exc}") from None
         log.info("%s: ringing agent %s (%s) first", key, placed.agent_id, interface)
-        return action_id, status
+        return status
 
     async def _pause(self, placed: _Placed) -> None:
         staffing = self.staffing
