@@ -19,6 +19,9 @@ export function Editor({ id, categories, departments, onSaved, onClose }) {
   }, setMsg);
   useEffect(() => {
     if (id == null) { setLoaded(null); setForm({ ...EMPTY, category: categories[0] || "" }); return; }
+    // Just saved here (a new article gets its id): loaded already. Loading it
+    // again would land late and overwrite what the user typed meanwhile.
+    if (loaded && loaded.id === id) return;
     load(id);
   }, [id]);
   const set = (name) => (e) => setForm({ ...form, [name]: e.target.type === "checkbox" ? e.target.checked : e.target.value });
